@@ -1,0 +1,29 @@
+"""chainrule: a deep-learning framework built around a readable, fast backpropagation engine.
+
+Example:
+    >>> import chainrule as cr
+    >>> w = cr.tensor(0.5, requires_grad=True)
+    >>> loss = (w * 2.0 - 3.0) ** 2
+    >>> loss.backward()
+    >>> w.grad
+    tensor(-8.)
+"""
+
+from . import autograd, func, functional, methods  # noqa: F401  (methods binds Tensor ops)
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
+    ones_like, rand, rand_like, randint, randn, randn_like, randperm, zeros, zeros_like,
+)
+from .dtypes import (
+    bool_, double, float16, float32, float64, get_default_dtype, half, int32, int64, long,
+    set_default_dtype, uint8,
+)
+from .functional import *  # noqa: F401,F403
+from .functional import abs, max, min, pow, sum  # noqa: A004  (PyTorch names on purpose)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .random import Generator, get_rng_state, manual_seed, set_rng_state
+from .tensor import Tensor, tensor
+
+bool = bool_  # noqa: A001
+__version__ = "0.1.0"

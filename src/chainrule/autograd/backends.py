@@ -1,0 +1,106 @@
+"""The two namespaces a backward rule is written against.
+
+``NP`` computes gradients as plain arrays (the fast, usual case). ``TENSOR`` computes them with
+differentiable chainrule operations, so that the gradient itself has a graph
+(``create_graph=True``). Both expose the same small vocabulary with NumPy argument names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class NP:
+    differentiable = False
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    sign = staticmethod(np.sign)
+    where = staticmethod(np.where)
+    reshape = staticmethod(np.reshape)
+    broadcast_to = staticmethod(np.broadcast_to)
+    transpose = staticmethod(np.transpose)
+    expand_dims = staticmethod(np.expand_dims)
+    flip = staticmethod(np.flip)
+    cumsum = staticmethod(np.cumsum)
+    concatenate = staticmethod(np.concatenate)
+    matmul = staticmethod(np.matmul)
+    abs = staticmethod(np.abs)
+
+    @staticmethod
+    def sum(x, axis=None, keepdims=False):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def mT(x):
+        return np.swapaxes(x, -1, -2)
+
+    @staticmethod
+    def sigmoid(x):
+        from ..ops.elementwise import _sigmoid
+
+        return _sigmoid(x)
+
+    @staticmethod
+    def erf(x):
+        from ..ops.elementwise import _erf
+
+        return _erf(x)
+
+    @staticmethod
+    def softmax(x, axis):
+        from ..ops.reduce import _softmax
+
+        return _softmax(x, axis)
+
+    @staticmethod
+    def pad(x, pad_width):
+        return np.pad(x, pad_width)
+
+    @staticmethod
+    def index_add(shape, index, g):
+        """Zeros of ``shape`` with ``g`` scattered-added at ``index`` (repeats accumulate)."""
+        from ..ops.shape import _index_add
+
+        return _index_add(shape, index, g)
+
+    @staticmethod
+    def getitem(x, index):
+        return x[index]
+
+
+class _TensorBackend:
+    """Filled lazily from ``chainrule.functional`` (it imports the ops, which import this)."""
+
+    differentiable = True
+    _ready = False
+
+    def __getattr__(self, name):
+        from .. import functional as Fn
+        from ..ops import shape as S
+
+        table = {
+            "exp": Fn.exp, "log": Fn.log, "sin": Fn.sin, "cos": Fn.cos, "sign": Fn.sign,
+            "abs": Fn.abs, "sigmoid": Fn.sigmoid, "erf": Fn.erf, "matmul": Fn.matmul,
+            "where": Fn.where,
+            "sum": lambda x, axis=None, keepdims=False: Fn.sum(x, dim=axis, keepdim=keepdims),
+            "reshape": lambda x, shape: Fn.reshape(x, shape),
+            "broadcast_to": lambda x, shape: Fn.broadcast_to(x, shape),
+            "transpose": lambda x, axes: Fn.permute(x, axes),
+            "expand_dims": lambda x, axis: S.expand_dims(x, axis),
+            "flip": lambda x, axis: Fn.flip(x, axis),
+            "cumsum": lambda x, axis: Fn.cumsum(x, axis),
+            "concatenate": lambda xs, axis=0: Fn.cat(xs, axis),
+            "mT": lambda x: Fn.transpose(x, -1, -2),
+            "softmax": lambda x, axis: Fn.softmax(x, axis),
+            "pad": lambda x, pad_width: S.pad_np(x, pad_width),
+            "index_add": lambda shape, index, g: S.index_add(shape, index, g),
+            "getitem": lambda x, index: x[index],
+        }
+        for k, v in table.items():
+            setattr(self, k, v)
+        return table[name]
+
+
+TENSOR = _TensorBackend()

@@ -1,0 +1,316 @@
+"""Reverse-mode automatic differentiation: one iterative chain-rule loop.
+
+``backward`` and ``grad`` share ``run_backward``: order the recorded nodes so that every node
+comes after all nodes that consume its output (an iterative depth-first search, so a 20,000-op
+chain needs no recursion), then walk that order once, calling each op's rule on the gradient of
+its output and summing what flows into each input. Gradients wider than their input (because
+the forward broadcast it) are summed back to the input's shape here, once, for every op.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .backends import NP, TENSOR
+from .grad_mode import STATE, set_grad_enabled
+
+FREED = "freed"
+
+
+def toposort(roots):
+    """Nodes reachable from ``roots`` (nodes), consumers before producers."""
+    order, visited = [], set()
+    stack = [(n, False) for n in roots if n is not None]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        inputs = node.inputs
+        if inputs is None:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (through {node.name()}): "
+                "its saved values were freed by the first backward. Pass retain_graph=True to "
+                "the first backward() (or autograd.grad) if you need to backward twice."
+            )
+        for t in inputs:
+            n = t._node
+            if n is not None and n not in visited:
+                stack.append((n, False))
+    order.reverse()
+    return order
+
+
+def sum_to(g, shape, F):
+    """Sum a broadcast gradient ``g`` back to ``shape`` (undoes NumPy broadcasting)."""
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
+    )
+    if axes:
+        g = F.sum(g, axis=axes)
+    if tuple(g.shape) != tuple(shape):
+        g = F.reshape(g, shape)
+    return g
+
+
+def _check_versions(node):
+    for t, v in zip(node.inputs, node.versions):
+        if t._version != v:
+            raise RuntimeError(
+                f"{node.op.name}(): one of its inputs (shape {t.shape}) was modified by an "
+                f"in-place operation after it was used (version {v} -> {t._version}); the "
+                "gradient would be wrong. Clone the tensor before changing it in place."
+            )
+
+
+def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accumulate=True):
+    """The chain-rule loop.
+
+    roots: output tensors; seeds: their upstream gradients (arrays, or tensors if create_graph).
+    capture: tensors whose total gradient to return (for ``autograd.grad``) instead of, or as
+    well as, accumulating into leaves' ``.grad``.
+    Returns a dict id(tensor) -> gradient for the captured tensors.
+    """
+    from ..tensor import _wrap
+
+    F = TENSOR if create_graph else NP
+    order = toposort([t._node for t in roots])
+    grads = {}  # node -> gradient of its output
+    leaf_grads = {}  # id(leaf) -> [leaf, gradient]
+    captured = {}
+    want = {id(t): t for t in capture} if capture else {}
+    want_nodes = {t._node: t for t in capture if t._node is not None} if capture else {}
+    fresh = set()  # ids of arrays that must be copied before being kept
+    for t, s in zip(roots, seeds):
+        if t._node is None:
+            _add_leaf(leaf_grads, t, s)
+        else:
+            prev = grads.get(t._node)
+            grads[t._node] = s if prev is None else prev + s
+        if not create_graph:
+            fresh.add(id(s))
+    anomaly = STATE.anomaly
+    prev_mode = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        for node in order:
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            if node.hooks:
+                g = _run_hooks(node.hooks, g, create_graph)
+            if node in want_nodes:
+                captured[id(want_nodes[node])] = g
+            _check_versions(node)
+            op, inputs = node.op, node.inputs
+            if create_graph:
+                out = _wrap(node.out)
+                out._node, out.requires_grad = node, True
+                args = inputs
+            else:
+                out = node.out
+                args = [t.data for t in inputs]
+            if node.saved is not None:
+                attrs = dict(node.attrs or {}, saved=node.saved)
+            else:
+                attrs = node.attrs
+            in_grads = op.backward(F, g, out, *args, **attrs) if attrs else op.backward(
+                F, g, out, *args)
+            if anomaly:
+                from .anomaly import check_backward
+
+                check_backward(node, in_grads)
+            for t, gi in zip(inputs, in_grads):
+                if gi is None or not t.requires_grad:
+                    continue
+                if gi.shape != t.shape:
+                    gi = sum_to(gi, t.shape, F)
+                n = t._node
+                if n is None:
+                    _add_leaf(leaf_grads, t, gi)
+                else:
+                    prev = grads.get(n)
+                    grads[n] = gi if prev is None else prev + gi
+            if not retain_graph:
+                node.inputs = node.out = node.saved = None
+    finally:
+        STATE.enabled = prev_mode
+    for key, (leaf, g) in leaf_grads.items():
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g, create_graph)
+        if key in want:
+            captured[key] = g
+            continue
+        if accumulate:
+            _accumulate(leaf, g, create_graph, fresh)
+    return captured
+
+
+def _add_leaf(leaf_grads, t, g):
+    entry = leaf_grads.get(id(t))
+    if entry is None:
+        leaf_grads[id(t)] = [t, g]
+    else:
+        entry[1] = entry[1] + g
+
+
+def _run_hooks(hooks, g, create_graph):
+    from ..tensor import Tensor, _wrap
+
+    for hook in hooks:
+        gt = g if create_graph else _wrap(g)
+        res = hook(gt)
+        if res is not None:
+            if not isinstance(res, Tensor):
+                raise TypeError(f"a gradient hook must return a Tensor or None, got {type(res)}")
+            g = res if create_graph else res.data
+    return g
+
+
+def _accumulate(leaf, g, create_graph, fresh):
+    """Add ``g`` into ``leaf.grad`` (the documented accumulate-until-zero_grad contract)."""
+    from ..tensor import Tensor, _wrap
+
+    if create_graph:
+        g = g if isinstance(g, Tensor) else _wrap(g)
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    if g.dtype != leaf.data.dtype:
+        g = g.astype(leaf.data.dtype)
+    if leaf.grad is None:
+        # Keep the array only if nothing else can see it: in-place accumulation later must not
+        # write into a user's array, a view, or a gradient shared with another leaf.
+        if id(g) in fresh or not g.flags.owndata or not g.flags.writeable:
+            g = g.copy()
+        fresh.add(id(g))
+        leaf.grad = _wrap(g)
+    else:
+        acc = leaf.grad.data
+        if acc.shape != g.shape:
+            raise RuntimeError(f"grad of shape {acc.shape} cannot accumulate {g.shape}")
+        np.add(acc, g, out=acc)
+
+
+def backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Compute the gradient of ``tensor`` w.r.t. every leaf that requires grad (see Tensor.backward)."""
+    from ..tensor import Tensor
+
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "backward(): this tensor does not require grad and has no graph. Set "
+            "requires_grad=True on the leaf tensors (e.g. the weights) before computing it, and "
+            "do not compute it under no_grad()."
+        )
+    if retain_graph is None:
+        retain_graph = create_graph
+    seed = _seed(tensor, gradient, create_graph, "backward()")
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        got = run_backward([tensor], [seed], retain_graph=retain_graph,
+                           create_graph=create_graph, capture=inputs, accumulate=False)
+        for t in inputs:
+            g = got.get(id(t))
+            if g is not None:
+                _accumulate(t, g, create_graph, set())
+        return
+    run_backward([tensor], [seed], retain_graph=retain_graph, create_graph=create_graph)
+
+
+def _seed(tensor, gradient, create_graph, where):
+    from ..tensor import Tensor, _wrap
+
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(
+                f"{where}: grad can be implicitly created only for scalar outputs, but this "
+                f"tensor has shape {tensor.shape}. Reduce it first (e.g. loss.sum() or "
+                f"loss.mean()) or pass gradient=<tensor of shape {tensor.shape}> holding "
+                "dLoss/dOutput."
+            )
+        g = np.ones_like(tensor.data)
+    else:
+        g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if g.shape != tensor.shape:
+            raise ValueError(
+                f"{where}: gradient has shape {g.shape} but the output has shape {tensor.shape}; "
+                "they must match."
+            )
+        if g.dtype != tensor.dtype:
+            g = g.astype(tensor.dtype)
+    if create_graph:
+        if isinstance(gradient, Tensor):
+            return gradient
+        return _wrap(g)
+    return g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of ``outputs`` w.r.t. ``inputs``, returned instead of stored in ``.grad``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.tensor(3.0, requires_grad=True)
+        >>> (g,) = cr.autograd.grad(x ** 2, x)
+        >>> float(g)
+        6.0
+    """
+    from ..tensor import Tensor, _wrap
+
+    single_out = isinstance(outputs, Tensor)
+    outputs = [outputs] if single_out else list(outputs)
+    single_in = isinstance(inputs, Tensor)
+    inputs = [inputs] if single_in else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"grad(): got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad(): inputs must be Tensors, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"grad(): an input (shape {t.shape}) does not require grad, so no gradient can be "
+                "computed for it; create it with requires_grad=True."
+            )
+    roots, seeds = [], []
+    for o, go in zip(outputs, grad_outputs):
+        if not o.requires_grad:
+            raise RuntimeError(
+                f"grad(): an output (shape {o.shape}) does not require grad: it does not depend "
+                "on any tensor that requires grad (or was computed under no_grad)."
+            )
+        roots.append(o)
+        seeds.append(_seed(o, go, create_graph, "grad()"))
+    if retain_graph is None:
+        retain_graph = create_graph
+    got = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
+                       capture=inputs, accumulate=False)
+    result = []
+    for t in inputs:
+        g = got.get(id(t))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad(): one of the inputs (shape {t.shape}) was not used to compute the "
+                    "outputs. Pass allow_unused=True to get None for it."
+                )
+            result.append(None)
+            continue
+        if not create_graph:
+            if g.dtype != t.dtype:
+                g = g.astype(t.dtype)
+            g = _wrap(g)
+        result.append(g)
+    return tuple(result)
+
+
+__all__ = ["backward", "grad", "run_backward", "toposort", "sum_to", "set_grad_enabled"]

@@ -1,0 +1,107 @@
+"""User-defined differentiable operations: subclass ``Function`` (PyTorch's API)."""
+
+from __future__ import annotations
+
+from .graph import Node, Op
+from .grad_mode import STATE, set_grad_enabled
+
+
+class FunctionCtx:
+    """The ``ctx`` handed to a custom Function's forward and backward."""
+
+    def __init__(self) -> None:
+        self.saved_tensors: tuple = ()
+        self.needs_input_grad: tuple = ()
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep tensors for backward; read them back as ``ctx.saved_tensors``."""
+        self.saved_tensors = tensors
+
+
+class _Custom(Op):
+    """Adapter that runs a user ``Function.backward`` inside the engine's loop."""
+
+    name = "custom"
+
+    def backward(F, g, out, *inputs, fn, ctx, positions, nargs):
+        from ..tensor import Tensor, _wrap
+
+        g_t = g if F.differentiable else _wrap(g)
+        with set_grad_enabled(F.differentiable):
+            res = fn.backward(ctx, g_t)
+        if not isinstance(res, tuple):
+            res = (res,)
+        if len(res) != nargs:
+            raise RuntimeError(
+                f"{fn.__name__}.backward returned {len(res)} gradients but forward took {nargs} "
+                "arguments; return one per argument (None for non-tensors).")
+        grads = []
+        for pos, t in zip(positions, inputs):
+            r = res[pos]
+            if r is None:
+                grads.append(None)
+                continue
+            if not isinstance(r, Tensor):
+                raise TypeError(f"{fn.__name__}.backward must return Tensors or None, got "
+                                f"{type(r).__name__}")
+            if r.shape != t.shape:
+                raise RuntimeError(
+                    f"{fn.__name__}.backward returned a gradient of shape {r.shape} for an input "
+                    f"of shape {t.shape}")
+            grads.append(r if F.differentiable else r.data)
+        return tuple(grads)
+
+
+_OPS: dict = {}  # one Op subclass per user Function, so graphs and traces show its name
+
+
+class Function:
+    """Base class for a custom op with a hand-written gradient.
+
+    Example:
+        >>> import chainrule as cr
+        >>> class Cube(cr.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x ** 3
+        ...     @staticmethod
+        ...     def backward(ctx, g):
+        ...         (x,) = ctx.saved_tensors
+        ...         return g * 3 * x ** 2
+        >>> x = cr.tensor(2.0, requires_grad=True)
+        >>> Cube.apply(x).backward(); x.grad
+        tensor(12.)
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # pragma: no cover - to be overridden
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):  # pragma: no cover - to be overridden
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        from ..tensor import Tensor, _wrap
+
+        ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with set_grad_enabled(False):
+            out = cls.forward(ctx, *args)
+        if not isinstance(out, Tensor):
+            raise TypeError(
+                f"{cls.__name__}.forward must return a single Tensor (got {type(out).__name__}); "
+                "split multi-output functions into one Function per output.")
+        result = _wrap(out.data)
+        if STATE.enabled and any(ctx.needs_input_grad):
+            positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+            inputs = tuple(args[i] for i in positions)
+            attrs = {"fn": cls, "ctx": ctx, "positions": positions, "nargs": len(args)}
+            op = _OPS.get(cls)
+            if op is None:
+                op = _OPS[cls] = type(cls.__name__, (_Custom,), {"name": cls.__name__})
+            result._node = Node(op, inputs, out.data, attrs, None)
+            result.requires_grad = True
+        return result

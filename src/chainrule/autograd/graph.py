@@ -1,0 +1,117 @@
+"""The recorded graph: primitives (``Op``), graph nodes (``Node``) and ``apply``.
+
+Every differentiable primitive is a subclass of ``Op`` holding its NumPy ``forward`` and its
+chain-rule ``backward`` side by side. ``apply`` runs a forward and, when some input requires a
+gradient and recording is on, links a ``Node`` to the output: that node is all the engine needs
+to send gradients back.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import count
+
+from .grad_mode import STATE
+
+_seq = count()
+
+
+class Op:
+    """Base class of a differentiable primitive.
+
+    A subclass defines two plain functions (never instantiated, so no ``self``):
+
+    - ``forward(*arrays, **attrs) -> array`` (or ``(array, saved)`` when ``saves = True``);
+    - ``backward(F, g, out, *inputs, **attrs) -> tuple`` of one gradient per input (``None`` for
+      "no gradient"). ``F`` is a backend namespace: NumPy functions for a plain backward, the
+      differentiable chainrule functions under ``create_graph=True``; ``g``, ``out`` and
+      ``inputs`` are arrays or tensors to match. Writing the rule once against ``F`` is what gives
+      higher-order gradients for free. Gradients may have the broadcast shape: the engine sums
+      them back to each input's shape.
+
+    ``formula`` is the local derivative in words, shown by ``cr.explain``.
+    """
+
+    name = "op"
+    needs_out = False
+    saves = False
+    formula = ""
+    latex = ""
+
+    def __init_subclass__(cls) -> None:
+        if "name" not in cls.__dict__:
+            cls.name = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+    def forward(*arrays, **attrs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(F, g, out, *inputs, **attrs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Node:
+    """One recorded application of an ``Op``: what backward needs to run its rule."""
+
+    __slots__ = ("op", "inputs", "out", "attrs", "saved", "versions", "hooks", "seq", "where",
+                 "__weakref__")
+
+    def __init__(self, op, inputs, out, attrs, saved):
+        self.op = op
+        self.inputs = inputs
+        self.out = out
+        self.attrs = attrs
+        self.saved = saved
+        self.versions = [t._version for t in inputs]
+        self.hooks = None
+        self.seq = next(_seq)
+        self.where = None
+
+    def __repr__(self) -> str:
+        return f"<{self.op.name} backward>"
+
+    def name(self) -> str:
+        """PyTorch-style name of the backward function, e.g. ``SigmoidBackward``."""
+        return "".join(p.capitalize() for p in self.op.name.split("_")) + "Backward"
+
+
+class OpError(ValueError):
+    """An op got arguments it cannot work with (names the op and the shapes)."""
+
+
+def _describe(arrays) -> str:
+    parts = []
+    for a in arrays:
+        shape = getattr(a, "shape", None)
+        parts.append(str(tuple(shape)) if shape is not None else repr(a))
+    return ", ".join(parts)
+
+
+def apply(op, inputs, attrs=None, want_saved=False):
+    """Run ``op`` forward on tensors ``inputs`` and record a node when a gradient is needed."""
+    from ..tensor import _wrap
+
+    arrays = [t.data for t in inputs]
+    try:
+        res = op.forward(*arrays, **attrs) if attrs else op.forward(*arrays)
+    except (ValueError, IndexError) as e:
+        if isinstance(e, OpError):
+            raise
+        raise OpError(f"{op.name}(): {e} (input shapes: {_describe(arrays)})") from None
+    if op.saves:
+        out, saved = res
+    else:
+        out, saved = res, None
+    t = _wrap(out)
+    if STATE.enabled:
+        for x in inputs:
+            if x.requires_grad:
+                t._node = Node(op, inputs, out, attrs, saved)
+                t.requires_grad = True
+                break
+    if STATE.anomaly:
+        from .anomaly import check_forward
+
+        check_forward(op, inputs, t)
+    if want_saved:
+        return t, saved
+    return t

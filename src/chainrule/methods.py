@@ -1,0 +1,57 @@
+"""Binds the differentiable functions to ``Tensor`` as methods and operators."""
+
+from __future__ import annotations
+
+from . import functional as Fn
+from .ops import binary, elementwise, linalg, shape
+from .tensor import Tensor
+
+
+def _method(fn):
+    def m(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    m.__name__ = fn.__name__
+    m.__doc__ = fn.__doc__
+    return m
+
+
+_METHODS = [
+    "exp", "log", "log1p", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tanh", "sigmoid",
+    "relu", "leaky_relu", "gelu", "silu", "elu", "softplus", "clamp", "clip", "pow", "square",
+    "erf", "sum", "mean", "var", "std", "max", "min", "amax", "amin", "prod", "logsumexp",
+    "softmax", "log_softmax", "argmax", "argmin", "cumsum", "matmul", "flatten", "squeeze",
+    "unsqueeze", "transpose", "permute", "expand", "expand_as", "broadcast_to", "flip", "split",
+    "chunk", "unbind", "maximum", "minimum", "t", "dot", "neg",
+]
+for _name in _METHODS:
+    setattr(Tensor, _name, _method(getattr(Fn, _name)))
+
+
+def _reshape(self, *size):
+    return shape.reshape(self, *size)
+
+
+Tensor.reshape = _reshape
+Tensor.view = _reshape
+Tensor.__getitem__ = shape.getitem
+Tensor.__neg__ = elementwise.neg
+Tensor.__abs__ = elementwise.abs
+Tensor.__pos__ = lambda self: self
+Tensor.__add__ = binary.add
+Tensor.__radd__ = lambda self, o: binary.add(o, self)
+Tensor.__sub__ = binary.sub
+Tensor.__rsub__ = binary.rsub
+Tensor.__mul__ = binary.mul
+Tensor.__rmul__ = lambda self, o: binary.mul(o, self)
+Tensor.__truediv__ = binary.div
+Tensor.__rtruediv__ = binary.rdiv
+Tensor.__pow__ = elementwise.pow
+Tensor.__rpow__ = lambda self, o: binary.pow_tensor(o, self)
+Tensor.__matmul__ = linalg.matmul
+Tensor.__rmatmul__ = lambda self, o: linalg.matmul(o, self)
+Tensor.add = lambda self, o, alpha=1: binary.add(self, o, alpha)
+Tensor.sub = lambda self, o, alpha=1: binary.sub(self, o, alpha)
+Tensor.mul = binary.mul
+Tensor.div = binary.div
+Tensor.where = lambda self, cond, other: binary.where(cond, self, other)

@@ -1,0 +1,469 @@
+"""Elementwise primitives of one tensor: each forward next to its derivative."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd.graph import Op, apply
+from ..tensor import Tensor
+from ._util import as_tensor
+
+_SQRT2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _sigmoid(x):
+    """1/(1+e^-x) without overflow for any finite x."""
+    e = np.exp(-np.abs(x))
+    r = 1.0 / (1.0 + e)
+    return np.where(x >= 0, r, e * r)
+
+
+_erf_scalar = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x):
+    """The error function to full double precision (NumPy has none)."""
+    x = np.asarray(x)
+    return _erf_scalar(x).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+def _unary(op, x, name, **attrs):
+    return apply(op, (as_tensor(x, name),), attrs or None)
+
+
+class Neg(Op):
+    """-x;  d/dx = -1"""
+
+    formula = "d(-x)/dx = -1"
+    forward = np.negative
+
+    def backward(F, g, out, x):
+        return (-g,)
+
+
+class Exp(Op):
+    """e^x;  d/dx = e^x (the output itself)"""
+
+    formula = "d exp(x)/dx = exp(x)"
+    latex = r"\frac{d e^x}{dx} = e^x"
+    forward = np.exp
+
+    def backward(F, g, out, x):
+        return (g * out,)
+
+
+class Log(Op):
+    """ln x;  d/dx = 1/x"""
+
+    formula = "d ln(x)/dx = 1/x"
+    latex = r"\frac{d \ln x}{dx} = \frac{1}{x}"
+    forward = np.log
+
+    def backward(F, g, out, x):
+        return (g / x,)
+
+
+class Log1p(Op):
+    """ln(1+x);  d/dx = 1/(1+x)"""
+
+    formula = "d ln(1+x)/dx = 1/(1+x)"
+    forward = np.log1p
+
+    def backward(F, g, out, x):
+        return (g / (1 + x),)
+
+
+class Sqrt(Op):
+    """sqrt(x);  d/dx = 1/(2 sqrt(x))"""
+
+    formula = "d sqrt(x)/dx = 1/(2 sqrt(x))"
+    latex = r"\frac{d\sqrt{x}}{dx} = \frac{1}{2\sqrt{x}}"
+    forward = np.sqrt
+
+    def backward(F, g, out, x):
+        return (g / (2 * out),)
+
+
+class Abs(Op):
+    """|x|;  d/dx = sign(x) (0 at 0)"""
+
+    formula = "d|x|/dx = sign(x)"
+    forward = np.abs
+
+    def backward(F, g, out, x):
+        return (g * F.sign(x),)
+
+
+class Sign(Op):
+    """sign(x);  d/dx = 0"""
+
+    formula = "d sign(x)/dx = 0"
+    forward = np.sign
+
+    def backward(F, g, out, x):
+        return (None,)
+
+
+class Sin(Op):
+    """sin x;  d/dx = cos x"""
+
+    formula = "d sin(x)/dx = cos(x)"
+    forward = np.sin
+
+    def backward(F, g, out, x):
+        return (g * F.cos(x),)
+
+
+class Cos(Op):
+    """cos x;  d/dx = -sin x"""
+
+    formula = "d cos(x)/dx = -sin(x)"
+    forward = np.cos
+
+    def backward(F, g, out, x):
+        return (-g * F.sin(x),)
+
+
+class Tanh(Op):
+    """tanh x;  d/dx = 1 - tanh^2 x"""
+
+    formula = "d tanh(z)/dz = 1 - t^2"
+    latex = r"\frac{d\tanh z}{dz} = 1 - \tanh^2 z"
+    forward = np.tanh
+
+    def backward(F, g, out, x):
+        return (g * (1 - out * out),)
+
+
+class Sigmoid(Op):
+    """s = 1/(1+e^-x);  d/dx = s(1-s)"""
+
+    formula = "d sigmoid(z)/dz = s(1-s)"
+    latex = r"\frac{d\sigma(z)}{dz} = \sigma(z)\,(1-\sigma(z))"
+    forward = _sigmoid
+
+    def backward(F, g, out, x):
+        return (g * out * (1 - out),)
+
+
+class Relu(Op):
+    """max(0, x);  d/dx = 1 if x > 0 else 0"""
+
+    formula = "d relu(z)/dz = 1 if z > 0 else 0"
+    latex = r"\frac{d\,\mathrm{ReLU}(z)}{dz} = [z > 0]"
+
+    def forward(x):
+        return np.maximum(x, 0)
+
+    def backward(F, g, out, x):
+        return (g * (out > 0),)
+
+
+class LeakyRelu(Op):
+    """x if x > 0 else a*x;  d/dx = 1 or a"""
+
+    formula = "d leaky_relu(z)/dz = 1 if z > 0 else slope"
+
+    def forward(x, slope):
+        return np.where(x > 0, x, x * slope)
+
+    def backward(F, g, out, x, slope):
+        return (F.where(x > 0, g, g * slope),)
+
+
+class Elu(Op):
+    """x if x > 0 else a(e^x - 1);  d/dx = 1 or out + a"""
+
+    formula = "d elu(z)/dz = 1 if z > 0 else elu(z) + alpha"
+    needs_out = True
+
+    def forward(x, alpha):
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+    def backward(F, g, out, x, alpha):
+        return (F.where(x > 0, g, g * (out + alpha)),)
+
+
+class Softplus(Op):
+    """ln(1 + e^(bx))/b (linear above threshold);  d/dx = sigmoid(bx)"""
+
+    formula = "d softplus(z)/dz = sigmoid(beta z)"
+
+    def forward(x, beta, threshold):
+        z = x * beta
+        soft = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
+        return np.where(z > threshold, x, soft)
+
+    def backward(F, g, out, x, beta, threshold):
+        z = x * beta
+        return (F.where(z > threshold, g, g * F.sigmoid(z)),)
+
+
+class Silu(Op):
+    """x*s(x);  d/dx = s(x)(1 + x(1 - s(x)))"""
+
+    formula = "d silu(z)/dz = s(z)(1 + z(1-s(z)))"
+
+    def forward(x):
+        return x * _sigmoid(x)
+
+    def backward(F, g, out, x):
+        s = F.sigmoid(x)
+        return (g * s * (1 + x * (1 - s)),)
+
+
+class Erf(Op):
+    """erf x;  d/dx = 2/sqrt(pi) e^(-x^2)"""
+
+    formula = "d erf(x)/dx = 2/sqrt(pi) exp(-x^2)"
+    forward = _erf
+
+    def backward(F, g, out, x):
+        return (g * _TWO_OVER_SQRT_PI * F.exp(-(x * x)),)
+
+
+class Gelu(Op):
+    """x*Phi(x) (or the tanh approximation);  d/dx = Phi(x) + x*phi(x)"""
+
+    formula = "d gelu(z)/dz = Phi(z) + z phi(z)"
+
+    def forward(x, approximate):
+        if approximate == "tanh":
+            return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+        return 0.5 * x * (1 + _erf(x / _SQRT2))
+
+    def backward(F, g, out, x, approximate):
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+            t = F.sigmoid(2 * inner) * 2 - 1  # tanh written with the backend's sigmoid
+            dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
+        cdf = 0.5 * (1 + F.erf(x / _SQRT2))
+        pdf = F.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        return (g * (cdf + x * pdf),)
+
+
+class Clamp(Op):
+    """min(max(x, lo), hi);  d/dx = 1 inside [lo, hi], else 0"""
+
+    formula = "d clamp(x)/dx = 1 if lo <= x <= hi else 0"
+
+    def forward(x, lo, hi):
+        return np.clip(x, lo, hi)
+
+    def backward(F, g, out, x, lo, hi):
+        mask = None
+        if lo is not None:
+            mask = x >= lo
+        if hi is not None:
+            mask = (x <= hi) if mask is None else mask & (x <= hi)
+        return (g * mask,)
+
+
+class PowScalar(Op):
+    """x^p for a constant p;  d/dx = p x^(p-1)"""
+
+    formula = "d x^p/dx = p x^(p-1)"
+    latex = r"\frac{d x^p}{dx} = p\,x^{p-1}"
+
+    def forward(x, p):
+        if p == 2:
+            return x * x
+        return np.power(x, p)
+
+    def backward(F, g, out, x, p):
+        if p == 2:
+            return (g * 2 * x,)
+        if p == 1:
+            return (g,)
+        if p == 0:
+            return (None,)
+        return (g * p * x ** (p - 1),)
+
+
+class Clone(Op):
+    """copy of x;  d/dx = 1"""
+
+    formula = "d copy(x)/dx = 1"
+
+    def forward(x):
+        return x.copy()
+
+    def backward(F, g, out, x):
+        return (g,)
+
+
+class Cast(Op):
+    """x converted to another dtype;  d/dx = 1 (converted back)"""
+
+    formula = "d cast(x)/dx = 1"
+
+    def forward(x, dtype):
+        return x.astype(dtype)
+
+    def backward(F, g, out, x, dtype):
+        if out.dtype.kind not in "fc" or x.dtype.kind not in "fc":
+            return (None,)
+        return (g.to(x.dtype) if F.differentiable else g.astype(x.dtype),)
+
+
+# ---- public functions ----------------------------------------------------------------------
+
+
+def neg(x) -> Tensor:
+    """-x, elementwise."""
+    return _unary(Neg, x, "neg")
+
+
+def exp(x) -> Tensor:
+    """e^x, elementwise.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.exp(cr.tensor([0.0])).tolist()
+        [1.0]
+    """
+    return _unary(Exp, x, "exp")
+
+
+def log(x) -> Tensor:
+    """Natural logarithm, elementwise."""
+    return _unary(Log, x, "log")
+
+
+def log1p(x) -> Tensor:
+    """ln(1 + x), accurate for small x."""
+    return _unary(Log1p, x, "log1p")
+
+
+def sqrt(x) -> Tensor:
+    """Square root, elementwise."""
+    return _unary(Sqrt, x, "sqrt")
+
+
+def rsqrt(x) -> Tensor:
+    """1/sqrt(x), elementwise."""
+    return pow(x, -0.5)
+
+
+def abs(x) -> Tensor:  # noqa: A001
+    """|x|, elementwise (gradient 0 at 0)."""
+    return _unary(Abs, x, "abs")
+
+
+def sign(x) -> Tensor:
+    """-1, 0 or 1, elementwise (zero gradient)."""
+    return _unary(Sign, x, "sign")
+
+
+def sin(x) -> Tensor:
+    """Sine, elementwise."""
+    return _unary(Sin, x, "sin")
+
+
+def cos(x) -> Tensor:
+    """Cosine, elementwise."""
+    return _unary(Cos, x, "cos")
+
+
+def tanh(x) -> Tensor:
+    """Hyperbolic tangent, elementwise."""
+    return _unary(Tanh, x, "tanh")
+
+
+def sigmoid(x) -> Tensor:
+    """1/(1+e^-x), elementwise; stable for any finite input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.sigmoid(cr.tensor([0.0])).tolist()
+        [0.5]
+    """
+    return _unary(Sigmoid, x, "sigmoid")
+
+
+def relu(x) -> Tensor:
+    """max(0, x), elementwise."""
+    return _unary(Relu, x, "relu")
+
+
+def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+    """x if x > 0 else negative_slope * x."""
+    return _unary(LeakyRelu, x, "leaky_relu", slope=negative_slope)
+
+
+def elu(x, alpha: float = 1.0) -> Tensor:
+    """x if x > 0 else alpha * (e^x - 1)."""
+    return _unary(Elu, x, "elu", alpha=alpha)
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """ln(1 + e^(beta x)) / beta, linear where beta*x > threshold; stable for any input."""
+    return _unary(Softplus, x, "softplus", beta=beta, threshold=threshold)
+
+
+def silu(x) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    return _unary(Silu, x, "silu")
+
+
+def erf(x) -> Tensor:
+    """The Gauss error function, elementwise."""
+    return _unary(Erf, x, "erf")
+
+
+def gelu(x, approximate: str = "none") -> Tensor:
+    """x * Phi(x); ``approximate="tanh"`` for the tanh formula."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _unary(Gelu, x, "gelu", approximate=approximate)
+
+
+def clamp(x, min=None, max=None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; the gradient passes only inside the range."""
+    if min is None and max is None:
+        raise ValueError("clamp(): at least one of min and max must be given")
+    return _unary(Clamp, x, "clamp", lo=min, hi=max)
+
+
+clip = clamp
+
+
+def pow(x, exponent) -> Tensor:  # noqa: A001
+    """x ** exponent; a tensor exponent is differentiable too."""
+    if isinstance(exponent, Tensor) or isinstance(exponent, np.ndarray):
+        from .binary import pow_tensor
+
+        return pow_tensor(x, exponent)
+    x = as_tensor(x, "pow")
+    if x.data.dtype.kind in "iu" and isinstance(exponent, float):
+        x = cast(x, dtypes.get_default_dtype())
+    return apply(PowScalar, (x,), {"p": exponent})
+
+
+def square(x) -> Tensor:
+    """x * x."""
+    return pow(x, 2)
+
+
+def clone(x) -> Tensor:
+    """A copy of x with its own memory; gradients flow back."""
+    return _unary(Clone, x, "clone")
+
+
+def cast(x, dtype) -> Tensor:
+    """x converted to ``dtype``; differentiable between floating types."""
+    dtype = dtypes.as_dtype(dtype)
+    x = as_tensor(x, "to")
+    if x.data.dtype == dtype:
+        return x
+    t = apply(Cast, (x,), {"dtype": dtype})
+    if dtype.kind not in "fc":
+        t._node, t.requires_grad = None, False
+    return t

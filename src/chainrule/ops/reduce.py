@@ -1,0 +1,392 @@
+"""Reductions and normalisations along axes: sum, mean, var, max, logsumexp, softmax..."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.graph import Op, apply
+from ..tensor import Tensor, _wrap
+from ._util import as_tensor, norm_axis, norm_dim
+
+
+def _expand(F, g, x_shape, axis, keepdims):
+    """Broadcast a reduced gradient back over the reduced axes of ``x_shape``."""
+    if axis is None:
+        if g.ndim:
+            g = F.reshape(g, ())
+    elif not keepdims:
+        g = F.expand_dims(g, axis)
+    return F.broadcast_to(g, x_shape)
+
+
+def _keep(F, y, axis, keepdims):
+    """A reduced value with the reduced axes kept (size 1), for broadcasting against x."""
+    if axis is None or keepdims:
+        return y
+    return F.expand_dims(y, axis)
+
+
+def _count(shape, axis) -> int:
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in axis)
+
+
+def _softmax(x, axis):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def _log_softmax(x, axis):
+    z = x - np.max(x, axis=axis, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+class Sum(Op):
+    """sum of x over axes;  d/dx_i = 1"""
+
+    formula = "d sum(x)/dx_i = 1"
+
+    def forward(x, axis, keepdims):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    def backward(F, g, out, x, axis, keepdims):
+        return (_expand(F, g, x.shape, axis, keepdims),)
+
+
+class Mean(Op):
+    """mean of x over axes;  d/dx_i = 1/n"""
+
+    formula = "d mean(x)/dx_i = 1/n"
+
+    def forward(x, axis, keepdims):
+        return np.mean(x, axis=axis, keepdims=keepdims)
+
+    def backward(F, g, out, x, axis, keepdims):
+        return (_expand(F, g, x.shape, axis, keepdims) * (1.0 / _count(x.shape, axis)),)
+
+
+class Var(Op):
+    """sum((x - mean)^2) / (n - c);  d/dx_i = 2(x_i - mean)/(n - c)"""
+
+    formula = "d var(x)/dx_i = 2(x_i - mean)/(n - correction)"
+
+    def forward(x, axis, correction, keepdims):
+        return np.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+
+    def backward(F, g, out, x, axis, correction, keepdims):
+        n = _count(x.shape, axis)
+        mean = F.sum(x, axis=axis, keepdims=True) * (1.0 / n)
+        scale = 2.0 / (n - correction)
+        return (_expand(F, g, x.shape, axis, keepdims) * (x - mean) * scale,)
+
+
+class Std(Op):
+    """sqrt(var(x));  d/dx_i = (x_i - mean)/((n - c) std)"""
+
+    formula = "d std(x)/dx_i = (x_i - mean)/((n - correction) std)"
+
+    def forward(x, axis, correction, keepdims):
+        return np.std(x, axis=axis, ddof=correction, keepdims=keepdims)
+
+    def backward(F, g, out, x, axis, correction, keepdims):
+        n = _count(x.shape, axis)
+        mean = F.sum(x, axis=axis, keepdims=True) * (1.0 / n)
+        denom = _keep(F, out, axis, keepdims) * (n - correction)
+        return (_expand(F, g, x.shape, axis, keepdims) * (x - mean) / denom,)
+
+
+class Amax(Op):
+    """max over axes;  gradient shared evenly among the maximal entries"""
+
+    formula = "d max(x)/dx_i = 1/k for the k entries equal to the max, else 0"
+
+    def forward(x, axis, keepdims):
+        return np.max(x, axis=axis, keepdims=keepdims)
+
+    def backward(F, g, out, x, axis, keepdims):
+        return (_extreme_grad(F, g, out, x, axis, keepdims),)
+
+
+class Amin(Op):
+    """min over axes;  gradient shared evenly among the minimal entries"""
+
+    formula = "d min(x)/dx_i = 1/k for the k entries equal to the min, else 0"
+
+    def forward(x, axis, keepdims):
+        return np.min(x, axis=axis, keepdims=keepdims)
+
+    def backward(F, g, out, x, axis, keepdims):
+        return (_extreme_grad(F, g, out, x, axis, keepdims),)
+
+
+def _extreme_grad(F, g, out, x, axis, keepdims):
+    xd = x.data if F.differentiable else x
+    od = out.data if F.differentiable else out
+    mask = xd == (od if axis is None or keepdims else np.expand_dims(od, axis))
+    mask = mask / np.sum(mask, axis=axis, keepdims=True)
+    return _expand(F, g, x.shape, axis, keepdims) * mask.astype(xd.dtype)
+
+
+class MaxDim(Op):
+    """max along one dim, with indices;  gradient to the arg-max entry"""
+
+    formula = "d max(x, dim)/dx_i = 1 at the arg-max, else 0"
+    saves = True
+
+    def forward(x, dim, keepdim, largest):
+        idx = np.argmax(x, axis=dim) if largest else np.argmin(x, axis=dim)
+        idx = np.expand_dims(idx, dim)
+        vals = np.take_along_axis(x, idx, axis=dim)
+        if not keepdim:
+            vals, idx = np.squeeze(vals, dim), np.squeeze(idx, dim)
+        return vals, idx
+
+    def backward(F, g, out, x, dim, keepdim, largest, saved):
+        idx = saved if keepdim else np.expand_dims(saved, dim)
+        shape = [1] * x.ndim
+        shape[dim] = x.shape[dim]
+        mask = np.arange(x.shape[dim]).reshape(shape) == idx
+        return (_expand(F, g, x.shape, (dim,), keepdim) * mask,)
+
+
+class Prod(Op):
+    """product over axes;  d/dx_i = product of the other entries"""
+
+    formula = "d prod(x)/dx_i = prod_{j != i} x_j"
+
+    def forward(x, axis, keepdims):
+        return np.prod(x, axis=axis, keepdims=keepdims)
+
+    def backward(F, g, out, x, axis, keepdims):
+        ge = _expand(F, g, x.shape, axis, keepdims)
+        if F.differentiable:
+            # Differentiable form; exact while no entry is zero.
+            return (ge * _keep(F, out, axis, keepdims) / x,)
+        return (ge * _prod_others(x, axis),)
+
+
+def _prod_others(x, axis):
+    """Product of all other entries along the reduced axes, exact even with zeros."""
+    if axis is None:
+        flat = x.reshape(-1)
+        return _prod_others(flat, (0,)).reshape(x.shape)
+    moved = np.moveaxis(x, axis, tuple(range(-len(axis), 0)))
+    lead = moved.shape[: moved.ndim - len(axis)]
+    flat = moved.reshape(lead + (-1,))
+    ones = np.ones(lead + (1,), dtype=x.dtype)
+    left = np.concatenate([ones, np.cumprod(flat, axis=-1)[..., :-1]], axis=-1)
+    right = np.concatenate([np.cumprod(flat[..., ::-1], axis=-1)[..., :-1][..., ::-1], ones], -1)
+    res = (left * right).reshape(moved.shape)
+    return np.moveaxis(res, tuple(range(-len(axis), 0)), axis)
+
+
+class Logsumexp(Op):
+    """ln sum e^x;  d/dx_i = softmax(x)_i"""
+
+    formula = "d logsumexp(x)/dx_i = softmax(x)_i"
+
+    def forward(x, axis, keepdims):
+        m = np.max(x, axis=axis, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+        if keepdims:
+            return r
+        return r.reshape(()) if axis is None else np.squeeze(r, axis)
+
+    def backward(F, g, out, x, axis, keepdims):
+        return (_expand(F, g, x.shape, axis, keepdims) * F.exp(x - _keep(F, out, axis, keepdims)),)
+
+
+class Softmax(Op):
+    """s = e^x / sum e^x;  d s_i/dx_j = s_i(delta_ij - s_j)"""
+
+    formula = "d softmax(z)_i/dz_j = s_i(delta_ij - s_j)"
+    latex = r"\frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j)"
+
+    forward = _softmax
+
+    def backward(F, g, out, x, axis):
+        return (out * (g - F.sum(g * out, axis=axis, keepdims=True)),)
+
+
+class LogSoftmax(Op):
+    """x - logsumexp(x);  d/dx = delta - softmax"""
+
+    formula = "d log_softmax(z)_i/dz_j = delta_ij - softmax(z)_j"
+
+    forward = _log_softmax
+
+    def backward(F, g, out, x, axis):
+        return (g - F.exp(out) * F.sum(g, axis=axis, keepdims=True),)
+
+
+class Cumsum(Op):
+    """running sum along an axis;  gradient is the reversed running sum"""
+
+    formula = "d cumsum(x)_i/dx_j = 1 if j <= i"
+
+    def forward(x, axis):
+        return np.cumsum(x, axis=axis)
+
+    def backward(F, g, out, x, axis):
+        return (F.flip(F.cumsum(F.flip(g, axis), axis), axis),)
+
+
+# ---- public functions ----------------------------------------------------------------------
+
+
+def _reduce(op, x, dim, keepdim, name, **extra):
+    x = as_tensor(x, name)
+    axis = norm_axis(dim, x.ndim, name)
+    if axis == ():
+        axis = None if x.ndim == 0 else axis
+    return apply(op, (x,), dict(axis=axis, keepdims=bool(keepdim), **extra))
+
+
+def sum(x, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A001
+    """Sum over ``dim`` (an int, a tuple, or all dims).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.sum(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=0).tolist()
+        [4.0, 6.0]
+    """
+    x = as_tensor(x, "sum")
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.data.dtype.kind == "b":
+        x = x.to(np.int64)
+    return _reduce(Sum, x, dim, keepdim, "sum")
+
+
+def mean(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Mean over ``dim`` (all dims by default)."""
+    x = as_tensor(x, "mean")
+    if x.data.dtype.kind not in "fc":
+        raise TypeError(f"mean(): needs a floating-point tensor, got {x.dtype}; use .float()")
+    return _reduce(Mean, x, dim, keepdim, "mean")
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Variance over ``dim``; ``correction=1`` (Bessel, the default) like PyTorch."""
+    return _reduce(Var, x, dim, keepdim, "var", correction=_correction(unbiased, correction))
+
+
+def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Standard deviation over ``dim``; ``correction=1`` by default like PyTorch."""
+    return _reduce(Std, x, dim, keepdim, "std", correction=_correction(unbiased, correction))
+
+
+def amax(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Maximum over ``dim``; ties share the gradient evenly."""
+    return _reduce(Amax, x, dim, keepdim, "amax")
+
+
+def amin(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Minimum over ``dim``; ties share the gradient evenly."""
+    return _reduce(Amin, x, dim, keepdim, "amin")
+
+
+class _ValuesIndices(tuple):
+    """``(values, indices)`` with PyTorch's attribute names."""
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+
+def _max_min(x, dim, keepdim, largest, name):
+    x = as_tensor(x, name)
+    if dim is None:
+        if x.data.size == 0:
+            raise ValueError(f"{name}(): empty tensor has no {name}")
+        return (amax if largest else amin)(x)
+    if isinstance(dim, Tensor):  # max(a, b): elementwise, like torch.max(a, b)
+        from .binary import maximum, minimum
+
+        return (maximum if largest else minimum)(x, dim)
+    d = norm_dim(int(dim), max(x.ndim, 1), name)
+    vals, idx = apply(MaxDim, (x,), dict(dim=d, keepdim=bool(keepdim), largest=largest),
+                      want_saved=True)
+    return _ValuesIndices((vals, _wrap(idx.astype(np.int64))))
+
+
+def max(x, dim=None, keepdim: bool = False):  # noqa: A001
+    """``max(x)``: the largest value. ``max(x, dim)``: a ``(values, indices)`` pair as in PyTorch.
+
+    Example:
+        >>> import chainrule as cr
+        >>> v, i = cr.max(cr.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)
+        >>> v.tolist(), i.tolist()
+        ([5.0, 7.0], [1, 0])
+    """
+    return _max_min(x, dim, keepdim, True, "max")
+
+
+def min(x, dim=None, keepdim: bool = False):  # noqa: A001
+    """``min(x)``: the smallest value. ``min(x, dim)``: ``(values, indices)`` as in PyTorch."""
+    return _max_min(x, dim, keepdim, False, "min")
+
+
+def prod(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Product over ``dim`` (an int or all dims)."""
+    return _reduce(Prod, x, dim, keepdim, "prod")
+
+
+def logsumexp(x, dim, keepdim: bool = False) -> Tensor:
+    """ln(sum(exp(x))) over ``dim``, computed without overflow."""
+    return _reduce(Logsumexp, x, dim, keepdim, "logsumexp")
+
+
+def softmax(x, dim: int = -1, dtype=None) -> Tensor:
+    """e^x / sum(e^x) along ``dim``, stable for large inputs.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.softmax(cr.tensor([0.0, 0.0]), dim=0).tolist()
+        [0.5, 0.5]
+    """
+    x = as_tensor(x, "softmax")
+    if dtype is not None:
+        x = x.to(dtype)
+    return apply(Softmax, (x,), {"axis": norm_dim(dim, max(x.ndim, 1), "softmax")})
+
+
+def log_softmax(x, dim: int = -1, dtype=None) -> Tensor:
+    """log(softmax(x)) along ``dim``, computed stably."""
+    x = as_tensor(x, "log_softmax")
+    if dtype is not None:
+        x = x.to(dtype)
+    return apply(LogSoftmax, (x,), {"axis": norm_dim(dim, max(x.ndim, 1), "log_softmax")})
+
+
+def cumsum(x, dim: int) -> Tensor:
+    """Running sum along ``dim``."""
+    x = as_tensor(x, "cumsum")
+    return apply(Cumsum, (x,), {"axis": norm_dim(dim, max(x.ndim, 1), "cumsum")})
+
+
+def argmax(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the largest value (flattened when ``dim`` is None); not differentiable."""
+    x = as_tensor(x, "argmax")
+    return _wrap(np.asarray(np.argmax(x.data, axis=dim, keepdims=keepdim), dtype=np.int64))
+
+
+def argmin(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest value; not differentiable."""
+    x = as_tensor(x, "argmin")
+    return _wrap(np.asarray(np.argmin(x.data, axis=dim, keepdims=keepdim), dtype=np.int64))

@@ -1,0 +1,441 @@
+"""Primitives that move data without arithmetic: reshape, permute, broadcast, index, concat..."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.graph import Op, OpError, apply
+from ..autograd.grad_mode import STATE
+from ..tensor import Tensor, _wrap
+from ._util import as_tensor, norm_axis, norm_dim
+
+
+class Reshape(Op):
+    """same entries, new shape;  gradient reshaped back"""
+
+    formula = "reshape: gradient reshaped back to the input shape"
+
+    def forward(x, shape):
+        return np.reshape(x, shape)
+
+    def backward(F, g, out, x, shape):
+        return (F.reshape(g, x.shape),)
+
+
+class Permute(Op):
+    """axes reordered;  gradient permuted back"""
+
+    formula = "permute: gradient permuted back"
+
+    def forward(x, axes):
+        return np.transpose(x, axes)
+
+    def backward(F, g, out, x, axes):
+        return (F.transpose(g, tuple(np.argsort(axes))),)
+
+
+class BroadcastTo(Op):
+    """x repeated to a larger shape;  gradient summed over the copies (by the engine)"""
+
+    formula = "broadcast: gradient summed over the broadcast axes"
+
+    def forward(x, shape):
+        return np.broadcast_to(x, shape)
+
+    def backward(F, g, out, x, shape):
+        return (g,)
+
+
+class Flip(Op):
+    """entries reversed along axes;  gradient reversed back"""
+
+    formula = "flip: gradient flipped back"
+
+    def forward(x, axis):
+        return np.flip(x, axis)
+
+    def backward(F, g, out, x, axis):
+        return (F.flip(g, axis),)
+
+
+class Cat(Op):
+    """inputs joined along an axis;  gradient split back into pieces"""
+
+    formula = "cat: gradient split back into the pieces"
+
+    def forward(*xs, axis):
+        return np.concatenate(xs, axis=axis)
+
+    def backward(F, g, out, *xs, axis):
+        grads, start = [], 0
+        lead = (slice(None),) * axis
+        for x in xs:
+            stop = start + x.shape[axis]
+            grads.append(F.getitem(g, lead + (slice(start, stop),)))
+            start = stop
+        return tuple(grads)
+
+
+class Stack(Op):
+    """inputs stacked on a new axis;  gradient unstacked"""
+
+    formula = "stack: gradient unstacked"
+
+    def forward(*xs, axis):
+        return np.stack(xs, axis=axis)
+
+    def backward(F, g, out, *xs, axis):
+        lead = (slice(None),) * axis
+        return tuple(F.getitem(g, lead + (i,)) for i in range(len(xs)))
+
+
+class Pad(Op):
+    """x surrounded by a constant;  gradient is the inner slice"""
+
+    formula = "pad: gradient is the un-padded slice"
+
+    def forward(x, pad_width, value):
+        return np.pad(x, pad_width, constant_values=value)
+
+    def backward(F, g, out, x, pad_width, value):
+        index = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(pad_width))
+        return (F.getitem(g, index),)
+
+
+class GetItem(Op):
+    """x[index];  gradient scattered back (repeated indices accumulate)"""
+
+    formula = "index: gradient scattered back to the selected entries (repeats add up)"
+
+    def forward(x, index):
+        return np.asarray(x[index])
+
+    def backward(F, g, out, x, index):
+        return (F.index_add(x.shape, index, g),)
+
+
+class IndexAdd(Op):
+    """zeros with g added at index (the adjoint of indexing);  gradient is g[index]"""
+
+    formula = "scatter-add: gradient gathered at the index"
+
+    def forward(g, shape, index):
+        return _index_add(shape, index, g)
+
+    def backward(F, gg, out, g, shape, index):
+        return (F.getitem(gg, index),)
+
+
+def _is_basic(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer)) for i in items)
+
+
+def _index_add(shape, index, g):
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+# ---- public functions ----------------------------------------------------------------------
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def reshape(x, *shape) -> Tensor:
+    """Same entries in a new shape (one dimension may be -1).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.arange(6).reshape(2, 3).shape
+        (2, 3)
+    """
+    x = as_tensor(x, "reshape")
+    shape = _shape_arg(shape)
+    if shape == x.shape:
+        return x
+    known = math.prod(s for s in shape if s != -1)
+    if shape.count(-1) > 1 or (-1 not in shape and known != x.data.size) or (
+            -1 in shape and (known == 0 or x.data.size % known)):
+        raise OpError(f"reshape(): cannot reshape a tensor of shape {x.shape} "
+                      f"({x.data.size} elements) into shape {shape}")
+    return apply(Reshape, (x,), {"shape": shape})
+
+
+view = reshape
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one."""
+    x = as_tensor(x, "flatten")
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s = norm_dim(start_dim, x.ndim, "flatten")
+    e = norm_dim(end_dim, x.ndim, "flatten")
+    shape = x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:]
+    return reshape(x, shape)
+
+
+def squeeze(x, dim=None) -> Tensor:
+    """Drop dims of size 1 (only ``dim`` when given; a dim not of size 1 is left)."""
+    x = as_tensor(x, "squeeze")
+    if dim is None:
+        shape = tuple(s for s in x.shape if s != 1)
+    else:
+        axes = norm_axis(dim, x.ndim, "squeeze") or ()
+        shape = tuple(s for i, s in enumerate(x.shape) if not (i in axes and s == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x, dim: int) -> Tensor:
+    """Insert a dim of size 1 at ``dim``."""
+    x = as_tensor(x, "unsqueeze")
+    d = norm_dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def expand_dims(x, axis) -> Tensor:
+    x = as_tensor(x, "expand_dims")
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    ndim = x.ndim + len(axes)
+    axes = sorted(a % ndim for a in axes)
+    shape = list(x.shape)
+    for a in axes:
+        shape.insert(a, 1)
+    return reshape(x, tuple(shape))
+
+
+def permute(x, *dims) -> Tensor:
+    """Reorder the axes: ``permute(x, (1, 0))`` is a transpose."""
+    x = as_tensor(x, "permute")
+    dims = _shape_arg(dims)
+    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        raise OpError(f"permute(): {dims} is not a permutation of the {x.ndim} dims of {x.shape}")
+    dims = tuple(d % x.ndim for d in dims)
+    if dims == tuple(range(x.ndim)):
+        return x
+    return apply(Permute, (x,), {"axes": dims})
+
+
+def transpose(x, dim0: int, dim1: int) -> Tensor:
+    """Swap two axes."""
+    x = as_tensor(x, "transpose")
+    if x.ndim < 2:
+        return x
+    axes = list(range(x.ndim))
+    a, b = norm_dim(dim0, x.ndim, "transpose"), norm_dim(dim1, x.ndim, "transpose")
+    axes[a], axes[b] = axes[b], axes[a]
+    return permute(x, tuple(axes))
+
+
+def t(x) -> Tensor:
+    """Transpose of a matrix (tensors of up to 2 dims)."""
+    x = as_tensor(x, "t")
+    if x.ndim > 2:
+        raise OpError(f"t(): expects a tensor with <= 2 dims, got shape {x.shape}")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def broadcast_to(x, shape) -> Tensor:
+    """Repeat x (without copying) to ``shape`` by NumPy broadcasting rules."""
+    x = as_tensor(x, "broadcast_to")
+    shape = tuple(int(s) for s in shape)
+    if shape == x.shape:
+        return x
+    try:
+        np.broadcast_shapes(x.shape, shape)
+        if np.broadcast_shapes(x.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise OpError(f"broadcast_to(): cannot broadcast shape {x.shape} to {shape}") from None
+    return apply(BroadcastTo, (x,), {"shape": shape})
+
+
+def expand(x, *sizes) -> Tensor:
+    """Like ``broadcast_to``; -1 keeps a dim's size (PyTorch's ``expand``)."""
+    x = as_tensor(x, "expand")
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise OpError(f"expand(): {sizes} has fewer dims than the tensor's shape {x.shape}")
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
+def expand_as(x, other) -> Tensor:
+    return broadcast_to(x, other.shape)
+
+
+def flip(x, dims) -> Tensor:
+    """Reverse the order of entries along ``dims``."""
+    x = as_tensor(x, "flip")
+    axis = norm_axis(dims, x.ndim, "flip")
+    return apply(Flip, (x,), {"axis": axis})
+
+
+def _tensors(tensors, op):
+    if isinstance(tensors, Tensor) or not len(tensors):
+        raise OpError(f"{op}(): expects a non-empty sequence of tensors")
+    ts = [as_tensor(t, op) for t in tensors]
+    return ts
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim; all other dims must match.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.cat([cr.ones(2, 3), cr.zeros(1, 3)]).shape
+        (3, 3)
+    """
+    ts = _tensors(tensors, "cat")
+    ndim = ts[0].ndim
+    d = norm_dim(dim, max(ndim, 1), "cat")
+    for t_ in ts[1:]:
+        if t_.ndim != ndim or t_.shape[:d] + t_.shape[d + 1:] != ts[0].shape[:d] + ts[0].shape[
+                d + 1:]:
+            raise OpError(f"cat(): shapes {[t_.shape for t_ in ts]} do not match except in dim {d}")
+    if len(ts) == 1:
+        return ts[0]
+    return apply(Cat, tuple(ts), {"axis": d})
+
+
+concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Stack equal-shaped tensors along a new dim."""
+    ts = _tensors(tensors, "stack")
+    if any(t_.shape != ts[0].shape for t_ in ts):
+        raise OpError(f"stack(): all tensors must have the same shape, got {[t_.shape for t_ in ts]}")
+    d = norm_dim(dim, ts[0].ndim + 1, "stack")
+    return apply(Stack, tuple(ts), {"axis": d})
+
+
+def split(x, split_size_or_sections, dim: int = 0) -> tuple:
+    """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
+    x = as_tensor(x, "split")
+    d = norm_dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise OpError(f"split(): split size must be positive, got {size}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else [])
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise OpError(f"split(): sizes {sizes} do not add up to dim {d} of size {n}")
+    lead = (slice(None),) * d
+    out, start = [], 0
+    for s in sizes:
+        out.append(x[lead + (slice(start, start + s),)])
+        start += s
+    return tuple(out)
+
+
+def chunk(x, chunks: int, dim: int = 0) -> tuple:
+    """Split into ``chunks`` nearly equal pieces (like PyTorch)."""
+    x = as_tensor(x, "chunk")
+    n = x.shape[norm_dim(dim, x.ndim, "chunk")]
+    size = -(-n // chunks)
+    return split(x, size, dim)
+
+
+def unbind(x, dim: int = 0) -> tuple:
+    x = as_tensor(x, "unbind")
+    d = norm_dim(dim, x.ndim, "unbind")
+    lead = (slice(None),) * d
+    return tuple(x[lead + (i,)] for i in range(x.shape[d]))
+
+
+def pad(x, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad with a constant; ``pad`` lists (left, right) pairs from the LAST dim, as in PyTorch."""
+    x = as_tensor(x, "pad")
+    if mode != "constant":
+        raise ValueError(f"pad(): only mode='constant' is supported, got {mode!r}")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise OpError(f"pad(): pad {pad} must hold (left, right) pairs for at most {x.ndim} dims")
+    if any(p < 0 for p in pad):
+        raise OpError(f"pad(): negative padding {pad} is not supported")
+    width = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        width[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return pad_np(x, tuple(width), value)
+
+
+def pad_np(x, pad_width, value=0.0) -> Tensor:
+    return apply(Pad, (as_tensor(x, "pad"),), {"pad_width": tuple(pad_width), "value": value})
+
+
+def _convert_index(index):
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def getitem(x, index) -> Tensor:
+    """``x[index]`` with ints, slices (any step), None, Ellipsis, masks and integer arrays."""
+    index = _convert_index(index)
+    arr = x.data
+    try:
+        probe = arr[index]
+    except IndexError as e:
+        raise IndexError(f"index: {e} (tensor shape {x.shape})") from None
+    if not (STATE.enabled and x.requires_grad):
+        return _wrap(probe if isinstance(probe, np.ndarray) else np.asarray(probe))
+    return apply(GetItem, (x,), {"index": index})
+
+
+def index_add(shape, index, g) -> Tensor:
+    """Differentiable scatter-add of ``g`` into zeros of ``shape`` at ``index``."""
+    return apply(IndexAdd, (as_tensor(g, "index_add"),), {"shape": tuple(shape), "index": index})
+
+
+def setitem(x: Tensor, index, value) -> None:
+    """``x[index] = value`` in place. Recorded when a gradient is needed (like PyTorch)."""
+    index = _convert_index(index)
+    v = value.data if isinstance(value, Tensor) else value
+    if STATE.enabled and (x.requires_grad or getattr(value, "requires_grad", False)):
+        if x._node is None and x.requires_grad:
+            raise RuntimeError(
+                "setitem: in-place assignment into a leaf tensor that requires grad; do it under "
+                "`with cr.no_grad():` or clone the tensor first")
+        from .binary import where
+
+        mask = np.zeros(x.shape, dtype=bool)
+        mask[index] = True
+        full = _index_add(x.shape, index, np.broadcast_to(
+            np.asarray(v, dtype=x.dtype), np.shape(x.data[index])).astype(x.dtype))
+        value_t = value if isinstance(value, Tensor) else _wrap(np.asarray(v, dtype=x.dtype))
+        if value_t.requires_grad:
+            vt = broadcast_to(value_t.to(x.dtype), np.shape(x.data[index]))
+            full_t = index_add(x.shape, index, vt)
+        else:
+            full_t = _wrap(full)
+        old = _wrap(x.data)
+        old._node, old.requires_grad, old._version = x._node, x.requires_grad, x._version
+        res = where(_wrap(mask), full_t, old)
+        x.data, x._node, x.requires_grad = res.data, res._node, res.requires_grad
+        x._version += 1
+        return
+    try:
+        x.data[index] = v
+    except (ValueError, IndexError) as e:
+        raise type(e)(f"setitem: {e} (tensor shape {x.shape})") from None
+    x._version += 1

@@ -1,0 +1,493 @@
+"""``Tensor``: a NumPy array plus what backpropagation needs (``grad``, ``requires_grad``, node).
+
+Operators and methods dispatch to the differentiable functions in ``chainrule.functional``;
+the data itself is always a plain ``numpy.ndarray`` (``tensor.data``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable
+
+import numpy as np
+
+from . import dtypes
+from .autograd.grad_mode import STATE
+
+
+def _wrap(array, requires_grad=False):
+    """Fast internal constructor: no conversion, no checks."""
+    t = Tensor.__new__(Tensor)
+    t.data = array
+    t.grad = None
+    t.requires_grad = requires_grad
+    t._node = None
+    t.name = None
+    t._hooks = None
+    t._version = 0
+    return t
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    """Convert user data to an array with chainrule's dtype rules."""
+    dtype = dtypes.as_dtype(dtype)
+    if isinstance(data, Tensor):
+        arr = data.data
+        return arr.astype(dtype) if dtype is not None and arr.dtype != dtype else arr.copy()
+    if isinstance(data, np.ndarray):
+        return np.array(data, dtype=dtype, copy=True)
+    if isinstance(data, np.generic):
+        return np.asarray(data, dtype=dtype)
+    try:
+        arr = np.asarray(data, dtype=dtype)
+    except (ValueError, TypeError) as e:
+        raise TypeError(
+            f"tensor(): cannot make a tensor from {type(data).__name__}: {e}") from None
+    if arr.dtype == object:
+        raise TypeError(f"tensor(): cannot make a tensor from data of type {type(data).__name__}")
+    if dtype is None:
+        if arr.dtype.kind == "f":
+            arr = arr.astype(dtypes.get_default_dtype(), copy=False)
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64, copy=False)
+    return arr
+
+
+class Tensor:
+    """A multi-dimensional array that records operations for backpropagation.
+
+    Create tensors with ``cr.tensor``. ``.data`` is the underlying ``numpy.ndarray``; ``.grad``
+    holds the accumulated gradient (a Tensor) after ``backward()``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> (w * w).sum().backward()
+        >>> w.grad
+        tensor([2., 4.])
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_node", "name", "_hooks", "_version",
+                 "__weakref__")
+    __array_ufunc__ = None  # make NumPy defer to Tensor's reflected operators
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype=None,
+                 name: str | None = None) -> None:
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self.requires_grad = False
+        self._node = None
+        self.name = name
+        self._hooks = None
+        self._version = 0
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ---- properties -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (not the output of a recorded op)."""
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        """The node that produced this tensor (None for leaves)."""
+        return self._node
+
+    @property
+    def device(self) -> str:
+        return "cpu" if isinstance(self.data, np.ndarray) else "cuda"
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:
+        return self.transpose(-1, -2)
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def size(self, dim: int | None = None):
+        """The shape, or its ``dim``-th entry."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # ---- conversion -------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shares memory with the tensor)."""
+        return self.data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors convert, this has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()")
+        return bool(self.data)
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extra = []
+        if self.data.dtype not in (dtypes.get_default_dtype(), np.int64, np.bool_) or (
+                self.data.size == 0):
+            extra.append(f"dtype={self.data.dtype}")
+        if self._node is not None:
+            extra.append(f"grad_fn=<{self._node.name()}>")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    # ---- autograd ---------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark a leaf tensor as needing a gradient (in place); returns ``self``."""
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating-point tensors can require gradients; this one is "
+                f"{self.data.dtype}. Convert it first, e.g. t.float().requires_grad_()")
+        if not requires_grad and self._node is not None:
+            raise RuntimeError(
+                "requires_grad_(False) only works on leaf tensors; use .detach() instead")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> Tensor:
+        """A new tensor sharing the data, cut from the graph (no gradient flows through it)."""
+        t = _wrap(self.data)
+        t._version = self._version
+        return t
+
+    def detach_(self) -> Tensor:
+        self._node = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if self._node is None:
+            return
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def keep(g):
+            t = ref()
+            if t is not None:
+                t.grad = g if t.grad is None else t.grad + g
+            return None
+
+        self._add_node_hook(keep)
+
+    def register_hook(self, fn: Callable[[Tensor], Tensor | None]):
+        """Call ``fn(grad)`` when this tensor's gradient is computed; a returned tensor replaces it.
+
+        Example:
+            >>> import chainrule as cr
+            >>> x = cr.tensor(2.0, requires_grad=True)
+            >>> h = x.register_hook(lambda g: g * 10)
+            >>> (x * 3).backward(); x.grad
+            tensor(30.)
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook(): this tensor does not require grad")
+        if self._node is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            hooks = self._add_node_hook(fn, append=False)
+        hooks.append(fn)
+        return _HookHandle(hooks, fn)
+
+    def _add_node_hook(self, fn, append=True):
+        if self._node.hooks is None:
+            self._node.hooks = []
+        if append:
+            self._node.hooks.append(fn)
+        return self._node.hooks
+
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Backpropagate from this tensor: add d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``gradient`` is dLoss/d(self) when self is not a scalar. Gradients accumulate across
+        calls until you zero them (``optimizer.zero_grad()`` or ``t.grad = None``).
+
+        Example:
+            >>> import chainrule as cr
+            >>> x = cr.tensor(3.0, requires_grad=True)
+            >>> (x ** 2).backward(); x.grad
+            tensor(6.)
+        """
+        from .autograd.engine import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def zero_grad_(self) -> None:
+        self.grad = None
+
+    # ---- in-place (never recorded; bump the version so stale graphs are detected) ----------
+    def _inplace_check(self, op: str) -> None:
+        if STATE.enabled and self.requires_grad:
+            kind = "a leaf tensor that requires grad" if self._node is None else "a tensor in a graph"
+            raise RuntimeError(
+                f"{op}: in-place change of {kind}. Wrap it in `with cr.no_grad():` (as optimizers "
+                "do) or use the out-of-place version.")
+
+    def _set(self, array, op) -> Tensor:
+        self._inplace_check(op)
+        np.copyto(self.data, array, casting="same_kind")
+        self._version += 1
+        return self
+
+    def copy_(self, src) -> Tensor:
+        src = src.data if isinstance(src, Tensor) else np.asarray(src)
+        if np.broadcast_shapes(src.shape, self.shape) != self.shape:
+            raise ValueError(f"copy_(): cannot copy shape {src.shape} into shape {self.shape}")
+        return self._set(src, "copy_()")
+
+    def fill_(self, value) -> Tensor:
+        return self._set(np.asarray(value, dtype=self.dtype), "fill_()")
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def add_(self, other, alpha=1) -> Tensor:
+        o = other.data if isinstance(other, Tensor) else other
+        return self._set(self.data + alpha * o if alpha != 1 else self.data + o, "add_()")
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        o = other.data if isinstance(other, Tensor) else other
+        return self._set(self.data - alpha * o, "sub_()")
+
+    def mul_(self, other) -> Tensor:
+        o = other.data if isinstance(other, Tensor) else other
+        return self._set(self.data * o, "mul_()")
+
+    def div_(self, other) -> Tensor:
+        o = other.data if isinstance(other, Tensor) else other
+        return self._set(self.data / o, "div_()")
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
+        return self._set(np.clip(self.data, min, max), "clamp_()")
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+        from .random import _gen
+
+        return self._set(_gen(generator).uniform(a, b, self.shape), "uniform_()")
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+        from .random import _gen
+
+        return self._set(_gen(generator).normal(mean, std, self.shape), "normal_()")
+
+    def __iadd__(self, other):
+        if STATE.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
+            return self + other
+        return self.add_(other)
+
+    def __isub__(self, other):
+        if STATE.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
+            return self - other
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        if STATE.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
+            return self * other
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        if STATE.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
+            return self / other
+        return self.div_(other)
+
+    def __setitem__(self, index, value) -> None:
+        from .ops.shape import setitem
+
+        setitem(self, index, value)
+
+    # ---- dtype conversion -------------------------------------------------------------------
+    def to(self, dtype=None, device=None) -> Tensor:
+        """Convert the dtype (differentiable between float types); ``device`` is 'cpu' here."""
+        if isinstance(dtype, str) and dtype in ("cpu", "cuda"):
+            dtype, device = None, dtype
+        if device not in (None, "cpu") and self.device != device:
+            from .backend import to_device
+
+            return to_device(self, device)
+        if dtype is None:
+            return self
+        from .ops.elementwise import cast
+
+        return cast(self, dtype)
+
+    def type(self, dtype) -> Tensor:
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def cpu(self) -> Tensor:
+        return self.to(device="cpu")
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory; gradients flow back to the original."""
+        from .ops.elementwise import clone
+
+        return clone(self)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    # ---- comparison (never differentiable) -------------------------------------------------
+    def _cmp(self, other, fn):
+        o = other.data if isinstance(other, Tensor) else other
+        if not isinstance(other, (Tensor, numbers.Number, np.ndarray, np.generic, bool)):
+            raise TypeError(
+                f"cannot compare Tensor with {type(other).__name__}")
+        try:
+            return _wrap(fn(self.data, o))
+        except ValueError as e:
+            raise ValueError(f"comparison: shapes {self.shape} and {np.shape(o)}: {e}") from None
+
+    def __eq__(self, other):  # type: ignore[override]
+        return self._cmp(other, np.equal)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return self._cmp(other, np.not_equal)
+
+    def __lt__(self, other):
+        return self._cmp(other, np.less)
+
+    def __le__(self, other):
+        return self._cmp(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._cmp(other, np.greater)
+
+    def __ge__(self, other):
+        return self._cmp(other, np.greater_equal)
+
+    def __invert__(self):
+        return _wrap(np.invert(self.data))
+
+    def __and__(self, other):
+        return self._cmp(other, np.logical_and if self.dtype == np.bool_ else np.bitwise_and)
+
+    def __or__(self, other):
+        return self._cmp(other, np.logical_or if self.dtype == np.bool_ else np.bitwise_or)
+
+    def __xor__(self, other):
+        return self._cmp(other, np.logical_xor if self.dtype == np.bool_ else np.bitwise_xor)
+
+    def any(self, dim=None, keepdim=False) -> Tensor:
+        return _wrap(np.any(self.data, axis=dim, keepdims=keepdim))
+
+    def all(self, dim=None, keepdim=False) -> Tensor:
+        return _wrap(np.all(self.data, axis=dim, keepdims=keepdim))
+
+    def isnan(self) -> Tensor:
+        return _wrap(np.isnan(self.data))
+
+    def isinf(self) -> Tensor:
+        return _wrap(np.isinf(self.data))
+
+    def isfinite(self) -> Tensor:
+        return _wrap(np.isfinite(self.data))
+
+    def equal(self, other) -> bool:
+        o = other.data if isinstance(other, Tensor) else np.asarray(other)
+        return self.shape == o.shape and bool(np.array_equal(self.data, o))
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8) -> bool:
+        o = other.data if isinstance(other, Tensor) else np.asarray(other)
+        return bool(np.allclose(self.data, o, rtol=rtol, atol=atol))
+
+
+class _HookHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("hooks", "fn")
+
+    def __init__(self, hooks, fn) -> None:
+        self.hooks, self.fn = hooks, fn
+
+    def remove(self) -> None:
+        if self.fn in self.hooks:
+            self.hooks.remove(self.fn)
+
+
+def tensor(data: Any, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+    """Make a tensor from data (nested lists, numbers, NumPy arrays, tensors); copies the data.
+
+    Python floats become float32 (the default dtype), Python ints int64; NumPy arrays keep their
+    dtype. Only floating-point tensors can require gradients.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.tensor([[1.0, 2.0]], requires_grad=True, name="w").shape
+        (1, 2)
+    """
+    t = Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    t.name = name
+    return t

@@ -1,0 +1,14 @@
+"""Shared fixtures: deterministic seeds and float64 defaults for gradient checks."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    cr.manual_seed(0)
+    np.random.seed(0)
+    yield
+    cr.set_default_dtype(cr.float32)
