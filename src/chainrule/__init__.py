@@ -27,3 +27,23 @@ from .tensor import Tensor, tensor
 
 bool = bool_  # noqa: A001
 __version__ = "0.1.0"
+
+# Subsystems load on first use, so `import chainrule` stays fast.
+_SUBMODULES = {"nn", "optim", "data", "datasets", "train", "viz", "diagnose", "utils", "io",
+               "explain", "backend", "cli", "onnx", "distributed"}
+_LAZY = {
+    "save": ("io", "save"), "load": ("io", "load"),
+    "explain": ("explain", "explain"), "explain_step": ("explain", "explain_step"),
+    "why_no_grad": ("explain", "why_no_grad"), "gradcheck_graph": ("explain", "gradcheck_graph"),
+}
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY:
+        mod, attr = _LAZY[name]
+        return getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

@@ -319,7 +319,7 @@ def _max_min(x, dim, keepdim, largest, name):
         from .binary import maximum, minimum
 
         return (maximum if largest else minimum)(x, dim)
-    d = norm_dim(int(dim), max(x.ndim, 1), name)
+    d = norm_dim(int(dim), (x.ndim or 1), name)
     vals, idx = apply(MaxDim, (x,), dict(dim=d, keepdim=bool(keepdim), largest=largest),
                       want_saved=True)
     return _ValuesIndices((vals, _wrap(idx.astype(np.int64))))
@@ -363,7 +363,7 @@ def softmax(x, dim: int = -1, dtype=None) -> Tensor:
     x = as_tensor(x, "softmax")
     if dtype is not None:
         x = x.to(dtype)
-    return apply(Softmax, (x,), {"axis": norm_dim(dim, max(x.ndim, 1), "softmax")})
+    return apply(Softmax, (x,), {"axis": norm_dim(dim, (x.ndim or 1), "softmax")})
 
 
 def log_softmax(x, dim: int = -1, dtype=None) -> Tensor:
@@ -371,13 +371,13 @@ def log_softmax(x, dim: int = -1, dtype=None) -> Tensor:
     x = as_tensor(x, "log_softmax")
     if dtype is not None:
         x = x.to(dtype)
-    return apply(LogSoftmax, (x,), {"axis": norm_dim(dim, max(x.ndim, 1), "log_softmax")})
+    return apply(LogSoftmax, (x,), {"axis": norm_dim(dim, (x.ndim or 1), "log_softmax")})
 
 
 def cumsum(x, dim: int) -> Tensor:
     """Running sum along ``dim``."""
     x = as_tensor(x, "cumsum")
-    return apply(Cumsum, (x,), {"axis": norm_dim(dim, max(x.ndim, 1), "cumsum")})
+    return apply(Cumsum, (x,), {"axis": norm_dim(dim, (x.ndim or 1), "cumsum")})
 
 
 def argmax(x, dim=None, keepdim: bool = False) -> Tensor:
