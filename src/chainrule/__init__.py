@@ -34,7 +34,7 @@ _SUBMODULES = {"nn", "optim", "data", "datasets", "train", "viz", "diagnose", "u
 _LAZY = {
     "save": ("io", "save"), "load": ("io", "load"),
     "explain": ("explain", "explain"), "explain_step": ("explain", "explain_step"),
-    "why_no_grad": ("explain", "why_no_grad"), "gradcheck_graph": ("explain", "gradcheck_graph"),
+    "why_no_grad": ("explain", "why_no_grad"), "gradcheck_graph": ("autograd.gradcheck_graph", "gradcheck_graph"),
 }
 
 
