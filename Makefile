@@ -16,7 +16,7 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,plot,onnx]' 'torch==2.13.0'
+	$(BIN)/pip install -q -e '.[dev,plot]' 'torch==2.13.0'
 	touch $@ $(STAMP_RUN)
 
 demo: $(STAMP_RUN)
