@@ -62,8 +62,8 @@ def gradcheck(fn: Callable, inputs: Sequence[Tensor] | Tensor, eps: float = 1e-6
                          allow_unused=True)
     else:
         analytic = [None] * len(targets)
-    for k, t in zip(checked, targets):
-        a = analytic[targets.index(t)]
+    for pos, (k, t) in enumerate(zip(checked, targets)):
+        a = analytic[pos]
         a = np.zeros(t.shape) if a is None else np.asarray(a.data, dtype=np.float64)
         numeric = np.zeros(t.shape)
         flat = t.data.reshape(-1)
