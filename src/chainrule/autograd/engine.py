@@ -68,12 +68,15 @@ def _check_versions(node):
             )
 
 
-def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accumulate=True):
+def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accumulate=True,
+                 tracer=None):
     """The chain-rule loop.
 
     roots: output tensors; seeds: their upstream gradients (arrays, or tensors if create_graph).
     capture: tensors whose total gradient to return (for ``autograd.grad``) instead of, or as
     well as, accumulating into leaves' ``.grad``.
+    tracer: an observer (``cr.explain``) told ``step(node, g, in_grads)`` after each rule and
+    ``leaf(tensor, g)`` for each leaf's summed gradient; it sees this loop, it does not copy it.
     Returns a dict id(tensor) -> gradient for the captured tensors.
     """
     from ..tensor import _wrap
@@ -125,6 +128,8 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
                 from .anomaly import check_backward
 
                 check_backward(node, in_grads)
+            if tracer is not None:
+                tracer.step(node, g, in_grads)
             for t, gi in zip(inputs, in_grads):
                 if gi is None or not t.requires_grad:
                     continue
@@ -143,6 +148,8 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
     for key, (leaf, g) in leaf_grads.items():
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g, create_graph)
+        if tracer is not None:
+            tracer.leaf(leaf, g)
         if key in want:
             captured[key] = g
             continue
