@@ -16,3 +16,4 @@ from .ops.shape import (  # noqa: F401
 )
 
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
+from .ops.conv import avg_pool2d, conv2d, fold, max_pool2d, unfold  # noqa: E402,F401

@@ -1,0 +1,223 @@
+"""Convolution and pooling over 2-D images (N, C, H, W).
+
+Two linear primitives carry all the gradient logic: ``unfold`` (im2col: every receptive field
+becomes a column) and ``fold`` (col2im: columns are added back into the image). Each is the other's
+gradient, so a convolution written as ``unfold`` + ``matmul`` differentiates to any order with no
+extra rules. Max pooling is its own primitive because it routes the gradient to one entry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..autograd.graph import Op, OpError, apply
+from ..tensor import Tensor
+from ._util import as_tensor
+
+
+def _pair(v, name: str, op: str) -> tuple[int, int]:
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(pair) != 2 or any(int(p) != p for p in pair):
+        raise ValueError(f"{op}(): {name} must be an int or a pair of ints, got {v!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _out_size(size, k, s, p, d):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _windows(x, k, s, p, d, pad_value=0.0):
+    """A strided view (N, C, Ho, Wo, kh, kw) of every receptive field; no copy."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = k, s, p, d
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
+    win = sliding_window_view(x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    return win[:, :, ::sh, ::sw, ::dh, ::dw]
+
+
+def _unfold(x, k, s, p, d):
+    n, c = x.shape[:2]
+    win = _windows(x, k, s, p, d)
+    ho, wo = win.shape[2:4]
+    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * k[0] * k[1], ho * wo)
+
+
+def _fold(cols, size, k, s, p, d):
+    """Add columns (N, C*kh*kw, L) back into an image of ``size`` (H, W): the adjoint of unfold."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = k, s, p, d
+    n = cols.shape[0]
+    c = cols.shape[1] // (kh * kw)
+    h, w = size
+    ho, wo = _out_size(h, kh, sh, ph, dh), _out_size(w, kw, sw, pw, dw)
+    blocks = cols.reshape(n, c, kh, kw, ho, wo)
+    img = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    # One strided add per kernel offset: far faster than np.add.at over every index.
+    for i in range(kh):
+        for j in range(kw):
+            r, q = i * dh, j * dw
+            img[:, :, r:r + sh * (ho - 1) + 1:sh, q:q + sw * (wo - 1) + 1:sw] += blocks[:, :, i, j]
+    return img[:, :, ph:ph + h, pw:pw + w]
+
+
+class Unfold(Op):
+    """im2col: receptive fields as columns;  gradient is fold (col2im) of the upstream"""
+
+    formula = "unfold: gradient of each column is added back to its receptive field (fold)"
+
+    def forward(x, k, s, p, d):
+        return _unfold(x, k, s, p, d)
+
+    def backward(F, g, out, x, k, s, p, d):
+        size = x.shape[2:]
+        if F.differentiable:
+            return (fold(g, size, k, stride=s, padding=p, dilation=d),)
+        return (_fold(g, size, k, s, p, d),)
+
+
+class Fold(Op):
+    """col2im: columns summed into an image;  gradient is unfold of the upstream"""
+
+    formula = "fold: gradient of each column is its receptive field of the upstream (unfold)"
+
+    def forward(cols, size, k, s, p, d):
+        return _fold(cols, size, k, s, p, d)
+
+    def backward(F, g, out, cols, size, k, s, p, d):
+        if F.differentiable:
+            return (unfold(g, k, stride=s, padding=p, dilation=d),)
+        return (_unfold(g, k, s, p, d),)
+
+
+class MaxPool2d(Op):
+    """max over each window;  gradient goes to the window's arg-max"""
+
+    formula = "d maxpool/dx = 1 at each window's maximum, else 0"
+    saves = True
+
+    def forward(x, k, s, p, d):
+        win = _windows(x, k, s, p, d, pad_value=-np.inf)
+        n, c, ho, wo = win.shape[:4]
+        flat = win.reshape(n, c, ho, wo, -1)
+        idx = np.argmax(flat, axis=-1)
+        out = np.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
+        return out, idx
+
+    def backward(F, g, out, x, k, s, p, d, saved):
+        n, c, ho, wo = saved.shape
+        kk = k[0] * k[1]
+        mask = (np.arange(kk) == saved[..., None])  # (N, C, Ho, Wo, kh*kw)
+        mask = mask.transpose(0, 1, 4, 2, 3).reshape(n, c * kk, ho * wo)
+        gcols = F.broadcast_to(F.reshape(g, (n, c, 1, ho * wo)), (n, c, kk, ho * wo))
+        gcols = F.reshape(gcols, (n, c * kk, ho * wo)) * mask
+        if F.differentiable:
+            return (fold(gcols, x.shape[2:], k, stride=s, padding=p, dilation=d),)
+        return (_fold(gcols, x.shape[2:], k, s, p, d),)
+
+
+def _geometry(x, kernel_size, stride, padding, dilation, op):
+    if x.ndim != 4:
+        raise OpError(f"{op}(): expects input of shape (N, C, H, W), got {x.shape}")
+    k = _pair(kernel_size, "kernel_size", op)
+    s = _pair(stride if stride is not None else k, "stride", op)
+    p = _pair(padding, "padding", op)
+    d = _pair(dilation, "dilation", op)
+    if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
+        raise OpError(f"{op}(): kernel {k}, stride {s}, dilation {d} must be >= 1 and padding "
+                      f"{p} >= 0")
+    ho = _out_size(x.shape[2], k[0], s[0], p[0], d[0])
+    wo = _out_size(x.shape[3], k[1], s[1], p[1], d[1])
+    if ho < 1 or wo < 1:
+        raise OpError(f"{op}(): input {x.shape} is too small for kernel {k} with padding {p} and "
+                      f"dilation {d}")
+    return k, s, p, d, ho, wo
+
+
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Extract sliding blocks: (N, C, H, W) -> (N, C*kh*kw, L), like ``torch.nn.functional.unfold``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.unfold(cr.ones(1, 2, 4, 4), 3).shape
+        (1, 18, 4)
+    """
+    x = as_tensor(x, "unfold")
+    k, s, p, d, _, _ = _geometry(x, kernel_size, stride, padding, dilation, "unfold")
+    return apply(Unfold, (x,), {"k": k, "s": s, "p": p, "d": d})
+
+
+def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Sum sliding blocks back into images: the adjoint of ``unfold``."""
+    cols = as_tensor(cols, "fold")
+    k = _pair(kernel_size, "kernel_size", "fold")
+    s, p, d = (_pair(v, n, "fold") for v, n in ((stride, "stride"), (padding, "padding"),
+                                                (dilation, "dilation")))
+    size = _pair(output_size, "output_size", "fold")
+    ho, wo = (_out_size(size[i], k[i], s[i], p[i], d[i]) for i in range(2))
+    if cols.ndim != 3 or cols.shape[1] % (k[0] * k[1]) or cols.shape[2] != ho * wo:
+        raise OpError(f"fold(): input {cols.shape} does not match kernel {k} and output size "
+                      f"{size} (expected (N, C*{k[0] * k[1]}, {ho * wo}))")
+    return apply(Fold, (cols,), {"size": size, "k": k, "s": s, "p": p, "d": d})
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation, as ``torch.nn.functional.conv2d`` (``groups`` must be 1).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.conv2d(cr.ones(2, 3, 8, 8), cr.ones(4, 3, 3, 3), padding=1).shape
+        (2, 4, 8, 8)
+    """
+    from .linalg import matmul
+    from .shape import reshape
+
+    x, w = as_tensor(x, "conv2d"), as_tensor(weight, "conv2d")
+    if groups != 1:
+        raise NotImplementedError("conv2d(): only groups=1 is supported")
+    if w.ndim != 4 or x.ndim != 4 or x.shape[1] != w.shape[1]:
+        raise OpError(f"conv2d(): input {x.shape} and weight {w.shape} do not fit (expected input "
+                      f"(N, C, H, W) and weight (out_channels, C, kh, kw) with the same C)")
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = 0
+        elif padding == "same" and _pair(stride, "stride", "conv2d") == (1, 1):
+            kh, kw = w.shape[2:]
+            dh, dw = _pair(dilation, "dilation", "conv2d")
+            if (dh * (kh - 1)) % 2 or (dw * (kw - 1)) % 2:
+                raise OpError("conv2d(): padding='same' needs an odd effective kernel size here")
+            padding = (dh * (kh - 1) // 2, dw * (kw - 1) // 2)
+        else:
+            raise OpError(f"conv2d(): padding={padding!r} is not supported (use 'valid', 'same' "
+                          "with stride 1, or numbers)")
+    k, s, p, d, ho, wo = _geometry(x, w.shape[2:], stride, padding, dilation, "conv2d")
+    cols = apply(Unfold, (x,), {"k": k, "s": s, "p": p, "d": d})  # (N, C*kh*kw, L)
+    out = matmul(reshape(w, (w.shape[0], -1)), cols)  # (N, O, L)
+    out = reshape(out, (x.shape[0], w.shape[0], ho, wo))
+    if bias is not None:
+        b = as_tensor(bias, "conv2d")
+        if b.shape != (w.shape[0],):
+            raise OpError(f"conv2d(): bias {b.shape} does not fit {w.shape[0]} output channels")
+        out = out + reshape(b, (1, -1, 1, 1))
+    return out
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
+    """Maximum over each window, as ``torch.nn.functional.max_pool2d``."""
+    x = as_tensor(x, "max_pool2d")
+    k, s, p, d, _, _ = _geometry(x, kernel_size, stride, padding, dilation, "max_pool2d")
+    if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
+        raise OpError(f"max_pool2d(): padding {p} must be at most half the kernel size {k}")
+    return apply(MaxPool2d, (x,), {"k": k, "s": s, "p": p, "d": d})
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
+    """Mean over each window (zero padding counted, like PyTorch's default)."""
+    from .reduce import mean
+    from .shape import reshape
+
+    x = as_tensor(x, "avg_pool2d")
+    k, s, p, d, ho, wo = _geometry(x, kernel_size, stride, padding, 1, "avg_pool2d")
+    n, c = x.shape[:2]
+    cols = apply(Unfold, (x,), {"k": k, "s": s, "p": p, "d": d})
+    cols = reshape(cols, (n, c, k[0] * k[1], ho * wo))
+    return reshape(mean(cols, dim=2), (n, c, ho, wo))
