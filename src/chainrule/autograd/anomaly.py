@@ -1,27 +1,81 @@
-"""``detect_anomaly``: stop at the first op whose output or gradient is NaN or infinite."""
+"""``detect_anomaly``: stop at the first op whose output or gradient is NaN or infinite.
+
+While the mode is on, ``graph.apply`` (and ``Function.apply``) hand every forward output to
+``check_forward`` and ``engine.run_backward`` hands every gradient a rule returns to
+``check_backward``. Both raise ``FloatingPointError`` naming the op, the line of *user* code that
+created it (the innermost frame outside chainrule, remembered on the node so the backward error
+can point at the forward line too) and the statistics of the op's inputs.
+"""
 
 from __future__ import annotations
 
+import linecache
 import os
-import traceback
+import sys
 
 import numpy as np
 
 from .grad_mode import STATE
 
-_PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+# The engine's own layers: a frame here never explains *which* layer made an op.
+_ENGINE = tuple(_PKG + p for p in ("autograd" + os.sep, "ops" + os.sep, "tensor.py",
+                                   "methods.py", "functional.py", "func.py"))
+_USER, _LIBRARY, _ENGINE_FILE = 0, 1, 2
+_kinds: dict[str, int] = {}
 
 
-def _user_frame() -> str:
-    """The innermost source line outside chainrule: where the user called the op."""
-    for frame in reversed(traceback.extract_stack()):
-        if not os.path.abspath(frame.filename).startswith(_PKG):
-            return f'{frame.filename}:{frame.lineno}: {(frame.line or "").strip()}'
-    return "<unknown>"
+def _kind(filename: str) -> int:
+    kind = _kinds.get(filename)
+    if kind is None:
+        path = os.path.abspath(filename)
+        kind = (_USER if not path.startswith(_PKG) else
+                _ENGINE_FILE if path.startswith(_ENGINE) else _LIBRARY)
+        _kinds[filename] = kind
+    return kind
 
 
-def _stats(a) -> str:
-    a = np.asarray(a)
+def _capture():
+    """(user frame, library frame): cheap (filename, lineno, function) triples, formatted later.
+
+    The user frame is the innermost one outside chainrule (the line to fix). The library frame
+    is the innermost chainrule frame outside the engine, e.g. the ``forward`` of a built-in layer,
+    which tells which layer made the op when the user line is just ``model(x)``.
+    """
+    f = sys._getframe(2)
+    lib = None
+    while f is not None:
+        name = f.f_code.co_filename
+        kind = _kind(name)
+        if kind == _USER:
+            return (name, f.f_lineno, f.f_code.co_name), lib
+        if lib is None and kind == _LIBRARY:
+            lib = (name, f.f_lineno, f.f_code.co_name)
+        f = f.f_back
+    return None, lib
+
+
+def format_where(where) -> str:
+    """``file:line in function: source`` for a captured location (``<unknown>`` if none)."""
+    if not where:
+        return "<unknown> (the op was created outside detect_anomaly)"
+    user, lib = where
+    parts = []
+    for loc in (user, lib):
+        if loc is None:
+            continue
+        filename, lineno, func = loc
+        src = linecache.getline(filename, lineno).strip()
+        parts.append(f"{filename}:{lineno} in {func}: {src}" if src else
+                     f"{filename}:{lineno} in {func}")
+    if not parts:
+        return "<unknown>"
+    return parts[0] + (f"\n    (inside {parts[1]})" if len(parts) > 1 else "")
+
+
+def stats(a) -> str:
+    """One-line summary of an array: shape, range of the finite values, NaN/Inf counts."""
+    a = np.asarray(getattr(a, "data", a))
     if a.dtype.kind not in "fc" or a.size == 0:
         return f"shape {a.shape} {a.dtype}"
     finite = a[np.isfinite(a)]
@@ -38,44 +92,111 @@ def _bad(a) -> bool:
     return a is not None and a.dtype.kind in "fc" and not np.isfinite(a).all()
 
 
+def _in_backward() -> bool:
+    """True when the current op runs inside the engine's loop (a custom backward, a hook or a
+    ``create_graph`` rule): then ``check_backward`` reports it, with the node's own context."""
+    from .engine import run_backward
+
+    code = run_backward.__code__
+    f = sys._getframe(2)
+    while f is not None:
+        if f.f_code is code:
+            return True
+        f = f.f_back
+    return False
+
+
+def _op_name(op) -> str:
+    return getattr(op, "name", None) or getattr(op, "__name__", "op")
+
+
+# Why these ops usually go non-finite; shown under the statistics as a first thing to try.
+_FORWARD_HINTS = {
+    "log": "log of a value <= 0: clamp the input (x.clamp(min=1e-12)), or use log_softmax / "
+           "cross_entropy instead of log(softmax(x))",
+    "sqrt": "sqrt of a negative value: clamp the input at 0",
+    "div": "division by zero: add a small epsilon to the denominator",
+    "exp": "exp overflowed (above ~88 in float32): use logsumexp / softmax, which subtract the max",
+    "pow": "a negative base to a fractional power, or 0 to a negative power",
+    "pow_scalar": "a negative base to a fractional power, or 0 to a negative power",
+}
+_BACKWARD_HINTS = {
+    "sqrt": "the derivative 1/(2 sqrt(x)) is infinite at x = 0: use sqrt(x + eps)",
+    "log": "the derivative 1/x is infinite at x = 0: clamp the input away from 0",
+    "div": "the derivative -a/b^2 is infinite where the denominator is 0",
+    "pow": "x^p with p < 1 has an infinite derivative at x = 0",
+    "pow_scalar": "x^p with p < 1 has an infinite derivative at x = 0",
+}
+
+
+def _inputs_report(inputs) -> str:
+    lines = [f"    input {i}: {stats(t.data)}" for i, t in enumerate(inputs)]
+    return "\n".join(lines) if lines else "    (no tensor inputs)"
+
+
 def check_forward(op, inputs, out) -> None:
-    where = _user_frame()
-    if out._node is not None:
-        out._node.where = where
-    if _bad(out.data):
-        ins = "; ".join(f"input {i}: {_stats(t.data)}" for i, t in enumerate(inputs))
-        raise FloatingPointError(
-            f"detect_anomaly: {op.name}() produced {_stats(out.data)} in the forward pass\n"
-            f"  created at {where}\n  {ins}")
+    """Remember where ``out`` was made; raise if it holds NaN or Inf."""
+    where = _capture()
+    node = out._node
+    if node is not None:
+        node.where = where
+    if not _bad(out.data) or _in_backward():
+        return
+    name = _op_name(op)
+    if any(_bad(t.data) for t in inputs):
+        hint = ("an input already held NaN/Inf before this op: it came from outside the recorded "
+                "ops (the data, or a parameter that an update made non-finite)")
+    else:
+        hint = _FORWARD_HINTS.get(name, "the inputs are finite: look at their ranges above")
+    raise FloatingPointError(
+        f"detect_anomaly: {name}() produced non-finite values in the forward pass "
+        f"({stats(out.data)})\n  created at {format_where(where)}\n  inputs:\n"
+        f"{_inputs_report(inputs)}\n  hint: {hint}")
 
 
-def check_backward(node, grads) -> None:
+def check_backward(node, grads, upstream=None) -> None:
+    """Raise if a backward rule returned a NaN/Inf gradient for any of its inputs."""
     for i, g in enumerate(grads):
         data = getattr(g, "data", g)
-        if data is not None and _bad(np.asarray(data)):
-            ins = "; ".join(f"input {k}: {_stats(t.data)}" for k, t in enumerate(node.inputs))
-            raise FloatingPointError(
-                f"detect_anomaly: the backward of {node.op.name}() returned a gradient with "
-                f"{_stats(data)} for its input {i}\n  op created at {node.where or '<unknown>'}\n"
-                f"  {ins}")
+        if data is None or not _bad(np.asarray(data)):
+            continue
+        name = _op_name(node.op)
+        up = "" if upstream is None else f"\n  upstream gradient: {stats(upstream)}"
+        if upstream is not None and _bad(np.asarray(getattr(upstream, "data", upstream))):
+            hint = ("the gradient arriving at this op was already non-finite: it came from a "
+                    "gradient hook or the seed passed to backward()")
+        else:
+            hint = _BACKWARD_HINTS.get(
+                name, "the forward values are finite but the local derivative is not: check the "
+                      "inputs' ranges above against the op's derivative")
+        raise FloatingPointError(
+            f"detect_anomaly: the backward of {name}() returned non-finite values for its input "
+            f"{i} ({stats(data)})\n  op created at {format_where(node.where)}{up}\n  inputs:\n"
+            f"{_inputs_report(node.inputs)}\n  hint: {hint}")
 
 
 class detect_anomaly:
     """Context manager: check every forward output and backward gradient for NaN/Inf.
 
     Raises ``FloatingPointError`` naming the op, the source line that created it and the
-    statistics of its inputs. Slows every op down; use it to find a problem, not to train.
+    statistics of its inputs. It makes every op slower (a finiteness test and a frame walk per
+    op): use it to find a problem, not to train. The backward check needs the forward to have
+    run inside the mode too, to know the source line.
 
     Example:
         >>> import chainrule as cr
+        >>> x = cr.tensor([-1.0, 2.0], requires_grad=True)
         >>> with cr.autograd.detect_anomaly():
-        ...     y = cr.tensor([1.0]).log()
+        ...     y = x.log()
+        Traceback (most recent call last):
+        ...
+        FloatingPointError: detect_anomaly: log() produced non-finite values ...
     """
 
     def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
+        self.enabled = bool(enabled)
 
-    def __enter__(self):
+    def __enter__(self) -> detect_anomaly:
         self.prev = STATE.anomaly
         STATE.anomaly = self.enabled
         return self
@@ -85,4 +206,5 @@ class detect_anomaly:
 
 
 def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()``."""
     return STATE.anomaly

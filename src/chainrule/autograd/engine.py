@@ -127,7 +127,7 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
             if anomaly:
                 from .anomaly import check_backward
 
-                check_backward(node, in_grads)
+                check_backward(node, in_grads, g)
             if tracer is not None:
                 tracer.step(node, g, in_grads)
             for t, gi in zip(inputs, in_grads):

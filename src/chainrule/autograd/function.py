@@ -23,7 +23,7 @@ class _Custom(Op):
 
     name = "custom"
 
-    def backward(F, g, out, *inputs, fn, ctx, positions, nargs):
+    def backward(F, g, out, *inputs, fn, ctx, positions, nargs, consts=None):
         from ..tensor import Tensor, _wrap
 
         g_t = g if F.differentiable else _wrap(g)
@@ -98,10 +98,19 @@ class Function:
         if STATE.enabled and any(ctx.needs_input_grad):
             positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
             inputs = tuple(args[i] for i in positions)
-            attrs = {"fn": cls, "ctx": ctx, "positions": positions, "nargs": len(args)}
+            # consts keeps the non-tensor arguments so the forward can be replayed (gradcheck_graph)
+            consts = tuple(None if isinstance(a, Tensor) else a for a in args)
+            attrs = {"fn": cls, "ctx": ctx, "positions": positions, "nargs": len(args),
+                     "consts": consts}
             op = _OPS.get(cls)
             if op is None:
                 op = _OPS[cls] = type(cls.__name__, (_Custom,), {"name": cls.__name__})
             result._node = Node(op, inputs, out.data, attrs, None)
             result.requires_grad = True
+        if STATE.anomaly:
+            from .anomaly import check_forward
+
+            node = result._node
+            check_forward(node.op if node is not None else cls,
+                          [a for a in args if isinstance(a, Tensor)], result)
         return result
