@@ -30,7 +30,8 @@ _erf_scalar = np.frompyfunc(math.erf, 1, 1)
 def _erf(x):
     """The error function to full double precision (NumPy has none)."""
     x = np.asarray(x)
-    return _erf_scalar(x).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+    # frompyfunc gives a bare Python float for 0-d input, so convert with asarray, not astype.
+    return np.asarray(_erf_scalar(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
 
 
 def _unary(op, x, name, **attrs):

@@ -95,7 +95,9 @@ class Std(Op):
     def backward(F, g, out, x, axis, correction, keepdims):
         n = _count(x.shape, axis)
         mean = F.sum(x, axis=axis, keepdims=True) * (1.0 / n)
-        denom = _keep(F, out, axis, keepdims) * (n - correction)
+        std = _keep(F, out, axis, keepdims)
+        # Where std is 0 every x_i equals the mean: use 0 (PyTorch's choice), not 0/0 = NaN.
+        denom = F.where(std == 0, 1.0, std) * (n - correction)
         return (_expand(F, g, x.shape, axis, keepdims) * (x - mean) / denom,)
 
 

@@ -1,0 +1,412 @@
+"""The op table: every public op, checked by finite differences and against PyTorch 2.13.
+
+Each row is one op (or one form of it) with a few input cases: scalars, broadcasting and edge
+shapes such as size-1 dims. For every case the suite runs ``cr.gradcheck`` (float64 finite
+differences), a forward and gradient parity check against PyTorch, and ``cr.gradgradcheck`` for
+rows marked smooth. A new ``Op`` without a row fails ``test_every_op_has_a_row``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from _oracle import CR, TH, as_tuple, check_parity, make_inputs
+from chainrule.ops import all_ops
+
+
+@dataclass
+class Row:
+    name: str
+    fn: Callable  # fn(L, *tensors) with L = CR or TH
+    cases: list  # each case: a tuple of input specs (a shape, or a ready array)
+    domain: str = "any"  # how float inputs given by shape are drawn, see _draw
+    smooth: bool = True  # run gradgradcheck
+    tfn: Callable | None = None  # the PyTorch spelling, when it differs
+    gc: dict = field(default_factory=dict)  # gradcheck options
+    tol: dict = field(default_factory=dict)  # parity tolerances
+    gradcheck: bool = True
+
+
+def _draw(shape, domain, rng):
+    x = rng.standard_normal(shape)
+    if domain == "pos":  # log, sqrt, fractional powers
+        return rng.uniform(0.5, 2.0, shape)
+    if domain == "kink":  # keep away from the kinks of relu, abs, clamp(+-0.5), ...
+        x = np.sign(x) * (np.abs(x) + 0.1)
+        near = np.abs(np.abs(x) - 0.5) < 0.08
+        return np.where(near, x * 1.3, x)
+    if domain == "unit":  # log1p, values in (-0.5, 1)
+        return rng.uniform(-0.5, 1.0, shape)
+    if domain == "distinct":  # max/min/sort-like ops need no ties (a permutation, spread out)
+        n = int(np.prod(shape))
+        return (rng.permutation(n) * 0.37 - n * 0.15).reshape(shape) + rng.uniform(0, 0.05, shape)
+    return x
+
+
+def _arrays(row: Row, case, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for spec in case:
+        if isinstance(spec, np.ndarray):
+            out.append(spec)
+        else:
+            out.append(_draw(tuple(spec), row.domain, rng))
+    return out
+
+
+B = np.array  # constant (non-differentiable) inputs are given as ready arrays
+S = ()  # scalar shape
+
+
+def _mask(shape, seed=3):
+    return np.asarray(np.random.default_rng(seed).random(shape) > 0.4)
+
+
+ROWS = [
+    # ---- elementwise, one input -----------------------------------------------------------
+    Row("exp", lambda L, x: L.exp(x), [(S,), ((3,),), ((2, 1, 3),)]),
+    Row("log", lambda L, x: L.log(x), [(S,), ((3,),), ((1, 4),)], domain="pos"),
+    Row("log1p", lambda L, x: L.log1p(x), [(S,), ((3,),), ((2, 1),)], domain="unit"),
+    Row("sqrt", lambda L, x: L.sqrt(x), [(S,), ((3,),), ((2, 1, 2),)], domain="pos"),
+    Row("rsqrt", lambda L, x: L.rsqrt(x), [(S,), ((3,),), ((1, 2),)], domain="pos"),
+    Row("abs", lambda L, x: L.abs(x), [(S,), ((4,),), ((2, 1, 3),)], domain="kink"),
+    Row("abs_operator", lambda L, x: abs(x), [((2, 3),)], domain="kink"),
+    Row("sign", lambda L, x: L.sign(x) * x, [(S,), ((4,),), ((1, 3),)], domain="kink"),
+    Row("sin", lambda L, x: L.sin(x), [(S,), ((3,),), ((2, 1, 2),)]),
+    Row("cos", lambda L, x: L.cos(x), [(S,), ((3,),), ((2, 1, 2),)]),
+    Row("tanh", lambda L, x: L.tanh(x), [(S,), ((3,),), ((1, 4),)]),
+    Row("sigmoid", lambda L, x: L.sigmoid(x), [(S,), ((3,),), ((1, 4),)]),
+    Row("erf", lambda L, x: L.erf(x), [(S,), ((3,),), ((2, 1),)]),
+    Row("relu", lambda L, x: L.relu(x), [(S,), ((5,),), ((2, 1, 3),)], domain="kink"),
+    Row("leaky_relu", lambda L, x: L.leaky_relu(x, 0.1), [(S,), ((5,),), ((2, 1, 3),)],
+        domain="kink"),
+    Row("leaky_relu_default", lambda L, x: L.leaky_relu(x), [((4,),)], domain="kink"),
+    Row("gelu", lambda L, x: L.gelu(x), [(S,), ((5,),), ((2, 1, 3),)]),
+    Row("gelu_tanh", lambda L, x: L.gelu(x, approximate="tanh"), [(S,), ((5,),), ((2, 1, 3),)]),
+    Row("silu", lambda L, x: L.silu(x), [(S,), ((5,),), ((2, 1, 3),)]),
+    Row("elu", lambda L, x: L.elu(x, 0.7), [(S,), ((5,),), ((2, 1, 3),)], domain="kink",
+        smooth=False),
+    Row("elu_default", lambda L, x: L.elu(x), [((5,),)], domain="kink", smooth=False),
+    Row("softplus", lambda L, x: L.softplus(x), [(S,), ((5,),), ((2, 1, 3),)]),
+    Row("softplus_beta", lambda L, x: L.softplus(x * 10, beta=2.0, threshold=5.0),
+        [((6,),), ((1, 3),)], domain="kink", smooth=False),
+    Row("clamp", lambda L, x: L.clamp(x, -0.5, 0.5), [(S,), ((6,),), ((2, 1, 3),)],
+        domain="kink"),
+    Row("clamp_min", lambda L, x: L.clamp(x, min=-0.5), [((6,),), ((1, 3),)], domain="kink"),
+    Row("clamp_max", lambda L, x: x.clamp(max=0.5), [((6,),), ((1, 3),)], domain="kink"),
+    Row("neg", lambda L, x: L.neg(x), [(S,), ((3,),), ((1, 2, 1),)]),
+    Row("neg_operator", lambda L, x: -x, [((2, 3),)]),
+    Row("square", lambda L, x: L.square(x), [(S,), ((3,),)]),
+    Row("pow_scalar", lambda L, x: x ** 3, [(S,), ((3,),), ((2, 1),)]),
+    Row("pow_square", lambda L, x: x ** 2, [(S,), ((3,),), ((2, 1),)]),
+    Row("pow_one", lambda L, x: L.pow(x, 1) * 2, [((3,),)]),
+    Row("pow_zero", lambda L, x: (x ** 0) * x, [((3,),)]),
+    Row("pow_fractional", lambda L, x: x ** 0.5 + x ** -1.5, [(S,), ((3,),), ((1, 2),)],
+        domain="pos"),
+    # ---- elementwise, two inputs (broadcasting) -------------------------------------------
+    Row("add", lambda L, a, b: a + b, [(S, S), ((3, 4), (4,)), ((2, 1, 3), (4, 1)), (S, (2, 3))]),
+    Row("add_fn_alpha", lambda L, a, b: L.add(a, b, alpha=2.5), [((3,), (3,)), ((2, 1), (3,))]),
+    Row("add_number", lambda L, a: 2.5 + a + 1, [(S,), ((3,),)]),
+    Row("sub", lambda L, a, b: a - b, [(S, S), ((3, 4), (4,)), ((2, 1, 3), (4, 1)), ((1,), S)]),
+    Row("sub_fn_alpha", lambda L, a, b: L.sub(a, b, alpha=0.5), [((3,), (2, 1))]),
+    Row("rsub_number", lambda L, a: 1.5 - a, [(S,), ((3,),)]),
+    Row("mul", lambda L, a, b: a * b, [(S, S), ((3, 4), (4,)), ((2, 1, 3), (4, 1)), ((1, 1), S)]),
+    Row("mul_number", lambda L, a: 3 * a * 0.5, [(S,), ((3,),)]),
+    Row("mul_self", lambda L, a: a * a, [((3,),)]),
+    Row("div", lambda L, a, b: a / b, [(S, S), ((3, 4), (4,)), ((2, 1, 3), (4, 1)), (S, (2, 2))],
+        domain="pos"),
+    Row("rdiv_number", lambda L, a: 2.0 / a, [(S,), ((3,),)], domain="pos"),
+    Row("pow_tensor", lambda L, a, b: a ** b, [(S, S), ((3, 4), (4,)), ((2, 1, 3), (4, 1))],
+        domain="pos"),
+    Row("pow_fn_tensor", lambda L, a, b: L.pow(a, b), [((3,), (3,))], domain="pos"),
+    Row("rpow_number", lambda L, a: 2.0 ** a, [(S,), ((3,),)]),
+    Row("maximum", lambda L, a, b: L.maximum(a, b),
+        [(S, S), ((3, 4), (4,)), ((2, 1, 3), (4, 1))], domain="distinct"),
+    Row("minimum", lambda L, a, b: L.minimum(a, b),
+        [(S, S), ((3, 4), (4,)), ((2, 1, 3), (4, 1))], domain="distinct"),
+    Row("maximum_ties", lambda L, a, b: L.maximum(a, b),
+        [(B([1.0, 2.0, 3.0]), B([1.0, 0.0, 3.0]))], gradcheck=False),
+    Row("minimum_ties", lambda L, a, b: L.minimum(a, b),
+        [(B([1.0, 2.0, 3.0]), B([1.0, 0.0, 3.0]))], gradcheck=False),
+    Row("max_binary", lambda L, a, b: L.max(a, b), [((3,), (3,)), ((2, 3), (3,))],
+        domain="distinct"),
+    Row("min_binary", lambda L, a, b: L.min(a, b), [((3,), (3,)), ((2, 3), (3,))],
+        domain="distinct"),
+    Row("where", lambda L, c, a, b: L.where(c, a, b),
+        [(_mask(()), S, S), (_mask((3, 4)), (3, 4), (4,)), (_mask((2, 1)), (1, 3), S)]),
+    Row("where_number", lambda L, a: L.where(a > 0, a, 0.0), [((5,),)], domain="kink"),
+    # ---- reductions ------------------------------------------------------------------------
+    Row("sum", lambda L, x: x.sum(), [(S,), ((3,),), ((2, 1, 3),)]),
+    Row("sum_dim", lambda L, x: L.sum(x, 1), [((2, 3),), ((2, 1, 3),)]),
+    Row("sum_dims_keepdim", lambda L, x: x.sum(dim=(0, -1), keepdim=True), [((2, 3, 2),)]),
+    Row("mean", lambda L, x: x.mean(), [(S,), ((3,),), ((2, 1, 3),)]),
+    Row("mean_dim", lambda L, x: L.mean(x, dim=-1, keepdim=True), [((2, 3),), ((1, 1, 4),)]),
+    Row("mean_dims", lambda L, x: x.mean(dim=(0, 2)), [((2, 3, 2),)]),
+    Row("var", lambda L, x: x.var(), [((4,),), ((2, 3),)]),
+    Row("var_dim", lambda L, x: L.var(x, 1, keepdim=True), [((2, 3),), ((3, 2, 1),)]),
+    Row("var_correction0", lambda L, x: x.var(dim=0, correction=0), [((3, 2),), ((1, 2),)]),
+    Row("std", lambda L, x: x.std(), [((4,),), ((2, 3),)]),
+    Row("std_dim", lambda L, x: L.std(x, dim=(0, 1), keepdim=True), [((2, 3, 2),)]),
+    Row("std_unbiased_false", lambda L, x: x.std(1, unbiased=False), [((2, 3),), ((3, 1),)]),
+    Row("max_full", lambda L, x: x.max(), [(S,), ((5,),), ((2, 1, 3),)], domain="distinct"),
+    Row("max_full_ties", lambda L, x: L.max(x), [(B([1.0, 3.0, 3.0, 0.5]),)], gradcheck=False),
+    Row("max_dim", lambda L, x: x.max(dim=1), [((2, 3),), ((3, 1),), ((2, 3, 2),)],
+        domain="distinct"),
+    Row("max_dim_keepdim", lambda L, x: L.max(x, -1, keepdim=True), [((2, 3),)],
+        domain="distinct"),
+    Row("min_full", lambda L, x: L.min(x), [(S,), ((5,),), ((2, 1, 3),)], domain="distinct"),
+    Row("min_dim", lambda L, x: x.min(0), [((2, 3),), ((1, 3),)], domain="distinct"),
+    Row("min_dim_keepdim", lambda L, x: L.min(x, dim=0, keepdim=True), [((3, 2),)],
+        domain="distinct"),
+    Row("amax", lambda L, x: L.amax(x, dim=(0, 2)), [((2, 3, 2),), ((1, 3, 1),)],
+        domain="distinct"),
+    Row("amax_keepdim_ties", lambda L, x: L.amax(x, dim=1, keepdim=True),
+        [(B([[1.0, 4.0, 4.0], [2.0, 2.0, 2.0]]),)], gradcheck=False),
+    Row("amin", lambda L, x: x.amin(dim=-1), [((2, 3),), ((4,),)], domain="distinct"),
+    Row("prod", lambda L, x: x.prod(), [(S,), ((4,),), ((2, 1, 2),)]),
+    Row("prod_dim", lambda L, x: L.prod(x, 1), [((2, 3),), ((3, 1),)]),
+    Row("prod_with_zero", lambda L, x: L.prod(x, 1),
+        [(B([[1.5, 0.0, 2.0], [0.0, 3.0, 0.0]]),)], smooth=False),
+    Row("logsumexp", lambda L, x: L.logsumexp(x, 1), [((2, 3),), ((1, 4),)]),
+    Row("logsumexp_dims", lambda L, x: x.logsumexp((0, 1), keepdim=True), [((2, 3),), ((1, 1),)]),
+    Row("softmax", lambda L, x: L.softmax(x, -1), [((4,),), ((2, 3),), ((2, 1, 3),)]),
+    Row("softmax_dim0", lambda L, x: x.softmax(0), [((3, 2),), ((1, 2),)]),
+    Row("log_softmax", lambda L, x: L.log_softmax(x, dim=1), [((2, 3),), ((2, 1),)]),
+    Row("log_softmax_last", lambda L, x: x.log_softmax(-1), [((4,),), ((2, 2, 3),)]),
+    Row("cumsum", lambda L, x: L.cumsum(x, 0), [((4,),), ((3, 2),)]),
+    Row("cumsum_last", lambda L, x: x.cumsum(dim=-1), [((2, 3),), ((1, 1),)]),
+    # ---- matrix products -----------------------------------------------------------------
+    Row("matmul_2d", lambda L, a, b: a @ b, [((2, 3), (3, 4)), ((1, 1), (1, 1))]),
+    Row("matmul_batched", lambda L, a, b: L.matmul(a, b),
+        [((2, 2, 3), (2, 3, 2)), ((2, 2, 3), (3, 2)), ((2, 1, 2, 3), (3, 3, 2))]),
+    Row("matmul_1d_1d", lambda L, a, b: a @ b, [((3,), (3,)), ((1,), (1,))]),
+    Row("matmul_1d_2d", lambda L, a, b: a @ b, [((3,), (3, 2)), ((3,), (2, 3, 2))]),
+    Row("matmul_2d_1d", lambda L, a, b: a.matmul(b), [((2, 3), (3,)), ((2, 2, 3), (3,))]),
+    Row("matmul_rmatmul", lambda L, a: B([[1.0, 2.0], [0.5, -1.0]]) @ a, [((2, 3),)],
+        tfn=lambda L, a: torch.tensor([[1.0, 2.0], [0.5, -1.0]], dtype=torch.float64) @ a),
+    Row("mm", lambda L, a, b: L.mm(a, b), [((2, 3), (3, 2))]),
+    Row("bmm", lambda L, a, b: L.bmm(a, b), [((2, 2, 3), (2, 3, 2))]),
+    Row("dot", lambda L, a, b: L.dot(a, b), [((3,), (3,))]),
+    Row("linear", lambda L, x, w, b: L.linear(x, w, b),
+        [((3, 4), (2, 4), (2,)), ((4,), (2, 4), (2,)), ((2, 3, 4), (2, 4), (2,))]),
+    Row("linear_no_bias", lambda L, x, w: L.linear(x, w), [((3, 4), (2, 4)), ((1, 4), (1, 4))]),
+    # ---- shape ---------------------------------------------------------------------------
+    Row("reshape", lambda L, x: x.reshape(3, 4) * 1, [((2, 6),), ((12,),)]),
+    Row("reshape_infer", lambda L, x: L.reshape(x, (-1,)), [((2, 3),), ((1, 1, 1),)]),
+    Row("reshape_scalar", lambda L, x: x.reshape(1, 1), [(S,)]),
+    Row("reshape_to_scalar", lambda L, x: x.reshape(()), [((1,),), ((1, 1),)]),
+    Row("view", lambda L, x: x.view(2, -1), [((2, 3),), ((4, 1),)]),
+    Row("flatten", lambda L, x: x.flatten(), [((2, 3),), ((2, 1, 2),)]),
+    Row("flatten_range", lambda L, x: L.flatten(x, 1), [((2, 3, 2),), ((1, 1, 1),)]),
+    Row("flatten_scalar", lambda L, x: x.flatten(), [(S,)]),
+    Row("squeeze", lambda L, x: x.squeeze(), [((1, 3, 1),), ((1,),), ((2, 3),)]),
+    Row("squeeze_dim", lambda L, x: L.squeeze(x, 0), [((1, 3),), ((3, 1),)]),
+    Row("squeeze_dims", lambda L, x: x.squeeze((0, 2)), [((1, 3, 1),), ((1, 2, 2),)]),
+    Row("unsqueeze", lambda L, x: x.unsqueeze(0), [(S,), ((3,),), ((2, 1),)]),
+    Row("unsqueeze_last", lambda L, x: L.unsqueeze(x, -1), [((3,),), ((2, 3),)]),
+    Row("transpose", lambda L, x: x.transpose(0, 1), [((2, 3),), ((1, 3, 2),)]),
+    Row("transpose_neg", lambda L, x: L.transpose(x, -1, -3), [((2, 3, 1),)]),
+    Row("t", lambda L, x: x.t(), [((2, 3),), ((3,),)]),
+    Row("T", lambda L, x: x.T, [((2, 3),), ((1, 2, 3),)],
+        tfn=lambda L, x: x.permute(*range(x.ndim - 1, -1, -1))),
+    Row("mT", lambda L, x: x.mT, [((2, 3),), ((2, 1, 3),)]),
+    Row("permute", lambda L, x: x.permute(2, 0, 1), [((2, 3, 1),), ((1, 1, 2),)]),
+    Row("permute_fn", lambda L, x: L.permute(x, (1, 0)), [((2, 3),)]),
+    Row("expand", lambda L, x: x.expand(2, -1, 4), [((3, 1),), ((1, 4),)]),
+    Row("expand_as", lambda L, x, y: x.expand_as(y) * y, [((3, 1), (2, 3, 4))]),
+    Row("broadcast_to", lambda L, x: L.broadcast_to(x, (2, 3, 4)), [(S,), ((3, 1),), ((4,),)]),
+    Row("flip", lambda L, x: L.flip(x, (0,)), [((3,),), ((2, 3),)]),
+    Row("flip_dims", lambda L, x: x.flip((0, -1)), [((2, 3),), ((2, 1, 2),)]),
+    Row("cat", lambda L, a, b: L.cat([a, b]), [((2, 3), (1, 3)), ((1,), (3,))]),
+    Row("cat_dim", lambda L, a, b, c: L.cat((a, b, c), dim=-1),
+        [((2, 1), (2, 3), (2, 2)), ((1, 2, 1), (1, 2, 2), (1, 2, 1))]),
+    Row("cat_single", lambda L, a: L.cat([a], 0) * 2, [((2,),)]),
+    Row("stack", lambda L, a, b: L.stack([a, b]), [(S, S), ((2, 3), (2, 3))]),
+    Row("stack_last", lambda L, a, b, c: L.stack((a, b, c), dim=-1), [((2,), (2,), (2,))]),
+    Row("split", lambda L, x: x.split(2), [((5,),), ((4, 2),)]),
+    Row("split_sizes", lambda L, x: L.split(x, [1, 3], dim=1), [((2, 4),), ((1, 4, 1),)]),
+    Row("chunk", lambda L, x: x.chunk(3, dim=-1), [((2, 7),), ((3,),)]),
+    Row("chunk_uneven", lambda L, x: L.chunk(x, 2), [((5,),), ((1, 2),)]),
+    Row("unbind", lambda L, x: x.unbind(1), [((2, 3),)]),
+    Row("pad", lambda L, x: L.pad(x, (1, 2)), [((3,),), ((2, 2),)]),
+    Row("pad_2d_value", lambda L, x: L.pad(x, (1, 0, 0, 2), value=0.5),
+        [((2, 3),), ((1, 1, 2),)]),
+    # ---- convolution and pooling ------------------------------------------------------------
+    Row("conv2d", lambda L, x, w, b: L.conv2d(x, w, b),
+        [((1, 1, 3, 3), (2, 1, 2, 2), (2,)), ((2, 2, 3, 2), (1, 2, 1, 2), (1,))]),
+    Row("conv2d_stride_pad_dilation", lambda L, x, w: L.conv2d(x, w, stride=2, padding=1,
+                                                               dilation=(1, 2)),
+        [((1, 1, 4, 4), (2, 1, 2, 2)), ((1, 2, 3, 3), (1, 2, 1, 1))]),
+    Row("max_pool2d", lambda L, x: L.max_pool2d(x, 2), [((1, 1, 4, 4),), ((2, 1, 2, 3),)],
+        domain="distinct"),
+    Row("max_pool2d_pad", lambda L, x: L.max_pool2d(x, 3, stride=1, padding=1),
+        [((1, 2, 3, 3),)], domain="distinct"),
+    Row("avg_pool2d", lambda L, x: L.avg_pool2d(x, 2), [((1, 1, 4, 4),), ((1, 2, 2, 3),)]),
+    Row("avg_pool2d_pad", lambda L, x: L.avg_pool2d(x, 3, stride=2, padding=1),
+        [((1, 1, 4, 4),)]),
+    Row("unfold", lambda L, x: L.unfold(x, 2), [((1, 2, 3, 3),), ((2, 1, 2, 3),)],
+        tfn=lambda L, x: torch.nn.functional.unfold(x, 2)),
+    Row("fold", lambda L, c: L.fold(c, (3, 3), 2), [((1, 8, 4),), ((2, 4, 4),)],
+        tfn=lambda L, c: torch.nn.functional.fold(c, (3, 3), 2)),
+    # ---- indexing --------------------------------------------------------------------------
+    Row("index_int", lambda L, x: x[1], [((3,),), ((3, 2),)]),
+    Row("index_negative_int", lambda L, x: x[-1, 0], [((2, 3),)]),
+    Row("index_slice", lambda L, x: x[1:3], [((4,),), ((4, 2),)]),
+    Row("index_slice_step", lambda L, x: x[::2, 1:], [((5, 3),)]),
+    Row("index_negative_step", lambda L, x: x[::-1], [((4,),), ((3, 2),)],
+        tfn=lambda L, x: x.flip(0)),
+    Row("index_negative_step2", lambda L, x: x[:, 3:0:-2], [((2, 5),)],
+        tfn=lambda L, x: x[:, 1:4:2].flip(1)),
+    Row("index_none", lambda L, x: x[None, :, None], [((3,),)]),
+    Row("index_ellipsis", lambda L, x: x[..., 1], [((2, 2, 3),), ((3,),)]),
+    Row("index_ellipsis_none", lambda L, x: x[0, ..., None], [((2, 3),)]),
+    Row("index_bool_mask", lambda L, x, m: x[m], [((3, 4), _mask((3, 4))), ((4,), _mask(4))]),
+    Row("index_bool_rows", lambda L, x, m: x[m], [((3, 2), B([True, False, True]))]),
+    Row("index_int_array_repeats", lambda L, x, i: x[i],
+        [((4,), B([0, 2, 0, 0, 3])), ((3, 2), B([[1, 1], [2, 1]]))]),
+    Row("index_int_list_repeats", lambda L, x: x[[1, 1, 0]], [((3,),), ((3, 2),)]),
+    Row("index_tensor_pair", lambda L, x, i, j: x[i, j],
+        [((3, 4), B([0, 2, 0]), B([1, 3, 1]))]),
+    Row("index_mixed", lambda L, x, i: x[1:, i], [((3, 4), B([3, 0, 3]))]),
+    Row("setitem", lambda L, x, v: _setitem(L, x, v, (slice(1, 3),)),
+        [((4,), S), ((4, 2), (2,)), ((4, 2), (2, 2))]),
+    Row("setitem_int", lambda L, x, v: _setitem(L, x, v, 0), [((3,), S), ((3, 2), (2,))]),
+    Row("setitem_mask", lambda L, x, m: _setitem_const(L, x, m, 0.25),
+        [((3, 2), _mask((3, 2)))]),
+    Row("setitem_fancy", lambda L, x, v, i: _setitem(L, x, v, i),
+        [((4,), (2,), B([3, 0]))]),
+    # ---- copies and dtype -------------------------------------------------------------------
+    Row("clone", lambda L, x: x.clone(), [(S,), ((3,),), ((2, 1),)]),
+    Row("clone_fn", lambda L, x: L.clone(x), [((2,),)]),
+    Row("cast_float32", lambda L, x: x.to(L.float32) * 2, [(S,), ((3,),)],
+        gc={"eps": 1e-2, "atol": 1e-3}, tol={"rtol": 1e-6, "atol": 1e-6}),
+    Row("cast_roundtrip", lambda L, x: x.float().double(), [((3,),), ((1, 2),)],
+        gc={"eps": 1e-2, "atol": 1e-3}, tol={"rtol": 1e-6, "atol": 1e-6}),
+    Row("cast_to_int", lambda L, x: x * x.to(L.int64), [((4,),)], domain="kink",
+        smooth=True),
+]
+
+
+def _setitem(L, x, v, index):
+    y = x.clone() * 1.0
+    y[index] = v
+    return y * y
+
+
+def _setitem_const(L, x, m, value):
+    y = x * 2.0
+    y[m] = value
+    return y.exp()
+
+
+ROW_BY_NAME = {r.name: r for r in ROWS}
+assert len(ROW_BY_NAME) == len(ROWS), "duplicate row names"
+
+
+def _cases(pred=lambda r: True):
+    return [pytest.param(r, i, id=f"{r.name}-{i}") for r in ROWS if pred(r)
+            for i in range(len(r.cases))]
+
+
+@pytest.mark.parametrize("row,case", _cases(lambda r: r.gradcheck))
+def test_gradcheck(row, case):
+    xs = make_inputs(_arrays(row, row.cases[case]), "cr")
+    assert cr.gradcheck(lambda *a: row.fn(CR, *a), xs, **row.gc)
+
+
+@pytest.mark.parametrize("row,case", _cases(lambda r: r.gradcheck and r.smooth))
+def test_gradgradcheck(row, case):
+    xs = make_inputs(_arrays(row, row.cases[case], seed=1), "cr")
+    assert cr.gradgradcheck(lambda *a: row.fn(CR, *a), xs, **row.gc)
+
+
+@pytest.mark.parametrize("row,case", _cases())
+def test_torch_parity(row, case):
+    check_parity(row.fn, _arrays(row, row.cases[case], seed=2), tfn=row.tfn, **row.tol)
+
+
+def test_row_table_runs_each_op_at_least_three_shapes():
+    ops_with_one_shape = {r.name for r in ROWS if len(r.cases) < 3}
+    primary = {"exp", "log", "sigmoid", "tanh", "relu", "add", "mul", "div", "sum", "mean",
+               "matmul_batched", "linear", "softmax", "clamp", "where", "maximum"}
+    assert not primary & ops_with_one_shape
+
+
+# ---- the meta-test: every primitive has a row ---------------------------------------------
+
+
+def _graph_ops(outputs) -> set:
+    seen, stack, ops = set(), [o._node for o in outputs if o._node is not None], set()
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        ops.add(node.op)
+        stack.extend(t._node for t in node.inputs if t._node is not None)
+    return ops
+
+
+def _ops_of_row(row: Row) -> set:
+    """The primitives a row records, in its forward and in its create_graph backward."""
+    xs = make_inputs(_arrays(row, row.cases[0]), "cr")
+    outs = [o for o in as_tuple(row.fn(CR, *xs)) if o.requires_grad]
+    ops = _graph_ops(outs)
+    wrt = [x for x in xs if x.requires_grad]
+    gs = cr.autograd.grad(outs, wrt, grad_outputs=[cr.ones_like(o) for o in outs],
+                          create_graph=True, allow_unused=True)
+    return ops | _graph_ops([g for g in gs if g is not None and g.requires_grad])
+
+
+def test_every_op_has_a_row():
+    covered = set()
+    for row in ROWS:
+        covered |= _ops_of_row(row)
+    primitives = {op for op in all_ops() if op.__module__.startswith("chainrule.ops.")}
+    missing = sorted(op.__name__ for op in primitives - covered)
+    assert not missing, f"ops without a row in tests/test_ops.py: {missing}"
+
+
+# ---- numerical stability at extreme inputs ------------------------------------------------
+
+STABLE = {
+    "sigmoid": lambda L, x: L.sigmoid(x),
+    "softplus": lambda L, x: L.softplus(x),
+    "log_softmax": lambda L, x: L.log_softmax(x, -1),
+    "logsumexp": lambda L, x: L.logsumexp(x, -1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STABLE))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_stable_at_extreme_inputs(name, dtype):
+    fn = STABLE[name]
+    data = np.array([[-1e4, 0.0, 1e4], [1e4, 1e4, -1e4], [-1e4, -1e4, -3.0]], dtype=dtype)
+    x = cr.tensor(data, requires_grad=True)
+    xt = torch.tensor(data, requires_grad=True)
+    y, yt = fn(CR, x), fn(TH, xt)
+    assert np.isfinite(y.data).all()
+    y.sum().backward()
+    yt.sum().backward()
+    assert np.isfinite(x.grad.data).all()
+    assert y.dtype == np.dtype(dtype) and x.grad.dtype == np.dtype(dtype)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_repeated_indices_accumulate_exactly():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[cr.tensor([0, 0, 2, 0])].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+
+
+def test_torch_namespace_is_the_oracle():
+    # A parity test is only worth something if the two sides are really different libraries.
+    assert TH.exp is torch.exp and CR.exp is cr.exp
