@@ -218,6 +218,8 @@ class Tensor:
         def keep(g):
             t = ref()
             if t is not None:
+                # Own copy: the engine passes this same gradient on to other tensors.
+                g = g if g.requires_grad else _wrap(g.data.copy())
                 t.grad = g if t.grad is None else t.grad + g
             return None
 

@@ -176,7 +176,9 @@ def _run_hooks(hooks, g, create_graph):
             if not isinstance(res, Tensor):
                 raise TypeError(f"a gradient hook must return a Tensor or None, got {type(res)}")
             g = res if create_graph else res.data
-    return g
+    # A hook may keep the tensor it saw or return one it keeps: the array the engine goes on
+    # to accumulate into (in place, later) must be the engine's own.
+    return g if create_graph else g.copy()
 
 
 def _accumulate(leaf, g, create_graph, fresh):
@@ -220,10 +222,11 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         got = run_backward([tensor], [seed], retain_graph=retain_graph,
                            create_graph=create_graph, capture=inputs, accumulate=False)
+        fresh = set()  # shared, so two inputs never keep the same array as their .grad
         for t in inputs:
             g = got.get(id(t))
             if g is not None:
-                _accumulate(t, g, create_graph, set())
+                _accumulate(t, g, create_graph, fresh)
         return
     run_backward([tensor], [seed], retain_graph=retain_graph, create_graph=create_graph)
 
