@@ -1,0 +1,275 @@
+"""``Optimizer``: parameter groups, per-parameter state, ``zero_grad`` and state dicts.
+
+Subclasses implement ``step`` as one plain loop over each group's parameters that updates the
+``.data`` arrays in place with NumPy: no graph is recorded and no Tensor is created, so a step
+costs a handful of array operations per parameter.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from ..autograd.grad_mode import enable_grad
+from ..tensor import Tensor
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
+
+
+class Optimizer:
+    """Base class of all optimizers.
+
+    ``param_groups`` is a list of dicts, each with ``'params'`` (a list of Tensors) and the
+    hyper-parameters for them (``defaults`` fill in whatever a group leaves out). ``state``
+    maps each parameter to a dict of its buffers (created on its first step).
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = cr.optim.SGD([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.step(); opt.zero_grad()
+        >>> w
+        tensor([0.8, 1.6], requires_grad=True)
+    """
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self._validate(self.defaults)
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        self._scratch: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        if isinstance(params, (Tensor, dict)) or not isinstance(params, Iterable):
+            raise TypeError(
+                "params must be an iterable of Tensors or of param-group dicts (e.g. "
+                f"model.parameters()), got {type(params).__name__}")
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ---- hyper-parameters ---------------------------------------------------------------------
+    def _validate(self, group: dict[str, Any]) -> None:
+        """Raise ValueError for out-of-range hyper-parameters (subclasses extend it)."""
+        lr = group.get("lr", 0.0)
+        if not isinstance(lr, (int, float, np.number)) or isinstance(lr, bool):
+            raise TypeError(f"lr must be a number, got {type(lr).__name__}")
+        if not lr >= 0.0:
+            raise ValueError(f"invalid learning rate: {lr} (must be >= 0)")
+        _check_nonneg(group, "weight_decay")
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters, e.g. a layer to unfreeze, with its own hyper-parameters.
+
+        Example:
+            >>> import chainrule as cr
+            >>> a, b = cr.zeros(2, requires_grad=True), cr.zeros(3, requires_grad=True)
+            >>> opt = cr.optim.SGD([a], lr=0.1)
+            >>> opt.add_param_group({"params": [b], "lr": 0.01})
+            >>> [g["lr"] for g in opt.param_groups]
+            [0.1, 0.01]
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"a param group must be a dict, got {type(param_group).__name__}")
+        params = param_group.get("params")
+        if params is None:
+            raise ValueError("a param group needs a 'params' entry")
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError("params must be an ordered collection (a set's order varies)")
+        params = list(params)
+        names = None
+        if params and isinstance(params[0], tuple):  # named_parameters()
+            names = [n for n, _ in params]
+            params = [p for _, p in params]
+        seen = set()
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"optimizers can only optimize Tensors, one of the params is a "
+                    f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor (optimize the leaf it came "
+                                 "from, or .detach().requires_grad_() it)")
+            if not p.requires_grad:
+                raise ValueError("a parameter does not require grad: it would never get a "
+                                 "gradient. Call .requires_grad_() on it or leave it out")
+            if id(p) in seen:
+                raise ValueError("a parameter appears twice in the same param group")
+            seen.add(id(p))
+        if not params:
+            raise ValueError("a param group needs at least one parameter")
+        for group in self.param_groups:
+            if any(id(p) in seen for p in group["params"]):
+                raise ValueError("some parameters appear in more than one parameter group")
+        group = {k: (v if k != "params" else params) for k, v in param_group.items()}
+        if names is not None:
+            group["param_names"] = names
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self._validate(group)
+        self.param_groups.append(group)
+
+    # ---- gradients ----------------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient before the next backward.
+
+        ``set_to_none=True`` (the default) drops the gradients (``p.grad is None``); False fills
+        the existing gradient arrays with zeros in place.
+
+        Example:
+            >>> import chainrule as cr
+            >>> w = cr.tensor(1.0, requires_grad=True)
+            >>> opt = cr.optim.SGD([w], lr=0.1)
+            >>> (w * 3).backward(); opt.zero_grad(); w.grad is None
+            True
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    # A create_graph gradient is cut from its graph before being overwritten.
+                    g._node = None
+                    g.requires_grad = False
+                    g.data[...] = 0
+                    g._version += 1
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _closure_loss(closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    def _tmps(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Two scratch arrays shaped like ``d``, shared by every parameter of that shape and dtype.
+
+        Steps run one parameter at a time, so two buffers per shape replace the temporaries
+        NumPy would otherwise allocate (and page-fault in) for every parameter on every step.
+        """
+        key = (d.shape, d.dtype.char)
+        pair = self._scratch.get(key)
+        if pair is None:
+            pair = self._scratch[key] = (np.empty(d.shape, d.dtype), np.empty(d.shape, d.dtype))
+        return pair
+
+    # ---- state dicts --------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state in PyTorch's layout, as copies that later steps will not change.
+
+        ``{'state': {index: {name: array or number}}, 'param_groups': [{..., 'params':
+        [index, ...]}]}``: parameters are named by their position across all groups, buffers are
+        NumPy arrays and everything else is a plain Python value.
+
+        Example:
+            >>> import chainrule as cr
+            >>> w = cr.tensor([1.0], requires_grad=True)
+            >>> opt = cr.optim.SGD([w], lr=0.1, momentum=0.9)
+            >>> (w * 2).sum().backward(); opt.step()
+            >>> sd = opt.state_dict()
+            >>> sd["state"][0]["momentum_buffer"], sd["param_groups"][0]["params"]
+            (array([2.], dtype=float32), [0])
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                s = self.state.get(p)
+                if s:
+                    state[index[id(p)]] = {
+                        k: v.copy() if isinstance(v, np.ndarray) else v for k, v in s.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a ``state_dict()``: hyper-parameters and buffers, matched by position.
+
+        The optimizer must hold the same number of groups and of parameters per group. Buffers
+        are copied (and cast to each parameter's dtype), so training resumes exactly.
+
+        Example:
+            >>> import chainrule as cr
+            >>> w = cr.tensor([1.0], requires_grad=True)
+            >>> opt = cr.optim.Adam([w], lr=0.1)
+            >>> opt2 = cr.optim.Adam([w], lr=0.5)
+            >>> opt2.load_state_dict(opt.state_dict()); opt2.param_groups[0]["lr"]
+            0.1
+        """
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            raise ValueError("an optimizer state dict needs 'state' and 'param_groups' entries")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has {len(saved_groups)} parameter groups, this optimizer has "
+                f"{len(self.param_groups)}")
+        id_map: dict[int, Tensor] = {}
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"loaded state dict's parameter group {i} has {len(saved['params'])} "
+                    f"parameters, this optimizer's has {len(group['params'])}")
+            id_map.update(zip((int(k) for k in saved["params"]), group["params"]))
+        state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        for key, values in state_dict["state"].items():
+            p = id_map.get(int(key))
+            if p is None:
+                raise ValueError(f"loaded state dict has state for parameter {key}, which no "
+                                 "parameter group lists")
+            state[p] = {name: _load_value(p, name, v) for name, v in values.items()}
+        groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            new = {k: tuple(v) if isinstance(v, list) and k != "param_names" else v
+                   for k, v in saved.items() if k != "params"}
+            new["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new:
+                new["param_names"] = group["param_names"]
+            groups.append(new)
+        for group in groups:
+            self._validate(group)
+        self.state = state
+        self.param_groups = groups
+
+    def __repr__(self) -> str:
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+def _load_value(p: Tensor, name: str, value):
+    if isinstance(value, Tensor):
+        value = value.data
+    if name == "step":
+        return int(value)
+    if isinstance(value, np.ndarray):
+        if value.ndim and value.shape != p.data.shape:
+            raise ValueError(f"loaded state {name!r} has shape {value.shape}, its parameter "
+                             f"has shape {p.data.shape}")
+        dtype = p.data.dtype if value.dtype.kind == "f" else value.dtype
+        return np.array(value, dtype=dtype, copy=True)
+    return value
+
+
+def _check_nonneg(group: dict[str, Any], key: str) -> None:
+    if key in group and not group[key] >= 0.0:
+        raise ValueError(f"invalid {key}: {group[key]} (must be >= 0)")

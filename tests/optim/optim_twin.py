@@ -1,0 +1,88 @@
+"""A small tanh MLP built twice, from chainrule tensors and from torch tensors, with equal weights.
+
+Parity tests train both copies side by side and compare parameters after every step.
+"""
+
+import numpy as np
+import torch
+
+import chainrule as cr
+
+SHAPES = [(5, 4), (5,), (3, 5), (3,)]
+
+
+def make_data(seed=0):
+    rng = np.random.default_rng(seed)
+    params = [rng.standard_normal(s) * 0.5 for s in SHAPES]
+    x = rng.standard_normal((8, 4))
+    y = rng.standard_normal((8, 3))
+    return params, x, y
+
+
+class Twin:
+    """The chainrule network, its torch twin, and one training step for each."""
+
+    def __init__(self, seed=0):
+        arrays, x, y = make_data(seed)
+        self.cr_params = [cr.tensor(a, dtype=cr.float64, requires_grad=True) for a in arrays]
+        self.th_params = [torch.tensor(a, dtype=torch.float64, requires_grad=True)
+                          for a in arrays]
+        self.x_cr, self.y_cr = cr.tensor(x, dtype=cr.float64), cr.tensor(y, dtype=cr.float64)
+        self.x_th, self.y_th = torch.tensor(x), torch.tensor(y)
+
+    def cr_loss(self):
+        w1, b1, w2, b2 = self.cr_params
+        out = cr.linear(cr.tanh(cr.linear(self.x_cr, w1, b1)), w2, b2)
+        return ((out - self.y_cr) ** 2).mean()
+
+    def th_loss(self):
+        w1, b1, w2, b2 = self.th_params
+        out = torch.nn.functional.linear(torch.tanh(torch.nn.functional.linear(
+            self.x_th, w1, b1)), w2, b2)
+        return ((out - self.y_th) ** 2).mean()
+
+    def cr_step(self, opt):
+        opt.zero_grad()
+        loss = self.cr_loss()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    def th_step(self, opt):
+        opt.zero_grad()
+        loss = self.th_loss()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    def assert_close(self, atol=1e-10, where=""):
+        for i, (a, b) in enumerate(zip(self.cr_params, self.th_params)):
+            np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=0, atol=atol,
+                                       err_msg=f"parameter {i} {where}")
+
+
+# (name, chainrule factory, torch factory): the same optimizer with the same hyper-parameters.
+def _pair(name, cr_cls, th_cls, **kw):
+    return pytest_param(name, lambda ps: cr_cls(ps, **kw), lambda ps: th_cls(ps, **kw))
+
+
+def pytest_param(name, make_cr, make_th):
+    import pytest
+
+    return pytest.param(make_cr, make_th, id=name)
+
+
+OPTIMIZERS = [
+    _pair("sgd", cr.optim.SGD, torch.optim.SGD, lr=0.1),
+    _pair("sgd-momentum", cr.optim.SGD, torch.optim.SGD, lr=0.1, momentum=0.9, dampening=0.1),
+    _pair("sgd-nesterov-wd", cr.optim.SGD, torch.optim.SGD, lr=0.05, momentum=0.8,
+          nesterov=True, weight_decay=0.01),
+    _pair("sgd-maximize", cr.optim.SGD, torch.optim.SGD, lr=-0.0 + 0.05, momentum=0.5,
+          weight_decay=0.1, maximize=True),
+    _pair("adam", cr.optim.Adam, torch.optim.Adam, lr=0.05),
+    _pair("adam-amsgrad-wd", cr.optim.Adam, torch.optim.Adam, lr=0.05, betas=(0.8, 0.99),
+          weight_decay=0.05, amsgrad=True),
+    _pair("adam-maximize", cr.optim.Adam, torch.optim.Adam, lr=0.01, maximize=True,
+          weight_decay=0.01),
+    _pair("adamw", cr.optim.AdamW, torch.optim.AdamW, lr=0.05, weight_decay=0.1),
+]
