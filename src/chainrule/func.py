@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .autograd.engine import grad as _grad
+from .autograd.grad_mode import is_grad_enabled
 from .tensor import Tensor
 
 
 def _prepare(args, argnums):
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     args = list(args)
+    nested = False
     for i in nums:
         a = args[i]
-        a = a.detach() if isinstance(a, Tensor) else Tensor(a)
-        if a.dtype.kind != "f":
-            a = a.float()
-        args[i] = a.requires_grad_()
-    return args, nums
+        if isinstance(a, Tensor) and a.requires_grad and is_grad_enabled():
+            # An enclosing transform differentiates through this one (grad of grad): stay
+            # connected to its graph, and build this gradient's graph too.
+            a, nested = a.clone(), True
+        else:
+            a = a.detach() if isinstance(a, Tensor) else Tensor(a)
+            if a.dtype.kind != "f":
+                a = a.float()
+            a = a.requires_grad_()
+        args[i] = a
+    return args, nums, nested
 
 
 def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
@@ -31,7 +39,7 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False)
     """
 
     def wrapped(*args):
-        args, nums = _prepare(args, argnums)
+        args, nums, nested = _prepare(args, argnums)
         out = f(*args)
         aux = None
         if has_aux:
@@ -40,7 +48,7 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False)
             raise ValueError("func.grad: f must return a scalar Tensor "
                              f"(got {getattr(out, 'shape', type(out).__name__)})")
         if out.requires_grad:
-            gs = _grad(out, [args[i] for i in nums], allow_unused=True)
+            gs = _grad(out, [args[i] for i in nums], allow_unused=True, create_graph=nested)
         else:
             gs = (None,) * len(nums)
         gs = tuple(g if g is not None else Tensor(args[i].data * 0) for g, i in zip(gs, nums))
@@ -53,6 +61,8 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False)
 
 def grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
     """Return a function computing the gradient of scalar ``f`` w.r.t. argument(s) ``argnums``.
+
+    Transforms compose: ``grad(lambda x: grad(f)(x).sum())`` gives second derivatives.
 
     Example:
         >>> import chainrule as cr

@@ -1,0 +1,506 @@
+"""The backpropagation engine: graph walking, accumulation, hooks, grad modes, versions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+
+# ---- the chain-rule loop ------------------------------------------------------------------
+
+
+def test_20000_op_chain_backward_is_iterative():
+    x = cr.tensor(1.0, dtype=cr.float64, requires_grad=True)
+    y = x
+    for _ in range(20_000):
+        y = y * 1.0001
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.0001 ** 20_000, rel=1e-9)
+
+
+def test_deep_chain_through_unary_ops():
+    x = cr.tensor(0.3, dtype=cr.float64, requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y.sin()
+    (g,) = cr.autograd.grad(y, x)
+    xt = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    yt = xt
+    for _ in range(10_000):
+        yt = yt.sin()
+    (gt,) = torch.autograd.grad(yt, xt)
+    assert g.item() == pytest.approx(gt.item(), rel=1e-9)
+
+
+def test_diamond_graph_sums_both_paths():
+    x = cr.tensor(2.0, requires_grad=True)
+    a = x * 3
+    y = a * a + a.exp()  # a feeds two consumers
+    y.backward()
+    assert x.grad.item() == pytest.approx(3 * (2 * 6.0 + np.exp(6.0)), rel=1e-6)
+
+
+def test_gradients_accumulate_across_backward_calls():
+    w = cr.tensor([1.0, -2.0], requires_grad=True)
+    (w * 3).sum().backward()
+    (w * w).sum().backward()
+    assert w.grad.tolist() == [3.0 + 2.0, 3.0 - 4.0]
+    w.grad = None
+    (w * 3).sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]
+
+
+def test_second_backward_through_freed_graph_raises():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_backward_through_partly_freed_graph_raises():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = x.tanh()
+    h.sum().backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        (h * 2).sum().backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 4 * np.exp([1.0, 2.0]), rtol=1e-6)
+
+
+def test_backward_with_gradient_for_non_scalar():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).backward(gradient=cr.tensor([1.0, 0.5, 0.0]))
+    assert x.grad.tolist() == [2.0, 2.0, 0.0]
+
+
+def test_backward_on_leaf_itself():
+    x = cr.tensor(3.0, requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+# ---- higher order ------------------------------------------------------------------------
+
+
+def _derivatives(fn_cr, fn_t, x0, order):
+    x = cr.tensor(x0, dtype=cr.float64, requires_grad=True)
+    xt = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+    y, yt = fn_cr(x), fn_t(xt)
+    got, want = [], []
+    for _ in range(order):
+        (y,) = cr.autograd.grad(y, x, create_graph=True)
+        (yt,) = torch.autograd.grad(yt, xt, create_graph=True)
+        got.append(y.item())
+        want.append(yt.item())
+    return got, want
+
+
+@pytest.mark.parametrize("x0", [-1.3, 0.0, 0.7])
+def test_tanh_second_and_third_derivatives_match_torch(x0):
+    got, want = _derivatives(cr.tanh, torch.tanh, x0, 3)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    t = np.tanh(x0)
+    np.testing.assert_allclose(got[1], -2 * t * (1 - t * t), atol=1e-12)
+    np.testing.assert_allclose(got[2], (1 - t * t) * (6 * t * t - 2), atol=1e-12)
+
+
+def test_sigmoid_second_derivative_matches_torch():
+    got, want = _derivatives(cr.sigmoid, torch.sigmoid, 0.4, 2)
+    s = 1 / (1 + np.exp(-0.4))
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    assert got[1] == pytest.approx(s * (1 - s) * (1 - 2 * s), rel=1e-10)
+
+
+def test_cube_third_derivative_is_six():
+    got, want = _derivatives(lambda x: x ** 3, lambda x: x ** 3, 1.7, 3)
+    np.testing.assert_allclose(got, [3 * 1.7 ** 2, 6 * 1.7, 6.0], rtol=1e-12)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_create_graph_backward_stores_differentiable_grad():
+    x = cr.tensor(2.0, dtype=cr.float64, requires_grad=True)
+    (x ** 3).backward(create_graph=True)
+    assert x.grad.requires_grad
+    (g2,) = cr.autograd.grad(x.grad, x)
+    assert g2.item() == pytest.approx(12.0)
+
+
+def test_hessian_vector_product_matches_torch():
+    a = np.array([[0.5, -1.0], [2.0, 0.3]])
+    v = np.array([0.2, -0.7])
+    x = cr.tensor([0.3, -0.4], dtype=cr.float64, requires_grad=True)
+    (g,) = cr.autograd.grad((cr.tensor(a) @ x).tanh().sum(), x, create_graph=True)
+    (hv,) = cr.autograd.grad(g, x, grad_outputs=cr.tensor(v))
+    xt = torch.tensor([0.3, -0.4], dtype=torch.float64, requires_grad=True)
+    (gt,) = torch.autograd.grad((torch.tensor(a) @ xt).tanh().sum(), xt, create_graph=True)
+    (hvt,) = torch.autograd.grad(gt, xt, grad_outputs=torch.tensor(v))
+    np.testing.assert_allclose(hv.data, hvt.numpy(), rtol=1e-10)
+
+
+# ---- hooks and retain_grad ----------------------------------------------------------------
+
+
+def test_leaf_hook_modifies_gradient_and_can_be_removed():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    handle = x.register_hook(lambda g: g * 10)
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [30.0, 30.0]
+    handle.remove()
+    x.grad = None
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_non_leaf_hook_changes_what_flows_upstream():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    h = x * 2
+    h.register_hook(lambda g: seen.append(g.tolist()))  # None: gradient unchanged
+    h.register_hook(lambda g: g + 1)
+    (h * 3).sum().backward()
+    assert seen == [[3.0, 3.0]]
+    assert x.grad.tolist() == [8.0, 8.0]  # (3 + 1) * 2
+
+
+def test_non_leaf_hook_removal():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    handle = h.register_hook(lambda g: g * 0)
+    handle.remove()
+    (h * 3).sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_hook_must_return_tensor_or_none():
+    x = cr.tensor([1.0], requires_grad=True)
+    x.register_hook(lambda g: 5)
+    with pytest.raises(TypeError, match="hook"):
+        (x * 2).sum().backward()
+
+
+def test_register_hook_needs_requires_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        cr.tensor([1.0]).register_hook(lambda g: g)
+
+
+def test_retain_grad_keeps_non_leaf_gradient():
+    x = cr.tensor([1.0, -2.0], requires_grad=True)
+    h = x.tanh()
+    h.retain_grad()
+    y = h * h
+    y.sum().backward()
+    xt = torch.tensor([1.0, -2.0], requires_grad=True)
+    ht = xt.tanh()
+    ht.retain_grad()
+    (ht * ht).sum().backward()
+    np.testing.assert_allclose(h.grad.data, ht.grad.numpy(), rtol=1e-6)
+    assert y.grad is None  # not retained
+    x.tanh().sum()  # a fresh non-leaf has no grad either
+    assert x.tanh().grad is None
+
+
+def test_retain_grad_accumulates_and_is_not_aliased():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([3.0, 4.0], requires_grad=True)
+    c = cr.tensor([2.0, 2.0])
+    y = a + b
+    y.retain_grad()
+    (y * c).sum().backward(retain_graph=True)
+    first = y.grad
+    (y * c).sum().backward()
+    assert first.tolist() == [2.0, 2.0]  # the first result is not changed afterwards
+    assert y.grad.tolist() == [4.0, 4.0]
+    assert a.grad.tolist() == [4.0, 4.0] and b.grad.tolist() == [4.0, 4.0]
+
+
+def test_gradient_seen_by_a_hook_is_not_mutated_later():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    kept = []
+    a.register_hook(lambda g: kept.append(g))
+    (a * 3).sum().backward()
+    (a * 3).sum().backward()
+    assert kept[0].tolist() == [3.0, 3.0]
+    assert a.grad.tolist() == [6.0, 6.0]
+
+
+def test_tensor_returned_by_a_hook_is_not_mutated_later():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    mine = cr.tensor([5.0, 5.0])
+    a.register_hook(lambda g: mine)
+    (a * 3).sum().backward()
+    (a * 3).sum().backward()
+    assert mine.tolist() == [5.0, 5.0]
+    assert a.grad.tolist() == [10.0, 10.0]
+
+
+# ---- gradient buffers are never aliased ---------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [None, [2.0, 2.0]])
+def test_grad_buffers_of_two_leaves_are_independent(scale):
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([3.0, 4.0], requires_grad=True)
+    for _ in range(2):
+        y = a + b if scale is None else (a + b) * cr.tensor(scale)
+        y.sum().backward()
+    k = 1.0 if scale is None else 2.0
+    assert a.grad.tolist() == [2 * k, 2 * k] and b.grad.tolist() == [2 * k, 2 * k]
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    with cr.no_grad():
+        a.grad.zero_()
+    assert b.grad.tolist() == [2 * k, 2 * k]
+
+
+def test_backward_inputs_gives_independent_buffers():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([3.0, 4.0], requires_grad=True)
+    c = cr.tensor([2.0, 2.0])
+    for _ in range(2):
+        ((a + b) * c).sum().backward(inputs=[a, b])
+    assert a.grad.tolist() == [4.0, 4.0] and b.grad.tolist() == [4.0, 4.0]
+
+
+def test_grad_never_aliases_user_gradient_array():
+    user = np.array([1.0, 1.0], dtype=np.float32)
+    user_t = cr.tensor([1.0, 1.0])
+    for grad_arg in (user, user_t):
+        x = cr.tensor([1.0, 2.0], requires_grad=True)
+        x.clone().backward(gradient=grad_arg)
+        x.reshape(2, 1).reshape(2).backward(gradient=grad_arg)
+        x.backward(gradient=grad_arg)
+        assert x.grad.tolist() == [3.0, 3.0]
+    assert user.tolist() == [1.0, 1.0] and user_t.tolist() == [1.0, 1.0]
+
+
+# ---- autograd.grad -------------------------------------------------------------------------
+
+
+def test_grad_with_grad_outputs_matches_torch():
+    data = np.array([[0.5, -1.0], [2.0, 0.1]])
+    v = np.array([[1.0, 2.0], [-1.0, 0.5]])
+    x = cr.tensor(data, requires_grad=True)
+    (g,) = cr.autograd.grad(x.sigmoid() * x, x, grad_outputs=cr.tensor(v))
+    xt = torch.tensor(data, requires_grad=True)
+    (gt,) = torch.autograd.grad(xt.sigmoid() * xt, xt, grad_outputs=torch.tensor(v))
+    np.testing.assert_allclose(g.data, gt.numpy(), rtol=1e-10)
+    assert x.grad is None  # grad() does not touch .grad
+
+
+def test_grad_allow_unused():
+    x = cr.tensor(1.0, requires_grad=True)
+    z = cr.tensor(2.0, requires_grad=True)
+    y = x * 3
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        cr.autograd.grad(y, [x, z], retain_graph=True)
+    gx, gz = cr.autograd.grad(y, [x, z], allow_unused=True)
+    assert gx.item() == 3.0 and gz is None
+
+
+def test_grad_multiple_outputs_and_inputs():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([0.5, -1.0], requires_grad=True)
+    y1 = (a * b).sum()
+    y2 = (a * a).sum()
+    ga, gb = cr.autograd.grad([y1, y2], [a, b])
+    assert ga.tolist() == [0.5 + 2.0, -1.0 + 4.0]
+    assert gb.tolist() == [1.0, 2.0]
+
+
+def test_grad_with_respect_to_non_leaf():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y = (h * h).sum()
+    gh, gx = cr.autograd.grad(y, [h, x])
+    assert gh.tolist() == [4.0, 8.0]
+    assert gx.tolist() == [8.0, 16.0]
+
+
+def test_grad_output_must_depend_on_inputs():
+    x = cr.tensor(1.0, requires_grad=True)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        cr.autograd.grad(cr.tensor(2.0), x)
+
+
+def test_backward_inputs_restricts_accumulation():
+    a = cr.tensor(1.0, requires_grad=True)
+    b = cr.tensor(2.0, requires_grad=True)
+    (a * b).backward(inputs=[a])
+    assert a.grad.item() == 2.0 and b.grad is None
+    (a * b).backward(inputs=b)
+    assert b.grad.item() == 1.0 and a.grad.item() == 2.0
+
+
+def test_backward_inputs_non_leaf():
+    x = cr.tensor(1.0, requires_grad=True)
+    h = x * 3
+    (h * h).backward(inputs=[h])
+    assert h.grad.item() == 6.0 and x.grad is None
+
+
+# ---- grad modes ----------------------------------------------------------------------------
+
+
+def test_no_grad_context_records_nothing():
+    x = cr.tensor([1.0], requires_grad=True)
+    with cr.no_grad():
+        y = x * 2
+        assert not cr.is_grad_enabled()
+    assert cr.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+
+
+def test_enable_grad_inside_no_grad():
+    x = cr.tensor([1.0], requires_grad=True)
+    with cr.no_grad():
+        with cr.enable_grad():
+            y = x * 2
+        z = x * 2
+    assert y.requires_grad and not z.requires_grad
+
+
+def test_grad_mode_decorators():
+    x = cr.tensor([1.0], requires_grad=True)
+
+    @cr.no_grad()
+    def f(t):
+        return t * 2
+
+    @cr.enable_grad()
+    def g(t):
+        return t * 2
+
+    @cr.set_grad_enabled(False)
+    def h(t):
+        return t * 2
+
+    assert not f(x).requires_grad
+    assert cr.is_grad_enabled()  # decorating does not change the mode
+    with cr.no_grad():
+        assert g(x).requires_grad
+    assert not h(x).requires_grad
+    assert cr.is_grad_enabled()
+
+
+def test_set_grad_enabled_context_and_restore_on_error():
+    x = cr.tensor([1.0], requires_grad=True)
+    with cr.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    with cr.set_grad_enabled(True):
+        assert (x * 2).requires_grad
+    with pytest.raises(ValueError), cr.no_grad():
+        raise ValueError("boom")
+    assert cr.is_grad_enabled()
+
+
+# ---- in-place changes after use -----------------------------------------------------------
+
+
+def test_inplace_change_after_use_is_detected():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = (w * w).sum()
+    with cr.no_grad():
+        w.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_inplace_change_of_constant_input_is_detected():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    c = cr.tensor([3.0, 4.0])
+    y = (w * c).sum()
+    c.mul_(2)
+    with pytest.raises(RuntimeError, match="in-place"):
+        y.backward()
+
+
+def test_inplace_on_leaf_requiring_grad_needs_no_grad():
+    w = cr.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w.add_(1.0)
+    with cr.no_grad():
+        w.add_(1.0)
+        w -= 0.5
+    assert w.tolist() == [1.5]
+    assert w.is_leaf and w.requires_grad
+
+
+def test_version_counter_bumps():
+    t = cr.tensor([1.0, 2.0])
+    v0 = t._version
+    t.add_(1)
+    t[0] = 5.0
+    assert t._version == v0 + 2
+
+
+def test_augmented_assignment_with_grad_is_out_of_place():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = w * 1
+    y += 2
+    y *= w
+    y.sum().backward()
+    assert w.grad.tolist() == [2 * 1.0 + 2, 2 * 2.0 + 2]
+
+
+# ---- func transforms -----------------------------------------------------------------------
+
+
+def test_func_grad_single_argument():
+    df = cr.func.grad(lambda x: (x ** 3).sum())
+    assert df(cr.tensor([2.0, -1.0])).tolist() == [12.0, 3.0]
+
+
+def test_func_grad_argnums_tuple():
+    def f(x, y, k):
+        return (x * y * k).sum()
+
+    gx, gy = cr.func.grad(f, argnums=(0, 1))(cr.tensor([1.0, 2.0]), cr.tensor([3.0, 4.0]), 2.0)
+    assert gx.tolist() == [6.0, 8.0] and gy.tolist() == [2.0, 4.0]
+
+
+def test_func_value_and_grad_has_aux():
+    def f(x):
+        return (x * x).sum(), {"n": x.numel()}
+
+    (value, aux), g = cr.func.value_and_grad(f, has_aux=True)(cr.tensor([1.0, 3.0]))
+    assert value.item() == 10.0 and aux == {"n": 2}
+    assert g.tolist() == [2.0, 6.0]
+    assert not value.requires_grad
+
+
+def test_func_grad_has_aux_returns_grad_and_aux():
+    g, aux = cr.func.grad(lambda x: ((x * 2).sum(), "tag"), has_aux=True)(cr.tensor([1.0]))
+    assert g.tolist() == [2.0] and aux == "tag"
+
+
+def test_func_grad_does_not_touch_callers_tensor():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    cr.func.grad(lambda t: (t * t).sum())(x)
+    assert x.grad is None
+
+
+def test_func_grad_of_unused_argument_is_zero():
+    g = cr.func.grad(lambda x, y: (x * 2).sum(), argnums=1)(cr.tensor([1.0]), cr.tensor([5.0]))
+    assert g.tolist() == [0.0]
+
+
+def test_func_grad_needs_scalar_output():
+    with pytest.raises(ValueError, match="scalar"):
+        cr.func.grad(lambda x: x * 2)(cr.tensor([1.0, 2.0]))
+
+
+def test_func_grad_composes_for_second_derivative():
+    d2 = cr.func.grad(cr.func.grad(lambda x: (x ** 3).sum()))
+    assert d2(cr.tensor(2.0)).item() == 12.0
+    with pytest.raises(ValueError, match="scalar"):
+        d2(cr.tensor([2.0, 1.0]))  # the inner grad returns a vector, not a scalar
+    d2s = cr.func.grad(lambda x: cr.func.grad(lambda t: (t ** 3).sum())(x).sum())
+    assert d2s(cr.tensor([2.0, 1.0])).tolist() == [12.0, 6.0]
