@@ -1,0 +1,253 @@
+"""``fit``: the explicit PyTorch training loop, with progress, history and callbacks around it.
+
+The inner loop is exactly the one you would write by hand::
+
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+Everything else (metrics, callbacks, display) is arranged so that a step pays for nothing it
+does not use: hooks that no callback overrides are never called, and per-batch logs are only
+built when a callback wants them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from ..autograd import detect_anomaly as _detect_anomaly
+from ..random import manual_seed
+from ._data import as_batches, split_batch
+from ._resolve import loss_takes_logits, resolve_loss, resolve_optimizer
+from .callbacks.base import HOOKS, overriding
+from .evaluate import evaluate_loader
+from .history import History
+from .metrics import Metric, metric_value, resolve_metrics
+from .progress import make_progress
+
+
+def _is_plateau(scheduler) -> bool:
+    # ReduceLROnPlateau.step takes the monitored value; every other scheduler takes nothing.
+    return type(scheduler).__name__ == "ReduceLROnPlateau"
+
+
+def _check_positive_int(value, name: str, allow_zero: bool = False) -> int:
+    low = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"fit: {name} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+class Trainer:
+    """The object behind ``fit``; callbacks receive it in every hook.
+
+    Attributes: ``model``, ``optimizer``, ``loss_fn``, ``scheduler``, ``history`` (a
+    ``History``), ``epoch`` (0-based, the current epoch), ``step`` (optimizer steps taken),
+    ``loss`` (the current step's loss tensor, while hooks of that step run), ``stop_training``
+    (set True to stop after the current step), ``metrics`` (name -> fn), ``epochs``,
+    ``has_validation``, ``callbacks``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> model = cr.nn.Linear(1, 1)
+        >>> t = Trainer(model, loss="mse", optimizer="sgd", lr=0.1, metrics=["mae"])
+        >>> X = cr.randn(16, 1); h = t.fit((X, 2 * X), epochs=2, verbose=0)
+        >>> len(h.history["loss"])
+        2
+    """
+
+    def __init__(self, model: Any, loss: str | Callable, optimizer: Any, *,
+                 lr: float | None = None,
+                 metrics: Iterable[str | Metric] | Mapping[str, Metric] | None = ("accuracy",),
+                 scheduler: Any = None, scheduler_interval: str = "epoch",
+                 callbacks: Sequence[Any] = ()) -> None:
+        if not callable(model) or not hasattr(model, "parameters"):
+            raise TypeError(f"fit: model must be a Module (callable with parameters()), got "
+                            f"{type(model).__name__}")
+        if scheduler_interval not in ("epoch", "step"):
+            raise ValueError(f"scheduler_interval must be 'epoch' or 'step', "
+                             f"got {scheduler_interval!r}")
+        self.model = model
+        self.loss_fn = resolve_loss(loss)
+        self.optimizer = resolve_optimizer(optimizer, model, lr)
+        self.metrics = resolve_metrics(metrics, logits=loss_takes_logits(self.loss_fn))
+        self.scheduler = scheduler
+        self.scheduler_interval = scheduler_interval
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not any(hasattr(cb, h) for h in HOOKS):
+                raise TypeError(f"fit: {type(cb).__name__} is not a Callback")
+        self.history = History()
+        self.epoch = 0
+        self.step = 0
+        self.loss = None
+        self.stop_training = False
+        self.has_validation = False
+        self.epochs = 0
+        self.train_loader = None
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def fit(self, train: Any, epochs: int = 1, batch_size: int = 32, val: Any = None,
+            shuffle: bool = True, verbose: int = 1, seed: int | None = None,
+            detect_anomaly: bool = False, initial_epoch: int = 0,
+            resume: str | None = None) -> History:
+        """Train for ``epochs`` epochs; see ``chainrule.train.fit`` for the arguments."""
+        from .checkpoint import restore
+
+        _check_positive_int(epochs, "epochs", allow_zero=True)
+        _check_positive_int(batch_size, "batch_size")
+        _check_positive_int(initial_epoch, "initial_epoch", allow_zero=True)
+        if seed is not None:
+            manual_seed(seed)
+        loader = as_batches(train, batch_size, shuffle, "fit train")
+        val_loader = None if val is None else as_batches(val, batch_size, False, "fit val")
+        self.train_loader, self.epochs = loader, epochs
+        self.has_validation = val_loader is not None
+        if resume is not None:
+            # After seeding: the checkpoint's RNG state must win over the seed.
+            initial_epoch = restore(resume, self)
+        try:
+            steps = len(loader)
+        except TypeError:
+            steps = None
+        callbacks = list(self.callbacks)
+        progress = make_progress(verbose, epochs, steps)
+        if progress is not None:
+            callbacks.append(progress)
+        hooks = {h: overriding(callbacks, h) for h in HOOKS}
+
+        self.stop_training = False
+        self.model.train()
+        for fn in hooks["on_train_begin"]:
+            fn(self)
+        anomaly = _detect_anomaly() if detect_anomaly else contextlib.nullcontext()
+        for epoch in range(initial_epoch, epochs):
+            self.epoch = epoch
+            for fn in hooks["on_epoch_begin"]:
+                fn(self, epoch)
+            lr = self.optimizer.param_groups[0]["lr"]
+            t0 = time.perf_counter()
+            with anomaly:
+                logs = self._train_epoch(loader, hooks)
+            if val_loader is not None:
+                val_logs = evaluate_loader(self.model, val_loader, self.loss_fn, self.metrics)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            logs["lr"] = float(lr)
+            logs["time"] = time.perf_counter() - t0
+            if self.scheduler is not None and self.scheduler_interval == "epoch":
+                if _is_plateau(self.scheduler):
+                    self.scheduler.step(logs["val_loss" if val_loader is not None else "loss"])
+                else:
+                    self.scheduler.step()
+            self.history.append(epoch, logs)
+            for fn in hooks["on_epoch_end"]:
+                fn(self, epoch, logs)
+            if self.stop_training:
+                break
+        for fn in hooks["on_train_end"]:
+            fn(self)
+        return self.history
+
+    def _train_epoch(self, loader, hooks) -> dict[str, float]:
+        model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
+        metrics = list(self.metrics.items())
+        names = [name for name, _ in metrics]
+        sums = [0.0] * len(metrics)
+        begin, after, end = (hooks["on_batch_begin"], hooks["on_after_backward"],
+                             hooks["on_batch_end"])
+        sched = self.scheduler if self.scheduler_interval == "step" else None
+        loss_sum, seen, batch = 0.0, 0, -1
+        for batch, data in enumerate(loader):
+            x, y = split_batch(data, "fit")
+            for fn in begin:
+                fn(self, batch)
+            optimizer.zero_grad()
+            out = model(x)
+            loss = loss_fn(out, y)
+            loss.backward()
+            if after:
+                self.loss = loss
+                for fn in after:
+                    fn(self)
+            optimizer.step()
+            if sched is not None:
+                sched.step()
+            self.step += 1
+            n = len(x)
+            value = float(loss.data)
+            loss_sum += value * n
+            seen += n
+            values = [metric_value(fn(out, y)) for _, fn in metrics]
+            for i, v in enumerate(values):
+                sums[i] += v * n
+            if end:
+                self.loss = loss
+                logs = {"loss": value, "size": n}
+                logs.update(zip(names, values))
+                for fn in end:
+                    fn(self, batch, logs)
+            if self.stop_training:
+                break
+        if seen == 0:
+            raise ValueError("fit: the training data produced no batches")
+        logs = {"loss": loss_sum / seen}
+        logs.update({name: s / seen for name, s in zip(names, sums)})
+        return logs
+
+
+def fit(model: Any, train: Any, loss: str | Callable | None = None, optimizer: Any = None,
+        epochs: int = 1, batch_size: int = 32, val: Any = None,
+        metrics: Iterable[str | Metric] | Mapping[str, Metric] | None = ("accuracy",),
+        scheduler: Any = None, callbacks: Sequence[Any] = (), shuffle: bool = True,
+        verbose: int = 1, seed: int | None = None, detect_anomaly: bool = False, *,
+        lr: float | None = None, initial_epoch: int = 0, resume: str | None = None,
+        scheduler_interval: str = "epoch") -> History:
+    """Train ``model`` with the explicit loop (zero_grad, forward, loss, backward, step).
+
+    Args:
+        model: a ``cr.nn.Module``.
+        train / val: a Dataset, a DataLoader, or an ``(X, y)`` pair of tensors/arrays.
+        loss: a loss module/callable, or a name: ``"mse"``, ``"cross_entropy"``, ``"bce"``,
+            ``"bce_with_logits"``, ``"l1"``, ``"nll"``, ``"huber"``.
+        optimizer: an Optimizer, or a name (``"adam"``, ``"sgd"``, ``"adamw"``, ``"rmsprop"``,
+            ``"adagrad"``) built over ``model.parameters()`` with ``lr=``.
+        epochs: train until this epoch count (counting ``initial_epoch``, like Keras).
+        batch_size / shuffle: used when ``train``/``val`` is not already a DataLoader.
+        metrics: names (``"accuracy"``, ``"mae"``, ``"mse"``), callables ``fn(output, target)``
+            returning a batch mean, or a dict name -> callable.
+        scheduler: an LR scheduler, stepped once per epoch after validation
+            (``ReduceLROnPlateau`` gets ``val_loss``, or ``loss`` without validation);
+            ``scheduler_interval="step"`` steps it after every optimizer step instead.
+        callbacks: ``cr.train.callbacks.Callback`` objects.
+        verbose: 0 silent, 1 a live bar on a terminal and one line per epoch elsewhere,
+            2 one line per epoch.
+        seed: seeds the global generator first (shuffling, dropout) for a reproducible run.
+        detect_anomaly: run the training steps under ``cr.autograd.detect_anomaly()``.
+        initial_epoch / resume: continue a run; ``resume`` is a checkpoint path written by
+            ``ModelCheckpoint`` or ``save_checkpoint`` and restores model, optimizer,
+            scheduler, history, callbacks and RNG state, so the result matches an
+            uninterrupted run exactly.
+
+    Returns:
+        ``History``: ``history.history["loss"]``, ``["val_accuracy"]``, ``["lr"]``...
+
+    Example:
+        >>> import chainrule as cr
+        >>> X = cr.randn(64, 2); y = (X[:, 0] > 0).long()
+        >>> model = cr.nn.Linear(2, 2)
+        >>> h = cr.train.fit(model, (X, y), loss="cross_entropy", optimizer="adam", lr=0.1,
+        ...                  epochs=3, verbose=0)
+        >>> h.epoch
+        [0, 1, 2]
+    """
+    trainer = Trainer(model, loss, optimizer, lr=lr, metrics=metrics, scheduler=scheduler,
+                      scheduler_interval=scheduler_interval, callbacks=callbacks)
+    return trainer.fit(train, epochs=epochs, batch_size=batch_size, val=val, shuffle=shuffle,
+                       verbose=verbose, seed=seed, detect_anomaly=detect_anomaly,
+                       initial_epoch=initial_epoch, resume=resume)
