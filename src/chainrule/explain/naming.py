@@ -1,0 +1,124 @@
+"""Readable names for the tensors of a graph: the user's, the model's, or z1, h1, ... otherwise.
+
+Priority: ``names={tensor: "name"}`` given to the call, then ``tensor.name``, then a module's
+parameter names (``fc1.weight``), then generated ones: activations are ``h1, h2, ...``, the value
+fed into an activation is ``z1, z2, ...`` (its pre-activation), the scalar output is ``L``,
+other intermediates ``t1, t2, ...``, unnamed parameters ``p1, ...`` and constants their value.
+
+Example:
+    >>> import chainrule as cr
+    >>> w = cr.tensor(0.5, requires_grad=True, name="w")
+    >>> h = cr.sigmoid(w * 2.0)
+    >>> n = Namer(h, ordered_nodes(h))
+    >>> n.node(h._node), n.tensor(w)
+    ('h1', 'w')
+"""
+
+from __future__ import annotations
+
+from ..autograd.engine import toposort
+from . import fmt
+
+ACTIVATIONS = frozenset({
+    "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu", "gelu", "softmax",
+    "log_softmax",
+})
+
+
+def ordered_nodes(root) -> list:
+    """The nodes behind ``root`` in the order the forward pass created them."""
+    if root._node is None:
+        return []
+    return sorted(toposort([root._node]), key=lambda n: n.seq)
+
+
+def param_names(source) -> dict:
+    """``{id(tensor): name}`` from a Module (``named_parameters``), a dict or None."""
+    if source is None:
+        return {}
+    if hasattr(source, "named_parameters"):
+        return {id(p): n for n, p in source.named_parameters()}
+    if isinstance(source, dict):
+        return {id(t): str(n) for t, n in source.items()}
+    raise TypeError("names must be a dict {tensor: name} or a Module with named_parameters()")
+
+
+class Namer:
+    """Assigns every node and leaf of one graph a stable, readable name."""
+
+    def __init__(self, root, nodes, names=None, model=None) -> None:
+        given = param_names(model)
+        given.update(param_names(names))
+        self._given = given
+        self._leaves: dict[int, str] = {}
+        self._counts = {"p": 0, "c": 0}
+        self._nodes: dict[object, str] = {}
+        by_node = {}
+        for t_id, n in given.items():
+            by_node[t_id] = n
+        consumers: dict[object, list] = {}
+        for node in nodes:
+            for t in node.inputs or ():
+                if t._node is not None:
+                    consumers.setdefault(t._node, []).append(node)
+        # names given for intermediate tensors reach their nodes through the caller's tensors
+        node_given = {}
+        for t in _given_tensors(names):
+            if t._node is not None:
+                node_given[t._node] = param_names(names)[id(t)]
+        if root._node is not None and root.name:
+            node_given.setdefault(root._node, root.name)
+        act = tmp = 0
+        for node in nodes:
+            if node in node_given:
+                self._nodes[node] = node_given[node]
+                if node.op.name in ACTIVATIONS:
+                    act += 1
+                continue
+            uses = consumers.get(node, [])
+            if node is root._node:
+                name = "L" if root.data.size == 1 else "out"
+            elif node.op.name in ACTIVATIONS:
+                act += 1
+                name = f"h{act}"
+            elif uses and all(u.op.name in ACTIVATIONS for u in uses):
+                name = f"z{act + 1}"
+            else:
+                tmp += 1
+                name = f"t{tmp}"
+            self._nodes[node] = name
+        for node in nodes:
+            for t in node.inputs or ():
+                if t._node is None:
+                    self.tensor(t)
+
+    def node(self, node) -> str:
+        return self._nodes.get(node, "?")
+
+    def tensor(self, t) -> str:
+        """The name of a tensor: a leaf's own, or the name of the node that produced it."""
+        if t._node is not None and t._node in self._nodes:
+            return self._nodes[t._node]
+        key = id(t)
+        if key in self._leaves:
+            return self._leaves[key]
+        if key in self._given:
+            name = self._given[key]
+        elif t.name:
+            name = t.name
+        elif t.requires_grad:
+            self._counts["p"] += 1
+            name = f"p{self._counts['p']}"
+        elif t.data.size == 1 and t.data.dtype.kind in "fiub":
+            name = fmt.const(t.data.reshape(()).item())
+        else:
+            self._counts["c"] += 1
+            name = f"c{self._counts['c']}"
+        self._leaves[key] = name
+        return name
+
+
+def _given_tensors(names):
+    if isinstance(names, dict):
+        return list(names)
+    return []

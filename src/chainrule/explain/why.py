@@ -1,0 +1,181 @@
+"""``why_no_grad(tensor, wrt=param)``: why d tensor/d param is None or zero, in words.
+
+The checks run from the cheapest to the most expensive: the parameter itself (dtype,
+requires_grad), then the output's graph (none, freed, param not in it, reached only through a
+detached copy), then the engine's own gradient and, when it is zero, whether every path crosses a
+dead ReLU or a saturated sigmoid/tanh.
+
+Example:
+    >>> import chainrule as cr
+    >>> w = cr.tensor(1.0, name="w")                 # forgot requires_grad=True
+    >>> cr.why_no_grad(w * 3.0, wrt=w).reason
+    'not_requires_grad'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..autograd.grad_mode import is_grad_enabled
+from . import fmt
+from .lang import check, say
+from .naming import Namer, ordered_nodes
+
+REASONS = ("ok", "integer_dtype", "not_requires_grad", "no_grad", "detached", "graph_freed",
+           "not_connected", "dead_relu", "saturated", "zero")
+VANISHED = 1e-8  # a gradient this small is "zero" for the question being asked
+SATURATED = 1e-6  # a local derivative this small blocks the path
+
+
+@dataclass
+class WhyNoGrad:
+    """The answer: ``reason`` (one of ``REASONS``), the message, and the gradient if any."""
+
+    reason: str
+    message: str
+    grad: np.ndarray | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"WhyNoGrad(reason={self.reason!r})"
+
+
+def why_no_grad(tensor, wrt, *, lang: str = "en", names=None) -> WhyNoGrad:
+    """Explain why ``tensor`` has no (or a zero) gradient with respect to ``wrt``.
+
+    ``names`` (``{tensor: name}`` or a Module) names tensors in the message; otherwise
+    ``tensor.name`` / ``wrt.name`` or "the output" / "the parameter".
+    """
+    lang = check(lang)
+    out = _name(tensor, names) or ("输出" if lang == "zh" else "the output")
+    w = _name(wrt, names) or ("参数" if lang == "zh" else "the parameter")
+
+    def answer(reason, key=None, grad=None, **kw):
+        return WhyNoGrad(reason, say(lang, key or f"why_{reason}", out=out, wrt=w, **kw), grad)
+
+    if wrt.dtype.kind not in "fc":
+        return answer("integer_dtype", dtype=wrt.dtype)
+    if not wrt.requires_grad:
+        return answer("not_requires_grad")
+    if tensor is wrt:
+        return answer("ok", value=fmt.num(1.0), grad=np.ones_like(wrt.data))
+    if tensor._node is None:
+        if np.may_share_memory(tensor.data, wrt.data):
+            return answer("detached", where=f"{out} = {w}.detach()")
+        now = "" if is_grad_enabled() else say(lang, "why_no_grad_now")
+        return answer("no_grad", key="why_no_graph", now=now)
+    freed = _freed(tensor._node)
+    if freed is not None:
+        return answer("graph_freed", where=freed.name())
+    nodes = ordered_nodes(tensor)
+    namer = Namer(tensor, nodes, names=names)
+    if wrt._node is None and not any(t is wrt for n in nodes for t in n.inputs):
+        return _not_connected(tensor, wrt, nodes, namer, answer, lang)
+    g = _grad(tensor, wrt)
+    if g is not None and np.max(np.abs(g)) > VANISHED:
+        return answer("ok", value=fmt.arr(g), grad=g)
+    blocked = _blockers(tensor, wrt, nodes)
+    if blocked is None:
+        return answer("zero", grad=g)
+    where = ", ".join(f"{namer.node(n)} = {n.op.name}(...)" for n in blocked)
+    if all(n.op.name == "relu" for n in blocked):
+        return answer("dead_relu", where=where, grad=g)
+    return answer("saturated", where=where, grad=g)
+
+
+def _name(t, names):
+    if isinstance(names, dict):
+        for k, v in names.items():
+            if k is t:
+                return v
+    if names is not None and hasattr(names, "named_parameters"):
+        for n, p in names.named_parameters():
+            if p is t:
+                return n
+    return t.name
+
+
+def _freed(root):
+    """The first node whose saved inputs a backward() already released, if any."""
+    stack, seen = [root], set()
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if n.inputs is None:
+            return n
+        stack.extend(t._node for t in n.inputs if t._node is not None)
+    return None
+
+
+def _not_connected(tensor, wrt, nodes, namer, answer, lang):
+    consts = []  # (distance from the output, leaf, consumer)
+    depth = {tensor._node: 0}
+    for n in reversed(nodes):  # consumers before producers: depths are final when read
+        for t in n.inputs:
+            if t._node is not None:
+                depth[t._node] = min(depth.get(t._node, 1 << 30), depth.get(n, 0) + 1)
+            elif not t.requires_grad:
+                if np.may_share_memory(t.data, wrt.data):
+                    return answer("detached",
+                                  where=f"{namer.tensor(t)}, used by {namer.node(n)}")
+                consts.append((depth.get(n, 0), t, n))
+    breaks = [say(lang, "why_break", name=namer.tensor(t),
+                  shape=fmt.shape(t.data), op=namer.node(n))
+              for _, t, n in sorted(consts, key=lambda c: c[0])
+              if t.data.size > 1 or t.name][:3]
+    if not breaks:
+        return answer("not_connected", key="why_not_connected_nowhere")
+    return answer("not_connected", where="; ".join(breaks))
+
+
+def _grad(tensor, wrt):
+    from ..autograd.engine import grad
+
+    go = None if tensor.data.size == 1 else np.ones_like(tensor.data)
+    (g,) = grad(tensor, wrt, grad_outputs=None if go is None else _tensor(go),
+                retain_graph=True, allow_unused=True)
+    return None if g is None else np.asarray(g.data)
+
+
+def _tensor(a):
+    from ..tensor import _wrap
+
+    return _wrap(a)
+
+
+def _dead(node) -> bool:
+    op, out = node.op.name, node.out
+    if op == "relu":
+        return bool(np.all(out <= 0))
+    if op == "sigmoid":
+        return bool(np.all(np.abs(out * (1 - out)) < SATURATED))
+    if op == "tanh":
+        return bool(np.all(np.abs(1 - out * out) < SATURATED))
+    return False
+
+
+def _blockers(tensor, wrt, nodes):
+    """The dead activations if they cut every path from the output to ``wrt``, else None."""
+    dead, stack, seen = [], [tensor._node], set()
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if n is wrt._node:
+            return None
+        if _dead(n):
+            dead.append(n)
+            continue
+        for t in n.inputs:
+            if t is wrt:
+                return None
+            if t._node is not None:
+                stack.append(t._node)
+    return sorted(dead, key=lambda n: n.seq) or None
