@@ -1,0 +1,381 @@
+"""``cr.save`` / ``cr.load``: tensors and training state in the safetensors format.
+
+A safetensors file is an 8-byte little-endian header length, a JSON header that gives each
+tensor's ``dtype``, ``shape`` and ``data_offsets`` (plus a ``__metadata__`` dict of strings),
+then the raw little-endian bytes. Files written here load in any safetensors reader
+(``safetensors.torch.load_file`` included) and vice versa; nothing but NumPy is needed.
+
+What ``save`` adds on top, all inside ``__metadata__`` so other readers simply ignore it:
+
+- nested dicts, lists and tuples: arrays are stored under dotted names (``{"fc": {"w": t}}``
+  -> ``"fc.w"``), every other value (numbers, strings, ``None``, bools, lists and str-keyed
+  dicts of those) as a JSON string under its dotted name, and ``chainrule.structure``
+  records the tree (key order, int keys, tuples), so ``load`` rebuilds the same object;
+- ``chainrule.sha256``: a checksum of the tensor bytes, so ``load`` detects corrupted data,
+  not just a corrupted header.
+
+Writes are atomic and durable: a temporary file in the same directory, flushed and fsynced,
+renamed over the target, then the directory is fsynced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import numbers
+import os
+import struct
+import tempfile
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from .tensor import Tensor, _wrap
+
+_TO_NAME = {np.dtype(t): n for n, t in [
+    ("F64", np.float64), ("F32", np.float32), ("F16", np.float16), ("I64", np.int64),
+    ("I32", np.int32), ("I16", np.int16), ("I8", np.int8), ("U64", np.uint64),
+    ("U32", np.uint32), ("U16", np.uint16), ("U8", np.uint8), ("BOOL", np.bool_)]}
+_FROM_NAME = {n: t.newbyteorder("<") for t, n in _TO_NAME.items()}
+_BF16 = "BF16"  # NumPy has no bfloat16: read as float32 (exact), never written
+_MAX_HEADER = 100_000_000  # the limit safetensors itself enforces
+_STRUCTURE, _SHA256, _FORMAT = "chainrule.structure", "chainrule.sha256", "chainrule.format"
+_RESERVED = (_STRUCTURE, _SHA256, _FORMAT)
+_FORMAT_VERSION = "1"
+
+PathOrFile = str | os.PathLike | BinaryIO
+
+
+# ---- flattening a nested object into arrays + JSON ------------------------------------------
+def _is_plain(value: Any) -> bool:
+    """True if JSON stores ``value`` exactly (no tuples, no non-str keys, no arrays)."""
+    if value is None or isinstance(value, (bool, str)):
+        return True
+    if type(value) in (int, float):  # exactly: np.float64 and friends are stored as arrays
+        return True
+    if type(value) is list:
+        return all(_is_plain(v) for v in value)
+    if type(value) is dict:
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def _join(prefix: str, key) -> str:
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+class _Flattener:
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        self.values: dict[str, str] = {}
+
+    def _claim(self, path: str) -> str:
+        if path in self.arrays or path in self.values or path in _RESERVED:
+            raise ValueError(f"save: two entries would both be stored under the name {path!r}")
+        return path
+
+    def node(self, obj: Any, path: str, root: bool = False) -> Any:
+        if isinstance(obj, Tensor):
+            obj = obj.data
+        if isinstance(obj, (np.ndarray, np.generic)):
+            name = self._claim(path or "tensor")
+            self.arrays[name] = _to_storable(obj, name)
+            return {"tensor": name}
+        if not root and _is_plain(obj):
+            self.values[self._claim(path or "value")] = json.dumps(obj)
+            return {"value": path or "value"}
+        if isinstance(obj, dict):
+            items = []
+            for k, v in obj.items():
+                if isinstance(k, bool) or not isinstance(k, (str, int)):
+                    raise TypeError(f"save: dict keys must be str or int, got {k!r} at "
+                                    f"{path or 'the top level'!r}")
+                items.append([k, self.node(v, _join(path, k))])
+            return {"dict": items}
+        if isinstance(obj, (list, tuple)):
+            kind = "tuple" if isinstance(obj, tuple) else "list"
+            return {kind: [self.node(v, _join(path, i)) for i, v in enumerate(obj)]}
+        if isinstance(obj, numbers.Number) and not isinstance(obj, complex):
+            return self.node(np.asarray(obj), path)
+        raise TypeError(f"save: cannot store a {type(obj).__name__} at "
+                        f"{path or 'the top level'!r}; use tensors, arrays, numbers, strings, "
+                        f"None, and dicts/lists/tuples of them")
+
+
+def _to_storable(a: np.ndarray | np.generic, name: str) -> np.ndarray:
+    a = np.asarray(a)
+    if a.dtype.newbyteorder("=") not in _TO_NAME:
+        raise TypeError(f"save: {name!r} has dtype {a.dtype}, which safetensors cannot store "
+                        f"(supported: {', '.join(str(d) for d in _TO_NAME)})")
+    # Contiguous little-endian bytes: safetensors' own NumPy writer gets views (a.T, a[::2]) wrong.
+    return np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
+
+
+def _rebuild(node: Any, tensors: dict[str, Tensor], meta: dict[str, str]) -> Any:
+    if not isinstance(node, dict) or len(node) != 1:
+        raise ValueError(f"load: corrupt {_STRUCTURE} entry {node!r}")
+    ((kind, body),) = node.items()
+    if kind == "tensor":
+        if body not in tensors:
+            raise ValueError(f"load: {_STRUCTURE} names a missing tensor {body!r}")
+        return tensors[body]
+    if kind == "value":
+        if body not in meta:
+            raise ValueError(f"load: {_STRUCTURE} names a missing metadata entry {body!r}")
+        return json.loads(meta[body])
+    if kind == "dict":
+        return {k: _rebuild(v, tensors, meta) for k, v in body}
+    if kind == "list":
+        return [_rebuild(v, tensors, meta) for v in body]
+    if kind == "tuple":
+        return tuple(_rebuild(v, tensors, meta) for v in body)
+    raise ValueError(f"load: corrupt {_STRUCTURE} entry {node!r}")
+
+
+# ---- writing ----------------------------------------------------------------------------------
+def _serialize_header(arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
+    header: dict[str, Any] = {"__metadata__": metadata}
+    offset = 0
+    for name, a in arrays.items():
+        header[name] = {"dtype": _TO_NAME[a.dtype.newbyteorder("=")], "shape": list(a.shape),
+                        "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)  # pad so the tensor bytes start 8-byte aligned
+    return struct.pack("<Q", len(raw)) + raw
+
+
+def _bytes_of(a: np.ndarray) -> memoryview:
+    return memoryview(a.reshape(-1).view(np.uint8))
+
+
+def save(obj: Any, path: PathOrFile, metadata: dict[str, str] | None = None) -> None:
+    """Write ``obj`` (a tensor, array, or nested dict/list/tuple of them and plain values) to
+    ``path`` in the safetensors format, atomically.
+
+    ``metadata`` is extra ``str -> str`` information for the header's ``__metadata__``
+    (read it back with ``cr.io.load_metadata``). ``path`` may also be a binary file object.
+    Tensors are stored without their autograd state.
+
+    Example:
+        >>> import chainrule as cr, os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")
+        >>> cr.save({"w": cr.ones(2, 3), "opt": {"step": 10, "lrs": [0.1, 0.01]}}, path)
+        >>> ckpt = cr.load(path)
+        >>> ckpt["w"].shape, ckpt["opt"]
+        ((2, 3), {'step': 10, 'lrs': [0.1, 0.01]})
+    """
+    meta = _check_metadata(metadata)
+    flat = _Flattener()
+    structure = flat.node(obj, "", root=True)
+    for key in flat.values:
+        if key in meta:
+            raise ValueError(f"save: metadata key {key!r} clashes with an entry of obj")
+    # Larger items first: every tensor then starts aligned to its own item size.
+    arrays = dict(sorted(flat.arrays.items(), key=lambda kv: -kv[1].dtype.itemsize))
+    digest = hashlib.sha256()
+    for a in arrays.values():
+        digest.update(_bytes_of(a))
+    meta.update(flat.values)
+    meta.update({_FORMAT: _FORMAT_VERSION, _STRUCTURE: json.dumps(structure),
+                 _SHA256: digest.hexdigest()})
+    header = _serialize_header(arrays, meta)
+    if hasattr(path, "write"):
+        _write_all(path, header, arrays)
+        return
+    _atomic_write(os.fspath(path), header, arrays)
+
+
+def _check_metadata(metadata) -> dict[str, str]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise TypeError(f"save: metadata must be a dict of str to str, got "
+                        f"{type(metadata).__name__}")
+    for k, v in metadata.items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise TypeError(f"save: metadata must map str to str (safetensors stores only "
+                            f"strings); got {k!r}: {type(v).__name__}. Use json.dumps for values")
+        if k in _RESERVED:
+            raise ValueError(f"save: metadata key {k!r} is reserved by chainrule")
+    return dict(metadata)
+
+
+def _write_all(f: BinaryIO, header: bytes, arrays: dict[str, np.ndarray]) -> None:
+    f.write(header)
+    for a in arrays.values():
+        f.write(_bytes_of(a))
+
+
+def _atomic_write(path: str, header: bytes, arrays: dict[str, np.ndarray]) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
+                               suffix=".tmp")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; match a plain open()
+        with os.fdopen(fd, "wb") as f:
+            _write_all(f, header, arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    # The rename itself survives a power cut only once the directory entry is on disk.
+    if hasattr(os, "O_DIRECTORY"):
+        dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+# ---- reading ----------------------------------------------------------------------------------
+def _read_header(f: BinaryIO, size: int, where: str) -> tuple[dict, int]:
+    if size < 8:
+        raise ValueError(f"{where}: {size} bytes is too short for a safetensors file")
+    (n,) = struct.unpack("<Q", f.read(8))
+    if n > _MAX_HEADER or 8 + n > size:
+        raise ValueError(f"{where}: header length {n} does not fit the file ({size} bytes); "
+                         "it is truncated or not a safetensors file")
+    try:
+        header = json.loads(f.read(n).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ValueError(f"{where}: the header is not valid JSON; the file is corrupt") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{where}: the header is not a JSON object; the file is corrupt")
+    return header, 8 + n
+
+
+def _check_entries(header: dict, data_len: int,
+                   where: str) -> tuple[dict[str, tuple], dict[str, str]]:
+    meta = header.pop("__metadata__", None) or {}
+    if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                             for k, v in meta.items()):
+        raise ValueError(f"{where}: __metadata__ must map strings to strings")
+    entries = {}
+    for name, info in header.items():
+        try:
+            dtype_name, shape, (begin, end) = info["dtype"], info["shape"], info["data_offsets"]
+        except (TypeError, KeyError, ValueError):
+            raise ValueError(f"{where}: malformed header entry for {name!r}") from None
+        if dtype_name != _BF16 and dtype_name not in _FROM_NAME:
+            raise ValueError(f"{where}: tensor {name!r} has unsupported dtype {dtype_name!r}")
+        itemsize = 2 if dtype_name == _BF16 else _FROM_NAME[dtype_name].itemsize
+        ints = [*shape, begin, end] if isinstance(shape, list) else None
+        if ints is None or not all(type(v) is int and v >= 0 for v in ints):
+            raise ValueError(f"{where}: tensor {name!r} has an invalid shape or offsets")
+        if end - begin != int(np.prod(shape, dtype=np.int64)) * itemsize:
+            raise ValueError(f"{where}: tensor {name!r}: offsets [{begin}, {end}] do not match "
+                             f"shape {shape} of {dtype_name}")
+        entries[name] = (dtype_name, tuple(shape), begin, end)
+    pos = 0
+    for name, (_, _, begin, end) in sorted(entries.items(), key=lambda kv: kv[1][2:]):
+        if begin != pos:
+            kind = "overlaps another tensor" if begin < pos else "leaves a gap before it"
+            raise ValueError(f"{where}: tensor {name!r} {kind}; the header is corrupt")
+        pos = end
+    if pos > data_len:
+        raise ValueError(f"{where}: the file is truncated: the header describes {pos} bytes of "
+                         f"tensor data but only {data_len} follow it")
+    if pos < data_len:
+        raise ValueError(f"{where}: {data_len - pos} unexpected bytes after the tensor data; "
+                         "the file is corrupt")
+    return entries, meta
+
+
+def _open(path: PathOrFile):
+    if hasattr(path, "read"):
+        data = path.read()
+        return io.BytesIO(data), len(data), "load"
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load: no such file {path!r}")
+    return open(path, "rb"), os.path.getsize(path), path
+
+
+def _read(path: PathOrFile, verify: bool):
+    f, size, where = _open(path)
+    with f:
+        header, start = _read_header(f, size, where)
+        entries, meta = _check_entries(header, size - start, where)
+        buf = np.empty(size - start, dtype=np.uint8)
+        if f.readinto(memoryview(buf)) != buf.size:
+            raise ValueError(f"{where}: the file changed size while being read")
+    if verify and _SHA256 in meta and hashlib.sha256(buf).hexdigest() != meta[_SHA256]:
+        raise ValueError(f"{where}: checksum mismatch: the tensor data is corrupt")
+    tensors = {}
+    for name, (dtype_name, shape, begin, end) in entries.items():
+        raw = buf[begin:end]
+        if dtype_name == _BF16:
+            a = (raw.view("<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            a = raw.view(_FROM_NAME[dtype_name])
+            if not a.dtype.isnative:
+                a = a.astype(a.dtype.newbyteorder("="))
+            elif begin % a.dtype.itemsize:
+                a = a.copy()  # a foreign writer left it unaligned
+        tensors[name] = _wrap(a.reshape(shape))
+    return tensors, meta
+
+
+def load(path: PathOrFile, verify: bool = True) -> Any:
+    """Read a safetensors file written by ``cr.save`` or any other safetensors writer.
+
+    A file from ``cr.save`` comes back as the object that was saved (arrays as Tensors);
+    any other file as a flat ``{name: Tensor}`` dict, ready for ``load_state_dict``.
+    The header is validated (size, dtypes, offsets in range, no overlaps) and, for files from
+    ``cr.save``, the tensor bytes are checked against their checksum unless
+    ``verify=False``; problems raise ``ValueError``. BF16 tensors are widened to float32.
+
+    Example:
+        >>> import chainrule as cr, os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+        >>> cr.save({"fc.weight": cr.eye(2)}, path)
+        >>> cr.load(path)["fc.weight"]
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    tensors, meta = _read(path, verify)
+    if _STRUCTURE not in meta:
+        return tensors
+    try:
+        structure = json.loads(meta[_STRUCTURE])
+    except ValueError:
+        raise ValueError(f"load: the {_STRUCTURE} entry is not valid JSON") from None
+    return _rebuild(structure, tensors, meta)
+
+
+def load_metadata(path: PathOrFile) -> dict[str, str]:
+    """The ``metadata`` given to ``cr.save`` (or, for other files, their whole
+    ``__metadata__``), read from the header alone.
+
+    Example:
+        >>> import chainrule as cr, os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+        >>> cr.save({"w": cr.ones(1)}, path, metadata={"author": "me"})
+        >>> cr.io.load_metadata(path)
+        {'author': 'me'}
+    """
+    f, size, where = _open(path)
+    with f:
+        header, start = _read_header(f, size, where)
+    _, meta = _check_entries(header, size - start, where)
+    if _STRUCTURE not in meta:
+        return meta
+    own = set(_RESERVED) | _value_paths(json.loads(meta[_STRUCTURE]))
+    return {k: v for k, v in meta.items() if k not in own}
+
+
+def _value_paths(node) -> set[str]:
+    if isinstance(node, list):
+        return set().union(*map(_value_paths, node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    if "value" in node:
+        return {node["value"]}
+    return _value_paths(list(node.values()))
