@@ -9,9 +9,12 @@ Example:
     ...     opt.zero_grad(); (w * w).sum().backward(); opt.step(); sched.step()
 """
 
+from . import lr_scheduler
+from .adagrad import Adagrad
 from .adam import Adam
 from .adamw import AdamW
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

@@ -1,0 +1,82 @@
+"""Adagrad: per-coordinate step sizes shrinking with the sum of squared gradients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT, _check_nonneg
+
+
+class Adagrad(Optimizer):
+    """Adagrad, as ``torch.optim.Adagrad``.
+
+    At step ``t``: ``s += g*g`` and ``p -= lr/(1 + (t-1)*lr_decay) * g/(sqrt(s) + eps)``, with
+    ``s`` starting at ``initial_accumulator_value``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0], requires_grad=True)
+        >>> opt = cr.optim.Adagrad([w], lr=0.5)
+        >>> (w * 2).sum().backward(); opt.step()
+        >>> round(w.item(), 4)
+        0.5
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+        # Like PyTorch, the state exists from the start (so a fresh state_dict already has it).
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _init_state(self, p, group) -> dict[str, Any]:
+        state = self.state[p]
+        state["step"] = 0
+        state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+        return state
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        for key in ("lr_decay", "eps", "initial_accumulator_value"):
+            _check_nonneg(group, key)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = self._closure_loss(closure)
+        state_of = self.state
+        for group in self.param_groups:
+            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+            wd, maximize = group["weight_decay"], group["maximize"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                d, g = p.data, grad.data
+                t, u = self._tmps(d)
+                state = state_of[p]
+                if not state:
+                    state = self._init_state(p, group)
+                step = state["step"] = state["step"] + 1
+                if maximize:
+                    g = np.negative(g, out=u)
+                if wd:
+                    np.multiply(d, wd, out=t)
+                    g = np.add(g, t, out=u)
+                s = state["sum"]
+                np.multiply(g, g, out=t)
+                s += t
+                np.sqrt(s, out=t)
+                t += eps
+                np.divide(g, t, out=t)
+                t *= -lr / (1.0 + (step - 1) * lr_decay)
+                d += t
+                p._version += 1
+        return loss

@@ -1,0 +1,97 @@
+"""RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT, _check_nonneg
+
+
+class RMSprop(Optimizer):
+    """RMSprop, as ``torch.optim.RMSprop``.
+
+    ``v = alpha*v + (1-alpha)*g*g``; with ``centered`` also ``gm = alpha*gm + (1-alpha)*g`` and
+    ``v`` is replaced by ``v - gm*gm`` (a variance estimate). Then with ``d = sqrt(v) + eps``:
+    ``p -= lr * g/d``, or with momentum ``b = momentum*b + g/d; p -= lr*b``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0], requires_grad=True)
+        >>> opt = cr.optim.RMSprop([w], lr=0.01, alpha=0.75)
+        >>> (w * 2).sum().backward(); opt.step()
+        >>> round(w.item(), 4)
+        0.98
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False, *, maximize: bool = False) -> None:
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        _check_nonneg(group, "eps")
+        _check_nonneg(group, "momentum")
+        if "alpha" in group and not 0.0 <= group["alpha"] <= 1.0:
+            raise ValueError(f"invalid alpha value: {group['alpha']} (must be in [0, 1])")
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = self._closure_loss(closure)
+        state_of = self.state
+        for group in self.param_groups:
+            neg_lr, alpha, eps = -group["lr"], group["alpha"], group["eps"]
+            wd, mom, centered = group["weight_decay"], group["momentum"], group["centered"]
+            maximize, one_m_alpha = group["maximize"], 1.0 - alpha
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                d, g = p.data, grad.data
+                t, u = self._tmps(d)
+                state = state_of[p]
+                if not state:
+                    state["step"] = 0
+                    state["square_avg"] = np.zeros_like(d)
+                    if mom > 0:
+                        state["momentum_buffer"] = np.zeros_like(d)
+                    if centered:
+                        state["grad_avg"] = np.zeros_like(d)
+                state["step"] += 1
+                if maximize:
+                    g = np.negative(g, out=u)
+                if wd:
+                    np.multiply(d, wd, out=t)
+                    g = np.add(g, t, out=u)
+                sq = state["square_avg"]
+                sq *= alpha
+                np.multiply(g, g, out=t)
+                t *= one_m_alpha
+                sq += t
+                if centered:
+                    gm = state["grad_avg"]
+                    np.subtract(g, gm, out=t)  # gm.lerp_(g, 1 - alpha)
+                    t *= one_m_alpha
+                    gm += t
+                    np.multiply(gm, gm, out=t)
+                    np.subtract(sq, t, out=t)
+                    np.sqrt(t, out=t)
+                else:
+                    np.sqrt(sq, out=t)
+                t += eps
+                np.divide(g, t, out=t)
+                if mom > 0:
+                    buf = state["momentum_buffer"]
+                    buf *= mom
+                    buf += t
+                    np.multiply(buf, neg_lr, out=t)
+                else:
+                    t *= neg_lr
+                d += t
+                p._version += 1
+        return loss

@@ -1,0 +1,89 @@
+"""Every optimizer configuration under every scheduler matches PyTorch for 20 steps:
+parameters, learning rates and cycled momenta after each step."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from optim_twin import OPTIMIZERS, Twin
+
+import chainrule as cr
+
+STEPS = 20
+# A validation metric with plateaus, near-ties at the threshold and improvements.
+METRICS = [1.0, 0.9, 0.9, 0.95, 0.89995, 0.9, 0.91, 0.8, 0.8, 0.8, 0.8, 0.79999, 0.7, 0.7,
+           0.71, 0.72, 0.73, 0.6, 0.6, 0.6]
+
+
+def _cycles(opt):
+    return "momentum" in opt.defaults or "betas" in opt.defaults
+
+
+def _sched(name, build, metric=None):
+    """build(lr_scheduler module, optimizer) makes the same scheduler in either framework;
+    metric(step) is the value a ReduceLROnPlateau is stepped with."""
+    return pytest.param(build, metric, id=name)
+
+
+SCHEDULERS = [
+    _sched("none", lambda m, o: None),
+    _sched("step", lambda m, o: m.StepLR(o, step_size=5, gamma=0.5)),
+    _sched("multistep", lambda m, o: m.MultiStepLR(o, milestones=[12, 3, 7, 7], gamma=0.5)),
+    _sched("exponential", lambda m, o: m.ExponentialLR(o, gamma=0.9)),
+    _sched("cosine", lambda m, o: m.CosineAnnealingLR(o, T_max=8, eta_min=1e-3)),
+    _sched("linear", lambda m, o: m.LinearLR(o, start_factor=0.25, end_factor=0.9,
+                                             total_iters=6)),
+    _sched("lambda", lambda m, o: m.LambdaLR(o, lambda e: 1.0 / (1.0 + 0.3 * e))),
+    _sched("multiplicative", lambda m, o: m.MultiplicativeLR(o, lambda e: 0.95)),
+    _sched("constant", lambda m, o: m.ConstantLR(o, factor=0.5, total_iters=4)),
+    _sched("polynomial", lambda m, o: m.PolynomialLR(o, total_iters=15, power=2.0)),
+    _sched("onecycle-cos", lambda m, o: m.OneCycleLR(
+        o, max_lr=0.1, total_steps=STEPS, cycle_momentum=_cycles(o))),
+    _sched("onecycle-linear-3phase", lambda m, o: m.OneCycleLR(
+        o, max_lr=0.05, epochs=4, steps_per_epoch=5, pct_start=0.25, anneal_strategy="linear",
+        three_phase=True, base_momentum=0.8, max_momentum=0.9, div_factor=10.0,
+        final_div_factor=100.0, cycle_momentum=_cycles(o))),
+    _sched("plateau-min-rel", lambda m, o: m.ReduceLROnPlateau(
+        o, factor=0.5, patience=1, threshold=1e-3, cooldown=1, min_lr=0.004),
+        metric=lambda i: METRICS[i]),
+    _sched("plateau-max-abs", lambda m, o: m.ReduceLROnPlateau(
+        o, mode="max", factor=0.7, patience=1, threshold=0.005, threshold_mode="abs"),
+        metric=lambda i: 1.0 - METRICS[i]),
+]
+
+
+def _momentum(group):
+    return group["betas"][0] if "betas" in group else group.get("momentum")
+
+
+@pytest.mark.parametrize("build, metric", SCHEDULERS)
+@pytest.mark.parametrize("make_cr, make_th", OPTIMIZERS)
+def test_optimizer_under_scheduler_matches_torch(make_cr, make_th, build, metric):
+    twin = Twin()
+    opt_cr, opt_th = make_cr(twin.cr_params), make_th(twin.th_params)
+    sched_cr, sched_th = build(cr.optim.lr_scheduler, opt_cr), build(
+        torch.optim.lr_scheduler, opt_th)
+    lrs = []
+    for step in range(STEPS):
+        twin.cr_step(opt_cr)
+        twin.th_step(opt_th)
+        twin.assert_close(where=f"after step {step}")
+        if sched_cr is not None:
+            if metric is not None:
+                sched_cr.step(metric(step))
+                sched_th.step(metric(step))
+            else:
+                sched_cr.step()
+                sched_th.step()
+            np.testing.assert_allclose(sched_cr.get_last_lr(), sched_th.get_last_lr(),
+                                       rtol=1e-12, atol=1e-15)
+            assert sched_cr.last_epoch == sched_th.last_epoch
+        for g_cr, g_th in zip(opt_cr.param_groups, opt_th.param_groups):
+            assert g_cr["lr"] == pytest.approx(g_th["lr"], rel=1e-12, abs=1e-15)
+            if _momentum(g_th) is not None:
+                assert _momentum(g_cr) == pytest.approx(_momentum(g_th), rel=1e-12)
+        lrs.append(opt_cr.param_groups[0]["lr"])
+    if sched_cr is not None:
+        assert len(set(lrs)) > 1, "the schedule never changed the lr"
+    assert all(math.isfinite(lr) for lr in lrs)
