@@ -7,10 +7,21 @@ differentiable chainrule operations, so that the gradient itself has a graph
 
 from __future__ import annotations
 
+from math import prod as _prod
+
 import numpy as np
+
+_SMALL = 4096  # elements: below this, NP.broadcast_to copies instead of making a view
 
 
 class NP:
+    """Gradients as plain arrays.
+
+    Rules run once per node per step, so on small arrays NumPy's Python-level wrappers
+    (``np.sum``, ``np.swapaxes``, ``np.broadcast_to``) cost more than the arithmetic; the
+    functions below go straight to the C entry points where the result is the same.
+    """
+
     differentiable = False
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
@@ -19,7 +30,6 @@ class NP:
     sign = staticmethod(np.sign)
     where = staticmethod(np.where)
     reshape = staticmethod(np.reshape)
-    broadcast_to = staticmethod(np.broadcast_to)
     transpose = staticmethod(np.transpose)
     expand_dims = staticmethod(np.expand_dims)
     flip = staticmethod(np.flip)
@@ -30,11 +40,26 @@ class NP:
 
     @staticmethod
     def sum(x, axis=None, keepdims=False):
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)  # what np.sum calls for arrays
 
     @staticmethod
     def mT(x):
-        return np.swapaxes(x, -1, -2)
+        return x.swapaxes(-1, -2)
+
+    @staticmethod
+    def broadcast_to(x, shape):
+        """``x`` broadcast to ``shape``: a read-only view, or a small filled array.
+
+        ``np.broadcast_to`` builds its view in Python (microseconds); below a few thousand
+        elements filling a fresh array is cheaper, and the caller cannot tell the difference.
+        """
+        if np.shape(x) == tuple(shape):
+            return x
+        if _prod(shape) <= _SMALL:
+            out = np.empty(shape, np.result_type(x))
+            out[...] = x
+            return out
+        return np.broadcast_to(x, shape)
 
     @staticmethod
     def sigmoid(x):

@@ -1,24 +1,36 @@
 """Reverse-mode automatic differentiation: one iterative chain-rule loop.
 
-``backward`` and ``grad`` share ``run_backward``: order the recorded nodes so that every node
-comes after all nodes that consume its output (an iterative depth-first search, so a 20,000-op
-chain needs no recursion), then walk that order once, calling each op's rule on the gradient of
-its output and summing what flows into each input. Gradients wider than their input (because
-the forward broadcast it) are summed back to the input's shape here, once, for every op.
+``backward`` and ``grad`` share ``run_backward``: run every node after all nodes that consume
+its output, calling the op's rule on the gradient of its output and summing what flows into each
+input. The order comes from creation numbers: a node's producers were always recorded before
+it, so running the latest-recorded pending node first (a heap keyed by ``Node.seq``, as
+PyTorch's engine does) is a valid order. That merges the graph walk and the gradient pass into
+one loop with no recursion (a 20,000-op chain is fine) and never visits nodes no gradient
+reaches. Gradients wider than their input (because the forward broadcast it) are summed back to
+the input's shape here, once, for every op.
 """
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
+
 import numpy as np
 
+from ..tensor import Tensor, _wrap
+from .anomaly import check_backward
 from .backends import NP, TENSOR
 from .grad_mode import STATE, set_grad_enabled
+from .graph import _data, _version
 
 FREED = "freed"
 
 
 def toposort(roots):
-    """Nodes reachable from ``roots`` (nodes), consumers before producers."""
+    """Nodes reachable from ``roots`` (nodes), consumers before producers.
+
+    ``run_backward`` does not need it (it orders by ``Node.seq``); tools that show or check a
+    whole graph do.
+    """
     order, visited = [], set()
     stack = [(n, False) for n in roots if n is not None]
     while stack:
@@ -32,11 +44,7 @@ def toposort(roots):
         stack.append((node, True))
         inputs = node.inputs
         if inputs is None:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (through {node.name()}): "
-                "its saved values were freed by the first backward. Pass retain_graph=True to "
-                "the first backward() (or autograd.grad) if you need to backward twice."
-            )
+            raise _freed_error(node)
         for t in inputs:
             n = t._node
             if n is not None and n not in visited:
@@ -56,6 +64,14 @@ def sum_to(g, shape, F):
     if tuple(g.shape) != tuple(shape):
         g = F.reshape(g, shape)
     return g
+
+
+def _freed_error(node) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (through {node.name()}): "
+        "its saved values were freed by the first backward. Pass retain_graph=True to "
+        "the first backward() (or autograd.grad) if you need to backward twice."
+    )
 
 
 def _check_versions(node):
@@ -79,68 +95,82 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
     ``leaf(tensor, g)`` for each leaf's summed gradient; it sees this loop, it does not copy it.
     Returns a dict id(tensor) -> gradient for the captured tensors.
     """
-    from ..tensor import _wrap
-
     F = TENSOR if create_graph else NP
-    order = toposort([t._node for t in roots])
-    grads = {}  # node -> gradient of its output
+    grads = {}  # node -> sum of the gradients of its output received so far
+    ready = []  # heap of (-seq, node): nodes holding a gradient, latest-recorded first
     leaf_grads = {}  # id(leaf) -> [leaf, gradient]
     captured = {}
     want = {id(t): t for t in capture} if capture else {}
     want_nodes = {t._node: t for t in capture if t._node is not None} if capture else {}
     fresh = set()  # ids of arrays that must be copied before being kept
     for t, s in zip(roots, seeds):
-        if t._node is None:
+        n = t._node
+        if n is None:
             _add_leaf(leaf_grads, t, s)
         else:
-            prev = grads.get(t._node)
-            grads[t._node] = s if prev is None else prev + s
+            prev = grads.get(n)
+            if prev is None:
+                grads[n] = s
+                heappush(ready, (-n.seq, n))
+            else:
+                grads[n] = prev + s
         if not create_graph:
             fresh.add(id(s))
     anomaly = STATE.anomaly
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
     try:
-        for node in order:
-            g = grads.pop(node, None)
-            if g is None:
-                continue
+        while ready:
+            node = heappop(ready)[1]
+            g = grads.pop(node)
+            op, inputs = node.op, node.inputs
+            if inputs is None:
+                raise _freed_error(node)
             if node.hooks:
                 g = _run_hooks(node.hooks, g, create_graph)
-            if node in want_nodes:
+            if want_nodes and node in want_nodes:
                 captured[id(want_nodes[node])] = g
-            _check_versions(node)
-            op, inputs = node.op, node.inputs
+            # One C-level tuple comparison; the loop that names the culprit only on mismatch.
+            if node.versions != tuple(map(_version, inputs)):
+                _check_versions(node)
             if create_graph:
                 out = _wrap(node.out)
                 out._node, out.requires_grad = node, True
                 args = inputs
             else:
                 out = node.out
-                args = [t.data for t in inputs]
+                args = map(_data, inputs)
+            attrs = node.attrs
             if node.saved is not None:
-                attrs = dict(node.attrs or {}, saved=node.saved)
-            else:
-                attrs = node.attrs
+                attrs = dict(attrs or {}, saved=node.saved)
+            if op.pass_needs_input_grad:
+                attrs = dict(attrs or {}, needs_input_grad=tuple(t.requires_grad for t in inputs))
             in_grads = op.backward(F, g, out, *args, **attrs) if attrs else op.backward(
                 F, g, out, *args)
             if anomaly:
-                from .anomaly import check_backward
-
                 check_backward(node, in_grads, g)
             if tracer is not None:
                 tracer.step(node, g, in_grads)
             for t, gi in zip(inputs, in_grads):
                 if gi is None or not t.requires_grad:
                     continue
-                if gi.shape != t.shape:
-                    gi = sum_to(gi, t.shape, F)
+                shape = t.data.shape
+                if gi.shape != shape:
+                    gi = sum_to(gi, shape, F)
                 n = t._node
                 if n is None:
-                    _add_leaf(leaf_grads, t, gi)
+                    entry = leaf_grads.get(id(t))
+                    if entry is None:
+                        leaf_grads[id(t)] = [t, gi]
+                    else:
+                        entry[1] = entry[1] + gi
                 else:
                     prev = grads.get(n)
-                    grads[n] = gi if prev is None else prev + gi
+                    if prev is None:
+                        grads[n] = gi
+                        heappush(ready, (-n.seq, n))
+                    else:
+                        grads[n] = prev + gi
             if not retain_graph:
                 node.inputs = node.out = node.saved = None
     finally:
@@ -167,8 +197,6 @@ def _add_leaf(leaf_grads, t, g):
 
 
 def _run_hooks(hooks, g, create_graph):
-    from ..tensor import Tensor, _wrap
-
     for hook in hooks:
         gt = g if create_graph else _wrap(g)
         res = hook(gt)
@@ -183,8 +211,6 @@ def _run_hooks(hooks, g, create_graph):
 
 def _accumulate(leaf, g, create_graph, fresh):
     """Add ``g`` into ``leaf.grad`` (the documented accumulate-until-zero_grad contract)."""
-    from ..tensor import Tensor, _wrap
-
     if create_graph:
         g = g if isinstance(g, Tensor) else _wrap(g)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
@@ -207,8 +233,6 @@ def _accumulate(leaf, g, create_graph, fresh):
 
 def backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Compute the gradient of ``tensor`` w.r.t. every leaf that requires grad (see Tensor.backward)."""
-    from ..tensor import Tensor
-
     if not tensor.requires_grad:
         raise RuntimeError(
             "backward(): this tensor does not require grad and has no graph. Set "
@@ -232,8 +256,6 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
 
 
 def _seed(tensor, gradient, create_graph, where):
-    from ..tensor import Tensor, _wrap
-
     if gradient is None:
         if tensor.data.size != 1:
             raise RuntimeError(
@@ -270,8 +292,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> float(g)
         6.0
     """
-    from ..tensor import Tensor, _wrap
-
     single_out = isinstance(outputs, Tensor)
     outputs = [outputs] if single_out else list(outputs)
     single_in = isinstance(inputs, Tensor)

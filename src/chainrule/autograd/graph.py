@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import re
 from itertools import count
+from operator import attrgetter
 
+from ..tensor import _wrap
 from .grad_mode import STATE
 
 _seq = count()
+# C-level getters: ``map(_data, inputs)`` unpacks the arrays without a Python-level loop.
+_data = attrgetter("data")
+_version = attrgetter("_version")
 
 
 class Op:
@@ -35,6 +40,9 @@ class Op:
     name = "op"
     needs_out = False
     saves = False
+    # True: the rule also gets ``needs_input_grad`` (one bool per input, PyTorch's name) so it can
+    # skip work nobody uses, e.g. a dense layer's input gradient when the input is the data.
+    pass_needs_input_grad = False
     formula = ""
     latex = ""
 
@@ -61,8 +69,11 @@ class Node:
         self.out = out
         self.attrs = attrs
         self.saved = saved
-        self.versions = [t._version for t in inputs]
+        # Each input's version now: backward refuses to run if one is changed in place later.
+        self.versions = tuple(map(_version, inputs))
         self.hooks = None
+        # Creation order. A node's producers always have smaller numbers than the node itself,
+        # which is all the engine needs to order backward (latest first).
         self.seq = next(_seq)
         self.where = None
 
@@ -87,15 +98,18 @@ def _describe(arrays) -> str:
 
 
 def apply(op, inputs, attrs=None, want_saved=False):
-    """Run ``op`` forward on tensors ``inputs`` and record a node when a gradient is needed."""
-    from ..tensor import _wrap
+    """Run ``op`` forward on tensors ``inputs`` and record a node when a gradient is needed.
 
-    arrays = [t.data for t in inputs]
+    This runs once per op call, so it is kept lean: no temporary list of arrays, no keyword
+    unpacking when there are no attributes, and a node only when some input needs a gradient.
+    """
     try:
-        res = op.forward(*arrays, **attrs) if attrs else op.forward(*arrays)
+        res = op.forward(*map(_data, inputs), **attrs) if attrs else op.forward(
+            *map(_data, inputs))
     except (ValueError, IndexError) as e:
         if isinstance(e, OpError):
             raise
+        arrays = [t.data for t in inputs]
         raise OpError(f"{op.name}(): {e} (input shapes: {_describe(arrays)})") from None
     if op.saves:
         out, saved = res
