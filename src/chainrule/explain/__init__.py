@@ -14,13 +14,14 @@ from __future__ import annotations
 import sys
 import types
 
+from .cli import add_parser
 from .model import BackwardStep, Event, ForwardStep, LeafGrad, Send
 from .step import StepReport, explain_step
 from .trace import Trace, explain
 from .why import WhyNoGrad, why_no_grad
 
 __all__ = ["explain", "explain_step", "why_no_grad", "Trace", "StepReport", "WhyNoGrad",
-           "BackwardStep", "Event", "ForwardStep", "LeafGrad", "Send"]
+           "BackwardStep", "Event", "ForwardStep", "LeafGrad", "Send", "add_parser"]
 
 
 class _CallableModule(types.ModuleType):

@@ -65,7 +65,8 @@ def to_markdown(blocks) -> str:
         elif isinstance(b, Items):
             out.append("\n".join("- " + i for i in b.items))
         elif isinstance(b, Formula):
-            out.append(f"$$\n{b.latex}\n$$" if b.latex else f"{b.label}`{b.plain}`")
+            math = f"\n\n$$\n{b.latex}\n$$" if b.latex else ""
+            out.append(f"{b.label}`{b.plain}`{math}")
         elif isinstance(b, Code):
             out.append(f"```{b.lang}\n{b.text.rstrip()}\n```")
         elif isinstance(b, Table):
