@@ -1,0 +1,53 @@
+"""``chainrule.nn``: modules, layers, losses, initialisers and training utilities.
+
+Example:
+    >>> import chainrule as cr
+    >>> net = cr.nn.Sequential(cr.nn.Linear(4, 16), cr.nn.ReLU(), cr.nn.Linear(16, 3))
+    >>> loss = cr.nn.CrossEntropyLoss()(net(cr.randn(8, 4)), cr.tensor([0, 1, 2, 0, 1, 2, 0, 1]))
+    >>> loss.backward()
+    >>> net[0].weight.grad.shape
+    (16, 4)
+"""
+
+from . import functional, init, utils  # noqa: F401
+from .modules import *  # noqa: F401,F403
+from .modules import (  # noqa: F401
+    ELU,
+    GELU,
+    BatchNorm1d,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    Dropout,
+    Embedding,
+    Flatten,
+    Hardtanh,
+    HuberLoss,
+    Identity,
+    KLDivLoss,
+    L1Loss,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    Mish,
+    Module,
+    ModuleDict,
+    ModuleList,
+    MSELoss,
+    NLLLoss,
+    ReLU,
+    ReLU6,
+    RemovableHandle,
+    Sequential,
+    Sigmoid,
+    SiLU,
+    SmoothL1Loss,
+    Softmax,
+    Softplus,
+    Softsign,
+    StateDictError,
+    Tanh,
+)
+from .parameter import Parameter  # noqa: F401
+from .summary import summary  # noqa: F401

@@ -1,0 +1,35 @@
+"""``chainrule.nn.functional``: layers and losses as plain functions (``import ... as F``).
+
+Example:
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.relu(cr.tensor([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+"""
+
+from ...ops.linalg import linear  # noqa: F401
+from ...ops.shape import flatten, pad  # noqa: F401
+from .activation import (  # noqa: F401
+    elu,
+    gelu,
+    hardsigmoid,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    mish,
+    relu,
+    relu6,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    softsign,
+    tanh,
+)
+from .binary import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: F401
+from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
+from .dropout import dropout  # noqa: F401
+from .kl_div import kl_div  # noqa: F401
+from .normalization import batch_norm, layer_norm  # noqa: F401
+from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss  # noqa: F401
+from .sparse import embedding, one_hot  # noqa: F401

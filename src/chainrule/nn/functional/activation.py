@@ -1,0 +1,75 @@
+"""Activation functions (the elementwise ones are the engine's primitives)."""
+
+from __future__ import annotations
+
+import warnings
+
+from ...ops.binary import maximum, minimum
+from ...ops.elementwise import (  # noqa: F401  (re-exported as F.<name>)
+    elu,
+    gelu,
+    leaky_relu,
+    relu,
+    sigmoid,
+    silu,
+    softplus,
+    tanh,
+)
+from ...ops.reduce import log_softmax as _log_softmax
+from ...ops.reduce import softmax as _softmax
+from ...tensor import Tensor
+
+
+def _implicit_dim(ndim: int, name: str) -> int:
+    # PyTorch's legacy choice when no dim is given; kept for parity, with its warning.
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
+    """e^x / sum e^x along ``dim`` (stable).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.softmax(cr.tensor([[0.0, 0.0]]), dim=1).tolist()
+        [[0.5, 0.5]]
+    """
+    if dim is None:
+        dim = _implicit_dim(input.ndim, "softmax")
+    return _softmax(input, dim, dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
+    """log(softmax(x)) along ``dim``, computed stably."""
+    if dim is None:
+        dim = _implicit_dim(input.ndim, "log_softmax")
+    return _log_softmax(input, dim, dtype)
+
+
+def relu6(input: Tensor) -> Tensor:  # noqa: A002
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+    """x clipped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
+    return input.clamp(min_val, max_val)
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1)
+
+
+def mish(input: Tensor) -> Tensor:  # noqa: A002
+    """x * tanh(softplus(x))."""
+    return input * softplus(input).tanh()
+
+
+def hardsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """relu6(x + 3) / 6."""
+    return minimum(maximum(input / 6 + 0.5, 0.0), 1.0)

@@ -1,0 +1,175 @@
+"""Batch and layer normalisation: one fused primitive normalises over any set of axes.
+
+``Normalize`` computes ``(x - mean) / sqrt(var + eps) * weight + bias`` with the statistics
+taken over ``axes`` (the batch axes for batch norm, the trailing axes for layer norm). Its
+backward is the closed form
+
+    dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),   dxhat = g * weight
+
+so the whole normalisation is one node instead of a dozen.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...autograd.graph import Op, apply
+from ...tensor import Tensor
+
+
+def _param(p, pshape):
+    """A per-channel parameter reshaped to broadcast against x (a view, no copy)."""
+    return p if pshape is None else p.reshape(pshape)
+
+
+def _stats(F, x, axes, eps):
+    """Centred x and 1/sqrt(var + eps), recomputed differentiably (create_graph backward)."""
+    inv_n = 1.0 / _count(x, axes)
+    xc = x - F.sum(x, axis=axes, keepdims=True) * inv_n
+    var = F.sum(xc * xc, axis=axes, keepdims=True) * inv_n
+    return xc, (var + eps) ** -0.5
+
+
+class Normalize(Op):
+    """(x - mean) / sqrt(var + eps) * w + b over ``axes``;
+    dx = invstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dw = sum g xhat, db = sum g"""
+
+    formula = ("dx = (1/sigma)(g w - mean(g w) - xhat mean(g w xhat)); dw = sum g xhat; "
+               "db = sum g")
+    saves = True
+
+    def forward(x, w=None, b=None, *, axes, paxes, eps, pshape):
+        n = _count(x, axes)
+        mean = x.mean(axis=axes, keepdims=True)
+        xhat = x - mean
+        var = (xhat * xhat).sum(axis=axes, keepdims=True) * (1.0 / n)
+        invstd = 1.0 / np.sqrt(var + eps)
+        xhat *= invstd
+        if w is not None:
+            out = xhat * _param(w, pshape)
+            if b is not None:
+                out += _param(b, pshape)
+        else:
+            out = xhat.copy()
+        return out, (xhat, mean, var, invstd)
+
+    def backward(F, g, out, x, w=None, b=None, *, axes, paxes, eps, pshape, saved):
+        if F.differentiable:
+            xc, invstd = _stats(F, x, axes, eps)
+            xhat = xc * invstd
+        else:
+            xhat, _, _, invstd = saved
+        if w is None:
+            dxhat = g
+        else:
+            dxhat = g * (F.reshape(w, pshape) if pshape is not None else w)
+        inv_n = 1.0 / _count(x, axes)
+        m1 = F.sum(dxhat, axis=axes, keepdims=True) * inv_n
+        m2 = F.sum(dxhat * xhat, axis=axes, keepdims=True) * inv_n
+        grads = [(dxhat - m1 - xhat * m2) * invstd]
+        if w is not None:
+            gxhat = g * xhat
+            grads.append(F.sum(gxhat, axis=paxes) if paxes else gxhat)
+        if b is not None:
+            grads.append(F.sum(g, axis=paxes) if paxes else g)
+        return tuple(grads)
+
+
+def _count(x, axes) -> int:
+    return math.prod(x.shape[a] for a in axes)
+
+
+def _normalize(x: Tensor, weight, bias, axes, paxes, eps, pshape, where: str):
+    if weight is None and bias is not None:
+        raise ValueError(f"{where}: a bias without a weight is not supported")
+    inputs = (x,) if weight is None else (x, weight) if bias is None else (x, weight, bias)
+    return apply(Normalize, inputs, {"axes": axes, "paxes": paxes, "eps": eps, "pshape": pshape},
+                 want_saved=True)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) of ``input`` (N, C) or (N, C, L) over the batch.
+
+    In training the batch statistics are used and the running ones (if given) updated in place:
+    ``running = (1 - momentum) running + momentum * batch`` with the unbiased batch variance.
+    Otherwise the running statistics are used.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> x = cr.tensor([[1.0], [3.0]])
+        >>> F.batch_norm(x, None, None, training=True, eps=0.0).tolist()
+        [[-1.0], [1.0]]
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got "
+                         f"{input.shape}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"batch_norm: {name} has shape {t.shape}, expected ({c},) for "
+                             f"input {input.shape}")
+    axes = (0,) + tuple(range(2, input.ndim))
+    pshape = None if input.ndim == 2 else (1, c) + (1,) * (input.ndim - 2)
+    if training or running_mean is None or running_var is None:
+        n = _count(input, axes)
+        if training and n <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                             f"training, got input of shape {input.shape}")
+        out, saved = _normalize(input, weight, bias, axes, axes, eps, pshape, "batch_norm")
+        if training and running_mean is not None and running_var is not None:
+            _, mean, var, _ = saved
+            rm, rv = running_mean.data, running_var.data
+            mean = mean.reshape(c)
+            var_unbiased = var.reshape(c) * (n / (n - 1))
+            rm *= 1.0 - momentum
+            rm += momentum * mean
+            rv *= 1.0 - momentum
+            rv += momentum * var_unbiased
+            running_mean._version += 1
+            running_var._version += 1
+        return out
+    # Eval: a fixed affine map x * a + c, with a and c differentiable in weight and bias.
+    invstd = 1.0 / np.sqrt(running_var.data + eps)
+    rm = running_mean.data
+    if weight is not None:
+        a = weight * invstd.astype(weight.dtype)
+        shift = -(a * rm.astype(weight.dtype))
+        if bias is not None:
+            shift = shift + bias
+    else:
+        a = Tensor(invstd.astype(input.dtype))
+        shift = Tensor((-invstd * rm).astype(input.dtype))
+        if bias is not None:
+            shift = shift + bias
+    if pshape is not None:
+        a, shift = a.reshape(pshape), shift.reshape(pshape)
+    return input * a + shift
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  # noqa: A002
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dims of each sample, then scale/shift.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.layer_norm(cr.tensor([[1.0, 3.0]]), (2,), eps=0.0).tolist()
+        [[-1.0, 1.0]]
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.shape[input.ndim - k:] != shape or input.ndim < k:
+        raise ValueError(f"layer_norm: input of shape {input.shape} does not end with "
+                         f"normalized_shape {shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise ValueError(f"layer_norm: {name} has shape {t.shape}, expected {shape}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    paxes = tuple(range(input.ndim - k))
+    return _normalize(input, weight, bias, axes, paxes, eps, None, "layer_norm")[0]

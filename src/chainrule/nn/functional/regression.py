@@ -1,0 +1,116 @@
+"""Regression losses: mean squared error (a fused primitive), L1, Huber and smooth L1."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.graph import Op, apply
+from ...ops.binary import where
+from ...tensor import Tensor
+from ._checks import check_reduction, float_input, same_shape, tensor_arg
+
+
+class MseLoss(Op):
+    """(x - t)^2, reduced;  d/dx = 2(x - t), d/dt = -2(x - t) (times the reduction's scale)"""
+
+    formula = "d (x-t)^2/dx = 2(x-t)"
+    saves = True
+
+    def forward(x, t, red):
+        d = x - t
+        sq = d * d
+        if red == "none":
+            return sq, d
+        return np.asarray(sq.sum() if red == "sum" else sq.mean(), dtype=x.dtype), d
+
+    def backward(F, g, out, x, t, red, saved):
+        d = (x - t) if F.differentiable else saved
+        if red == "mean":
+            g = g * (2.0 / d.size)
+        else:
+            g = g * 2.0
+        gx = d * g
+        return gx, -gx
+
+
+def _pair(input, target, loss):
+    input = tensor_arg(input, loss, "input")
+    target = tensor_arg(target, loss, "target")
+    float_input(input, loss)
+    same_shape(input, target, loss)
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    return input, target
+
+
+def _reduce(t: Tensor, red: str) -> Tensor:
+    if red == "none":
+        return t
+    return t.sum() if red == "sum" else t.mean()
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error ``(input - target)^2`` (one fused node).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.mse_loss(cr.tensor([1.0, 3.0]), cr.tensor([0.0, 0.0])).item()
+        5.0
+    """
+    input, target = _pair(input, target, "mse_loss")
+    return apply(MseLoss, (input, target), {"red": check_reduction(reduction, "mse_loss")})
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``|input - target|`` (gradient 0 where they are equal).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.l1_loss(cr.tensor([1.0, -3.0]), cr.tensor([0.0, 0.0])).item()
+        2.0
+    """
+    red = check_reduction(reduction, "l1_loss")
+    input, target = _pair(input, target, "l1_loss")
+    return _reduce((input - target).abs(), red)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - beta/2`` (d = input - target).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.smooth_l1_loss(cr.tensor([0.5, 3.0]), cr.tensor([0.0, 0.0]), reduction="none")
+        tensor([0.125, 2.5  ])
+    """
+    red = check_reduction(reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    input, target = _pair(input, target, "smooth_l1_loss")
+    d = input - target
+    ad = d.abs()
+    if beta == 0:
+        return _reduce(ad, red)
+    return _reduce(where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), red)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """``0.5 d^2`` where ``|d| <= delta``, else ``delta (|d| - delta/2)`` (d = input - target).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.huber_loss(cr.tensor([0.5, 3.0]), cr.tensor([0.0, 0.0]), reduction="none")
+        tensor([0.125, 2.5  ])
+    """
+    red = check_reduction(reduction, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    input, target = _pair(input, target, "huber_loss")
+    d = input - target
+    ad = d.abs()
+    return _reduce(where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta), red)

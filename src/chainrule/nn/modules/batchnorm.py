@@ -1,0 +1,94 @@
+"""``BatchNorm1d``: per-channel normalisation over the batch, with running statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...tensor import Tensor, _wrap
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .linear import _factory_dtype
+from .module import Module
+
+
+class _BatchNorm(Module):
+    _expected_dims: tuple = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        if not isinstance(num_features, int) or num_features <= 0:
+            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got "
+                             f"{num_features!r}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        dt = _factory_dtype(dtype)
+        if affine:
+            self.weight = Parameter(np.ones(num_features, dtype=dt))
+            self.bias = Parameter(np.zeros(num_features, dtype=dt))
+        else:
+            self.weight = self.bias = None
+        if track_running_stats:
+            self.register_buffer("running_mean", _wrap(np.zeros(num_features, dtype=dt)))
+            self.register_buffer("running_var", _wrap(np.ones(num_features, dtype=dt)))
+            self.register_buffer("num_batches_tracked", _wrap(np.zeros((), dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.ndim not in self._expected_dims:
+            raise ValueError(f"{type(self).__name__}: expected 2D or 3D input (N, C) or "
+                             f"(N, C, L), got shape {input.shape}")
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"{type(self).__name__}({self.num_features}): input of shape "
+                             f"{input.shape} has {input.shape[1]} channels in dim 1")
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            nbt = self.num_batches_tracked.data
+            nbt += 1
+            self.num_batches_tracked._version += 1
+            # momentum=None: a cumulative moving average over all batches seen so far.
+            factor = 1.0 / float(nbt) if self.momentum is None else self.momentum
+        use_batch = self.training or self.running_mean is None
+        return F.batch_norm(
+            input,
+            self.running_mean if not self.training or self.track_running_stats else None,
+            self.running_var if not self.training or self.track_running_stats else None,
+            self.weight, self.bias, use_batch, factor, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs, per channel C.
+
+    Training: normalise with the batch statistics and update ``running_mean`` /
+    ``running_var`` (unbiased) with ``momentum``. Eval: use the running statistics.
+
+    Example:
+        >>> import chainrule as cr
+        >>> bn = cr.nn.BatchNorm1d(3)
+        >>> y = bn(cr.randn(8, 3))
+        >>> [abs(round(v, 4)) for v in y.mean(dim=0).tolist()]
+        [0.0, 0.0, 0.0]
+    """
+
+    _expected_dims = (2, 3)

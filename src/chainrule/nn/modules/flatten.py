@@ -1,0 +1,27 @@
+"""``Flatten``: merge a range of dims (all but the batch dim by default)."""
+
+from __future__ import annotations
+
+from ...ops.shape import flatten
+from ...tensor import Tensor
+from .module import Module
+
+
+class Flatten(Module):
+    """Flatten dims ``start_dim``..``end_dim`` into one.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Flatten()(cr.zeros(2, 3, 4)).shape
+        (2, 12)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return flatten(input, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
