@@ -9,7 +9,7 @@ Example:
     tensor(-8.)
 """
 
-from . import autograd, func, functional, methods  # noqa: F401  (methods binds Tensor ops)
+from . import _alloc, autograd, func, functional, methods  # noqa: F401  (see _alloc, methods)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
