@@ -7,7 +7,8 @@ the data itself is always a plain ``numpy.ndarray`` (``tensor.data``).
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,8 @@ def _to_array(data, dtype=None) -> np.ndarray:
         arr = data.data
         return arr.astype(dtype) if dtype is not None and arr.dtype != dtype else arr.copy()
     if isinstance(data, np.ndarray):
+        if data.dtype.kind not in "biufc":
+            raise TypeError(f"tensor(): cannot make a tensor from a NumPy array of {data.dtype}")
         return np.array(data, dtype=dtype, copy=True)
     if isinstance(data, np.generic):
         return np.asarray(data, dtype=dtype)
@@ -43,8 +46,9 @@ def _to_array(data, dtype=None) -> np.ndarray:
     except (ValueError, TypeError) as e:
         raise TypeError(
             f"tensor(): cannot make a tensor from {type(data).__name__}: {e}") from None
-    if arr.dtype == object:
-        raise TypeError(f"tensor(): cannot make a tensor from data of type {type(data).__name__}")
+    if arr.dtype.kind not in "biufc":  # strings, bytes, objects: not numbers
+        raise TypeError(f"tensor(): cannot make a tensor from {type(data).__name__} "
+                        f"holding {arr.dtype} values; only numbers and booleans")
     if dtype is None:
         if arr.dtype.kind == "f":
             arr = arr.astype(dtypes.get_default_dtype(), copy=False)
@@ -141,7 +145,8 @@ class Tensor:
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item(): only one-element tensors convert, this has shape {self.shape}")
+            raise ValueError(
+                f"item(): only one-element tensors convert, this has shape {self.shape}")
         return self.data.item()
 
     def tolist(self):
@@ -276,7 +281,8 @@ class Tensor:
     # ---- in-place (never recorded; bump the version so stale graphs are detected) ----------
     def _inplace_check(self, op: str) -> None:
         if STATE.enabled and self.requires_grad:
-            kind = "a leaf tensor that requires grad" if self._node is None else "a tensor in a graph"
+            kind = ("a leaf tensor that requires grad" if self._node is None
+                    else "a tensor in a graph")
             raise RuntimeError(
                 f"{op}: in-place change of {kind}. Wrap it in `with cr.no_grad():` (as optimizers "
                 "do) or use the out-of-place version.")

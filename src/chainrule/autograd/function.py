@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .graph import Node, Op
 from .grad_mode import STATE, set_grad_enabled
+from .graph import Node, Op
 
 
 class FunctionCtx:

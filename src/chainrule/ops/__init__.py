@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 def all_ops():
     """Every ``Op`` subclass defined by chainrule (the table the tests walk)."""
     from ..autograd.graph import Op

@@ -9,6 +9,35 @@ import numpy as np
 from .. import dtypes
 from ..tensor import Tensor, _to_array, _wrap
 
+_NUMERIC = "biufc"
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def result_dtype(a: Tensor, b: Tensor) -> np.dtype:
+    """PyTorch's type promotion for two tensors.
+
+    The higher category (bool < integer < floating < complex) wins outright, so an int64 tensor
+    plus a float32 tensor is float32 (NumPy would give float64). Within a category a 0-d tensor
+    does not widen a tensor with dims; otherwise the wider type wins.
+    """
+    da, db = a.data.dtype, b.data.dtype
+    ca, cb = _CATEGORY.get(da.kind, 4), _CATEGORY.get(db.kind, 4)
+    if ca != cb:
+        return da if ca > cb else db
+    if a.data.ndim == 0 and b.data.ndim:
+        return db
+    if b.data.ndim == 0 and a.data.ndim:
+        return da
+    return np.promote_types(da, db)
+
+
+def promote(a: Tensor, b: Tensor) -> tuple:
+    """Both operands converted to their common dtype (differentiably between float types)."""
+    dt = result_dtype(a, b)
+    from .elementwise import cast
+
+    return (a if a.data.dtype == dt else cast(a, dt)), (b if b.data.dtype == dt else cast(b, dt))
+
 
 def const(v, like: Tensor | None, op: str) -> Tensor:
     """Turn a non-tensor operand into a constant tensor, PyTorch's type-promotion style."""
@@ -29,13 +58,17 @@ def const(v, like: Tensor | None, op: str) -> Tensor:
         else:
             dt = like.data.dtype
         return _wrap(np.asarray(v, dtype=dt))
-    if isinstance(v, np.ndarray):
-        return _wrap(v)
-    if isinstance(v, (list, tuple)):
-        return _wrap(_to_array(v))
+    if isinstance(v, (np.ndarray, list, tuple)):
+        try:
+            arr = v if isinstance(v, np.ndarray) else _to_array(v)
+        except TypeError:
+            arr = None
+        if arr is not None and arr.dtype.kind in _NUMERIC:
+            return _wrap(arr)
     other = type(like).__name__ if like is not None else "Tensor"
+    what = type(v).__name__ + (f" of {v.dtype}" if isinstance(v, np.ndarray) else "")
     raise TypeError(
-        f"{op}(): unsupported operand types {other} and {type(v).__name__}; pass a "
+        f"{op}(): unsupported operand types {other} and {what}; pass a "
         "chainrule Tensor, a NumPy array or a number.")
 
 
@@ -48,20 +81,29 @@ def as_tensor(x, op: str) -> Tensor:
 
 
 def pair(a, b, op: str):
+    """Two operands as tensors of one dtype, PyTorch's promotion rules (see ``result_dtype``)."""
     if type(a) is Tensor:
-        if type(b) is Tensor:
-            return a, b
-        return a, const(b, a, op)
-    if isinstance(b, Tensor):
-        return const(a, b, op), b
-    return as_tensor(a, op), as_tensor(b, op)
+        if type(b) is not Tensor:
+            b = const(b, a, op)
+    elif isinstance(b, Tensor):
+        a = const(a, b, op)
+    else:
+        a, b = as_tensor(a, op), as_tensor(b, op)
+    if a.data.dtype != b.data.dtype:
+        return promote(a, b)
+    return a, b
 
 
 def norm_axis(dim, ndim: int, op: str):
     """``dim`` (int, tuple or None) as a sorted tuple of non-negative axes, or None for all."""
     if dim is None:
         return None
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if isinstance(dim, (int, np.integer)):
+        dims = (dim,)
+    elif isinstance(dim, (tuple, list)) and all(isinstance(d, (int, np.integer)) for d in dim):
+        dims = tuple(dim)
+    else:
+        raise TypeError(f"{op}(): dim must be an int or a tuple of ints, got {dim!r}")
     out = []
     for d in dims:
         d = int(d)
@@ -74,6 +116,8 @@ def norm_axis(dim, ndim: int, op: str):
 
 
 def norm_dim(dim: int, ndim: int, op: str) -> int:
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}(): dim must be an int, got {dim!r}")
     if not -ndim <= dim < ndim:
         raise IndexError(f"{op}(): dim {dim} is out of range for a tensor with {ndim} dims")
     return dim % ndim

@@ -135,11 +135,12 @@ def mul(a, b) -> Tensor:
 def div(a, b) -> Tensor:
     """a / b (true division), broadcasting."""
     a, b = pair(a, b, "div")
-    if a.data.dtype.kind in "biu" and b.data.dtype.kind in "biu":
-        from .elementwise import cast
+    if a.data.dtype.kind in "biu":  # true division of integers gives the default float dtype
         from .. import dtypes
+        from .elementwise import cast
 
         a = cast(a, dtypes.get_default_dtype())
+        b = cast(b, dtypes.get_default_dtype())
     return apply(Div, (a, b))
 
 

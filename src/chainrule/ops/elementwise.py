@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -35,7 +36,10 @@ def _erf(x):
 
 
 def _unary(op, x, name, **attrs):
-    return apply(op, (as_tensor(x, name),), attrs or None)
+    x = as_tensor(x, name)
+    if x.data.dtype.kind in "biu" and op in _FLOAT_OPS:  # sqrt of an int tensor is float32
+        x = cast(x, dtypes.get_default_dtype())
+    return apply(op, (x,), attrs or None)
 
 
 class Neg(Op):
@@ -314,6 +318,10 @@ class Cast(Op):
         return (g.to(x.dtype) if F.differentiable else g.astype(x.dtype),)
 
 
+# Ops whose result is a real number even for integer input: they compute in the default dtype.
+_FLOAT_OPS = frozenset({Exp, Log, Log1p, Sqrt, Sin, Cos, Tanh, Sigmoid, LeakyRelu, Elu, Softplus,
+                        Silu, Erf, Gelu})
+
 # ---- public functions ----------------------------------------------------------------------
 
 
@@ -443,7 +451,10 @@ def pow(x, exponent) -> Tensor:  # noqa: A001
 
         return pow_tensor(x, exponent)
     x = as_tensor(x, "pow")
-    if x.data.dtype.kind in "iu" and isinstance(exponent, float):
+    if not isinstance(exponent, (numbers.Real, np.generic)):
+        raise TypeError(f"pow(): unsupported operand types Tensor and {type(exponent).__name__}; "
+                        "the exponent must be a number or a Tensor")
+    if x.data.dtype.kind in "biu" and isinstance(exponent, (float, np.floating)):
         x = cast(x, dtypes.get_default_dtype())
     return apply(PowScalar, (x,), {"p": exponent})
 

@@ -13,7 +13,8 @@ class Matmul(Op):
     """A @ B (batched, broadcasting);  dA = G @ B^T, dB = A^T @ G"""
 
     formula = "d(AB)/dA = G B^T, d(AB)/dB = A^T G"
-    latex = r"\frac{\partial L}{\partial A} = G B^{\top},\ \frac{\partial L}{\partial B} = A^{\top} G"
+    latex = (r"\frac{\partial L}{\partial A} = G B^{\top},\ "
+             r"\frac{\partial L}{\partial B} = A^{\top} G")
     forward = np.matmul
 
     def backward(F, g, out, a, b):

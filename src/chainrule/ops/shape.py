@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from ..autograd.graph import Op, OpError, apply
 from ..autograd.grad_mode import STATE
+from ..autograd.graph import Op, OpError, apply
 from ..tensor import Tensor, _wrap
 from ._util import as_tensor, norm_axis, norm_dim
 
@@ -146,9 +146,11 @@ def _index_add(shape, index, g):
 # ---- public functions ----------------------------------------------------------------------
 
 
-def _shape_arg(shape):
+def _shape_arg(shape, op="reshape"):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
+        shape = tuple(shape[0])
+    if not all(isinstance(s, (int, np.integer)) for s in shape):
+        raise TypeError(f"{op}(): sizes must be ints, got {shape!r}")
     return tuple(int(s) for s in shape)
 
 
@@ -218,7 +220,7 @@ def expand_dims(x, axis) -> Tensor:
 def permute(x, *dims) -> Tensor:
     """Reorder the axes: ``permute(x, (1, 0))`` is a transpose."""
     x = as_tensor(x, "permute")
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "permute")
     if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
         raise OpError(f"permute(): {dims} is not a permutation of the {x.ndim} dims of {x.shape}")
     dims = tuple(d % x.ndim for d in dims)
@@ -264,7 +266,7 @@ def broadcast_to(x, shape) -> Tensor:
 def expand(x, *sizes) -> Tensor:
     """Like ``broadcast_to``; -1 keeps a dim's size (PyTorch's ``expand``)."""
     x = as_tensor(x, "expand")
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(sizes, "expand")
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise OpError(f"expand(): {sizes} has fewer dims than the tensor's shape {x.shape}")
@@ -317,7 +319,8 @@ def stack(tensors, dim: int = 0) -> Tensor:
     """Stack equal-shaped tensors along a new dim."""
     ts = _tensors(tensors, "stack")
     if any(t_.shape != ts[0].shape for t_ in ts):
-        raise OpError(f"stack(): all tensors must have the same shape, got {[t_.shape for t_ in ts]}")
+        raise OpError(
+            f"stack(): all tensors must have the same shape, got {[t_.shape for t_ in ts]}")
     d = norm_dim(dim, ts[0].ndim + 1, "stack")
     return apply(Stack, tuple(ts), {"axis": d})
 
@@ -347,6 +350,8 @@ def split(x, split_size_or_sections, dim: int = 0) -> tuple:
 def chunk(x, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` nearly equal pieces (like PyTorch)."""
     x = as_tensor(x, "chunk")
+    if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        raise OpError(f"chunk(): chunks must be a positive int, got {chunks!r}")
     n = x.shape[norm_dim(dim, x.ndim, "chunk")]
     size = -(-n // chunks)
     return split(x, size, dim)
