@@ -26,8 +26,9 @@ def default_collate(batch: list):
     """Combine a list of samples into a batch.
 
     Tensors and NumPy arrays are stacked along a new first dimension; Python ints become an
-    int64 tensor, floats a float64 tensor and bools a bool tensor (as in PyTorch); strings stay
-    a list; tuples, lists, named tuples and dicts are collated field by field.
+    int64 tensor, floats a float64 tensor and bools a bool tensor (as in PyTorch); strings are
+    returned as given; dicts and named tuples are collated field by field, and tuples and lists
+    become a list of per-field batches.
 
     Example:
         >>> import chainrule as cr
@@ -53,17 +54,17 @@ def default_collate(batch: list):
     if isinstance(first, numbers.Real):
         return _wrap(np.array(batch, dtype=np.float64))
     if isinstance(first, (str, bytes)):
-        return list(batch)
+        return batch
     if isinstance(first, collections.abc.Mapping):
         return {key: default_collate([sample[key] for sample in batch]) for key in first}
     if isinstance(first, tuple) and hasattr(first, "_fields"):  # namedtuple
-        return type(first)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(first)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(first, collections.abc.Sequence):
         if any(len(sample) != len(first) for sample in batch):
             raise ValueError("default_collate: every sample in the batch must have the same "
                              "number of fields")
-        fields = [default_collate(list(field)) for field in zip(*batch)]
-        return tuple(fields) if isinstance(first, tuple) else fields
+        # A list of fields, for tuples too: PyTorch does the same, and code unpacks either.
+        return [default_collate(field) for field in zip(*batch)]
     if first is None:
         raise TypeError("default_collate: cannot batch None values; use a custom collate_fn")
     raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}; "

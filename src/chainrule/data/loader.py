@@ -106,7 +106,7 @@ class DataLoader:
                 if index_map is not None:
                     idx = index_map[idx]
                 # np.take with an index array copies the rows in one C loop.
-                yield tuple(_wrap(np.take(a, idx, axis=0)) for a in arrays)
+                yield [_wrap(np.take(a, idx, axis=0)) for a in arrays]  # a list, as collate gives
             return
         for batch in self.batch_sampler:
             yield self.collate_fn([self.dataset[int(i)] for i in batch])
