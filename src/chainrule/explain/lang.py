@@ -86,8 +86,9 @@ _EN = {
     "why_no_grad_now": " Gradient recording is switched off right now (no_grad is active).",
     "why_detached": "{out} depends on a detached copy of {wrt} ({where}): .detach() cuts the "
                     "graph, so no gradient flows back to {wrt}.",
-    "why_freed": "the graph behind {out} was already freed by a backward() call ({where}). Pass "
-                 "retain_graph=True to the first backward() or recompute {out}.",
+    "why_graph_freed": (
+        "the graph behind {out} was already freed by a backward() call ({where}). Pass "
+        "retain_graph=True to the first backward() or recompute {out}."),
     "why_not_connected": "{out} does not depend on {wrt}: {wrt} is not in its graph. "
                          "The path breaks at {where}.",
     "why_not_connected_nowhere": "{out} does not depend on {wrt}: {wrt} is not in its graph "
@@ -167,8 +168,9 @@ _ZH = {
     "why_no_grad_now": "当前梯度记录处于关闭状态（no_grad 生效中）。",
     "why_detached": "{out} 依赖的是 {wrt} 的 detach 副本（{where}）：.detach() 切断了计算图，"
                     "梯度传不回 {wrt}。",
-    "why_freed": "{out} 背后的计算图已被一次 backward() 释放（{where}）。第一次 backward() 时传入 "
-                 "retain_graph=True，或重新计算 {out}。",
+    "why_graph_freed": (
+        "{out} 背后的计算图已被一次 backward() 释放（{where}）。第一次 backward() 时传入 "
+        "retain_graph=True，或重新计算 {out}。"),
     "why_not_connected": "{out} 不依赖 {wrt}：{wrt} 不在它的计算图中。路径在 {where} 处断开。",
     "why_not_connected_nowhere": "{out} 不依赖 {wrt}：{wrt} 不在它的计算图中"
                                  "（{out} 的输入都是常量或其他参数）。",
