@@ -8,9 +8,9 @@ Example:
 """
 
 from ._cache import data_root
-from .digits import digits
+from ._digits import digits
+from ._mnist import mnist
 from .idx import parse_idx, read_idx
-from .mnist import mnist
 from .toy import sine_regression, spirals, two_moons, xor
 
 __all__ = ["data_root", "digits", "mnist", "parse_idx", "read_idx", "sine_regression",

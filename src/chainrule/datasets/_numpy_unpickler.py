@@ -1,12 +1,13 @@
 """A pickle reader that only rebuilds NumPy arrays (for the classic ``mnist.pkl.gz``).
 
 This is the one place in chainrule that touches ``pickle``. Unpickling can run arbitrary code
-through the globals a stream names; this reader admits exactly the three globals a pickled
+through the globals a stream names; this reader admits only the few globals a pickled
 ``ndarray`` needs, so a malicious file fails with an error instead of running anything.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import pickle
 
@@ -14,14 +15,19 @@ import numpy as np
 
 try:  # NumPy 2 moved the module; old pickles still name numpy.core
     from numpy._core.multiarray import _reconstruct
+    from numpy._core.numeric import _frombuffer
 except ImportError:  # pragma: no cover - NumPy 1.x
     from numpy.core.multiarray import _reconstruct
+    from numpy.core.numeric import _frombuffer
 
 _ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy.core.numeric", "_frombuffer"): _frombuffer,  # protocol 5
+    ("numpy._core.numeric", "_frombuffer"): _frombuffer,
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): codecs.encode,  # how Python 3 writes bytes at protocol 2
 }
 
 
