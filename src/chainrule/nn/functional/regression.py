@@ -15,6 +15,7 @@ class MseLoss(Op):
 
     formula = "d (x-t)^2/dx = 2(x-t)"
     saves = True
+    pass_needs_input_grad = True
 
     def forward(x, t, red):
         d = x - t
@@ -23,14 +24,10 @@ class MseLoss(Op):
             return sq, d
         return np.asarray(sq.sum() if red == "sum" else sq.mean(), dtype=x.dtype), d
 
-    def backward(F, g, out, x, t, red, saved):
+    def backward(F, g, out, x, t, red, saved, needs_input_grad=(True, True)):
         d = (x - t) if F.differentiable else saved
-        if red == "mean":
-            g = g * (2.0 / d.size)
-        else:
-            g = g * 2.0
-        gx = d * g
-        return gx, -gx
+        gx = d * (g * (2.0 / d.size) if red == "mean" else g * 2.0)
+        return gx, (-gx if needs_input_grad[1] else None)
 
 
 def _pair(input, target, loss):

@@ -317,7 +317,7 @@ class Module:
 
         Only the 'cpu' device exists here; integer buffers keep their dtype.
         """
-        if isinstance(dtype, str) and dtype in ("cpu", "cuda"):
+        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda"):
             dtype, device = None, dtype
         if device not in (None, "cpu"):
             raise ValueError(f"{type(self).__name__}.to(): unknown device {device!r}; "
