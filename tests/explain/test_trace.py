@@ -143,3 +143,11 @@ def test_renderers_in_both_languages(trace):
 def test_a_tensor_without_graph_is_refused_with_a_pointer_to_why_no_grad():
     with pytest.raises(ValueError, match="why_no_grad"):
         cr.explain(cr.tensor(1.0))
+
+
+def test_a_freed_graph_is_refused_with_the_fix():
+    w = cr.tensor(2.0, requires_grad=True)
+    y = w * w
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        cr.explain(y)

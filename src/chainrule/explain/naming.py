@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-from ..autograd.engine import toposort
 from . import fmt
 
 ACTIVATIONS = frozenset({
@@ -26,10 +25,19 @@ ACTIVATIONS = frozenset({
 
 
 def ordered_nodes(root) -> list:
-    """The nodes behind ``root`` in the order the forward pass created them."""
-    if root._node is None:
-        return []
-    return sorted(toposort([root._node]), key=lambda n: n.seq)
+    """The nodes behind ``root`` in the order the forward pass created them.
+
+    Unlike the engine's ``toposort`` this accepts a graph a backward() already freed: its
+    freed nodes are listed without inputs, so the graph can still be drawn and diagnosed.
+    """
+    seen, stack = set(), [root._node] if root._node is not None else []
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        stack.extend(t._node for t in n.inputs or () if t._node is not None)
+    return sorted(seen, key=lambda n: n.seq)
 
 
 def param_names(source) -> dict:

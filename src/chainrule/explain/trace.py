@@ -115,6 +115,10 @@ def explain(loss, lang: str = "en", *, names=None, model=None, gradient=None,
             "no_grad(), or depends on nothing that requires grad); cr.why_no_grad(tensor, "
             "wrt=param) says which.")
     nodes = ordered_nodes(loss)
+    if any(n.inputs is None for n in nodes):
+        raise RuntimeError(
+            "explain(): the graph behind this tensor was freed by an earlier backward(); pass "
+            "retain_graph=True to that backward() or recompute the loss before explaining it.")
     namer = Namer(loss, nodes, names=names, model=model)
     root_name = namer.node(loss._node)
     leaves, detached = _leaves(nodes, namer)
