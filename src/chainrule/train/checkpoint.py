@@ -5,10 +5,8 @@ history, the state of stateful callbacks, the epoch count and the global random 
 state (shuffling and dropout draw from it). Restoring all of it makes a resumed run produce
 bit-for-bit the weights of the uninterrupted one.
 
-The file is a ``cr.save`` safetensors file. Arrays are stored flat under dotted keys; the rest
-(int-keyed optimizer state, hyper-parameters, RNG state) goes into one JSON document, because
-JSON object keys are always strings and would turn the optimizer's ``{0: ...}`` into
-``{"0": ...}``.
+The file is a ``cr.save`` safetensors file; ``cr.load(path)["model"]`` is the model's state
+dict, ready for ``load_state_dict``.
 """
 
 from __future__ import annotations
@@ -17,59 +15,27 @@ import json
 import os
 from typing import Any
 
-import numpy as np
-
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
 
 FORMAT = "chainrule.train.checkpoint/1"
 
 
-def _pack(obj: Any, key: str, arrays: dict[str, np.ndarray]) -> Any:
-    """A JSON tree for ``obj`` with each array replaced by ``{"@array": flat_key}``."""
-    if isinstance(obj, Tensor):
-        obj = obj.data
-    if isinstance(obj, np.ndarray):
-        arrays[key] = np.ascontiguousarray(obj)
-        return {"@array": key}
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, dict):
-        if all(isinstance(k, str) for k in obj):
-            return {"@dict": {k: _pack(v, f"{key}.{k}", arrays) for k, v in obj.items()}}
-        return {"@items": [[k, _pack(v, f"{key}.{k}", arrays)] for k, v in obj.items()]}
-    if isinstance(obj, tuple):
-        return {"@tuple": [_pack(v, f"{key}.{i}", arrays) for i, v in enumerate(obj)]}
-    if isinstance(obj, list):
-        return [_pack(v, f"{key}.{i}", arrays) for i, v in enumerate(obj)]
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    raise TypeError(f"checkpoint: cannot store a {type(obj).__name__} at {key!r}")
-
-
-def _unpack(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
+def _arrays(tree: Any) -> Any:
+    """``cr.load`` returns Tensors; state dicts are restored from plain arrays."""
+    if isinstance(tree, Tensor):
+        return tree.data
+    if isinstance(tree, dict):
+        return {k: _arrays(v) for k, v in tree.items()}
     if isinstance(tree, list):
-        return [_unpack(v, arrays) for v in tree]
-    if not isinstance(tree, dict):
-        return tree
-    if "@array" in tree:
-        return np.array(arrays[tree["@array"]], copy=True)
-    if "@dict" in tree:
-        return {k: _unpack(v, arrays) for k, v in tree["@dict"].items()}
-    if "@items" in tree:
-        return {k: _unpack(v, arrays) for k, v in tree["@items"]}
-    if "@tuple" in tree:
-        return tuple(_unpack(v, arrays) for v in tree["@tuple"])
-    raise ValueError(f"checkpoint: unreadable entry {tree!r}")
+        return [_arrays(v) for v in tree]
+    if isinstance(tree, tuple):
+        return tuple(_arrays(v) for v in tree)
+    return tree
 
 
 def _state_of(obj) -> dict | None:
     return obj.state_dict() if obj is not None and hasattr(obj, "state_dict") else None
-
-
-def _rng_json(state: dict) -> str:
-    # PCG64's 128-bit integers survive JSON as text; some JSON readers round big numbers.
-    return json.dumps(state, default=str)
 
 
 def save_checkpoint(path: str | os.PathLike, model: Any, optimizer: Any = None, *,
@@ -90,20 +56,17 @@ def save_checkpoint(path: str | os.PathLike, model: Any, optimizer: Any = None, 
     """
     from ..io import save
 
-    arrays: dict[str, np.ndarray] = {}
-    state = {
-        "model": _pack(model.state_dict(), "model", arrays),
-        "optimizer": _pack(_state_of(optimizer), "optimizer", arrays),
-        "scheduler": _pack(_state_of(scheduler), "scheduler", arrays),
-        "callbacks": _pack([_state_of(cb) for cb in callbacks], "callbacks", arrays),
-    }
-    meta = {
-        "format": FORMAT, "epoch": int(epoch), "step": int(step), "rng": _rng_json(get_rng_state()),
+    training = {
+        "format": FORMAT, "epoch": int(epoch), "step": int(step),
+        # PCG64's 128-bit integers as text: some JSON readers round big numbers.
+        "rng": json.dumps(get_rng_state(), default=str),
         "history": history.state_dict() if history is not None else None,
         "extra": extra or {},
     }
-    doc = json.dumps({"state": state, "meta": meta})
-    save({"arrays": arrays, "checkpoint": doc}, os.fspath(path))
+    callback_states = [{"type": type(cb).__name__, "state": _state_of(cb)} for cb in callbacks]
+    save({"model": model.state_dict(), "optimizer": _state_of(optimizer),
+          "scheduler": _state_of(scheduler), "callbacks": callback_states,
+          "training": training}, os.fspath(path))
     return os.fspath(path)
 
 
@@ -120,30 +83,14 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r}")
     raw = load(path)
-    if not isinstance(raw, dict) or "checkpoint" not in raw:
-        raise ValueError(f"{path!r} is not a training checkpoint (no 'checkpoint' entry); "
-                         f"load plain weights with cr.load")
-    doc = json.loads(raw["checkpoint"])
-    if doc.get("meta", {}).get("format") != FORMAT:
-        raise ValueError(f"{path!r}: unknown checkpoint format {doc.get('meta', {}).get('format')}")
-    arrays = {k: (v.data if isinstance(v, Tensor) else np.asarray(v))
-              for k, v in _flatten(raw.get("arrays", {})).items()}
-    out = {k: _unpack(v, arrays) for k, v in doc["state"].items()}
-    out.update(doc["meta"])
-    out["rng"] = json.loads(out["rng"])
+    training = raw.get("training") if isinstance(raw, dict) else None
+    if not isinstance(training, dict) or training.get("format") != FORMAT:
+        raise ValueError(f"{path!r} is not a chainrule training checkpoint; load plain "
+                         f"weights with cr.load")
+    out = {k: _arrays(raw.get(k)) for k in ("model", "optimizer", "scheduler", "callbacks")}
+    out.update({k: v for k, v in training.items() if k != "format"})
+    out["rng"] = json.loads(training["rng"])
     return out
-
-
-def _flatten(tree, prefix: str = "") -> dict:
-    """Flat dotted keys, whether ``cr.load`` returns the arrays flat or nested."""
-    flat = {}
-    for k, v in tree.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            flat.update(_flatten(v, key + "."))
-        else:
-            flat[key] = v
-    return flat
 
 
 def _fix_rng(state: dict) -> dict:
@@ -183,10 +130,14 @@ def restore(path: str | os.PathLike, trainer: Any) -> int:
     ckpt = resume(path, trainer.model, trainer.optimizer, trainer.scheduler)
     if ckpt["history"] is not None:
         trainer.history.load_state_dict(ckpt["history"])
-    states = ckpt["callbacks"] or []
-    if len(states) == len(trainer.callbacks):
-        for cb, st in zip(trainer.callbacks, states):
-            if st is not None and hasattr(cb, "load_state_dict"):
-                cb.load_state_dict(st)
+    # Matched by class and order, so adding or removing another callback does not shift them.
+    saved = list(ckpt["callbacks"] or [])
+    for cb in trainer.callbacks:
+        for i, entry in enumerate(saved):
+            if entry["type"] == type(cb).__name__:
+                if entry["state"] and hasattr(cb, "load_state_dict"):
+                    cb.load_state_dict(entry["state"])
+                del saved[i]
+                break
     trainer.step = int(ckpt["step"])
     return int(ckpt["epoch"])
