@@ -1,0 +1,113 @@
+"""Property tests: invariants of the engine that must hold for any shapes and values."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chainrule as cr
+
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a ** b,
+    "maximum": lambda a, b: cr.maximum(a, b) if isinstance(a, cr.Tensor) else torch.maximum(a, b),
+    "minimum": lambda a, b: cr.minimum(a, b) if isinstance(a, cr.Tensor) else torch.minimum(a, b),
+    "where": lambda a, b: (cr if isinstance(a, cr.Tensor) else torch).where(a > 1.2, a, b),
+}
+
+
+@st.composite
+def broadcast_pair(draw):
+    """Two shapes that broadcast together: a common shape with dims dropped or set to 1."""
+    full = draw(st.lists(st.integers(1, 3), min_size=0, max_size=3))
+
+    def variant():
+        keep = draw(st.integers(0, len(full)))
+        dims = full[len(full) - keep:]
+        return tuple(d if draw(st.booleans()) else 1 for d in dims)
+
+    return variant(), variant()
+
+
+@given(name=st.sampled_from(sorted(BINARY)), shapes=broadcast_pair(),
+       seed=st.integers(0, 2 ** 16))
+def test_binary_gradient_shape_equals_input_shape(name, shapes, seed):
+    rng = np.random.default_rng(seed)
+    sa, sb = shapes
+    da, db = rng.uniform(0.5, 2.0, sa), rng.uniform(0.5, 2.0, sb)
+    a = cr.tensor(da, requires_grad=True)
+    b = cr.tensor(db, requires_grad=True)
+    y = BINARY[name](a, b)
+    assert y.shape == np.broadcast_shapes(sa, sb)
+    y.sum().backward()
+    assert a.grad.shape == sa and b.grad.shape == sb
+    at = torch.tensor(da, requires_grad=True)
+    bt = torch.tensor(db, requires_grad=True)
+    BINARY[name](at, bt).sum().backward()
+    np.testing.assert_allclose(a.grad.data, at.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b.grad.data, bt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@given(batch=broadcast_pair(), n=st.integers(1, 3), k=st.integers(1, 3), m=st.integers(1, 3))
+def test_matmul_gradient_shapes_under_batch_broadcasting(batch, n, k, m):
+    sa, sb = batch[0] + (n, k), batch[1] + (k, m)
+    a = cr.randn(*sa, requires_grad=True)
+    b = cr.randn(*sb, requires_grad=True)
+    (a @ b).sum().backward()
+    assert a.grad.shape == sa and b.grad.shape == sb
+
+
+UNARY = [cr.exp, cr.tanh, cr.sigmoid, cr.sin, lambda t: t * t, lambda t: t.softmax(-1),
+         lambda t: t.sum(-1, keepdim=True), lambda t: t.flip(0)]
+
+
+@given(i=st.integers(0, len(UNARY) - 1), j=st.integers(0, len(UNARY) - 1),
+       shape=st.lists(st.integers(1, 3), min_size=1, max_size=3), seed=st.integers(0, 999))
+def test_tensor_used_twice_gets_the_sum_of_both_paths(i, j, shape, seed):
+    data = np.random.default_rng(seed).standard_normal(shape)
+    f, g = UNARY[i], UNARY[j]
+
+    x = cr.tensor(data, requires_grad=True)
+    (f(x).sum() + g(x).sum()).backward()
+    both = x.grad.data.copy()
+
+    x1 = cr.tensor(data, requires_grad=True)
+    f(x1).sum().backward()
+    x2 = cr.tensor(data, requires_grad=True)
+    g(x2).sum().backward()
+    np.testing.assert_allclose(both, x1.grad.data + x2.grad.data, rtol=1e-12, atol=1e-12)
+
+
+@given(i=st.integers(0, len(UNARY) - 1), shape=st.lists(st.integers(1, 3), min_size=1,
+                                                        max_size=3))
+def test_no_grad_records_no_graph(i, shape):
+    x = cr.randn(*shape, requires_grad=True)
+    with cr.no_grad():
+        y = UNARY[i](x * 2 + 1)
+    assert not y.requires_grad and y.grad_fn is None and y.is_leaf
+
+
+@given(shape=st.lists(st.integers(1, 3), min_size=1, max_size=3), times=st.integers(1, 4))
+def test_gradients_accumulate_linearly(shape, times):
+    x = cr.randn(*shape, dtype=cr.float64, requires_grad=True)
+    for _ in range(times):
+        (x.tanh() * 3).sum().backward()
+    one = cr.tensor(x.data, requires_grad=True)
+    (one.tanh() * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.data, times * one.grad.data, rtol=1e-12)
+
+
+@settings(max_examples=20)
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), seed=st.integers(0, 999))
+def test_reshape_permute_round_trip_keeps_gradient(shape, seed):
+    data = np.random.default_rng(seed).standard_normal(shape)
+    x = cr.tensor(data, requires_grad=True)
+    perm = tuple(np.random.default_rng(seed).permutation(len(shape)))
+    y = x.permute(*perm).reshape(-1).reshape(*[shape[p] for p in perm])
+    (y * cr.tensor(data.transpose(perm))).sum().backward()
+    np.testing.assert_allclose(x.grad.data, data)
