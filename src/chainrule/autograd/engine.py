@@ -232,7 +232,7 @@ def _accumulate(leaf, g, create_graph, fresh):
 
 
 def backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-    """Compute the gradient of ``tensor`` w.r.t. every leaf that requires grad (see Tensor.backward)."""
+    """Add d(tensor)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``)."""
     if not tensor.requires_grad:
         raise RuntimeError(
             "backward(): this tensor does not require grad and has no graph. Set "

@@ -16,9 +16,11 @@ class Matmul(Op):
     latex = (r"\frac{\partial L}{\partial A} = G B^{\top},\ "
              r"\frac{\partial L}{\partial B} = A^{\top} G")
     forward = np.matmul
+    pass_needs_input_grad = True  # x @ W with x the data: skip the product nobody reads
 
-    def backward(F, g, out, a, b):
-        return F.matmul(g, F.mT(b)), F.matmul(F.mT(a), g)
+    def backward(F, g, out, a, b, needs_input_grad=(True, True)):
+        return (F.matmul(g, F.mT(b)) if needs_input_grad[0] else None,
+                F.matmul(F.mT(a), g) if needs_input_grad[1] else None)
 
 
 class Linear(Op):
@@ -28,15 +30,20 @@ class Linear(Op):
     latex = (r"\frac{\partial L}{\partial x} = G W,\ \frac{\partial L}{\partial W} = G^{\top} x,"
              r"\ \frac{\partial L}{\partial b} = \textstyle\sum_n G_n")
 
+    # The input is often the data batch: skipping its gradient saves one of the three GEMMs.
+    pass_needs_input_grad = True
+
     def forward(x, w, b=None):
         y = np.matmul(x, w.T)
         if b is not None:
-            y += b
+            y += b  # in place: the bias add needs no second (batch, out) array
         return y
 
-    def backward(F, g, out, x, w, b=None):
-        gx = F.matmul(g, w)
-        if g.ndim == 2:
+    def backward(F, g, out, x, w, b=None, needs_input_grad=(True, True, True)):
+        gx = F.matmul(g, w) if needs_input_grad[0] else None
+        if not needs_input_grad[1]:
+            gw = None
+        elif g.ndim == 2:
             gw = F.matmul(F.mT(g), x)
         elif g.ndim == 1:
             gw = F.reshape(g, (-1, 1)) * F.reshape(x, (1, -1))
@@ -45,6 +52,8 @@ class Linear(Op):
             gw = F.matmul(F.mT(g2), F.reshape(x, (-1, x.shape[-1])))
         if b is None:
             return gx, gw
+        if not needs_input_grad[2]:
+            return gx, gw, None
         gb = F.sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
         return gx, gw, gb
 
