@@ -109,7 +109,8 @@ def _to_storable(a: np.ndarray | np.generic, name: str) -> np.ndarray:
         raise TypeError(f"save: {name!r} has dtype {a.dtype}, which safetensors cannot store "
                         f"(supported: {', '.join(str(d) for d in _TO_NAME)})")
     # Contiguous little-endian bytes: safetensors' own NumPy writer gets views (a.T, a[::2]) wrong.
-    return np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
+    # (ascontiguousarray turns 0-d into 1-d, hence the reshape.)
+    return np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).reshape(a.shape)
 
 
 def _rebuild(node: Any, tensors: dict[str, Tensor], meta: dict[str, str]) -> Any:
