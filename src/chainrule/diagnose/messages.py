@@ -1,0 +1,233 @@
+"""The words of the gradient-health report, in English and Chinese.
+
+Verdicts hold only keys and numbers; rendering picks the language here, so both texts always
+state the same computed facts. Every template is a ``str.format`` string over the verdict's
+``facts``.
+"""
+
+from __future__ import annotations
+
+LANGS = ("en", "zh")
+
+TITLES = {
+    "en": {
+        "vanishing_gradients": "Vanishing gradients",
+        "exploding_gradients": "Exploding gradients",
+        "dead_relu": "Dead ReLUs",
+        "saturation": "Saturated sigmoid/tanh units",
+        "lr_too_large": "Learning rate too large",
+        "lr_too_small": "Learning rate too small",
+    },
+    "zh": {
+        "vanishing_gradients": "梯度消失",
+        "exploding_gradients": "梯度爆炸",
+        "dead_relu": "ReLU 神经元死亡",
+        "saturation": "sigmoid/tanh 神经元饱和",
+        "lr_too_large": "学习率过大",
+        "lr_too_small": "学习率过小",
+    },
+}
+
+SEVERITY = {
+    "en": {"ok": "ok", "warning": "WARNING", "error": "ERROR", "n/a": "n/a"},
+    "zh": {"ok": "正常", "warning": "警告", "error": "严重", "n/a": "不适用"},
+}
+
+LABELS = {
+    "en": {"header": "Gradient health report: {layers} layers, {records} recorded steps "
+                     "(every {every})",
+           "evidence": "evidence", "cause": "cause", "remedies": "remedies",
+           "table": "Per layer (median over the recorded steps)",
+           "columns": ("layer", "grad norm", "weight norm", "update/weight"),
+           "acts": "Activations (median over the recorded steps)",
+           "act_columns": ("module", "kind", "dead", "saturated", "mean derivative"),
+           "none": "no problem found", "flagged": "flagged: {codes}"},
+    "zh": {"header": "梯度健康报告：{layers} 个层，记录了 {records} 步（每 {every} 步一次）",
+           "evidence": "证据", "cause": "原因", "remedies": "对策",
+           "table": "各层统计（记录步的中位数）",
+           "columns": ("层", "梯度范数", "权重范数", "更新/权重比"),
+           "acts": "激活函数统计（记录步的中位数）",
+           "act_columns": ("模块", "类型", "死亡比例", "饱和比例", "平均导数"),
+           "none": "未发现问题", "flagged": "发现的问题：{codes}"},
+}
+
+EVIDENCE = {
+    "en": {
+        "layer_ratio": "the first layer's gradient norm is {layer_ratio:.1e} times the last "
+                       "layer's (median over {records} steps): about x{factor:.2f} per layer "
+                       "across {depth} weight layers",
+        "layer_ratio_ok": "first/last layer gradient-norm ratio {layer_ratio:.2g} (flagged below "
+                          "{vanishing_warn:g})",
+        "too_few_layers": "needs at least two weight layers and one recorded step",
+        "nonfinite": "non-finite (Inf/NaN) gradients or loss at {nonfinite_steps} recorded "
+                     "steps, first at step {first_nonfinite}",
+        "spike": "the total gradient norm peaked at {peak_norm:.2e} at step {peak_step}, "
+                 "{spike:.0f}x its median",
+        "step_growth": "the total gradient norm grew {step_growth:.0f}x from the first to the "
+                       "last quarter of training",
+        "blowup": "one step changed the weights of layer {blowup_layer} by {max_update:.0%}",
+        "layer_growth": "gradients grow {layer_ratio:.0f}x from the last layer to the first "
+                        "(about x{factor:.2f} per layer)",
+        "bounded": "but the steps stay bounded: peak/median gradient norm {spike:.1f}, largest "
+                   "update/weight ratio {max_update:.1e} (clipping or a small learning rate "
+                   "holds them)",
+        "peak_ok": "peak/median gradient norm {spike:.1f} (flagged from {spike_limit:g})",
+        "update_ok": "largest update/weight ratio {max_update:.1e} (flagged from {blowup:g})",
+        "ratio_ok": "first/last layer gradient-norm ratio {layer_ratio:.2g} (flagged from "
+                    "{layer_growth:g})",
+        "dead": "{worst_dead:.0%} of the units of {worst_module} output 0 for every sample of "
+                "the batch (median over steps; mean over ReLU modules {mean_dead:.0%})",
+        "dead_ok": "at most {worst_dead:.0%} dead units per ReLU module",
+        "no_relu": "no ReLU module in the model",
+        "saturated": "{worst_saturated:.0%} of the outputs of {worst_module} ({kind}) sit where "
+                     "its derivative is below 5% of its maximum (mean derivative "
+                     "{mean_derivative:.3f})",
+        "saturated_ok": "at most {worst_saturated:.0%} saturated units per sigmoid/tanh module",
+        "no_squash": "no sigmoid/tanh module in the model",
+        "lr_high": "a typical step changes a layer's weights by {typical_update:.1e} of their "
+                   "norm (median over layers), {times:.3g}x the usual ~1e-3",
+        "lr_low": "even the fastest-learning layer ({fastest_layer}) changes by only "
+                  "{fastest_update:.1e} of its norm per step, {times:.3g}x below the usual ~1e-3",
+        "lr_high_ok": "update/weight ratio {typical_update:.1e} (median over layers; flagged "
+                      "above {lr_high:g}, healthy around 1e-3)",
+        "lr_low_ok": "the fastest layer ({fastest_layer}) changes by {fastest_update:.1e} of its "
+                     "norm per step (flagged below {lr_low:g})",
+        "lr_no_gradient": "every gradient is 0, so the step size says nothing about the "
+                          "learning rate",
+        "no_gradient": "every layer's gradient is exactly 0 at every recorded step: nothing "
+                       "learns",
+        "no_updates": "no optimizer step was measured (call record() every step, or "
+                      "record_update() after step())",
+    },
+    "zh": {
+        "layer_ratio": "第一层的梯度范数只有最后一层的 {layer_ratio:.1e} 倍"
+                       "（{records} 步的中位数）：在 {depth} 个权重层中每经过一层约乘以 "
+                       "{factor:.2f}",
+        "layer_ratio_ok": "第一层/最后一层梯度范数之比为 {layer_ratio:.2g}"
+                          "（低于 {vanishing_warn:g} 才报警）",
+        "too_few_layers": "需要至少两个权重层和一个记录步",
+        "nonfinite": "有 {nonfinite_steps} 个记录步出现非有限（Inf/NaN）梯度或损失，最早在第 "
+                     "{first_nonfinite} 步",
+        "spike": "总梯度范数在第 {peak_step} 步达到峰值 {peak_norm:.2e}，是中位数的 {spike:.0f} 倍",
+        "step_growth": "从训练的前四分之一到最后四分之一，总梯度范数增长了 {step_growth:.0f} 倍",
+        "blowup": "单步更新使层 {blowup_layer} 的权重改变了 {max_update:.0%}",
+        "layer_growth": "梯度从最后一层到第一层增长了 {layer_ratio:.0f} 倍（每层约乘以 "
+                        "{factor:.2f}）",
+        "bounded": "但每一步的更新仍然有界：梯度范数峰值/中位数为 {spike:.1f}，最大更新/权重比为 "
+                   "{max_update:.1e}（梯度裁剪或较小的学习率限制住了它）",
+        "peak_ok": "梯度范数峰值/中位数为 {spike:.1f}（达到 {spike_limit:g} 才报警）",
+        "update_ok": "最大更新/权重比为 {max_update:.1e}（达到 {blowup:g} 才报警）",
+        "ratio_ok": "第一层/最后一层梯度范数之比为 {layer_ratio:.2g}"
+                    "（达到 {layer_growth:g} 才报警）",
+        "dead": "{worst_module} 中 {worst_dead:.0%} 的神经元对批次中的每个样本都输出 0"
+                "（各步中位数；所有 ReLU 模块平均 {mean_dead:.0%}）",
+        "dead_ok": "每个 ReLU 模块中死亡神经元最多 {worst_dead:.0%}",
+        "no_relu": "模型中没有 ReLU 模块",
+        "saturated": "{worst_module}（{kind}）有 {worst_saturated:.0%} 的输出处于导数不到最大值 5% "
+                     "的区域（平均导数 {mean_derivative:.3f}）",
+        "saturated_ok": "每个 sigmoid/tanh 模块中饱和神经元最多 {worst_saturated:.0%}",
+        "no_squash": "模型中没有 sigmoid/tanh 模块",
+        "lr_high": "一步更新通常使某层权重改变其范数的 {typical_update:.1e}（各层中位数），"
+                   "是常见值 ~1e-3 的 {times:.3g} 倍",
+        "lr_low": "即使学得最快的层（{fastest_layer}）每步也只改变其范数的 {fastest_update:.1e}，"
+                  "比常见值 ~1e-3 低 {times:.3g} 倍",
+        "lr_high_ok": "更新/权重比为 {typical_update:.1e}（各层中位数；高于 {lr_high:g} 才报警，"
+                      "健康值约为 1e-3）",
+        "lr_low_ok": "学得最快的层（{fastest_layer}）每步改变其范数的 {fastest_update:.1e}"
+                     "（低于 {lr_low:g} 才报警）",
+        "lr_no_gradient": "所有梯度都为 0，因此步长无法说明学习率的大小",
+        "no_gradient": "在每个记录步中，每一层的梯度都恰好为 0：网络什么也学不到",
+        "no_updates": "没有测到优化器的更新（请每步调用 record()，或在 step() 之后调用 "
+                      "record_update()）",
+    },
+}
+
+CAUSES = {
+    "en": {
+        "sigmoid": "the sigmoid's derivative is at most 0.25 (mean here {mean_derivative:.3f}): "
+                   "every sigmoid layer shrinks the backward signal, and they compound",
+        "tanh": "tanh's derivative (mean here {mean_derivative:.3f}) and the weights shrink the "
+                "backward signal at every layer, and the factors compound",
+        "saturated": "saturated units pass almost no gradient back",
+        "dead": "dead ReLUs pass no gradient back",
+        "small_weights": "the weights are too small for the depth: each layer scales the "
+                         "gradient down",
+        "nonfinite": "a value overflowed or an undefined operation (log 0, 0/0) was hit; once a "
+                     "gradient is Inf/NaN the weights are ruined",
+        "large_init": "the weights are initialised too large: each layer multiplies the "
+                      "backward signal by about {factor:.2f}, so the first layers get huge steps",
+        "large_init_bounded": "the weights are initialised too large: each layer multiplies "
+                              "the backward signal by about {factor:.2f}, so the first layers "
+                              "take most of every (bounded) step",
+        "lr": "the learning rate is so large that single steps overshoot",
+        "spike": "occasional huge gradients (sharp regions of the loss, outliers in the data)",
+        "dead_units": "pre-activations are below zero for every input: a large negative bias, "
+                      "or a large step pushed them there, and a dead unit gets no gradient to "
+                      "recover",
+        "large_preact": "the pre-activations are large (weights or inputs too large), which "
+                        "pushes the units into the flat tails of the function",
+        "lr_high": "the optimizer steps are large compared with the weights themselves",
+        "lr_low": "the optimizer steps are tiny compared with the weights: training crawls",
+    },
+    "zh": {
+        "sigmoid": "sigmoid 的导数最大只有 0.25（这里平均为 {mean_derivative:.3f}）：每个 sigmoid "
+                   "层都会缩小反向传播的信号，而且层层累积",
+        "tanh": "tanh 的导数（这里平均为 {mean_derivative:.3f}）和权重在每一层都缩小反向信号，"
+                "并且层层累积",
+        "saturated": "饱和的神经元几乎不回传梯度",
+        "dead": "死亡的 ReLU 不回传梯度",
+        "small_weights": "相对于网络深度，权重太小：每一层都把梯度缩小",
+        "nonfinite": "数值溢出或遇到了未定义的运算（log 0、0/0）；"
+                     "梯度一旦变成 Inf/NaN，权重就被破坏了",
+        "large_init": "权重初始化过大：每一层把反向信号放大约 {factor:.2f} 倍，"
+                      "前面的层得到巨大的更新",
+        "large_init_bounded": "权重初始化过大：每一层把反向信号放大约 {factor:.2f} 倍，"
+                              "前面的层占据了每一步（有界的）更新的大部分",
+        "lr": "学习率太大，单步更新就越过了最优点",
+        "spike": "偶发的巨大梯度（损失函数的陡峭区域或数据中的异常值）",
+        "dead_units": "对所有输入，预激活值都小于零：偏置过于负，或一次过大的更新把它们推到了那里；"
+                      "死亡的神经元得不到梯度，无法恢复",
+        "large_preact": "预激活值过大（权重或输入过大），把神经元推到了函数平坦的两端",
+        "lr_high": "优化器的步长相对于权重本身过大",
+        "lr_low": "优化器的步长相对于权重极小：训练进展缓慢",
+    },
+}
+
+REMEDIES = {
+    "en": {
+        "relu": "use ReLU or GELU in the hidden layers (cr.nn.ReLU, cr.nn.GELU)",
+        "init_he": "He (Kaiming) init for ReLU layers: cr.nn.init.kaiming_normal_(w, "
+                   "nonlinearity=\"relu\") with zero biases",
+        "init_xavier": "Xavier init for tanh/sigmoid layers: cr.nn.init.xavier_normal_(w, "
+                       "gain=cr.nn.init.calculate_gain(\"tanh\"))",
+        "norm": "add batch norm (cr.nn.BatchNorm1d) or layer norm between the layers",
+        "residual": "add residual connections (x + f(x)) so the gradient can skip layers",
+        "clip": "clip the gradient norm between backward() and step(): "
+                "cr.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)",
+        "smaller_lr": "a smaller learning rate (divide it by 10)",
+        "larger_lr": "a larger learning rate (multiply it by 10), or Adam",
+        "leaky": "LeakyReLU or GELU, whose gradient is never exactly 0",
+        "zero_bias": "initialise biases at 0 (or slightly positive), never strongly negative",
+        "anomaly": "find the first Inf/NaN with cr.autograd.detect_anomaly() (or fit(..., "
+                   "detect_anomaly=True))",
+        "normalize": "normalise the inputs (zero mean, unit variance)",
+    },
+    "zh": {
+        "relu": "隐藏层改用 ReLU 或 GELU（cr.nn.ReLU、cr.nn.GELU）",
+        "init_he": "ReLU 层使用 He（Kaiming）初始化：cr.nn.init.kaiming_normal_(w, "
+                   "nonlinearity=\"relu\")，偏置置零",
+        "init_xavier": "tanh/sigmoid 层使用 Xavier 初始化：cr.nn.init.xavier_normal_(w, "
+                       "gain=cr.nn.init.calculate_gain(\"tanh\"))",
+        "norm": "在层与层之间加入批归一化（cr.nn.BatchNorm1d）或层归一化",
+        "residual": "加入残差连接（x + f(x)），让梯度可以跳过若干层",
+        "clip": "在 backward() 与 step() 之间做梯度裁剪："
+                "cr.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)",
+        "smaller_lr": "减小学习率（除以 10）",
+        "larger_lr": "增大学习率（乘以 10），或改用 Adam",
+        "leaky": "改用 LeakyReLU 或 GELU，它们的梯度不会恰好为 0",
+        "zero_bias": "偏置初始化为 0（或略大于 0），不要设成很大的负数",
+        "anomaly": "用 cr.autograd.detect_anomaly()（或 fit(..., detect_anomaly=True)）找到第一个 "
+                   "Inf/NaN",
+        "normalize": "对输入做标准化（零均值、单位方差）",
+    },
+}

@@ -1,0 +1,57 @@
+"""The demonstration networks of ``chainrule diagnose``: one MLP, four ways to (mis)build it.
+
+All are ``depth`` Linear layers of ``width`` units between 64 inputs (8x8 digits) and 10
+classes; they differ only in activation and initialisation, so the report's differences come
+from exactly those choices:
+
+- ``deep-sigmoid``: sigmoid, default init (PyTorch's U(-1/sqrt(fan_in), 1/sqrt(fan_in))): the
+  textbook case of vanishing gradients;
+- ``relu-he``: ReLU with He (Kaiming) normal init and zero biases: the cure;
+- ``tanh-big-init``: tanh with weights 5x the Xavier-for-tanh scale: explodes, then saturates;
+- ``relu-neg-bias``: ReLU with He init but every hidden bias at -0.5: units die, more in
+  each deeper layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MODELS = ("deep-sigmoid", "relu-he", "tanh-big-init", "relu-neg-bias")
+
+
+def build_model(name: str, depth: int = 10, width: int = 32, in_features: int = 64,
+                classes: int = 10, seed: int = 0) -> Any:
+    """A ``cr.nn.Sequential`` MLP of the named kind, initialised reproducibly from ``seed``.
+
+    Example:
+        >>> model = build_model("relu-he", depth=3, width=8)
+        >>> [type(m).__name__ for m in model]
+        ['Linear', 'ReLU', 'Linear', 'ReLU', 'Linear']
+    """
+    import chainrule as cr
+
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    if depth < 2:
+        raise ValueError(f"depth must be >= 2, got {depth}")
+    cr.manual_seed(seed)
+    nn, init = cr.nn, cr.nn.init
+    act = {"deep-sigmoid": nn.Sigmoid, "tanh-big-init": nn.Tanh}.get(name, nn.ReLU)
+    dims = [in_features] + [width] * (depth - 1) + [classes]
+    layers: list[Any] = []
+    for i in range(depth):
+        lin = nn.Linear(dims[i], dims[i + 1])
+        last = i == depth - 1
+        if name in ("relu-he", "relu-neg-bias"):
+            if last:
+                init.xavier_normal_(lin.weight)
+            else:
+                init.kaiming_normal_(lin.weight, nonlinearity="relu")
+            init.constant_(lin.bias, -0.5 if name == "relu-neg-bias" and not last else 0.0)
+        elif name == "tanh-big-init":
+            init.xavier_normal_(lin.weight, gain=5 * init.calculate_gain("tanh"))
+            init.zeros_(lin.bias)
+        layers.append(lin)
+        if not last:
+            layers.append(act())
+    return nn.Sequential(*layers)
