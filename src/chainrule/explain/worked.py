@@ -65,14 +65,15 @@ def run(lang: str = "en"):
 
 def program() -> str:
     """The source of ``network`` and ``run``: what the guide shows and what produced it."""
-    return inspect.getsource(network) + "\n\n" + inspect.getsource(run)
+    return (inspect.getsource(network) + "\n\n" + inspect.getsource(run)
+            + "\n\ntrace, report = run()\nprint(trace)\nprint(report)\n")
 
 
-def blocks(lang: str = "en", program: bool = False) -> list:
+def blocks(lang: str = "en", with_program: bool = False) -> list:
     """The whole worked example as a document: intro, (program,) trace and the update."""
     lang = check(lang)
     trace, report = run(lang)
     out = [Heading(1, _TITLE[lang]), Para(_INTRO[lang])]
-    if program:
+    if with_program:
         out.append(Code(program(), "python"))
     return out + trace.blocks(lang) + report.blocks(lang)
