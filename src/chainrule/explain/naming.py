@@ -8,10 +8,12 @@ other intermediates ``t1, t2, ...``, unnamed parameters ``p1, ...`` and constant
 Example:
     >>> import chainrule as cr
     >>> w = cr.tensor(0.5, requires_grad=True, name="w")
-    >>> h = cr.sigmoid(w * 2.0)
-    >>> n = Namer(h, ordered_nodes(h))
-    >>> n.node(h._node), n.tensor(w)
-    ('h1', 'w')
+    >>> z = w * 2.0
+    >>> h = cr.sigmoid(z)
+    >>> loss = h * 3.0
+    >>> n = Namer(loss, ordered_nodes(loss))
+    >>> n.node(z._node), n.node(h._node), n.node(loss._node), n.tensor(w)
+    ('z1', 'h1', 'L', 'w')
 """
 
 from __future__ import annotations
@@ -61,19 +63,14 @@ class Namer:
         self._leaves: dict[int, str] = {}
         self._counts = {"p": 0, "c": 0}
         self._nodes: dict[object, str] = {}
-        by_node = {}
-        for t_id, n in given.items():
-            by_node[t_id] = n
         consumers: dict[object, list] = {}
         for node in nodes:
             for t in node.inputs or ():
                 if t._node is not None:
                     consumers.setdefault(t._node, []).append(node)
         # names given for intermediate tensors reach their nodes through the caller's tensors
-        node_given = {}
-        for t in _given_tensors(names):
-            if t._node is not None:
-                node_given[t._node] = param_names(names)[id(t)]
+        node_given = {t._node: given[id(t)] for t in _given_tensors(names)
+                      if t._node is not None}
         if root._node is not None and root.name:
             node_given.setdefault(root._node, root.name)
         act = tmp = 0
