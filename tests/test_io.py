@@ -140,6 +140,7 @@ def test_metadata(tmp_path):
     ({"f": print}, None, TypeError),
     ({1.5: cr.ones(1)}, None, TypeError),
     ("just a string", None, TypeError),
+    ({"__metadata__": cr.ones(1)}, None, ValueError),
 ])
 def test_save_rejects_bad_input(tmp_path, obj, metadata, err):
     with pytest.raises(err):
@@ -246,9 +247,11 @@ def test_not_json(tmp_path):
         cr.load(path)
 
 
-def test_missing_file(tmp_path):
+def test_missing_file_or_directory(tmp_path):
     with pytest.raises(FileNotFoundError):
         cr.load(tmp_path / "nope")
+    with pytest.raises(FileNotFoundError, match="directory"):
+        cr.save({"w": cr.ones(1)}, tmp_path / "no_dir" / "w.safetensors")
 
 
 # ---- atomic, durable writes ---------------------------------------------------------------------

@@ -71,7 +71,8 @@ class _Flattener:
         self.values: dict[str, str] = {}
 
     def _claim(self, path: str) -> str:
-        if path in self.arrays or path in self.values or path in _RESERVED:
+        if path in self.arrays or path in self.values or path in _RESERVED or (
+                path == "__metadata__"):
             raise ValueError(f"save: two entries would both be stored under the name {path!r}")
         return path
 
@@ -211,6 +212,8 @@ def _write_all(f: BinaryIO, header: bytes, arrays: dict[str, np.ndarray]) -> Non
 
 def _atomic_write(path: str, header: bytes, arrays: dict[str, np.ndarray]) -> None:
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"save: directory {directory!r} does not exist")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
                                suffix=".tmp")
     try:

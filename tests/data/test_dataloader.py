@@ -225,3 +225,33 @@ def test_random_split_reproducible():
 def test_random_split_bad_lengths(lengths):
     with pytest.raises(ValueError):
         random_split(make(10), lengths)
+
+
+# ---- IterableDataset ---------------------------------------------------------------------------
+class Stream(cr.data.IterableDataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        for i in range(self.n):
+            yield cr.tensor([float(i), -float(i)]), i
+
+
+def test_iterable_dataset_batches_in_stream_order():
+    loader = DataLoader(Stream(5), batch_size=2)
+    batches = list(loader)
+    assert [y.tolist() for _, y in batches] == [[0, 1], [2, 3], [4]]
+    assert batches[1][0].tolist() == [[2.0, -2.0], [3.0, -3.0]]
+    assert [y.tolist() for _, y in DataLoader(Stream(5), batch_size=2, drop_last=True)] == [
+        [0, 1], [2, 3]]
+    assert len(list(DataLoader(Stream(3), batch_size=None))) == 3
+    with pytest.raises(TypeError):
+        len(loader)
+    assert "Stream" in repr(loader)
+
+
+def test_iterable_dataset_refuses_shuffle_and_indexing():
+    with pytest.raises(ValueError):
+        DataLoader(Stream(3), shuffle=True)
+    with pytest.raises(TypeError):
+        Stream(3)[0]

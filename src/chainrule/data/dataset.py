@@ -36,6 +36,30 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+class IterableDataset(Dataset):
+    """Base class of stream-style datasets: implement ``__iter__`` (a generator, say).
+
+    ``DataLoader`` batches the stream in order; shuffling and samplers do not apply.
+
+    Example:
+        >>> import chainrule as cr
+        >>> class Count(cr.data.IterableDataset):
+        ...     def __iter__(self): return iter(range(5))
+        >>> [b.tolist() for b in cr.data.DataLoader(Count(), batch_size=2)]
+        [[0, 1], [2, 3], [4]]
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it instead "
+                        "of indexing it")
+
+    def __add__(self, other):
+        raise TypeError("IterableDatasets cannot be concatenated with +")
+
+
 def _as_tensor(x, position: int) -> Tensor:
     if isinstance(x, Tensor):
         return x

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..tensor import _wrap
 from .collate import default_collate
-from .dataset import Dataset, Subset, TensorDataset
+from .dataset import Dataset, IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 
@@ -32,7 +32,8 @@ class DataLoader:
     """Iterate over ``dataset`` in batches.
 
     Args:
-        dataset: a map-style dataset (``__getitem__`` + ``__len__``).
+        dataset: a map-style dataset (``__getitem__`` + ``__len__``) or an
+            ``IterableDataset``, batched in the order it yields samples.
         batch_size: samples per batch; ``None`` yields the samples one by one, unbatched.
         shuffle: draw a new random order on every pass (from ``generator``, or the global
             generator that ``cr.manual_seed`` seeds, so runs are reproducible).
@@ -60,9 +61,14 @@ class DataLoader:
                  batch_sampler: Iterable[list[int]] | None = None, num_workers: int = 0,
                  collate_fn: Callable[[list], Any] | None = None, pin_memory: bool = False,
                  drop_last: bool = False, generator=None) -> None:
-        if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
-            raise TypeError(f"DataLoader needs a map-style dataset (__getitem__ and __len__), "
-                            f"got {type(dataset).__name__}")
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            if shuffle or sampler is not None or batch_sampler is not None:
+                raise ValueError("DataLoader: shuffle, sampler and batch_sampler do not apply "
+                                 "to an IterableDataset (it decides its own order)")
+        elif not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+            raise TypeError(f"DataLoader needs a dataset with __getitem__ and __len__ (or an "
+                            f"IterableDataset), got {type(dataset).__name__}")
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"num_workers must be a non-negative integer, got {num_workers!r}")
         if batch_size is not None and (isinstance(batch_size, bool)
@@ -81,10 +87,12 @@ class DataLoader:
         self.generator = generator
         self.num_workers = num_workers
         self.pin_memory = pin_memory
-        if sampler is None:
+        if self._iterable:
+            sampler = None
+        elif sampler is None:
             sampler = RandomSampler(dataset, generator) if shuffle else SequentialSampler(dataset)
         self.sampler = sampler
-        if batch_sampler is None and batch_size is not None:
+        if batch_sampler is None and batch_size is not None and not self._iterable:
             batch_sampler = BatchSampler(sampler, batch_size, self.drop_last)
         self.batch_sampler = batch_sampler
         self.collate_fn = collate_fn if collate_fn is not None else default_collate
@@ -93,6 +101,9 @@ class DataLoader:
             self._fast = _tensor_source(dataset)
 
     def __iter__(self) -> Iterator:
+        if self._iterable:
+            yield from self._iter_stream()
+            return
         if self.batch_sampler is None:  # batch_size=None: samples one by one
             for i in self.sampler:
                 sample = self.dataset[i]
@@ -111,11 +122,36 @@ class DataLoader:
         for batch in self.batch_sampler:
             yield self.collate_fn([self.dataset[int(i)] for i in batch])
 
+    def _iter_stream(self) -> Iterator:
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield sample if self.collate_fn is default_collate else self.collate_fn(sample)
+            return
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
+
     def __len__(self) -> int:
+        if self._iterable:
+            if not hasattr(self.dataset, "__len__"):
+                raise TypeError("len(): this DataLoader streams an IterableDataset with no "
+                                "__len__")
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self.batch_sampler is None:
             return len(self.sampler)
         return len(self.batch_sampler)
 
     def __repr__(self) -> str:
-        return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
-                f"batch_size={self.batch_size}, {len(self)} batches)")
+        try:
+            size = f" of {len(self.dataset)}, {len(self)} batches"
+        except TypeError:  # a stream without a length
+            size = ""
+        return f"DataLoader({type(self.dataset).__name__}{size}, batch_size={self.batch_size})"
