@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from nn_twin import close, copy_weights, run_pair, torch_dtype
 
 import chainrule as cr
 from chainrule import nn
-
-from nn_twin import close, copy_weights, run_pair, torch_dtype
 
 DTYPES = [np.float64, np.float32]
 

@@ -42,7 +42,8 @@ def _row_scale(F, g, red, denom):
     if red == "none":
         return F.reshape(g, (-1, 1))
     if red == "mean":
-        return g * (1.0 / denom) if denom else g * np.nan
+        # All targets ignored: the loss is 0/0 = nan, but no entry gets a gradient (as torch).
+        return g * (1.0 / denom) if denom else g * 0.0
     return g
 
 

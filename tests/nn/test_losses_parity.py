@@ -1,0 +1,267 @@
+"""Every loss against PyTorch: values and gradients for each reduction and option."""
+
+import numpy as np
+import pytest
+import torch
+from nn_twin import close
+
+import chainrule as cr
+from chainrule import nn
+
+REDUCTIONS = ["mean", "sum", "none"]
+DTYPES = [np.float64, np.float32]
+
+
+def _pair(cr_loss, th_loss, x, target, dtype, target_grad=False):
+    """Run both losses; compare value, input grad (and target grad) for a random upstream."""
+    cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ct = cr.tensor(target, requires_grad=target_grad)
+    tt = torch.tensor(target, requires_grad=target_grad)
+    cl, tl = cr_loss(cx, ct), th_loss(tx, tt)
+    close(cl, tl, dtype, "loss value")
+    up = np.random.default_rng(2).standard_normal(tl.shape).astype(x.dtype) + 1.5
+    tl.backward(torch.tensor(up))
+    cl.backward(cr.tensor(up))
+    close(cx.grad, tx.grad, dtype, "input grad")
+    if target_grad:
+        close(ct.grad, tt.grad, dtype, "target grad")
+
+
+def _both(name, **kwargs):
+    """The chainrule and torch loss modules of ``name`` built with the same options."""
+    tkw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    return getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**tkw)
+
+
+# ---- regression ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,kw", [("MSELoss", {}), ("L1Loss", {}),
+                                     ("HuberLoss", {"delta": 0.7}),
+                                     ("SmoothL1Loss", {"beta": 0.5}),
+                                     ("SmoothL1Loss", {"beta": 0.0})])
+def test_regression_losses(name, kw, reduction, dtype):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 5)).astype(dtype)
+    t = (x + rng.standard_normal((4, 5)) * rng.choice([0.1, 2.0], (4, 5))).astype(dtype)
+    ours, theirs = _both(name, reduction=reduction, **kw)
+    _pair(ours, theirs, x, t, dtype, target_grad=True)
+
+
+@pytest.mark.parametrize("name", ["MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss",
+                                  "BCELoss", "BCEWithLogitsLoss", "KLDivLoss"])
+def test_elementwise_losses_reject_shape_mismatch(name):
+    loss = getattr(nn, name)()
+    with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)|\(4,\).*\(4, 1\)"):
+        loss(cr.full((4, 1), 0.5), cr.full((4,), 0.5))
+
+
+# ---- binary --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_bce_loss(reduction, weighted, dtype):
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0.02, 0.98, (6, 3)).astype(dtype)
+    t = rng.uniform(0, 1, (6, 3)).astype(dtype)
+    kw = {"weight": rng.uniform(0.5, 2, (3,)).astype(dtype)} if weighted else {}
+    ours, theirs = _both("BCELoss", reduction=reduction, **kw)
+    _pair(ours, theirs, p, t, dtype, target_grad=True)
+
+
+def test_bce_loss_clamps_log_at_probability_extremes():
+    p = np.array([0.0, 1.0, 0.5, 1e-30])
+    t = np.array([1.0, 0.0, 1.0, 0.0])
+    cx, tx = cr.tensor(p, requires_grad=True), torch.tensor(p, requires_grad=True)
+    cl = nn.BCELoss(reduction="none")(cx, cr.tensor(t))
+    tl = torch.nn.BCELoss(reduction="none")(tx, torch.tensor(t))
+    np.testing.assert_allclose(cl.data, tl.detach().numpy(), rtol=1e-12)
+    assert cl.data[0] == 100.0  # log(0) clamped at -100
+    cl.sum().backward()
+    tl.sum().backward()
+    # Gradients reach 1e12 here (x(1-x) clamped at 1e-12): compare relatively.
+    np.testing.assert_allclose(cx.grad.data, tx.grad.numpy(), rtol=1e-7)
+
+
+def test_bce_loss_rejects_values_outside_0_1():
+    with pytest.raises(ValueError, match="binary_cross_entropy.*\\[0, 1\\]"):
+        nn.BCELoss()(cr.tensor([1.5, 0.2]), cr.tensor([1.0, 0.0]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opts", ["plain", "pos_weight", "weight", "both"])
+def test_bce_with_logits(reduction, opts, dtype):
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal((5, 3)) * 4).astype(dtype)
+    t = rng.uniform(0, 1, (5, 3)).astype(dtype)
+    kw = {}
+    if opts in ("pos_weight", "both"):
+        kw["pos_weight"] = rng.uniform(0.5, 3, (3,)).astype(dtype)
+    if opts in ("weight", "both"):
+        kw["weight"] = rng.uniform(0.5, 2, (5, 1)).astype(dtype)
+    ours, theirs = _both("BCEWithLogitsLoss", reduction=reduction, **kw)
+    _pair(ours, theirs, x, t, dtype, target_grad=True)
+
+
+def test_bce_with_logits_is_stable_for_huge_logits():
+    x = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
+    t = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
+    ours, theirs = _both("BCEWithLogitsLoss", reduction="none")
+    _pair(ours, theirs, x, t, np.float64)
+    out = nn.BCEWithLogitsLoss()(cr.tensor(x.astype(np.float32)), cr.tensor(t.astype(np.float32)))
+    assert np.isfinite(out.item())
+
+
+# ---- cross entropy and NLL -----------------------------------------------------------------
+
+
+def _labels(rng, shape, c, ignore=None):
+    y = rng.integers(0, c, shape)
+    if ignore is not None:
+        y.reshape(-1)[::3] = ignore
+    return y
+
+
+CE_OPTIONS = [
+    {}, {"label_smoothing": 0.15}, {"weight": "w"}, {"weight": "w", "label_smoothing": 0.3},
+    {"ignore_index": -100}, {"ignore_index": 2}, {"ignore_index": 1, "weight": "w"},
+    {"ignore_index": -100, "weight": "w", "label_smoothing": 0.2},
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opts", CE_OPTIONS, ids=lambda o: ",".join(o) or "plain")
+@pytest.mark.parametrize("shape", [(7, 4), (3, 4, 5), (2, 4, 3, 2), (4,)])
+def test_cross_entropy_class_indices(shape, opts, reduction, dtype):
+    rng = np.random.default_rng(3)
+    c = shape[0] if len(shape) == 1 else shape[1]
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    tshape = () if len(shape) == 1 else (shape[0],) + shape[2:]
+    ignore = opts.get("ignore_index")
+    y = _labels(rng, tshape, c, ignore) if tshape else np.array(1)
+    kw = dict(opts)
+    if kw.get("weight") == "w":
+        kw["weight"] = rng.uniform(0.2, 3, c).astype(dtype)
+    ours, theirs = _both("CrossEntropyLoss", reduction=reduction, **kw)
+    _pair(ours, theirs, x, y, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opts", [{}, {"weight": "w"}, {"label_smoothing": 0.25},
+                                  {"weight": "w", "label_smoothing": 0.1}],
+                         ids=lambda o: ",".join(o) or "plain")
+@pytest.mark.parametrize("shape", [(6, 4), (2, 4, 3)])
+def test_cross_entropy_class_probabilities(shape, opts, reduction, dtype):
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 2).astype(dtype)
+    t = rng.uniform(0, 1, shape)
+    t = (t / t.sum(axis=1, keepdims=True)).astype(dtype)
+    kw = dict(opts)
+    if kw.get("weight") == "w":
+        kw["weight"] = rng.uniform(0.2, 3, shape[1]).astype(dtype)
+    ours, theirs = _both("CrossEntropyLoss", reduction=reduction, **kw)
+    _pair(ours, theirs, x, t, dtype, target_grad=True)
+
+
+def test_cross_entropy_all_targets_ignored_gives_nan_like_torch():
+    x = np.random.randn(3, 4)
+    y = np.full(3, -100)
+    cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours = nn.CrossEntropyLoss()(cx, cr.tensor(y))
+    theirs = torch.nn.CrossEntropyLoss()(tx, torch.tensor(y))
+    assert np.isnan(ours.item()) and np.isnan(theirs.item())
+    ours.backward()
+    theirs.backward()
+    close(cx.grad, tx.grad, np.float64, "grad with every target ignored")
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    x = np.array([[1000.0, -1000.0, 0.0], [-5e4, 5e4, 1.0]], dtype=np.float32)
+    ours, theirs = _both("CrossEntropyLoss")
+    _pair(ours, theirs, x, np.array([1, 1]), np.float32)
+
+
+def test_cross_entropy_is_one_node_that_saves_probabilities():
+    x = cr.randn(4, 3, requires_grad=True)
+    loss = nn.functional.cross_entropy(x, cr.tensor([0, 1, 2, 0]))
+    node = loss.grad_fn
+    assert node.op.name == "cross_entropy" and node.inputs[0] is x
+    probs = node.saved[0]
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opts", [{}, {"weight": "w"}, {"ignore_index": 0},
+                                  {"ignore_index": -100, "weight": "w"}],
+                         ids=lambda o: ",".join(o) or "plain")
+@pytest.mark.parametrize("shape", [(6, 3), (2, 3, 4)])
+def test_nll_loss(shape, opts, reduction, dtype):
+    rng = np.random.default_rng(5)
+    x = np.log(rng.uniform(0.05, 1, shape)).astype(dtype)
+    y = _labels(rng, (shape[0],) + shape[2:], shape[1], opts.get("ignore_index"))
+    kw = dict(opts)
+    if kw.get("weight") == "w":
+        kw["weight"] = rng.uniform(0.2, 3, shape[1]).astype(dtype)
+    ours, theirs = _both("NLLLoss", reduction=reduction, **kw)
+    _pair(ours, theirs, x, y, dtype)
+
+
+@pytest.mark.parametrize("loss", ["CrossEntropyLoss", "NLLLoss"])
+def test_class_label_errors_name_the_loss(loss):
+    crit = getattr(nn, loss)()
+    x = cr.randn(3, 4)
+    fn = "cross_entropy" if loss == "CrossEntropyLoss" else "nll_loss"
+    with pytest.raises(ValueError, match=f"{fn}: target -1 is out of range for 4 classes"):
+        crit(x, cr.tensor([0, -1, 2]))  # NumPy would silently wrap -1 to class 3
+    with pytest.raises(ValueError, match=f"{fn}: target 4 is out of range"):
+        crit(x, cr.tensor([0, 4, 2]))
+    with pytest.raises(ValueError, match=f"{fn}:.*integer class indices"):
+        crit(x, cr.tensor([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match=f"{fn}: target shape \\(2,\\)"):
+        crit(x, cr.tensor([0, 1]))
+    with pytest.raises(ValueError, match=f"{fn}: weight must have shape \\(4,\\)"):
+        getattr(nn, loss)(weight=cr.ones(3))(x, cr.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match="reduction"):
+        getattr(nn, loss)(reduction="avg")
+
+
+def test_cross_entropy_ignore_index_label_may_be_out_of_range_but_others_not():
+    x = cr.randn(3, 4)
+    loss = nn.CrossEntropyLoss(ignore_index=-5)(x, cr.tensor([0, -5, 3]))
+    assert np.isfinite(loss.item())
+    with pytest.raises(ValueError, match="target -100"):
+        nn.CrossEntropyLoss(ignore_index=-5)(x, cr.tensor([0, -100, 3]))
+
+
+# ---- KL divergence -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["none", "sum", "batchmean", "mean"])
+@pytest.mark.parametrize("log_target", [False, True])
+@pytest.mark.filterwarnings("ignore:reduction. .mean. divides")
+def test_kl_div(reduction, log_target, dtype):
+    rng = np.random.default_rng(6)
+    x = np.log(rng.dirichlet(np.ones(5), 4)).astype(dtype)
+    t = rng.dirichlet(np.ones(5), 4)
+    t = (np.log(t) if log_target else t).astype(dtype)
+    ours, theirs = _both("KLDivLoss", reduction=reduction, log_target=log_target)
+    _pair(ours, theirs, x, t, dtype, target_grad=True)
+
+
+def test_kl_div_zero_target_probability_contributes_zero():
+    x = np.log(np.array([[0.2, 0.3, 0.5]]))
+    t = np.array([[0.0, 0.4, 0.6]])
+    ours, theirs = _both("KLDivLoss", reduction="sum")
+    _pair(ours, theirs, x, t, np.float64)
+    ct = cr.tensor(t, requires_grad=True)
+    nn.KLDivLoss(reduction="sum")(cr.tensor(x), ct).backward()
+    assert np.isfinite(ct.grad.data).all()  # the masked log never sees the zero
