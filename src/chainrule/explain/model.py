@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-@dataclass
+@dataclass(init=False)
 class Event:
     """Something worth saying about a step; ``code`` is a sentence key of ``lang``."""
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import html
 import re
+import textwrap
 import unicodedata
 
 from .blocks import Code, Formula, Heading, Items, Para, Table
 from .document import latex_escape
 
 _CODE = re.compile(r"`([^`]*)`")
+TEXT_WIDTH = 100
 
 
 def _width(s: str) -> int:
@@ -37,7 +39,8 @@ def to_text(blocks) -> str:
             text = _plain(b.text)
             out += ["", text, ("=" if b.level <= 2 else "-") * _width(text)]
         elif isinstance(b, Para):
-            out.append(_plain(b.text))
+            # CJK text has no spaces to break at; it stays one line rather than being cut
+            out.append(textwrap.fill(_plain(b.text), TEXT_WIDTH, break_long_words=False))
         elif isinstance(b, Items):
             out += ["  " + _plain(i) for i in b.items]
         elif isinstance(b, Formula):
