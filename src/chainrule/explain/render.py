@@ -39,8 +39,10 @@ def to_text(blocks) -> str:
             text = _plain(b.text)
             out += ["", text, ("=" if b.level <= 2 else "-") * _width(text)]
         elif isinstance(b, Para):
-            # CJK text has no spaces to break at; it stays one line rather than being cut
-            out.append(textwrap.fill(_plain(b.text), TEXT_WIDTH, break_long_words=False))
+            text = _plain(b.text)
+            # CJK text has no spaces to break at (and wide characters): it stays one line
+            wide = _width(text) != len(text)
+            out.append(text if wide else textwrap.fill(text, TEXT_WIDTH, break_long_words=False))
         elif isinstance(b, Items):
             out += ["  " + _plain(i) for i in b.items]
         elif isinstance(b, Formula):
