@@ -138,10 +138,11 @@ class DataLoader:
 
     def __len__(self) -> int:
         if self._iterable:
-            if not hasattr(self.dataset, "__len__"):
+            try:
+                n = len(self.dataset)
+            except NotImplementedError:
                 raise TypeError("len(): this DataLoader streams an IterableDataset with no "
-                                "__len__")
-            n = len(self.dataset)
+                                "__len__") from None
             if self.batch_size is None:
                 return n
             return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
@@ -152,6 +153,6 @@ class DataLoader:
     def __repr__(self) -> str:
         try:
             size = f" of {len(self.dataset)}, {len(self)} batches"
-        except TypeError:  # a stream without a length
+        except (TypeError, NotImplementedError):  # a stream without a length
             size = ""
         return f"DataLoader({type(self.dataset).__name__}{size}, batch_size={self.batch_size})"
