@@ -73,7 +73,7 @@ def test_adam_first_step_moves_by_lr():
 def test_adam_and_adamw_later_steps_agree_with_step():
     for cls, kw in ((cr.optim.Adam, {"weight_decay": 0.01}), (cr.optim.AdamW, {})):
         w = _w(np.array([0.3, -0.7]), 1.0)
-        opt = cr.optim.Adam([w], lr=0.01) if cls is None else cls([w], lr=0.01, **kw)
+        opt = cls([w], lr=0.01, **kw)
         for _ in range(3):
             rep = cr.explain_step(opt, step=True)
             assert rep.checked, str(rep)
@@ -92,3 +92,14 @@ def test_a_parameter_without_gradient_is_left_alone():
     w = cr.tensor(1.0, requires_grad=True, name="w")
     rep = cr.explain_step(cr.optim.SGD([w], lr=0.1))
     assert "w has no gradient" in str(rep)
+
+
+def test_an_unknown_optimizer_is_refused():
+    class Lion:
+        param_groups = [{"params": [], "lr": 0.1, "betas": (0.9, 0.99)}]
+        state = {}
+
+    w = _w(1.0, 2.0)
+    Lion.param_groups[0]["params"].append(w)
+    with pytest.raises(TypeError, match="Lion is not supported"):
+        cr.explain_step(Lion())

@@ -116,12 +116,7 @@ def explain_step(optimizer, lr: float | None = None, *, lang: str = "en", names=
             count += 1
             name = given.get(id(p)) or p.name or f"p{count}"
             state = optimizer.state.get(p, {}) if hasattr(optimizer.state, "get") else {}
-            if "betas" in hp:
-                rule = _adam
-            elif "lr" in hp:
-                rule = _sgd
-            else:
-                raise TypeError(f"explain_step(): {kind} is not supported (SGD and Adam are)")
+            rule = _rule_for(optimizer)
             texts = {}
             for lg in LANGS:
                 old, new, texts[lg] = rule(name, p, hp, state, lg)
@@ -143,6 +138,17 @@ def explain_step(optimizer, lr: float | None = None, *, lang: str = "en", names=
         if ok:
             report.notes.append(("upd_checked", {}))
     return report
+
+
+def _rule_for(optimizer):
+    """SGD or Adam formulas, chosen by class (AdamW is an Adam); others are refused."""
+    bases = {c.__name__ for c in type(optimizer).__mro__}
+    if "Adam" in bases:
+        return _adam
+    if "SGD" in bases:
+        return _sgd
+    raise TypeError(f"explain_step(): {type(optimizer).__name__} is not supported "
+                    "(SGD, Adam and AdamW are)")
 
 
 def _arr(x):
