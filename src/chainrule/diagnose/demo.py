@@ -1,4 +1,4 @@
-"""The demonstration networks of ``chainrule diagnose``: one MLP, four ways to (mis)build it.
+"""The demonstration runs of ``chainrule diagnose``: one MLP, four ways to (mis)build it.
 
 All are ``depth`` Linear layers of ``width`` units between 64 inputs (8x8 digits) and 10
 classes; they differ only in activation and initialisation, so the report's differences come
@@ -15,6 +15,8 @@ from exactly those choices:
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 MODELS = ("deep-sigmoid", "relu-he", "tanh-big-init", "relu-neg-bias")
 
@@ -55,3 +57,46 @@ def build_model(name: str, depth: int = 10, width: int = 32, in_features: int = 
         if not last:
             layers.append(act())
     return nn.Sequential(*layers)
+
+
+def run_demo(model: str = "deep-sigmoid", steps: int = 300, batch_size: int = 64,
+             lr: float = 0.1, optimizer: str = "sgd", clip: float | None = None,
+             depth: int = 10, width: int = 32, every: int = 1, seed: int = 0):
+    """Train a demo model on the digits with the explicit loop, watched by a monitor.
+
+    The loop is the documented manual one: backward, optional ``clip_grad_norm_``, then
+    ``monitor.record(loss, accuracy=...)`` (so the monitor sees the gradient the optimizer will
+    use), then ``optimizer.step()``. Returns the ``GradientMonitor``.
+
+    Example:
+        >>> monitor = run_demo("relu-he", steps=5, depth=3, width=8)
+        >>> len(monitor.records), monitor.layer_names
+        (5, ['0', '2', '4'])
+    """
+    import chainrule as cr
+
+    from .monitor import GradientMonitor
+
+    net = build_model(model, depth=depth, width=width, seed=seed)
+    X, y = cr.datasets.digits("train", flatten=True).tensors
+    opts = {"sgd": cr.optim.SGD, "adam": cr.optim.Adam}
+    if optimizer not in opts:
+        raise ValueError(f"optimizer must be one of {', '.join(opts)}, got {optimizer!r}")
+    opt = opts[optimizer](net.parameters(), lr=lr)
+    loss_fn = cr.nn.CrossEntropyLoss()
+    monitor = GradientMonitor(net, every=every)
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        idx = rng.integers(0, len(y.data), batch_size)
+        xb, yb = cr.tensor(X.data[idx]), cr.tensor(y.data[idx])
+        opt.zero_grad()
+        logits = net(xb)
+        loss = loss_fn(logits, yb)
+        loss.backward()
+        if clip is not None:
+            cr.nn.utils.clip_grad_norm_(net.parameters(), clip)
+        accuracy = float((logits.data.argmax(1) == yb.data).mean())
+        monitor.record(loss, accuracy=accuracy)
+        opt.step()
+    monitor.record_update()
+    return monitor

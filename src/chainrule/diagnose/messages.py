@@ -39,14 +39,15 @@ LABELS = {
            "evidence": "evidence", "cause": "cause", "remedies": "remedies",
            "table": "Per layer (median over the recorded steps)",
            "columns": ("layer", "grad norm", "weight norm", "update/weight"),
-           "acts": "Activations (median over the recorded steps)",
+           "acts": "Activations (dead: silent on all of the last {window} recorded batches; "
+                   "the rest: median over the recorded steps)",
            "act_columns": ("module", "kind", "dead", "saturated", "mean derivative"),
            "none": "no problem found", "flagged": "flagged: {codes}"},
     "zh": {"header": "梯度健康报告：{layers} 个层，记录了 {records} 步（每 {every} 步一次）",
            "evidence": "证据", "cause": "原因", "remedies": "对策",
            "table": "各层统计（记录步的中位数）",
            "columns": ("层", "梯度范数", "权重范数", "更新/权重比"),
-           "acts": "激活函数统计（记录步的中位数）",
+           "acts": "激活函数统计（死亡：最近 {window} 个记录批次中始终为 0；其余：记录步的中位数）",
            "act_columns": ("模块", "类型", "死亡比例", "饱和比例", "平均导数"),
            "none": "未发现问题", "flagged": "发现的问题：{codes}"},
 }
@@ -76,8 +77,9 @@ EVIDENCE = {
         "ratio_ok": "first/last layer gradient-norm ratio {layer_ratio:.2g} (flagged from "
                     "{layer_growth:g})",
         "dead": "{worst_dead:.0%} of the units of {worst_module} output 0 for every sample of "
-                "the batch (median over steps; mean over ReLU modules {mean_dead:.0%})",
-        "dead_ok": "at most {worst_dead:.0%} dead units per ReLU module",
+                "the last {window} recorded batches (mean over ReLU modules {mean_dead:.0%})",
+        "dead_ok": "at most {worst_dead:.0%} dead units per ReLU module (silent for every "
+                   "sample of the last {window} recorded batches)",
         "no_relu": "no ReLU module in the model",
         "saturated": "{worst_saturated:.0%} of the outputs of {worst_module} ({kind}) sit where "
                      "its derivative is below 5% of its maximum (mean derivative "
@@ -119,9 +121,10 @@ EVIDENCE = {
         "update_ok": "最大更新/权重比为 {max_update:.1e}（达到 {blowup:g} 才报警）",
         "ratio_ok": "第一层/最后一层梯度范数之比为 {layer_ratio:.2g}"
                     "（达到 {layer_growth:g} 才报警）",
-        "dead": "{worst_module} 中 {worst_dead:.0%} 的神经元对批次中的每个样本都输出 0"
-                "（各步中位数；所有 ReLU 模块平均 {mean_dead:.0%}）",
-        "dead_ok": "每个 ReLU 模块中死亡神经元最多 {worst_dead:.0%}",
+        "dead": "{worst_module} 中 {worst_dead:.0%} 的神经元在最近 {window} 个记录批次的每个样本上"
+                "都输出 0（所有 ReLU 模块平均 {mean_dead:.0%}）",
+        "dead_ok": "每个 ReLU 模块中死亡神经元最多 {worst_dead:.0%}（在最近 {window} 个记录批次中"
+                   "始终输出 0）",
         "no_relu": "模型中没有 ReLU 模块",
         "saturated": "{worst_module}（{kind}）有 {worst_saturated:.0%} 的输出处于导数不到最大值 5% "
                      "的区域（平均导数 {mean_derivative:.3f}）",

@@ -33,14 +33,19 @@ def _norm(a) -> float:
     return float(np.sqrt(np.sum(np.square(np.asarray(a, dtype=np.float64)))))
 
 
+def _active_units(a: np.ndarray) -> np.ndarray:
+    """Which units (features / channels: axis 1) output something non-zero for some sample."""
+    if a.ndim < 2:
+        return a != 0
+    return (a != 0).reshape(a.shape[0], a.shape[1], -1).any(axis=(0, 2))
+
+
 def _activation_stats(kind: str, a: np.ndarray) -> dict[str, float]:
-    """Statistics of one activation output: dead units (relu) or saturated units."""
+    """Statistics of one activation output: silent units (relu) or saturated units."""
     a = np.asarray(a)
     if kind == "relu":
-        # a unit (feature / channel, axis 1) is dead on this batch if it is 0 for every sample
-        units = (a != 0).reshape(a.shape[0], a.shape[1], -1).any(axis=(0, 2)) if a.ndim >= 2 \
-            else a != 0
-        return {"dead_fraction": float(1.0 - units.mean()),
+        # silent on this batch; "dead" (silent on every batch of a window) is decided later
+        return {"dead_fraction": float(1.0 - _active_units(a).mean()),
                 "zero_fraction": float((a == 0).mean())}
     a = a.astype(np.float64)
     # the local derivative, read off the output: s(1-s) (max 0.25) or 1-t^2 (max 1)
@@ -98,6 +103,8 @@ class GradientMonitor(_CallbackBase):
         self._order: list[str] = []  # layers in the order the forward first called them
         self._calls = 0  # record() calls so far = training steps seen
         self._pending_acts: dict[str, dict[str, float]] = {}
+        self._pending_masks: dict[str, np.ndarray] = {}
+        self._active: dict[str, list[np.ndarray]] = {}  # relu module -> active units per record
         self._call_count: dict[str, int] = {}
         self._snapshot: tuple[dict, dict] | None = None  # (record, {layer: weights copy})
         self._handles: list[Any] = []
@@ -153,6 +160,8 @@ class GradientMonitor(_CallbackBase):
             self._call_count[label] = n
             key = label if n == 1 else f"{label}#{n}"  # one module applied several times
             self._pending_acts[key] = _activation_stats(kind, out.data)
+            if kind == "relu":
+                self._pending_masks[key] = _active_units(np.asarray(out.data))
             self._kinds.setdefault(key, kind)
 
         return hook
@@ -204,8 +213,11 @@ class GradientMonitor(_CallbackBase):
         recorded = step % self.every == 0
         self._calls += 1
         acts, self._pending_acts, self._call_count = self._pending_acts, {}, {}
+        masks, self._pending_masks = self._pending_masks, {}
         if not recorded:
             return
+        for key, mask in masks.items():
+            self._active.setdefault(key, []).append(mask)
         layers, weights = {}, {}
         for name in self.layer_names:
             params = self._main(self._layers[name])
@@ -244,6 +256,14 @@ class GradientMonitor(_CallbackBase):
             v = d.get(key)
             out.append(np.nan if v is None else v)
         return np.asarray(out, dtype=np.float64)
+
+    def dead_fraction(self, name: str, window: int = 10) -> float:
+        """Fraction of a ReLU module's units that output 0 for every sample of each of the last
+        ``window`` recorded batches: dead, not merely silent on one batch."""
+        masks = self._active.get(name, [])[-window:]
+        if not masks:
+            return math.nan
+        return float(1.0 - np.logical_or.reduce(masks).mean())
 
     @property
     def steps(self) -> np.ndarray:

@@ -133,7 +133,7 @@ class DiagnosisReport:
                 out.append(f"  {r['layer']:<{width}}{_fmt(r['grad_norm']):>12}"
                            f"{_fmt(r['weight_norm']):>13}{_fmt(r['update_ratio']):>15}")
         if self.activations:
-            out += ["", L["acts"]]
+            out += ["", L["acts"].format(window=self.info.get("window", "-"))]
             cols = L["act_columns"]
             width = max(len(cols[0]), *(len(str(r["module"])) for r in self.activations)) + 2
             out.append(f"  {cols[0]:<{width}}{cols[1]:>8}{cols[2]:>10}{cols[3]:>11}{cols[4]:>17}")
