@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...autograd.graph import Op, apply
@@ -26,7 +28,7 @@ class MseLoss(Op):
 
     def backward(F, g, out, x, t, red, saved, needs_input_grad=(True, True)):
         d = (x - t) if F.differentiable else saved
-        gx = d * (g * (2.0 / d.size) if red == "mean" else g * 2.0)
+        gx = d * (g * (2.0 / math.prod(x.shape)) if red == "mean" else g * 2.0)
         return gx, (-gx if needs_input_grad[1] else None)
 
 
