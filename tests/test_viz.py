@@ -69,3 +69,13 @@ def test_render_writes_an_svg(tmp_path):
 def test_values_are_real_numbers():
     a = np.array([3.0, 4.0])
     assert viz._summary(a) == "norm 5.0000"
+
+
+def test_op_nodes_show_the_gradient_reaching_them():
+    w = cr.tensor(3.0, requires_grad=True, name="w")
+    y = w * w  # dL/dy = 2 for L = 2 * y
+    src = viz.to_dot(y * 2.0, grads=True)
+    assert "t1 = mul\\nscalar\\nvalue 9.0000\\ngrad 2.0000" in src
+    assert w.grad is None
+    trace = cr.explain(y * 2.0)
+    assert "grad 2.0000" in viz.to_dot(y * 2.0, grads=trace)

@@ -64,13 +64,20 @@ def _names(params):
     return out
 
 
-def to_dot(tensor, params=None, *, show_values: bool = True) -> str:
+def to_dot(tensor, params=None, *, show_values: bool = True, grads=False) -> str:
     """DOT source of the graph that produced ``tensor``.
 
     Op nodes (boxes) show the op, the output's shape and value; leaves (ovals) show the name,
     shape, value and ``.grad``: parameters blue, constants grey. ``params`` names parameters: a
-    Module, ``dict(model.named_parameters())`` or ``{tensor: name}``.
+    Module, ``dict(model.named_parameters())`` or ``{tensor: name}``. ``grads=True`` (or a
+    ``Trace`` from ``cr.explain``) also shows the gradient reaching each op's output; with
+    ``True`` the engine computes it via ``cr.explain``, leaving ``.grad`` untouched.
     """
+    if grads is True:
+        from .explain import explain
+
+        grads = explain(tensor, names=_names(params))
+    upstream = {st.seq: st.upstream for st in grads.steps} if grads else {}
     nodes = ordered_nodes(tensor)
     namer = Namer(tensor, nodes, names=_names(params))
     lines = ["digraph chainrule {", "  rankdir=BT;",
@@ -103,6 +110,8 @@ def to_dot(tensor, params=None, *, show_values: bool = True) -> str:
             label.append(fmt.shape(out))
             if show_values:
                 label.append("value " + _summary(out))
+            if n.seq in upstream:
+                label.append("grad " + _summary(upstream[n.seq]))
         else:
             label.append("(freed by backward)")
         extra = ", penwidth=2" if n is tensor._node else ""
