@@ -151,3 +151,13 @@ def test_a_freed_graph_is_refused_with_the_fix():
     y.backward()
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         cr.explain(y)
+
+
+def test_a_non_scalar_output_takes_its_upstream_gradient():
+    w = cr.tensor(2.0, requires_grad=True, name="w")
+    y = w * cr.tensor([1.0, 3.0])
+    tr = cr.explain(y, gradient=cr.tensor([1.0, 0.5]))
+    assert tr.grad("w") == 2.5  # 1 * 1 + 0.5 * 3
+    assert tr.root_name == "out"
+    with pytest.raises(RuntimeError, match="scalar outputs"):
+        cr.explain(y)
