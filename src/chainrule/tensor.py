@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
+from .autograd import engine as _engine  # resolved at call time; breaks the import cycle
 from .autograd.grad_mode import STATE
 
 
@@ -271,9 +272,7 @@ class Tensor:
             >>> (x ** 2).backward(); x.grad
             tensor(6.)
         """
-        from .autograd.engine import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs)
+        _engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def zero_grad_(self) -> None:
         self.grad = None

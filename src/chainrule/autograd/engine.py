@@ -20,7 +20,7 @@ from ..tensor import Tensor, _wrap
 from .anomaly import check_backward
 from .backends import NP, TENSOR
 from .grad_mode import STATE, set_grad_enabled
-from .graph import _data, _version
+from .graph import _data, _requires_grad, _version
 
 FREED = "freed"
 
@@ -144,7 +144,7 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
             if node.saved is not None:
                 attrs = dict(attrs or {}, saved=node.saved)
             if op.pass_needs_input_grad:
-                attrs = dict(attrs or {}, needs_input_grad=tuple(t.requires_grad for t in inputs))
+                attrs = dict(attrs or {}, needs_input_grad=tuple(map(_requires_grad, inputs)))
             in_grads = op.backward(F, g, out, *args, **attrs) if attrs else op.backward(
                 F, g, out, *args)
             if anomaly:
@@ -220,7 +220,8 @@ def _accumulate(leaf, g, create_graph, fresh):
     if leaf.grad is None:
         # Keep the array only if nothing else can see it: in-place accumulation later must not
         # write into a user's array, a view, or a gradient shared with another leaf.
-        if id(g) in fresh or not g.flags.owndata or not g.flags.writeable:
+        flags = g.flags
+        if id(g) in fresh or not (flags.owndata and flags.writeable):
             g = g.copy()
         fresh.add(id(g))
         leaf.grad = _wrap(g)
@@ -264,7 +265,7 @@ def _seed(tensor, gradient, create_graph, where):
                 f"loss.mean()) or pass gradient=<tensor of shape {tensor.shape}> holding "
                 "dLoss/dOutput."
             )
-        g = np.ones_like(tensor.data)
+        g = np.ones(tensor.data.shape, tensor.data.dtype)  # np.ones_like is slower on scalars
     else:
         g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
         if g.shape != tensor.shape:

@@ -19,6 +19,7 @@ _seq = count()
 # C-level getters: ``map(_data, inputs)`` unpacks the arrays without a Python-level loop.
 _data = attrgetter("data")
 _version = attrgetter("_version")
+_requires_grad = attrgetter("requires_grad")
 
 
 class Op:

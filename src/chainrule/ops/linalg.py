@@ -54,8 +54,9 @@ class Linear(Op):
             return gx, gw
         if not needs_input_grad[2]:
             return gx, gw, None
-        gb = F.sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
-        return gx, gw, gb
+        if g.ndim == 2:
+            return gx, gw, F.sum(g, axis=0)
+        return gx, gw, (F.sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g)
 
 
 def matmul(a, b) -> Tensor:
@@ -106,13 +107,14 @@ def linear(x, weight, bias=None) -> Tensor:
     """
     x = as_tensor(x, "linear")
     w = as_tensor(weight, "linear")
-    if w.ndim != 2 or x.ndim < 1 or x.shape[-1] != w.shape[1]:
+    xs, ws = x.data.shape, w.data.shape  # the arrays' shapes: no property calls on this path
+    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise OpError(f"linear(): input of shape {x.shape} does not fit weight of shape {w.shape} "
                       f"(expected input [..., {w.shape[1] if w.ndim == 2 else '?'}])")
     if bias is None:
         return apply(Linear, (x, w))
     b = as_tensor(bias, "linear")
-    if b.shape != (w.shape[0],):
+    if b.data.shape != ws[:1]:
         raise OpError(f"linear(): bias of shape {b.shape} does not fit weight {w.shape}")
     return apply(Linear, (x, w, b))
 

@@ -65,7 +65,8 @@ class Mean(Op):
     def forward(x, axis, keepdims):
         if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
             # What np.mean computes, without its Python wrapper (several us on small arrays).
-            return np.add.reduce(x, axis=axis, keepdims=keepdims) / _count(x.shape, axis)
+            n = x.size if axis is None else _count(x.shape, axis)
+            return np.add.reduce(x, axis=axis, keepdims=keepdims) / n
         return np.mean(x, axis=axis, keepdims=keepdims)  # float16 accumulates in float32
 
     def backward(F, g, out, x, axis, keepdims):
@@ -235,7 +236,7 @@ class Cumsum(Op):
     formula = "d cumsum(x)_i/dx_j = 1 if j <= i"
 
     def forward(x, axis):
-        return np.cumsum(x, axis=axis)
+        return np.cumsum(x, axis=axis).reshape(x.shape)  # NumPy makes a 0-d input 1-d
 
     def backward(F, g, out, x, axis):
         return (F.flip(F.cumsum(F.flip(g, axis), axis), axis),)
@@ -324,7 +325,12 @@ def _max_min(x, dim, keepdim, largest, name):
         from .binary import maximum, minimum
 
         return (maximum if largest else minimum)(x, dim)
-    d = norm_dim(int(dim), (x.ndim or 1), name)
+    d = norm_dim(dim, (x.ndim or 1), name)
+    if x.ndim == 0:  # a 0-d tensor is its own max along dim 0 or -1, at index 0
+        from .shape import reshape
+
+        v, i = _max_min(reshape(x, (1,)), 0, False, largest, name)
+        return _ValuesIndices((v, i))
     vals, idx = apply(MaxDim, (x,), dict(dim=d, keepdim=bool(keepdim), largest=largest),
                       want_saved=True)
     return _ValuesIndices((vals, _wrap(idx.astype(np.int64))))
