@@ -48,8 +48,9 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
                            "error_if_nonfinite=False to clip anyway")
     coef = min(float(max_norm) / (total + 1e-6), 1.0)
     if coef < 1.0:
-        for g in grads:
-            g *= dtype.type(coef)
+        with np.errstate(invalid="ignore"):  # an infinite gradient becomes nan, as in torch
+            for g in grads:
+                g *= dtype.type(coef)
     return _wrap(np.asarray(total, dtype=dtype))
 
 

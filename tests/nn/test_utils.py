@@ -1,0 +1,84 @@
+"""clip_grad_norm_, clip_grad_value_ and the parameter/vector conversions, against PyTorch."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from chainrule import nn
+from chainrule.nn.utils import (
+    clip_grad_norm_,
+    clip_grad_value_,
+    parameters_to_vector,
+    vector_to_parameters,
+)
+
+
+def _params(grads):
+    ours, theirs = [], []
+    for g in grads:
+        p = nn.Parameter(cr.zeros(*g.shape, dtype=cr.float64))
+        p.grad = cr.tensor(g)
+        q = torch.zeros(g.shape, dtype=torch.float64, requires_grad=True)
+        q.grad = torch.tensor(g)
+        ours.append(p)
+        theirs.append(q)
+    return ours, theirs
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
+@pytest.mark.parametrize("max_norm", [0.5, 1e6])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm):
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
+    ours, theirs = _params(grads)
+    n1 = clip_grad_norm_(ours, max_norm, norm_type)
+    n2 = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    assert n1.item() == pytest.approx(n2.item(), rel=1e-12)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-12)
+
+
+def test_clip_grad_norm_skips_missing_grads_and_takes_a_single_tensor():
+    p = nn.Parameter(cr.zeros(2))
+    q = nn.Parameter(cr.zeros(2))
+    p.grad = cr.tensor([3.0, 4.0])
+    assert clip_grad_norm_([p, q], 1.0).item() == pytest.approx(5.0)
+    assert q.grad is None
+    assert clip_grad_norm_(p, 10.0).item() == pytest.approx(1.0, rel=1e-5)
+    assert clip_grad_norm_([q], 1.0).item() == 0.0
+
+
+def test_clip_grad_norm_nonfinite():
+    p = nn.Parameter(cr.zeros(2))
+    p.grad = cr.tensor([float("inf"), 1.0])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    assert math.isinf(clip_grad_norm_([p], 1.0).item())
+
+
+def test_clip_grad_value_matches_torch():
+    rng = np.random.default_rng(1)
+    ours, theirs = _params([rng.standard_normal((4, 4)) * 3])
+    clip_grad_value_(ours, 1.5)
+    torch.nn.utils.clip_grad_value_(theirs, 1.5)
+    np.testing.assert_array_equal(ours[0].grad.data, theirs[0].grad.numpy())
+    with pytest.raises(ValueError):
+        clip_grad_value_(ours, -1)
+
+
+def test_parameters_to_vector_and_back():
+    lin = nn.Linear(3, 2)
+    vec = parameters_to_vector(lin.parameters())
+    assert vec.shape == (8,)
+    np.testing.assert_array_equal(vec.data[:6], lin.weight.data.reshape(-1))
+    np.testing.assert_array_equal(vec.data[6:], lin.bias.data)
+    vec.sum().backward()  # differentiable
+    assert (lin.weight.grad.data == 1).all()
+    vector_to_parameters(cr.arange(8.0), lin.parameters())
+    np.testing.assert_array_equal(lin.weight.data, np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(lin.bias.data, [6.0, 7.0])
+    with pytest.raises(ValueError, match="7 entries but the parameters hold 8"):
+        vector_to_parameters(cr.zeros(7), lin.parameters())
