@@ -64,6 +64,8 @@ EVIDENCE = {
                      "steps, first at step {first_nonfinite}",
         "spike": "the total gradient norm peaked at {peak_norm:.2e} at step {peak_step}, "
                  "{spike:.0f}x its median",
+        "peak_growth": "at that step the gradient grew {peak_layer_ratio:.0f}x from the last "
+                       "layer to the first",
         "step_growth": "the total gradient norm grew {step_growth:.0f}x from the first to the "
                        "last quarter of training",
         "blowup": "one step changed the weights of layer {blowup_layer} by {max_update:.0%}",
@@ -111,6 +113,7 @@ EVIDENCE = {
         "nonfinite": "有 {nonfinite_steps} 个记录步出现非有限（Inf/NaN）梯度或损失，最早在第 "
                      "{first_nonfinite} 步",
         "spike": "总梯度范数在第 {peak_step} 步达到峰值 {peak_norm:.2e}，是中位数的 {spike:.0f} 倍",
+        "peak_growth": "在那一步，梯度从最后一层到第一层增长了 {peak_layer_ratio:.0f} 倍",
         "step_growth": "从训练的前四分之一到最后四分之一，总梯度范数增长了 {step_growth:.0f} 倍",
         "blowup": "单步更新使层 {blowup_layer} 的权重改变了 {max_update:.0%}",
         "layer_growth": "梯度从最后一层到第一层增长了 {layer_ratio:.0f} 倍（每层约乘以 "
@@ -158,10 +161,11 @@ CAUSES = {
         "nonfinite": "a value overflowed or an undefined operation (log 0, 0/0) was hit; once a "
                      "gradient is Inf/NaN the weights are ruined",
         "large_init": "the weights are initialised too large: each layer multiplies the "
-                      "backward signal by about {factor:.2f}, so the first layers get huge steps",
+                      "backward signal by about {growth_factor:.2f}, so the first layers get "
+                      "huge steps",
         "large_init_bounded": "the weights are initialised too large: each layer multiplies "
-                              "the backward signal by about {factor:.2f}, so the first layers "
-                              "take most of every (bounded) step",
+                              "the backward signal by about {growth_factor:.2f}, so the first "
+                              "layers take most of every (bounded) step",
         "lr": "the learning rate is so large that single steps overshoot",
         "spike": "occasional huge gradients (sharp regions of the loss, outliers in the data)",
         "dead_units": "pre-activations are below zero for every input: a large negative bias, "
@@ -182,9 +186,9 @@ CAUSES = {
         "small_weights": "相对于网络深度，权重太小：每一层都把梯度缩小",
         "nonfinite": "数值溢出或遇到了未定义的运算（log 0、0/0）；"
                      "梯度一旦变成 Inf/NaN，权重就被破坏了",
-        "large_init": "权重初始化过大：每一层把反向信号放大约 {factor:.2f} 倍，"
+        "large_init": "权重初始化过大：每一层把反向信号放大约 {growth_factor:.2f} 倍，"
                       "前面的层得到巨大的更新",
-        "large_init_bounded": "权重初始化过大：每一层把反向信号放大约 {factor:.2f} 倍，"
+        "large_init_bounded": "权重初始化过大：每一层把反向信号放大约 {growth_factor:.2f} 倍，"
                               "前面的层占据了每一步（有界的）更新的大部分",
         "lr": "学习率太大，单步更新就越过了最优点",
         "spike": "偶发的巨大梯度（损失函数的陡峭区域或数据中的异常值）",

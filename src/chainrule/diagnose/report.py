@@ -111,9 +111,10 @@ class DiagnosisReport:
         if lang not in M.LANGS:
             raise ValueError(f"lang must be one of {M.LANGS}, got {lang!r}")
         L, S = M.LABELS[lang], M.SEVERITY[lang]
-        colon = ": " if lang == "en" else "："
+        colon, sep = (": ", ", ") if lang == "en" else ("：", "、")
         out = [L["header"].format(**self.info),
-               L["flagged"].format(codes=", ".join(self.flags)) if self.flags else L["none"], ""]
+               L["flagged"].format(codes=sep.join(M.TITLES[lang][c] for c in self.flags))
+               if self.flags else L["none"], ""]
         order = {s: i for i, s in enumerate(SEVERITIES)}
         for v in sorted(self.verdicts, key=lambda v: order[v.severity]):
             out.append(f"[{S[v.severity]}] {v.text('title', lang)}")
@@ -122,7 +123,7 @@ class DiagnosisReport:
                 if v.cause:
                     out.append(f"  {L['cause']}{colon}{v.text('cause', lang)}")
                 if v.remedies:
-                    out.append(f"  {L['remedies']}{colon}")
+                    out.append(f"  {L['remedies']}{colon.rstrip()}")
                     out.extend(f"    - {r}" for r in v.text("remedies", lang))
         if self.layers:
             out += ["", L["table"]]

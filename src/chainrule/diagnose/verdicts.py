@@ -27,8 +27,10 @@ class Thresholds:
     layer_growth: float = 1e2  # first / last above this: gradients grow toward the input
     spike_limit: float = 1e2  # a step's total gradient norm over the run's median
     blowup: float = 1.0  # one step changed a layer's weights by >= 100% of their norm
-    dead_warn: float = 0.2  # fraction of a ReLU module's units dead on a whole batch
-    dead_error: float = 0.5
+    # fraction of a ReLU module's units dead (silent on all of the last DEAD_WINDOW batches);
+    # a healthy deep, narrow He-initialised net has up to ~30% of them in its deepest layers
+    dead_warn: float = 0.4
+    dead_error: float = 0.6
     saturated_warn: float = 0.2  # fraction of sigmoid/tanh outputs with derivative < 5% of max
     saturated_error: float = 0.5
     lr_high: float = 1e-1  # median over layers of the update/weight ratio above this
@@ -61,7 +63,7 @@ def diagnose(monitor, thresholds: Thresholds | None = None) -> DiagnosisReport:
     grads = _gradient_facts(G, U, total, wl, monitor, base)
     verdicts = [
         _vanishing(grads, acts, T),
-        _exploding(grads, T),
+        _exploding(grads, acts, T),
         _dead(acts, base, T),
         _saturation(acts, base, T),
         *_learning_rate(U, wl, base, T, grads["no_gradient"]),
@@ -96,10 +98,15 @@ def _gradient_facts(G, U, total, wl, monitor, base) -> dict:
     else:
         f["layer_ratio"], f["factor"] = math.nan, math.nan
     med = float(np.median(finite_total)) if finite_total.size else math.nan
+    f["peak_layer_ratio"] = f["peak_factor"] = math.nan
     if finite_total.size and med > 0:
         k = int(np.argmax(np.where(np.isfinite(total), total, -np.inf)))
         f["peak_norm"], f["peak_step"] = float(total[k]), int(monitor.steps[k])
         f["spike"] = float(total[k]) / med
+        if f["applicable"] and G[k, -1] > 0:
+            # the layer profile at the worst step tells a bad init from a bad step size
+            f["peak_layer_ratio"] = float(G[k, 0] / G[k, -1])
+            f["peak_factor"] = f["peak_layer_ratio"] ** (1 / (G.shape[1] - 1))
     else:
         f["peak_norm"], f["peak_step"], f["spike"] = math.nan, None, 1.0
     q = len(finite_total) // 4
@@ -149,13 +156,15 @@ def _vanishing(f, acts, T) -> Verdict:
     return Verdict("vanishing_gradients", severity, facts, evidence, cause, remedies)
 
 
-def _exploding(f, T) -> Verdict:
+def _exploding(f, acts, T) -> Verdict:
     code = "exploding_gradients"
     evidence = []
     if f["nonfinite_steps"]:
         evidence.append("nonfinite")
     if f["spike"] >= T.spike_limit:
         evidence.append("spike")
+        if f["peak_layer_ratio"] >= T.layer_growth:
+            evidence.append("peak_growth")
     if f["step_growth"] >= T.spike_limit:
         evidence.append("step_growth")
     if f["max_update"] >= T.blowup:
@@ -170,17 +179,24 @@ def _exploding(f, T) -> Verdict:
         if not math.isnan(f["layer_ratio"]):
             parts.append("ratio_ok")
         return Verdict(code, "ok", f, parts)
-    remedies = ["clip", "init_xavier", "init_he", "smaller_lr", "norm"]
+    kinds = {a["kind"] for a in acts}
+    # the init advice that fits the activations in the model (both when none is watched)
+    inits = [r for r, k in (("init_he", {"relu"}), ("init_xavier", {"sigmoid", "tanh"}))
+             if k & kinds or not kinds]
+    remedies = ["clip", *inits, "smaller_lr", "norm"]
     if evidence == ["layer_growth"]:
         # Growth across layers alone, with bounded steps: the init is off, but clipping (or a
         # small learning rate) keeps it from wrecking the weights. A warning, not an error.
+        f = dict(f, growth_factor=f["factor"])
         return Verdict(code, "warning", f, ["layer_growth", "bounded"], "large_init_bounded",
-                       ["init_xavier", "init_he", "norm"])
+                       [*inits, "norm"])
+    peak_growth = f["peak_layer_ratio"] >= T.layer_growth  # False when NaN
     if "nonfinite" in evidence:
         cause = "nonfinite"
-        remedies = ["anomaly", "clip", "smaller_lr", "init_xavier"]
-    elif growth:
+        remedies = ["anomaly", "clip", "smaller_lr", *inits]
+    elif growth or peak_growth:
         cause = "large_init"
+        f = dict(f, growth_factor=f["factor"] if growth else f["peak_factor"])
     elif "blowup" in evidence:
         cause = "lr"
         remedies = ["smaller_lr", "clip", "norm"]
