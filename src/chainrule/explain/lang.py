@@ -94,6 +94,7 @@ _EN = {
     "why_not_connected_nowhere": "{out} does not depend on {wrt}: {wrt} is not in its graph "
                                  "(every input of {out} is a constant or another parameter).",
     "why_break": "{name} (shape {shape}, requires_grad=False, used by {op})",
+    "why_used_by": "{name}, used by {op}",
     "why_dead_relu": "every path from {wrt} to {out} goes through a ReLU whose inputs are all "
                      "<= 0 ({where}): the mask is all zero, so the gradient is exactly zero.",
     "why_saturated": "every path from {wrt} to {out} goes through a saturated {where}: its local "
@@ -175,6 +176,7 @@ _ZH = {
     "why_not_connected_nowhere": "{out} 不依赖 {wrt}：{wrt} 不在它的计算图中"
                                  "（{out} 的输入都是常量或其他参数）。",
     "why_break": "{name}（形状 {shape}，requires_grad=False，被 {op} 使用）",
+    "why_used_by": "{name}，被 {op} 使用",
     "why_dead_relu": "从 {wrt} 到 {out} 的每条路径都经过一个输入全部 <= 0 的 ReLU（{where}）："
                      "掩码全为零，所以梯度恰好为零。",
     "why_saturated": "从 {wrt} 到 {out} 的每条路径都经过饱和的 {where}：其局部导数（几乎）为零，"

@@ -97,6 +97,12 @@ class Namer:
                 if t._node is None:
                     self.tensor(t)
 
+    def rename_detached(self, t, source: str) -> str:
+        """Call an unnamed detached copy ``source.detach()`` instead of its value or ``c1``."""
+        if id(t) not in self._given and not t.name:
+            self._leaves[id(t)] = f"{source}.detach()"
+        return self.tensor(t)
+
     def node(self, node) -> str:
         return self._nodes.get(node, "?")
 

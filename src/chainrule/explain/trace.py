@@ -152,6 +152,7 @@ def _leaves(nodes, namer):
             continue
         src = next((s for s, a in sources if np.may_share_memory(t.data, a)), None)
         if src is not None:
+            name = namer.rename_detached(t, src)
             detached[id(t)] = src
             infos.append(LeafInfo(name, np.array(t.data, copy=True), "detached", src))
         else:

@@ -55,7 +55,8 @@ def why_no_grad(tensor, wrt, *, lang: str = "en", names=None) -> WhyNoGrad:
     w = _name(wrt, names) or ("参数" if lang == "zh" else "the parameter")
 
     def answer(reason, key=None, grad=None, **kw):
-        return WhyNoGrad(reason, say(lang, key or f"why_{reason}", out=out, wrt=w, **kw), grad)
+        text = say(lang, key or f"why_{reason}", out=out, wrt=w, **kw)
+        return WhyNoGrad(reason, text[:1].upper() + text[1:], grad)
 
     if wrt.dtype.kind not in "fc":
         return answer("integer_dtype", dtype=wrt.dtype)
@@ -122,8 +123,9 @@ def _not_connected(tensor, wrt, nodes, namer, answer, lang):
                 depth[t._node] = min(depth.get(t._node, 1 << 30), depth.get(n, 0) + 1)
             elif not t.requires_grad:
                 if np.may_share_memory(t.data, wrt.data):
-                    return answer("detached",
-                                  where=f"{namer.tensor(t)}, used by {namer.node(n)}")
+                    name = namer.rename_detached(t, _name(wrt, None) or "param")
+                    return answer("detached", where=say(lang, "why_used_by", name=name,
+                                                        op=namer.node(n)))
                 consts.append((depth.get(n, 0), t, n))
     breaks = [say(lang, "why_break", name=namer.tensor(t),
                   shape=fmt.shape(t.data), op=namer.node(n))
