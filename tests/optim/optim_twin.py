@@ -8,27 +8,29 @@ import torch
 
 import chainrule as cr
 
-SHAPES = [(5, 4), (5,), (3, 5), (3,)]
+
+def mlp_shapes(n_in, n_hidden, n_out):
+    return [(n_hidden, n_in), (n_hidden,), (n_out, n_hidden), (n_out,)]
 
 
-def make_data(seed=0):
+def make_data(shapes, seed=0):
     rng = np.random.default_rng(seed)
-    params = [rng.standard_normal(s) * 0.5 for s in SHAPES]
-    x = rng.standard_normal((8, 4))
-    y = rng.standard_normal((8, 3))
+    params = [rng.standard_normal(s) * 0.5 for s in shapes]
+    x = rng.standard_normal((8, shapes[0][1]))
+    y = rng.standard_normal((8, shapes[2][0]))
     return params, x, y
 
 
 class Twin:
     """The chainrule network, its torch twin, and one training step for each."""
 
-    def __init__(self, seed=0):
-        arrays, x, y = make_data(seed)
-        self.cr_params = [cr.tensor(a, dtype=cr.float64, requires_grad=True) for a in arrays]
-        self.th_params = [torch.tensor(a, dtype=torch.float64, requires_grad=True)
-                          for a in arrays]
-        self.x_cr, self.y_cr = cr.tensor(x, dtype=cr.float64), cr.tensor(y, dtype=cr.float64)
-        self.x_th, self.y_th = torch.tensor(x), torch.tensor(y)
+    def __init__(self, sizes=(4, 5, 3), dtype="float64", seed=0):
+        arrays, x, y = make_data(mlp_shapes(*sizes), seed)
+        th_dtype = getattr(torch, dtype)
+        self.cr_params = [cr.tensor(a, dtype=dtype, requires_grad=True) for a in arrays]
+        self.th_params = [torch.tensor(a, dtype=th_dtype, requires_grad=True) for a in arrays]
+        self.x_cr, self.y_cr = cr.tensor(x, dtype=dtype), cr.tensor(y, dtype=dtype)
+        self.x_th, self.y_th = torch.tensor(x, dtype=th_dtype), torch.tensor(y, dtype=th_dtype)
 
     def cr_loss(self):
         w1, b1, w2, b2 = self.cr_params
@@ -57,8 +59,14 @@ class Twin:
 
     def assert_close(self, atol=1e-10, where=""):
         for i, (a, b) in enumerate(zip(self.cr_params, self.th_params)):
+            assert a.data.dtype == b.detach().numpy().dtype
             np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=0, atol=atol,
                                        err_msg=f"parameter {i} {where}")
+
+    def moved(self):
+        """How far the chainrule parameters are from where they started."""
+        start, _, _ = make_data([a.shape for a in self.cr_params], 0)
+        return max(float(np.abs(a.data - s).max()) for a, s in zip(self.cr_params, start))
 
 
 # (name, chainrule factory, torch factory): the same optimizer with the same hyper-parameters.

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_nonneg
+from .optimizer import Optimizer, ParamsT, _check_nonneg, _constants
 
 
 class Adagrad(Optimizer):
@@ -55,28 +55,42 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
             wd, maximize = group["weight_decay"], group["maximize"]
+            kdtype = kstep = None
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
                 d, g = p.data, grad.data
-                t, u = self._tmps(d)
+                p._version += 1
                 state = state_of[p]
                 if not state:
                     state = self._init_state(p, group)
                 step = state["step"] = state["step"] + 1
+                clr = lr / (1.0 + (step - 1) * lr_decay)
+                s = state["sum"]
+                if d.size == 1:
+                    # One element: Python floats are several times cheaper than NumPy calls.
+                    gv, dv = (-g.item() if maximize else g.item()), d.item()
+                    if wd:
+                        gv = gv + wd * dv
+                    sv = s.item() + gv * gv
+                    s.flat[0] = sv
+                    d.flat[0] = dv - clr * (gv / (sv ** 0.5 + eps))
+                    continue
+                if d.dtype is not kdtype or step != kstep:
+                    kdtype, kstep = d.dtype, step
+                    k_wd, k_eps, k_neg_clr = _constants(kdtype, wd, eps, -clr)
+                t, u = self._tmps(d)
                 if maximize:
                     g = np.negative(g, out=u)
                 if wd:
-                    np.multiply(d, wd, out=t)
+                    np.multiply(d, k_wd, out=t)
                     g = np.add(g, t, out=u)
-                s = state["sum"]
                 np.multiply(g, g, out=t)
                 s += t
                 np.sqrt(s, out=t)
-                t += eps
+                t += k_eps
                 np.divide(g, t, out=t)
-                t *= -lr / (1.0 + (step - 1) * lr_decay)
+                t *= k_neg_clr
                 d += t
-                p._version += 1
         return loss

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_nonneg
+from .optimizer import Optimizer, ParamsT, _check_nonneg, _constants
 
 
 class Adam(Optimizer):
@@ -56,13 +56,14 @@ class Adam(Optimizer):
             lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
             wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
             decoupled = group["decoupled_weight_decay"]
-            one_m_b1, one_m_b2 = 1.0 - b1, 1.0 - b2
+            one_m_b1, one_m_b2, shrink = 1.0 - b1, 1.0 - b2, 1.0 - lr * wd
+            kdtype = kstep = None
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
                 d, g = p.data, grad.data
-                t, u = self._tmps(d)
+                p._version += 1
                 state = state_of[p]
                 if not state:
                     state["step"] = 0
@@ -72,33 +73,55 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = np.zeros_like(d)
                 step = state["step"] = state["step"] + 1
                 m, v = state["exp_avg"], state["exp_avg_sq"]
+                bias1 = 1.0 - b1 ** step
+                bias2_sqrt = (1.0 - b2 ** step) ** 0.5
+                if d.size == 1:
+                    # One element: Python floats are several times cheaper than NumPy calls.
+                    gv, dv = (-g.item() if maximize else g.item()), d.item()
+                    if wd:
+                        if decoupled:
+                            dv = dv * shrink
+                        else:
+                            gv = gv + wd * dv
+                    mv = m.item()
+                    mv = mv + one_m_b1 * (gv - mv)
+                    vv = v.item() * b2 + one_m_b2 * gv * gv
+                    m.flat[0], v.flat[0] = mv, vv
+                    if amsgrad:
+                        vmax = state["max_exp_avg_sq"]
+                        vv = max(vmax.item(), vv)
+                        vmax.flat[0] = vv
+                    d.flat[0] = dv - lr / bias1 * (mv / (vv ** 0.5 / bias2_sqrt + eps))
+                    continue
+                if d.dtype is not kdtype or step != kstep:
+                    kdtype, kstep = d.dtype, step
+                    k_b1, k_b2, k_b2c, k_wd, k_shrink, k_eps, k_bias2, k_neg_size = _constants(
+                        kdtype, one_m_b1, b2, one_m_b2, wd, shrink, eps, bias2_sqrt, -lr / bias1)
+                t, u = self._tmps(d)
                 if maximize:
                     g = np.negative(g, out=u)
                 if wd:
                     if decoupled:
-                        d *= 1.0 - lr * wd
+                        d *= k_shrink
                     else:
-                        np.multiply(d, wd, out=t)
+                        np.multiply(d, k_wd, out=t)
                         g = np.add(g, t, out=u)
                 # m.lerp_(g, 1 - b1) as PyTorch writes it, rounding included
                 np.subtract(g, m, out=t)
-                t *= one_m_b1
+                t *= k_b1
                 m += t
-                v *= b2
+                v *= k_b2
                 np.multiply(g, g, out=t)
-                t *= one_m_b2
+                t *= k_b2c
                 v += t
                 if amsgrad:
                     vmax = state["max_exp_avg_sq"]
                     np.maximum(vmax, v, out=vmax)
                     v = vmax
-                bias1 = 1.0 - b1 ** step
-                bias2_sqrt = (1.0 - b2 ** step) ** 0.5
                 np.sqrt(v, out=t)
-                t /= bias2_sqrt
-                t += eps
+                t /= k_bias2
+                t += k_eps
                 np.divide(m, t, out=t)
-                t *= -lr / bias1
+                t *= k_neg_size
                 d += t
-                p._version += 1
         return loss

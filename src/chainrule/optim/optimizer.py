@@ -256,6 +256,15 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def _constants(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
+    """Hyper-parameters as 0-d arrays of the parameters' dtype.
+
+    NumPy converts a Python float operand on every call, which costs about as much as the
+    arithmetic itself on small arrays; a 0-d array of the same dtype computes the same values.
+    """
+    return tuple(np.array(v, dtype) for v in values)
+
+
 def _load_value(p: Tensor, name: str, value):
     if isinstance(value, Tensor):
         value = value.data

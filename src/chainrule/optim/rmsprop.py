@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_nonneg
+from .optimizer import Optimizer, ParamsT, _check_nonneg, _constants
 
 
 class RMSprop(Optimizer):
@@ -45,15 +45,16 @@ class RMSprop(Optimizer):
         loss = self._closure_loss(closure)
         state_of = self.state
         for group in self.param_groups:
-            neg_lr, alpha, eps = -group["lr"], group["alpha"], group["eps"]
+            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             wd, mom, centered = group["weight_decay"], group["momentum"], group["centered"]
             maximize, one_m_alpha = group["maximize"], 1.0 - alpha
+            kdtype = None
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
                 d, g = p.data, grad.data
-                t, u = self._tmps(d)
+                p._version += 1
                 state = state_of[p]
                 if not state:
                     state["step"] = 0
@@ -63,35 +64,59 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = np.zeros_like(d)
                 state["step"] += 1
+                sq = state["square_avg"]
+                if d.size == 1:
+                    # One element: Python floats are several times cheaper than NumPy calls.
+                    gv, dv = (-g.item() if maximize else g.item()), d.item()
+                    if wd:
+                        gv = gv + wd * dv
+                    sv = sq.item() * alpha + one_m_alpha * gv * gv
+                    sq.flat[0] = sv
+                    if centered:
+                        gm = state["grad_avg"]
+                        mv = gm.item()
+                        mv = mv + one_m_alpha * (gv - mv)
+                        gm.flat[0] = mv
+                        sv = sv - mv * mv
+                    step = gv / (sv ** 0.5 + eps)
+                    if mom > 0:
+                        buf = state["momentum_buffer"]
+                        step = buf.item() * mom + step
+                        buf.flat[0] = step
+                    d.flat[0] = dv - lr * step
+                    continue
+                if d.dtype is not kdtype:
+                    kdtype = d.dtype
+                    k_alpha, k_keep, k_wd, k_eps, k_mom, k_neg_lr = _constants(
+                        kdtype, alpha, one_m_alpha, wd, eps, mom, -lr)
+                t, u = self._tmps(d)
                 if maximize:
                     g = np.negative(g, out=u)
                 if wd:
-                    np.multiply(d, wd, out=t)
+                    np.multiply(d, k_wd, out=t)
                     g = np.add(g, t, out=u)
-                sq = state["square_avg"]
-                sq *= alpha
+                sq *= k_alpha
                 np.multiply(g, g, out=t)
-                t *= one_m_alpha
+                t *= k_keep
                 sq += t
                 if centered:
                     gm = state["grad_avg"]
                     np.subtract(g, gm, out=t)  # gm.lerp_(g, 1 - alpha)
-                    t *= one_m_alpha
+                    t *= k_keep
                     gm += t
                     np.multiply(gm, gm, out=t)
                     np.subtract(sq, t, out=t)
                     np.sqrt(t, out=t)
                 else:
                     np.sqrt(sq, out=t)
-                t += eps
+                t += k_eps
                 np.divide(g, t, out=t)
                 if mom > 0:
                     buf = state["momentum_buffer"]
-                    buf *= mom
+                    buf *= k_mom
                     buf += t
-                    np.multiply(buf, neg_lr, out=t)
+                    np.multiply(buf, k_neg_lr, out=t)
                 else:
-                    t *= neg_lr
+                    t *= k_neg_lr
                 d += t
-                p._version += 1
         return loss

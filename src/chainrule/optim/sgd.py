@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_nonneg
+from .optimizer import Optimizer, ParamsT, _check_nonneg, _constants
 
 
 class SGD(Optimizer):
@@ -46,17 +46,39 @@ class SGD(Optimizer):
         loss = self._closure_loss(closure)
         state_of = self.state
         for group in self.param_groups:
-            neg_lr, wd, mom = -group["lr"], group["weight_decay"], group["momentum"]
+            lr, wd, mom = group["lr"], group["weight_decay"], group["momentum"]
             damp_keep, nesterov = 1.0 - group["dampening"], group["nesterov"]
             maximize = group["maximize"]
+            kdtype = None
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
                 d, g = p.data, grad.data
+                p._version += 1
+                if d.size == 1:
+                    # One element: Python floats are several times cheaper than NumPy calls.
+                    gv = -g.item() if maximize else g.item()
+                    if wd:
+                        gv = gv + wd * d.item()
+                    if mom:
+                        state = state_of[p]
+                        buf = state.get("momentum_buffer")
+                        if buf is None:
+                            state["momentum_buffer"] = np.full_like(d, gv)
+                            bv = gv
+                        else:
+                            bv = buf.item() * mom + damp_keep * gv
+                            buf.flat[0] = bv
+                        gv = gv + mom * bv if nesterov else bv
+                    d.flat[0] = d.item() - lr * gv
+                    continue
+                if d.dtype is not kdtype:
+                    kdtype = d.dtype
+                    k_wd, k_mom, k_damp, k_neg_lr = _constants(kdtype, wd, mom, damp_keep, -lr)
                 t, u = self._tmps(d)
                 if wd:
-                    np.multiply(d, wd, out=t)
+                    np.multiply(d, k_wd, out=t)
                     (np.subtract if maximize else np.add)(t, g, out=t)
                     g = t
                 elif maximize:
@@ -67,18 +89,17 @@ class SGD(Optimizer):
                     if buf is None:
                         state["momentum_buffer"] = buf = g.copy()
                     else:
-                        buf *= mom
+                        buf *= k_mom
                         if damp_keep != 1.0:
-                            np.multiply(g, damp_keep, out=u)
+                            np.multiply(g, k_damp, out=u)
                             buf += u
                         else:
                             buf += g
                     if nesterov:
-                        np.multiply(buf, mom, out=u)
+                        np.multiply(buf, k_mom, out=u)
                         g = np.add(g, u, out=u)
                     else:
                         g = buf
-                np.multiply(g, neg_lr, out=u)
+                np.multiply(g, k_neg_lr, out=u)
                 d += u
-                p._version += 1
         return loss
