@@ -57,9 +57,10 @@ def main(epochs: int = 50, lr: float = 0.5, verbose: bool = True) -> dict[str, f
     max_diff = float(np.abs(z.grad.data - (p.data - t.data) / len(X)).max())
     with cr.no_grad():
         accuracy = ((model(X) > 0.5).float() == t).float().mean().item()
-    w, b = linear.weight.data.ravel(), linear.bias.data.ravel()
+    w = [round(float(v), 3) for v in linear.weight.data.ravel()]
+    b = round(float(linear.bias.data.item()), 3)
     if verbose:
-        print(f"learned w = {w.round(3).tolist()}, b = {b.round(3).tolist()}")
+        print(f"learned w = {w}, b = {b}")
         print(f"final loss {loss.item():.4f}, accuracy {accuracy:.3f}")
         print(f"max |dL/dz - (p - t)/N| = {max_diff:.2e}")
     return {"loss": loss.item(), "accuracy": accuracy, "max_diff": max_diff}

@@ -23,6 +23,8 @@ OPTIONAL_COMMANDS: dict[str, str] = {"explain": "chainrule.explain.command",
 
 def _optional_module(name: str):
     """The module ``name`` if it (and its package) exists, else None."""
+    if name in sys.modules:
+        return sys.modules[name]
     try:
         if importlib.util.find_spec(name) is None:
             return None
