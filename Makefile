@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast lint bench clean system-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,10 +22,17 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 demo: $(STAMP_RUN)
 	$(BIN)/chainrule train --dataset mnist --model mlp --epochs 5 --out runs/demo
 
-test: $(STAMP_DEV)
+# Graphviz's `dot` renders graph drawings (cr.viz.render); the suite checks real rendering.
+system-deps:
+	@command -v dot >/dev/null 2>&1 || { \
+	  echo "installing graphviz (the 'dot' program) with apt-get"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq graphviz >/dev/null; }
+
+test: $(STAMP_DEV) system-deps
 	$(BIN)/python -m pytest -n 2 -q
 
-test-fast: $(STAMP_DEV)
+test-fast: $(STAMP_DEV) system-deps
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 lint: $(STAMP_DEV)
