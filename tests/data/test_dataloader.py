@@ -124,11 +124,21 @@ def test_fast_path_matches_sample_by_sample_path():
     X, y = rng.standard_normal((37, 5)).astype(np.float32), rng.integers(0, 9, 37)
     fast = DataLoader(TensorDataset(X, y), batch_size=8, shuffle=True, generator=cr.Generator(5))
     slow = DataLoader(RowsDataset(X, y), batch_size=8, shuffle=True, generator=cr.Generator(5))
-    assert fast._fast is not None and slow._fast is None
     for (xf, yf), (xs, ys) in zip(fast, slow, strict=True):
         np.testing.assert_array_equal(xf.data, xs.data)
         np.testing.assert_array_equal(yf.data, ys.data)
         assert xf.dtype == xs.dtype and yf.dtype == ys.dtype
+
+
+def test_fast_path_gathers_whole_batches(monkeypatch):
+    def per_sample(self, i):
+        raise AssertionError("the fast path must not index samples one by one")
+
+    monkeypatch.setattr(TensorDataset, "__getitem__", per_sample)
+    ds = make(9)
+    for loader in (DataLoader(ds, batch_size=4, shuffle=True),
+                   DataLoader(random_split(ds, [5, 4])[0], batch_size=2)):
+        assert sum(len(y) for _, y in loader) == len(loader.dataset)
 
 
 def test_batches_are_copies_of_the_dataset():
@@ -154,7 +164,6 @@ def test_subset_of_tensor_dataset_uses_fast_path_with_right_rows():
     ds = make(20)
     sub = Subset(Subset(ds, list(range(19, -1, -1))), [0, 5, 7])  # nested: rows 19, 14, 12
     loader = DataLoader(sub, batch_size=2)
-    assert loader._fast is not None
     assert [y.tolist() for _, y in loader] == [[19, 14], [12]]
 
 

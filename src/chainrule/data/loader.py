@@ -96,9 +96,6 @@ class DataLoader:
             batch_sampler = BatchSampler(sampler, batch_size, self.drop_last)
         self.batch_sampler = batch_sampler
         self.collate_fn = collate_fn if collate_fn is not None else default_collate
-        self._fast = None
-        if self.collate_fn is default_collate and batch_sampler is not None:
-            self._fast = _tensor_source(dataset)
 
     def __iter__(self) -> Iterator:
         if self._iterable:
@@ -109,8 +106,10 @@ class DataLoader:
                 sample = self.dataset[i]
                 yield sample if self.collate_fn is default_collate else self.collate_fn(sample)
             return
-        if self._fast is not None:
-            arrays, index_map = self._fast
+        # Looked up on every pass, so a dataset whose tensors were replaced is seen as it is now.
+        fast = _tensor_source(self.dataset) if self.collate_fn is default_collate else None
+        if fast is not None:
+            arrays, index_map = fast
             batches = (self.batch_sampler.batches() if isinstance(self.batch_sampler, BatchSampler)
                        else (np.asarray(b, dtype=np.int64) for b in self.batch_sampler))
             for idx in batches:
