@@ -504,3 +504,28 @@ def test_func_grad_composes_for_second_derivative():
         d2(cr.tensor([2.0, 1.0]))  # the inner grad returns a vector, not a scalar
     d2s = cr.func.grad(lambda x: cr.func.grad(lambda t: (t ** 3).sum())(x).sum())
     assert d2s(cr.tensor([2.0, 1.0])).tolist() == [12.0, 6.0]
+
+
+def test_setitem_after_reading_the_same_tensor_is_refused_with_the_workaround():
+    # Documented difference from PyTorch (see ops.shape.setitem): the read's node would see the
+    # new value, so backward refuses instead of giving a wrong gradient.
+    w = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = w * 2
+    y[1:] += 5
+    with pytest.raises(RuntimeError, match="in-place"):
+        y.sum().backward()
+    z = (w * 2).clone()
+    src = w * 2
+    z[1:] = src[1:] * src[1:]
+    z.sum().backward()
+    assert w.grad.tolist() == [2.0, 16.0, 24.0]
+
+
+def test_setitem_records_gradient_for_value_and_target():
+    w = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = cr.tensor([10.0, 20.0], requires_grad=True)
+    y = w * 1
+    y[cr.tensor([0, 2])] = v
+    (y * cr.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert y.tolist() == [10.0, 2.0, 20.0]
+    assert w.grad.tolist() == [0.0, 2.0, 0.0] and v.grad.tolist() == [1.0, 3.0]

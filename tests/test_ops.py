@@ -100,6 +100,8 @@ ROWS = [
         domain="kink"),
     Row("clamp_min", lambda L, x: L.clamp(x, min=-0.5), [((6,),), ((1, 3),)], domain="kink"),
     Row("clamp_max", lambda L, x: x.clamp(max=0.5), [((6,),), ((1, 3),)], domain="kink"),
+    Row("clamp_tensor_bounds", lambda L, x, lo, hi: L.clamp(x, min=lo, max=hi + 1),
+        [((6,), (6,), (6,)), ((2, 3), (3,), S), ((4,), S, (1,))], domain="distinct"),
     Row("neg", lambda L, x: L.neg(x), [(S,), ((3,),), ((1, 2, 1),)]),
     Row("neg_operator", lambda L, x: -x, [((2, 3),)]),
     Row("square", lambda L, x: L.square(x), [(S,), ((3,),)]),
@@ -126,6 +128,11 @@ ROWS = [
         domain="pos"),
     Row("pow_fn_tensor", lambda L, a, b: L.pow(a, b), [((3,), (3,))], domain="pos"),
     Row("rpow_number", lambda L, a: 2.0 ** a, [(S,), ((3,),)]),
+    Row("remainder", lambda L, a, b: a % b, [(S, S), ((3, 4), (4,)), ((2, 1), (1, 3))],
+        domain="pos"),
+    Row("remainder_number", lambda L, a: L.remainder(a * 3, 0.7) + 1.5 % a, [((4,),)],
+        domain="pos",  # torch has no derivative for number % tensor: spell it out there
+        tfn=lambda L, a: L.remainder(a * 3, 0.7) + (1.5 - a * torch.floor(1.5 / a.detach()))),
     Row("maximum", lambda L, a, b: L.maximum(a, b),
         [(S, S), ((3, 4), (4,)), ((2, 1, 3), (4, 1))], domain="distinct"),
     Row("minimum", lambda L, a, b: L.minimum(a, b),
@@ -156,7 +163,7 @@ ROWS = [
     Row("std_unbiased_false", lambda L, x: x.std(1, unbiased=False), [((2, 3),), ((3, 1),)]),
     Row("max_full", lambda L, x: x.max(), [(S,), ((5,),), ((2, 1, 3),)], domain="distinct"),
     Row("max_full_ties", lambda L, x: L.max(x), [(B([1.0, 3.0, 3.0, 0.5]),)], gradcheck=False),
-    Row("max_dim", lambda L, x: x.max(dim=1), [((2, 3),), ((3, 1),), ((2, 3, 2),)],
+    Row("max_dim", lambda L, x: x.max(dim=-1), [((2, 3),), ((3, 1),), ((2, 3, 2),), (S,)],
         domain="distinct"),
     Row("max_dim_keepdim", lambda L, x: L.max(x, -1, keepdim=True), [((2, 3),)],
         domain="distinct"),
@@ -179,7 +186,7 @@ ROWS = [
     Row("softmax_dim0", lambda L, x: x.softmax(0), [((3, 2),), ((1, 2),)]),
     Row("log_softmax", lambda L, x: L.log_softmax(x, dim=1), [((2, 3),), ((2, 1),)]),
     Row("log_softmax_last", lambda L, x: x.log_softmax(-1), [((4,),), ((2, 2, 3),)]),
-    Row("cumsum", lambda L, x: L.cumsum(x, 0), [((4,),), ((3, 2),)]),
+    Row("cumsum", lambda L, x: L.cumsum(x, 0), [((4,),), ((3, 2),), (S,)]),
     Row("cumsum_last", lambda L, x: x.cumsum(dim=-1), [((2, 3),), ((1, 1),)]),
     # ---- matrix products -----------------------------------------------------------------
     Row("matmul_2d", lambda L, a, b: a @ b, [((2, 3), (3, 4)), ((1, 1), (1, 1))]),
@@ -399,6 +406,24 @@ def test_stable_at_extreme_inputs(name, dtype):
     tol = 1e-5 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=tol, atol=tol)
     np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("fn", [cr.sign, lambda x: x ** 0, lambda x: x // 1.0])
+def test_zero_gradient_is_zeros_not_none(fn):
+    x = cr.tensor([0.5, -1.0], requires_grad=True)
+    y = fn(x) + x * 0  # the second term keeps the graph alive even if fn records none
+    y.sum().backward()
+    assert x.grad is not None and x.grad.tolist() == [0.0, 0.0]
+
+
+def test_floor_divide_matches_torch():
+    for a, b in [([7, -7, 0], 2), ([7.5, -7.5], [2.0, -2.0]), ([[5, 6]], [[4], [-4]])]:
+        got = cr.tensor(a) // (cr.tensor(b) if isinstance(b, list) else b)
+        want = torch.tensor(a) // (torch.tensor(b) if isinstance(b, list) else b)
+        np.testing.assert_array_equal(got.data, want.numpy())
+        assert str(got.dtype) == str(want.dtype).replace("torch.", "")
+    assert (7 // cr.tensor([2, -2])).tolist() == [3, -4]
+    assert not (cr.tensor([1.0], requires_grad=True) // 1).requires_grad
 
 
 def test_repeated_indices_accumulate_exactly():

@@ -1,6 +1,8 @@
 """Every differentiable tensor function, by its PyTorch name (also exported as ``cr.<name>``)."""
 
-from .ops.binary import add, div, maximum, minimum, mul, sub, where  # noqa: F401
+from .ops.binary import (  # noqa: F401
+    add, div, floor_divide, maximum, minimum, mul, remainder, sub, where,
+)
 from .ops.elementwise import (  # noqa: F401
     abs, cast, clamp, clip, clone, cos, elu, erf, exp, gelu, leaky_relu, log, log1p, neg, pow,
     relu, rsqrt, sigmoid, sign, silu, sin, softplus, sqrt, square, tanh,

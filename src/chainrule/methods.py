@@ -48,6 +48,10 @@ Tensor.__truediv__ = binary.div
 Tensor.__rtruediv__ = binary.rdiv
 Tensor.__pow__ = elementwise.pow
 Tensor.__rpow__ = lambda self, o: binary.pow_tensor(o, self)
+Tensor.__floordiv__ = binary.floor_divide
+Tensor.__rfloordiv__ = binary.rfloordiv
+Tensor.__mod__ = binary.remainder
+Tensor.__rmod__ = binary.rremainder
 Tensor.__matmul__ = linalg.matmul
 Tensor.__rmatmul__ = lambda self, o: linalg.matmul(o, self)
 Tensor.add = lambda self, o, alpha=1: binary.add(self, o, alpha)

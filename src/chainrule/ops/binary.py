@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.graph import Op, apply
-from ..tensor import Tensor
+from ..autograd.graph import Op, OpError, apply
+from ..tensor import Tensor, _wrap
 from ._util import as_tensor, pair
 
 
@@ -54,7 +54,11 @@ class Div(Op):
 
 
 class Pow(Op):
-    """a ** b;  d/da = b a^(b-1), d/db = a^b ln a"""
+    """a ** b;  d/da = b a^(b-1), d/db = a^b ln a
+
+    d/db is taken as 0 where a <= 0: a^b of a negative base is only real for integer b, where
+    it has no derivative in b. (PyTorch gives NaN there for a < 0.)
+    """
 
     formula = "d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln(a)"
     forward = np.power
@@ -178,6 +182,37 @@ def where(condition, input, other) -> Tensor:  # noqa: A002
     return apply(Where, (cond, a, b))
 
 
+def _floor_div(a: Tensor, b: Tensor, op: str) -> Tensor:
+    try:
+        return _wrap(np.asarray(np.floor_divide(a.data, b.data)))
+    except ValueError as e:
+        raise OpError(f"{op}(): {e} (input shapes: {a.shape}, {b.shape})") from None
+
+
+def floor_divide(a, b) -> Tensor:
+    """floor(a / b), elementwise; not differentiable (a piecewise-constant function).
+
+    Example:
+        >>> import chainrule as cr
+        >>> (cr.tensor([7, -7]) // 2).tolist()
+        [3, -4]
+    """
+    a, b = pair(a, b, "floor_divide")
+    return _floor_div(a, b, "floor_divide")
+
+
+def remainder(a, b) -> Tensor:
+    """a - b * floor(a / b): Python's ``%`` (the sign of b); differentiable in a and b.
+
+    Example:
+        >>> import chainrule as cr
+        >>> (cr.tensor([7.0, -7.0]) % 3).tolist()
+        [1.0, 2.0]
+    """
+    a, b = pair(a, b, "remainder")
+    return sub(a, mul(b, _floor_div(a, b, "remainder")))
+
+
 def _r(fn):
     def reflected(a, b):
         return fn(b, a)
@@ -186,3 +221,4 @@ def _r(fn):
 
 
 rsub, rdiv, rpow = _r(sub), _r(div), _r(pow_tensor)
+rfloordiv, rremainder = _r(floor_divide), _r(remainder)

@@ -123,7 +123,7 @@ class Sign(Op):
     forward = np.sign
 
     def backward(F, g, out, x):
-        return (None,)
+        return (g * 0,)  # zeros, not None: x.grad exists (all zero), as in PyTorch
 
 
 class Sin(Op):
@@ -299,7 +299,7 @@ class PowScalar(Op):
         if p == 1:
             return (g,)
         if p == 0:
-            return (None,)
+            return (g * 0,)  # zeros, not None: x.grad exists (all zero), as in PyTorch
         return (g * p * x ** (p - 1),)
 
 
@@ -446,9 +446,27 @@ def gelu(x, approximate: str = "none") -> Tensor:
 
 
 def clamp(x, min=None, max=None) -> Tensor:  # noqa: A002
-    """Limit values to [min, max]; the gradient passes only inside the range."""
+    """Limit values to [min, max]; the gradient passes only inside the range.
+
+    ``min`` and ``max`` may be numbers or tensors (broadcast against x); tensor bounds receive
+    the gradient where they are the output, as in PyTorch.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.clamp(cr.tensor([-2.0, 0.5, 3.0]), -1.0, 1.0).tolist()
+        [-1.0, 0.5, 1.0]
+    """
     if min is None and max is None:
         raise ValueError("clamp(): at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        from .binary import where
+
+        y = as_tensor(x, "clamp")
+        if min is not None:
+            y = where(y < min, min, y)
+        if max is not None:
+            y = where(y > max, max, y)
+        return y
     return _unary(Clamp, x, "clamp", lo=min, hi=max)
 
 

@@ -239,6 +239,8 @@ class Cumsum(Op):
         return np.cumsum(x, axis=axis).reshape(x.shape)  # NumPy makes a 0-d input 1-d
 
     def backward(F, g, out, x, axis):
+        if x.ndim == 0:
+            return (g,)
         return (F.flip(F.cumsum(F.flip(g, axis), axis), axis),)
 
 

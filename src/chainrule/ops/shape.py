@@ -413,7 +413,21 @@ def index_add(shape, index, g) -> Tensor:
 
 
 def setitem(x: Tensor, index, value) -> None:
-    """``x[index] = value`` in place. Recorded when a gradient is needed (like PyTorch)."""
+    """``x[index] = value`` in place. Recorded when a gradient is needed (like PyTorch).
+
+    When recorded, ``x`` becomes the output of the assignment. Unlike PyTorch, an op that read
+    ``x`` *before* the assignment can then no longer backpropagate (its input changed under it):
+    ``y[1:] += 1`` reads ``y[1:]`` and writes it back, and its backward raises an in-place error.
+    Read from the original and write into a copy instead: ``z = y.clone(); z[1:] = y[1:] + 1``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> y = w * 1
+        >>> y[0] = 0.0
+        >>> y.sum().backward(); w.grad.tolist()
+        [0.0, 1.0, 1.0]
+    """
     index = _convert_index(index)
     v = value.data if isinstance(value, Tensor) else value
     if STATE.enabled and (x.requires_grad or getattr(value, "requires_grad", False)):
