@@ -197,6 +197,15 @@ def test_mnist_reads_the_cache_first(tmp_path):
     assert ds.tensors[0].data.min() == 1.0 and set(ds.tensors[1].tolist()) == {7}
 
 
+def test_mnist_rebuilds_a_damaged_cache(tmp_path):
+    arrays = fake_mnist_files(tmp_path / "mnist", gz=False)
+    (tmp_path / "mnist" / "mnist.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    ds = cr.datasets.mnist("test", root=tmp_path, download=False)
+    np.testing.assert_array_equal(ds.tensors[1].data, arrays["t10k-labels-idx1-ubyte"])
+    with np.load(tmp_path / "mnist" / "mnist.npz") as z:  # replaced by a good one
+        assert z["x_train"].shape == (60000, 28, 28)
+
+
 def test_mnist_missing_offline_says_what_was_tried(tmp_path):
     with pytest.raises(RuntimeError) as info:
         cr.datasets.mnist(root=tmp_path, download=False)

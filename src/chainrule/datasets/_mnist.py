@@ -181,10 +181,16 @@ def load_arrays_cached(root=None, download: bool = True, timeout: float = 5.0) -
     the cache on first use; see the module docstring for the sources tried."""
     folder = data_root(root) / "mnist"
     cache = folder / CACHE_NAME
-    if cache.exists():
-        with np.load(cache, allow_pickle=False) as z:
-            return _check_arrays({k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")})
     tried = [f"cache: no {cache}"]
+    if cache.exists():
+        try:
+            with np.load(cache, allow_pickle=False) as z:
+                return _check_arrays({k: z[k] for k in ("x_train", "y_train", "x_test",
+                                                        "y_test")})
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+            # A damaged cache is rebuilt from the sources rather than trusted or fatal.
+            _log(f"ignoring unreadable cache {cache} ({e}); rebuilding it")
+            tried[0] = f"cache: {cache} is unreadable ({e})"
     arrays, source = _from_idx(folder), "idx files"
     if arrays is None:
         tried.append(f"IDX files: not all of {', '.join(FILES)} are in {folder}")
