@@ -435,3 +435,29 @@ def test_repeated_indices_accumulate_exactly():
 def test_torch_namespace_is_the_oracle():
     # A parity test is only worth something if the two sides are really different libraries.
     assert TH.exp is torch.exp and CR.exp is cr.exp
+
+
+# These two rows ask for float64 on purpose (a float64 NumPy operand; an explicit .double()).
+_WIDENING = {"matmul_rmatmul", "cast_roundtrip"}
+
+
+@pytest.mark.parametrize("row", [pytest.param(r, id=r.name) for r in ROWS
+                                 if r.name not in _WIDENING])
+def test_float32_stays_float32(row):
+    """Every op keeps float32 inputs in float32, forward and backward, close to float64."""
+    arrays = _arrays(row, row.cases[-1], seed=4)
+    wide = make_inputs(arrays, "cr")
+    narrow = [cr.tensor(a.astype(np.float32), requires_grad=True) if a.dtype == np.float64
+              else cr.tensor(a) for a in arrays]
+    outs64 = [o for o in as_tuple(row.fn(CR, *wide)) if o.dtype.kind == "f"]
+    outs32 = [o for o in as_tuple(row.fn(CR, *narrow)) if o.dtype.kind == "f"]
+    for o32, o64 in zip(outs32, outs64):
+        assert o32.dtype == np.float32, f"{row.name}: output is {o32.dtype}"
+        np.testing.assert_allclose(o32.data, o64.data, rtol=1e-4, atol=1e-5)
+    diff = [o for o in outs32 if o.requires_grad]
+    if not diff:
+        return
+    sum(o.sum() for o in diff).backward()
+    for t in narrow:
+        if t.requires_grad and t.grad is not None:
+            assert t.grad.dtype == np.float32, f"{row.name}: gradient is {t.grad.dtype}"
