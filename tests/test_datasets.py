@@ -158,9 +158,13 @@ def test_cache_path(monkeypatch, tmp_path):
 # ---- MNIST from synthetic files ---------------------------------------------------------------
 def fake_mnist_files(folder, gz):
     rng = np.random.default_rng(0)
-    arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (60000, 28, 28), dtype=np.uint8),
+
+    def images(n):  # every pixel value occurs, and it compresses fast
+        return (np.arange(n * 784, dtype=np.int64) * 7 % 256).astype(np.uint8).reshape(n, 28, 28)
+
+    arrays = {"train-images-idx3-ubyte": images(60000),
               "train-labels-idx1-ubyte": rng.integers(0, 10, 60000, dtype=np.uint8),
-              "t10k-images-idx3-ubyte": rng.integers(0, 256, (10000, 28, 28), dtype=np.uint8),
+              "t10k-images-idx3-ubyte": images(10000)[::-1].copy(),
               "t10k-labels-idx1-ubyte": rng.integers(0, 10, 10000, dtype=np.uint8)}
     folder.mkdir(parents=True)
     for name, a in arrays.items():
