@@ -214,6 +214,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
         _check_int("step_size", step_size, 1)
         self.step_size = int(step_size)
         self.gamma = gamma
@@ -241,6 +242,7 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
         milestones = list(milestones)
         for m in milestones:
             _check_int("each milestone", m, 0)
@@ -271,6 +273,7 @@ class ConstantLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
         if not 0.0 < factor <= 1.0:
             raise ValueError(f"factor must be in (0, 1], got {factor}")
         _check_int("total_iters", total_iters, 0)
@@ -304,6 +307,7 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
         if not 0.0 < start_factor <= 1.0:
             raise ValueError(f"start_factor must be in (0, 1], got {start_factor}")
         if not 0.0 <= end_factor <= 1.0:
@@ -339,6 +343,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -361,6 +366,7 @@ class PolynomialLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
         _check_int("total_iters", total_iters, 1)
         self.total_iters = int(total_iters)
         self.power = power
@@ -391,6 +397,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
                  last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
         _check_int("T_max", T_max, 1)
         self.T_max = int(T_max)
         self.eta_min = eta_min
