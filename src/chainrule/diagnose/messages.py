@@ -96,10 +96,10 @@ EVIDENCE = {
                       "above {lr_high:g}, healthy around 1e-3)",
         "lr_low_ok": "the fastest layer ({fastest_layer}) changes by {fastest_update:.1e} of its "
                      "norm per step (flagged below {lr_low:g})",
-        "lr_no_gradient": "every gradient is 0, so the step size says nothing about the "
+        "lr_no_gradient": "every weight gradient is 0, so the step size says nothing about the "
                           "learning rate",
-        "no_gradient": "every layer's gradient is exactly 0 at every recorded step: nothing "
-                       "learns",
+        "no_gradient": "every weight gradient is exactly 0 at every recorded step: the weights "
+                       "cannot learn",
         "no_updates": "no optimizer step was measured (call record() every step, or "
                       "record_update() after step())",
     },
@@ -141,8 +141,8 @@ EVIDENCE = {
                       "健康值约为 1e-3）",
         "lr_low_ok": "学得最快的层（{fastest_layer}）每步改变其范数的 {fastest_update:.1e}"
                      "（低于 {lr_low:g} 才报警）",
-        "lr_no_gradient": "所有梯度都为 0，因此步长无法说明学习率的大小",
-        "no_gradient": "在每个记录步中，每一层的梯度都恰好为 0：网络什么也学不到",
+        "lr_no_gradient": "所有权重梯度都为 0，因此步长无法说明学习率的大小",
+        "no_gradient": "在每个记录步中，所有权重梯度都恰好为 0：权重无法学习",
         "no_updates": "没有测到优化器的更新（请每步调用 record()，或在 step() 之后调用 "
                       "record_update()）",
     },
