@@ -265,3 +265,49 @@ def test_iterable_dataset_refuses_shuffle_and_indexing():
         DataLoader(Stream(3), shuffle=True)
     with pytest.raises(TypeError):
         Stream(3)[0]
+
+
+# ---- weighted and distributed samplers ---------------------------------------------------------
+def test_weighted_sampler_follows_the_weights():
+    s = cr.data.WeightedRandomSampler([1.0, 3.0, 0.0], 40_000, generator=cr.Generator(0))
+    counts = np.bincount(list(s), minlength=3)
+    assert counts[2] == 0 and abs(counts[1] / counts[0] - 3.0) < 0.15
+    assert len(s) == 40_000
+    no_repeat = list(cr.data.WeightedRandomSampler([1, 1, 1, 5], 3, replacement=False))
+    assert len(set(no_repeat)) == 3
+
+
+@pytest.mark.parametrize("weights, n, kw", [
+    ([], 1, {}), ([-1.0, 2.0], 1, {}), ([0.0, 0.0], 1, {}), ([np.nan], 1, {}), ([1.0], 0, {}),
+    ([1.0, 0.0], 2, {"replacement": False}),
+])
+def test_weighted_sampler_bad_arguments(weights, n, kw):
+    with pytest.raises(ValueError):
+        cr.data.WeightedRandomSampler(weights, n, **kw)
+
+
+@pytest.mark.parametrize("n, replicas, drop_last", [(10, 3, False), (10, 3, True), (5, 2, False),
+                                                    (7, 4, False), (8, 4, True)])
+def test_distributed_sampler_matches_pytorch_partition(n, replicas, drop_last):
+    from torch.utils.data import DistributedSampler as TorchDS
+
+    for rank in range(replicas):
+        ours = cr.data.DistributedSampler(range(n), replicas, rank, shuffle=False,
+                                          drop_last=drop_last)
+        theirs = TorchDS(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+        assert list(ours) == list(theirs) and len(ours) == len(theirs)
+
+
+def test_distributed_sampler_shuffles_consistently_across_ranks():
+    shares = [cr.data.DistributedSampler(range(12), 3, r, seed=5) for r in range(3)]
+    epoch0 = [list(s) for s in shares]
+    assert sorted(sum(epoch0, [])) == list(range(12))  # disjoint, complete
+    assert epoch0 == [list(s) for s in shares]  # same epoch, same order
+    for s in shares:
+        s.set_epoch(1)
+    epoch1 = [list(s) for s in shares]
+    assert sorted(sum(epoch1, [])) == list(range(12)) and epoch1 != epoch0
+    loader = DataLoader(make(12), batch_size=2, sampler=shares[0])
+    assert sorted(np.concatenate([y.data for _, y in loader]).tolist()) == sorted(epoch1[0])
+    with pytest.raises(ValueError):
+        cr.data.DistributedSampler(range(4), 2, 2)

@@ -129,3 +129,86 @@ class BatchSampler(Sampler):
     def __len__(self) -> int:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probability proportional to ``weights`` (for
+    unbalanced classes), with or without replacement; fresh draws on every pass.
+
+    Example:
+        >>> import chainrule as cr
+        >>> s = cr.data.WeightedRandomSampler([0.0, 1.0, 0.0], 4, generator=cr.Generator(0))
+        >>> list(s)
+        [1, 1, 1, 1]
+    """
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True,
+                 generator=None) -> None:
+        w = np.asarray(weights.data if hasattr(weights, "data") else weights, dtype=np.float64)
+        if w.ndim != 1 or w.size == 0 or not np.isfinite(w).all() or (w < 0).any() or (
+                w.sum() <= 0):
+            raise ValueError("WeightedRandomSampler: weights must be a non-empty 1-d sequence of "
+                             "finite, non-negative numbers with a positive sum")
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
+        if not replacement and num_samples > np.count_nonzero(w):
+            raise ValueError("WeightedRandomSampler: without replacement, num_samples cannot "
+                             "exceed the number of non-zero weights")
+        self.weights, self.num_samples, self.replacement = w, num_samples, bool(replacement)
+        self.generator = generator
+
+    def indices(self) -> np.ndarray:
+        p = self.weights / self.weights.sum()
+        return _gen(self.generator).choice(len(p), self.num_samples, replace=self.replacement,
+                                           p=p).astype(np.int64)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class DistributedSampler(Sampler):
+    """The share of ``dataset`` that process ``rank`` of ``num_replicas`` sees.
+
+    Every rank shuffles with the same seed (``seed + epoch``: call ``set_epoch`` at the start of
+    each epoch) and takes every ``num_replicas``-th index from its ``rank`` on, so the shares are
+    disjoint. As in PyTorch, the index list is padded by repeating its start (or, with
+    ``drop_last``, cut) so every rank gets the same number of samples.
+
+    Example:
+        >>> import chainrule as cr
+        >>> [list(cr.data.DistributedSampler(range(5), 2, r, shuffle=False)) for r in (0, 1)]
+        [[0, 2, 4], [1, 3, 0]]
+    """
+
+    def __init__(self, dataset: Sized, num_replicas: int, rank: int, shuffle: bool = True,
+                 seed: int = 0, drop_last: bool = False) -> None:
+        if not isinstance(num_replicas, int) or num_replicas <= 0:
+            raise ValueError(f"num_replicas must be a positive integer, got {num_replicas!r}")
+        if not isinstance(rank, int) or not 0 <= rank < num_replicas:
+            raise ValueError(f"rank must lie in [0, {num_replicas}), got {rank!r}")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+        self.shuffle, self.seed, self.drop_last, self.epoch = bool(shuffle), seed, drop_last, 0
+        n = len(dataset)
+        self.num_samples = n // num_replicas if drop_last else -(-n // num_replicas)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use a new shuffle for this epoch (the same on every rank)."""
+        self.epoch = int(epoch)
+
+    def indices(self) -> np.ndarray:
+        n = len(self.dataset)
+        order = (np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle
+                 else np.arange(n))
+        total = self.num_samples * self.num_replicas
+        if total > n:
+            order = np.resize(order, total)  # repeats from the start, like PyTorch's padding
+        return order[:total][self.rank::self.num_replicas].astype(np.int64)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
