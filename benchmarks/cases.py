@@ -1,0 +1,287 @@
+"""The benchmark cases: a registry where each case is one entry.
+
+A case says what one timed unit is (a training step, or an epoch) and how each implementation
+builds a runner for it. A runner is any object with ``step()`` (run one unit) and, for the
+gradient check, ``grads()`` (the parameter gradients on the check batch, as NumPy arrays, in
+the order W1, b1, W2, b2, ...). Implementations import their framework inside the builder, so a
+process measuring one implementation's memory loads nothing else.
+
+Adding a case (a CNN, an LSTM, attention) is one ``register(Case(...))`` with its builders.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from reference import GemmBound, NumpyMLP, mlp_gemm_flops
+
+# Implementation names, in the order the tables show them.
+CHAINRULE, CHAINRULE_FIT, TORCH, NUMPY, GEMM = (
+    "chainrule", "chainrule fit", "pytorch", "numpy", "gemm bound")
+IMPLS = (CHAINRULE, CHAINRULE_FIT, TORCH, NUMPY, GEMM)
+
+
+@dataclass
+class Case:
+    key: str
+    title: str
+    unit: str  # "step" or "epoch"
+    flops: int  # GEMM flops of one unit (for GFLOP/s); 0 if not meaningful
+    builders: dict[str, Callable[[], object]]
+    targets: dict[str, float] = field(default_factory=dict)  # e.g. {"pytorch": 0.9}
+    note: str = ""
+
+
+CASES: dict[str, Case] = {}
+
+
+def register(case: Case) -> Case:
+    CASES[case.key] = case
+    return case
+
+
+# ---- data and weights shared by every implementation ------------------------------------------
+
+
+def init_weights(sizes, seed: int = 0):
+    """PyTorch's default Linear init (U(-1/sqrt(in), 1/sqrt(in))), float32, from one seed."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        w = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
+        b = rng.uniform(-bound, bound, fan_out).astype(np.float32)
+        out.append((w, b))
+    return out
+
+
+def batch_data(sizes, batch: int, loss: str, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    if loss == "cross_entropy":
+        y = rng.integers(0, sizes[-1], batch).astype(np.int64)
+    else:
+        y = rng.standard_normal((batch, sizes[-1])).astype(np.float32)
+    return x, y
+
+
+_MNIST_CACHE = "mnist/mnist.npz"  # chainrule's processed cache (raw uint8 pixels)
+
+
+def mnist_arrays() -> tuple[np.ndarray, np.ndarray, str]:
+    """MNIST training images (60000, 784) float32 in [0, 1] and labels, read straight from
+    chainrule's dataset cache with NumPy (so no process loads a framework just for the data).
+    Falls back to random MNIST-shaped data when the cache is absent."""
+    root = Path(os.environ.get("CHAINRULE_DATA") or Path.home() / ".cache" / "chainrule")
+    path = root / _MNIST_CACHE
+    if path.exists():
+        with np.load(path) as f:
+            x, y = f["x_train"], f["y_train"]
+        x = np.divide(x.reshape(len(x), 784), np.float32(255), dtype=np.float32)
+        return x, y.astype(np.int64), "real MNIST (60,000 training images)"
+    rng = np.random.default_rng(2)
+    x = rng.random((60000, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 60000).astype(np.int64)
+    return x, y, "synthetic MNIST-shaped data (MNIST cache not found)"
+
+
+# ---- the MLP family: one builder per implementation --------------------------------------------
+
+
+@dataclass
+class MLPSpec:
+    sizes: tuple
+    act: str  # "relu" | "sigmoid"
+    loss: str  # "cross_entropy" | "mse"
+    optimizer: str  # "sgd" | "adam"
+    lr: float
+    batch: int
+
+
+def _cr_model(spec: MLPSpec, weights):
+    import chainrule as cr
+
+    layers = []
+    for i, (w, b) in enumerate(weights):
+        lin = cr.nn.Linear(w.shape[1], w.shape[0])
+        np.copyto(lin.weight.data, w)
+        np.copyto(lin.bias.data, b)
+        layers.append(lin)
+        if i < len(weights) - 1:
+            layers.append(cr.nn.ReLU() if spec.act == "relu" else cr.nn.Sigmoid())
+    model = cr.nn.Sequential(*layers)
+    loss_fn = cr.nn.CrossEntropyLoss() if spec.loss == "cross_entropy" else cr.nn.MSELoss()
+    opt_cls = cr.optim.SGD if spec.optimizer == "sgd" else cr.optim.Adam
+    return cr, model, loss_fn, opt_cls(model.parameters(), lr=spec.lr)
+
+
+def _torch_model(spec: MLPSpec, weights):
+    import torch
+
+    layers = []
+    for i, (w, b) in enumerate(weights):
+        lin = torch.nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w))
+            lin.bias.copy_(torch.from_numpy(b))
+        layers.append(lin)
+        if i < len(weights) - 1:
+            layers.append(torch.nn.ReLU() if spec.act == "relu" else torch.nn.Sigmoid())
+    model = torch.nn.Sequential(*layers)
+    loss_fn = torch.nn.CrossEntropyLoss() if spec.loss == "cross_entropy" else torch.nn.MSELoss()
+    opt_cls = torch.optim.SGD if spec.optimizer == "sgd" else torch.optim.Adam
+    return torch, model, loss_fn, opt_cls(model.parameters(), lr=spec.lr)
+
+
+class _LoopRunner:
+    """The PyTorch-style loop (zero_grad, forward, loss, backward, step), for either framework."""
+
+    def __init__(self, fw, model, loss_fn, opt, x, y) -> None:
+        self.fw, self.model, self.loss_fn, self.opt = fw, model, loss_fn, opt
+        self.x, self.y = fw.from_numpy(x), fw.from_numpy(y)
+
+    def step(self) -> None:
+        self.opt.zero_grad()
+        loss = self.loss_fn(self.model(self.x), self.y)
+        loss.backward()
+        self.opt.step()
+
+    def grads(self) -> list[np.ndarray]:
+        self.opt.zero_grad()
+        self.loss_fn(self.model(self.x), self.y).backward()
+        return [np.array(p.grad.numpy()) for p in self.model.parameters()]
+
+
+class _NumpyRunner:
+    def __init__(self, spec: MLPSpec, weights, x, y) -> None:
+        self.net, self.x, self.y = NumpyMLP(weights, spec.act, spec.loss, spec.optimizer,
+                                            spec.lr), x, y
+
+    def step(self) -> None:
+        self.net.step(self.x, self.y)
+
+    def grads(self) -> list[np.ndarray]:
+        return self.net.gradients(self.x, self.y)[1]
+
+
+def mlp_step_case(key: str, title: str, spec: MLPSpec, targets: dict, note: str = "") -> Case:
+    weights = init_weights(spec.sizes)
+    x, y = batch_data(spec.sizes, spec.batch, spec.loss)
+
+    def chainrule():
+        cr, model, loss_fn, opt = _cr_model(spec, weights)
+        return _LoopRunner(cr, model, loss_fn, opt, x, y)
+
+    def pytorch():
+        torch, model, loss_fn, opt = _torch_model(spec, weights)
+        return _LoopRunner(torch, model, loss_fn, opt, x, y)
+
+    builders = {
+        CHAINRULE: chainrule,
+        TORCH: pytorch,
+        NUMPY: lambda: _NumpyRunner(spec, weights, x, y),
+        GEMM: lambda: GemmBound(weights, spec.batch),
+    }
+    return Case(key, title, "step", mlp_gemm_flops(spec.sizes, spec.batch), builders, targets,
+                note)
+
+
+# ---- the epoch case: data loading and shuffling included ---------------------------------------
+
+
+class _CrEpoch(_LoopRunner):
+    def __init__(self, spec: MLPSpec, weights, x, y, use_fit: bool) -> None:
+        cr, model, loss_fn, opt = _cr_model(spec, weights)
+        super().__init__(cr, model, loss_fn, opt, x[:spec.batch], y[:spec.batch])
+        ds = cr.data.TensorDataset(cr.from_numpy(x), cr.from_numpy(y))
+        self.loader = cr.data.DataLoader(ds, batch_size=spec.batch, shuffle=True)
+        self.use_fit = use_fit
+
+    def step(self) -> None:
+        if self.use_fit:
+            self.fw.train.fit(self.model, self.loader, loss=self.loss_fn, optimizer=self.opt,
+                              epochs=1, verbose=0, metrics=())
+            return
+        model, loss_fn, opt = self.model, self.loss_fn, self.opt
+        for xb, yb in self.loader:
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+
+
+class _TorchEpoch(_LoopRunner):
+    def __init__(self, spec: MLPSpec, weights, x, y) -> None:
+        torch, model, loss_fn, opt = _torch_model(spec, weights)
+        super().__init__(torch, model, loss_fn, opt, x[:spec.batch], y[:spec.batch])
+        ds = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+        self.loader = torch.utils.data.DataLoader(ds, batch_size=spec.batch, shuffle=True)
+
+    def step(self) -> None:
+        model, loss_fn, opt = self.model, self.loss_fn, self.opt
+        for xb, yb in self.loader:
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+
+
+class _NumpyEpoch(_NumpyRunner):
+    def __init__(self, spec: MLPSpec, weights, x, y) -> None:
+        super().__init__(spec, weights, x[:spec.batch], y[:spec.batch])
+        self.data, self.batch = (x, y), spec.batch
+        self.rng = np.random.default_rng(0)
+
+    def step(self) -> None:
+        x, y = self.data
+        order = self.rng.permutation(len(x))
+        for i in range(0, len(x), self.batch):
+            idx = order[i:i + self.batch]
+            self.net.step(np.take(x, idx, axis=0), np.take(y, idx, axis=0))
+
+
+def mlp_epoch_case(key: str, title: str, spec: MLPSpec, targets: dict) -> Case:
+    weights = init_weights(spec.sizes)
+    state: dict = {}
+
+    def data():
+        if not state:
+            state["xy"] = mnist_arrays()
+        return state["xy"][:2]
+
+    builders = {
+        CHAINRULE: lambda: _CrEpoch(spec, weights, *data(), use_fit=False),
+        CHAINRULE_FIT: lambda: _CrEpoch(spec, weights, *data(), use_fit=True),
+        TORCH: lambda: _TorchEpoch(spec, weights, *data()),
+        NUMPY: lambda: _NumpyEpoch(spec, weights, *data()),
+    }
+    steps = -(-60000 // spec.batch)
+    case = Case(key, title, "epoch", mlp_gemm_flops(spec.sizes, spec.batch) * steps, builders,
+                targets)
+    case.describe_data = lambda: state["xy"][2] if state else mnist_arrays()[2]
+    return case
+
+
+# ---- the registry -----------------------------------------------------------------------------
+
+register(mlp_step_case(
+    "C", "1-1-1 net (sigmoid hidden, linear out), MSE, SGD, one sample",
+    MLPSpec((1, 1, 1), "sigmoid", "mse", "sgd", 0.1, 1), {TORCH: 0.30},
+    note="pure framework overhead: every array has one element"))
+register(mlp_step_case(
+    "A32", "MLP 784-256-10, ReLU, softmax cross-entropy, SGD, batch 32",
+    MLPSpec((784, 256, 10), "relu", "cross_entropy", "sgd", 0.01, 32), {TORCH: 0.75}))
+register(mlp_step_case(
+    "A128", "MLP 784-256-10, ReLU, softmax cross-entropy, SGD, batch 128",
+    MLPSpec((784, 256, 10), "relu", "cross_entropy", "sgd", 0.01, 128), {TORCH: 0.90}))
+register(mlp_step_case(
+    "B", "MLP 784-1024-1024-10, ReLU, softmax cross-entropy, SGD, batch 256",
+    MLPSpec((784, 1024, 1024, 10), "relu", "cross_entropy", "sgd", 0.01, 256),
+    {TORCH: 0.95, GEMM: 1.2}))
+register(mlp_epoch_case(
+    "E", "one MNIST epoch of the batch-128 MLP (784-256-10), shuffled, Adam",
+    MLPSpec((784, 256, 10), "relu", "cross_entropy", "adam", 1e-3, 128), {TORCH: 0.90}))

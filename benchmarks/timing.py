@@ -1,0 +1,135 @@
+"""Measuring on a shared, noisy machine: thread limits, interleaved timing, machine facts.
+
+Absolute times drift by tens of percent while other processes run, so implementations are
+never timed one after the other: every repeat runs each implementation once, in a rotating
+order, and the comparison uses the medians of those interleaved samples.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import time
+
+THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_LIMITS: list = []
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """Environment for a child process whose BLAS and PyTorch use ``threads`` threads."""
+    env = dict(os.environ)
+    for name in THREAD_ENV:
+        env[name] = str(threads)
+    return env
+
+
+def limit_threads(threads: int) -> str:
+    """Also limit the already-loaded thread pools (threadpoolctl when installed)."""
+    how = "environment variables"
+    try:
+        from threadpoolctl import threadpool_limits
+
+        _LIMITS.append(threadpool_limits(limits=threads))  # kept: the limit lasts while held
+        how = "threadpoolctl + environment variables + torch.set_num_threads"
+    except ImportError:
+        pass
+    try:
+        import sys
+
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
+    except Exception:  # noqa: BLE001 - a benchmark must not die on an odd torch build
+        pass
+    return how
+
+
+def calibrate(step, min_seconds: float) -> int:
+    """How many calls of ``step`` make one sample of at least ``min_seconds``."""
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            step()
+        dt = time.perf_counter() - t0
+        if dt >= min_seconds or n >= 1 << 16:
+            return n
+        n = max(n * 2, int(n * min_seconds / max(dt, 1e-9)) + 1)
+
+
+def interleaved(runners: dict, repeats: int, min_seconds: float, warmup_seconds: float
+                ) -> dict[str, list[float]]:
+    """Seconds per call of each runner's ``step``: ``repeats`` samples each, interleaved.
+
+    Each runner first runs for ``warmup_seconds`` (caches, allocator, lazy init); the number of
+    calls per sample is calibrated so one sample lasts about ``min_seconds``.
+    """
+    counts = {}
+    for name, r in runners.items():
+        t_end = time.perf_counter() + warmup_seconds
+        r.step()
+        while time.perf_counter() < t_end:
+            r.step()
+        counts[name] = calibrate(r.step, min_seconds)
+    names = list(runners)
+    samples: dict[str, list[float]] = {n: [] for n in names}
+    for k in range(repeats):
+        order = names[k % len(names):] + names[:k % len(names)]  # rotate: no fixed neighbour
+        for name in order:
+            step, n = runners[name].step, counts[name]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                step()
+            samples[name].append((time.perf_counter() - t0) / n)
+    return samples
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size (``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def machine_info() -> dict[str, str]:
+    import numpy as np
+
+    info = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info["cpu"] = cpu
+    info["cores"] = str(os.cpu_count())
+    info["python"] = platform.python_version()
+    info["numpy"] = np.__version__
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [f"{p['internal_api']} {p['version']}" for p in threadpool_info()
+                if p.get("user_api") == "blas"]
+        info["numpy BLAS"] = ", ".join(blas) or "unknown"
+    except ImportError:
+        info["numpy BLAS"] = "unknown (threadpoolctl not installed)"
+    try:
+        import torch
+
+        mkl = "MKL" if torch.backends.mkl.is_available() else "no MKL"
+        onednn = "oneDNN" if torch.backends.mkldnn.is_available() else "no oneDNN"
+        info["torch"] = f"{torch.__version__} ({mkl}, {onednn})"
+    except ImportError:
+        info["torch"] = "not installed"
+    try:
+        import jax  # noqa: F401
+
+        info["jax"] = jax.__version__
+    except ImportError:
+        info["jax"] = "not installed (JAX jit column skipped)"
+    return info
