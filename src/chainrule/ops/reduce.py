@@ -170,13 +170,41 @@ class Prod(Op):
     def backward(F, g, out, x, axis, keepdims):
         ge = _expand(F, g, x.shape, axis, keepdims)
         if F.differentiable:
-            # Differentiable form; exact while no entry is zero.
+            if x.data.size and (x.data == 0).any():  # out / x would be 0/0
+                return (ge * _prod_others_t(x, axis),)
             return (ge * _keep(F, out, axis, keepdims) / x,)
         return (ge * _prod_others(x, axis),)
 
 
+def _prod_others_t(x, axis):
+    """Differentiable product of the other entries, exact with zeros (create_graph only).
+
+    One product per entry, so O(n^2) in the reduced size: used only when some entry is 0.
+    """
+    from .shape import cat, permute, reshape
+
+    axes = tuple(range(x.ndim)) if axis is None else axis
+    rest = tuple(a for a in range(x.ndim) if a not in axes)
+    perm = rest + axes
+    moved = permute(x, perm)
+    lead = moved.shape[:len(rest)]
+    n = math.prod(x.shape[a] for a in axes)
+    flat = reshape(moved, lead + (n,))
+    cols = []
+    for i in range(n):
+        parts = [p for p in (flat[..., :i], flat[..., i + 1:]) if p.shape[-1]]
+        if not parts:  # a single entry: the product of no others is 1
+            cols.append(_wrap(np.ones(lead + (1,), dtype=x.dtype)))
+            continue
+        cols.append(prod(cat(parts, -1), -1, keepdim=True))
+    res = reshape(cat(cols, -1), moved.shape)
+    return permute(res, tuple(int(i) for i in np.argsort(perm)))
+
+
 def _prod_others(x, axis):
     """Product of all other entries along the reduced axes, exact even with zeros."""
+    if x.size == 0:
+        return np.ones_like(x)
     if axis is None:
         flat = x.reshape(-1)
         return _prod_others(flat, (0,)).reshape(x.shape)
