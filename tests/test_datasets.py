@@ -43,6 +43,9 @@ def test_read_idx_gzip_and_plain(tmp_path):
     (tmp_path / "l").write_bytes(idx_bytes(labels, 0x08))
     assert read_idx(tmp_path / "l.gz").tolist() == [5, 0, 4, 1, 9]
     assert read_idx(tmp_path / "l").tolist() == [5, 0, 4, 1, 9]
+    (tmp_path / "cut").write_bytes(idx_bytes(labels, 0x08)[:-1])
+    with pytest.raises(ValueError, match="cut: IDX: .*truncated"):
+        read_idx(tmp_path / "cut")
 
 
 @pytest.mark.parametrize("data", [

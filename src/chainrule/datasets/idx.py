@@ -55,4 +55,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         ((60000, 28, 28), dtype('uint8'))
     """
     with open(path, "rb") as f:
-        return parse_idx(f.read())
+        data = f.read()
+    try:
+        return parse_idx(data)
+    except ValueError as e:
+        raise ValueError(f"{os.fspath(path)}: {e}") from None
