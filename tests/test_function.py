@@ -207,3 +207,20 @@ def test_forward_must_return_a_tensor():
 
     with pytest.raises(TypeError, match="Bad.forward must return"):
         Bad.apply(cr.tensor([1.0], requires_grad=True))
+
+
+def test_gradcheck_accepts_non_contiguous_and_broadcast_inputs():
+    a = np.random.default_rng(0).standard_normal((3, 2))
+    x = cr.from_numpy(a.T).requires_grad_()
+    assert cr.gradcheck(lambda t: (t * t).sum(), (x,))
+    np.testing.assert_array_equal(x.data, a.T)  # the values are left as they were
+    b = cr.from_numpy(np.broadcast_to(np.arange(3.0), (2, 3))).requires_grad_()
+    assert cr.gradcheck(lambda t: (t * t).sum(), (b,))
+
+
+def test_gradcheck_restores_inputs():
+    x = cr.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+    before = x.data.copy()
+    cr.gradcheck(lambda t: t.sin(), (x,))
+    cr.gradgradcheck(lambda t: t.sin(), (x,))
+    np.testing.assert_array_equal(x.data, before)

@@ -66,6 +66,10 @@ def gradcheck(fn: Callable, inputs: Sequence[Tensor] | Tensor, eps: float = 1e-6
         a = analytic[pos]
         a = np.zeros(t.shape) if a is None else np.asarray(a.data, dtype=np.float64)
         numeric = np.zeros(t.shape)
+        if not (t.data.flags.c_contiguous and t.data.flags.writeable):
+            # The entries are perturbed in place through a flat view: a transposed or broadcast
+            # array would give a copy (perturbations lost) or refuse writes. Same values, own array.
+            t.data = np.array(t.data)
         flat = t.data.reshape(-1)
         nflat = numeric.reshape(-1)
         with no_grad():
