@@ -103,3 +103,8 @@ OPTIMIZERS = [
           weight_decay=0.02, initial_accumulator_value=0.3, eps=1e-6),
     _pair("adagrad-maximize", cr.optim.Adagrad, torch.optim.Adagrad, lr=0.05, maximize=True),
 ]
+
+# The representative configurations that also run under every scheduler.
+SCHEDULED = [p for p in OPTIMIZERS if p.id in {
+    "sgd", "sgd-momentum", "sgd-nesterov-wd", "adam", "adam-amsgrad-wd", "adamw",
+    "rmsprop-centered-momentum-wd", "adagrad-decay-wd-init"}]

@@ -117,7 +117,7 @@ PER_GROUP = [
 def test_per_group_settings_match_torch(build):
     opt, th = _sgd(2), _torch_sgd(2)
     ours, theirs = build(lrs, opt), build(torch.optim.lr_scheduler, th)
-    for epoch in range(10):
+    for _ in range(10):
         opt.step()
         th.step()
         if isinstance(ours, lrs.ReduceLROnPlateau):
