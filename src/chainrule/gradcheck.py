@@ -69,7 +69,7 @@ def gradcheck(fn: Callable, inputs: Sequence[Tensor] | Tensor, eps: float = 1e-6
         if not (t.data.flags.c_contiguous and t.data.flags.writeable):
             # The entries are perturbed in place through a flat view: a transposed or broadcast
             # array would give a copy (perturbations lost) or refuse writes. Same values, own array.
-            t.data = np.array(t.data)
+            t.data = np.array(t.data, order="C")
         flat = t.data.reshape(-1)
         nflat = numeric.reshape(-1)
         with no_grad():
