@@ -126,3 +126,27 @@ def test_nan_input_data_is_reported_as_coming_from_outside():
     with detect_anomaly(), pytest.raises(FloatingPointError) as e:
         x * w
     assert "input already held NaN" in str(e.value)
+
+
+def test_op_inside_a_layer_names_the_user_line_and_the_layer_line():
+    model = cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.Sigmoid(), cr.nn.Linear(4, 1))
+    with cr.no_grad():
+        model[2].weight[0, 1] = float("inf")
+    x = cr.ones(2, 3)
+    with detect_anomaly(), pytest.raises(FloatingPointError) as e:
+        model(x)  # <layer>
+    msg = str(e.value)
+    assert "linear()" in msg and _points_at(msg, "layer")
+    assert re.search(r"inside .*linear\.py:\d+ in forward", msg)
+    assert "input already held NaN/Inf" in msg  # the weight, not the op, is to blame
+
+
+def test_fit_with_detect_anomaly_stops_at_the_op():
+    model = cr.nn.Sequential(cr.nn.Linear(2, 2))
+    with cr.no_grad():
+        model[0].bias[0] = float("nan")
+    X, y = cr.randn(8, 2), cr.randint(0, 2, (8,))
+    with pytest.raises(FloatingPointError, match="linear"):
+        cr.train.fit(model, (X, y), loss="cross_entropy", optimizer="sgd", lr=0.1, epochs=1,
+                     verbose=0, detect_anomaly=True)
+    assert not is_anomaly_enabled()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from .backends import NP
 from .engine import sum_to, toposort
 from .function import FunctionCtx, _Custom
 from .grad_mode import no_grad
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 @dataclass
@@ -196,8 +199,8 @@ def _param_names(params) -> dict[int, str]:
     return {id(t): name for name, t in items}
 
 
-def gradcheck_graph(loss, atol: float = 1e-5, rtol: float = 1e-3, eps: float = 1e-6,
-                    max_entries: int = 256, params=None, raise_exception: bool = False,
+def gradcheck_graph(loss: Tensor, atol: float = 1e-5, rtol: float = 1e-3, eps: float = 1e-6,
+                    max_entries: int = 256, params: Any = None, raise_exception: bool = False,
                     seed: int = 0) -> GraphCheckReport:
     """Check every backward rule in the graph of ``loss`` against finite differences.
 

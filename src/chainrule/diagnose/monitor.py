@@ -270,24 +270,24 @@ class GradientMonitor(_CallbackBase):
         return np.asarray([r["step"] for r in self.records])
 
     # ---- fit callback hooks -----------------------------------------------------------------
-    def on_train_begin(self, trainer) -> None:
+    def on_train_begin(self, trainer: Any) -> None:
         self.attach()
 
-    def on_after_backward(self, trainer) -> None:
+    def on_after_backward(self, trainer: Any) -> None:
         self._finish_update()
         self._record_grads(self._calls)
 
-    def on_batch_end(self, trainer, batch, logs) -> None:
+    def on_batch_end(self, trainer: Any, batch: int, logs: dict[str, float]) -> None:
         self._finish_update()
         row = {"step": self._calls - 1}
         row.update({k: float(v) for k, v in logs.items() if k != "size"})
         self.curves.append(row)
 
-    def on_epoch_end(self, trainer, epoch, logs) -> None:
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, float]) -> None:
         self.epochs.append({"epoch": epoch, **{k: float(v) for k, v in logs.items()}})
 
     # ---- results ----------------------------------------------------------------------------
-    def report(self, thresholds=None):
+    def report(self, thresholds: Any = None) -> Any:
         """Verdicts computed from the records: a ``DiagnosisReport`` (text, ``zh`` text, dict)."""
         from .verdicts import diagnose
 
