@@ -311,3 +311,20 @@ def test_distributed_sampler_shuffles_consistently_across_ranks():
     assert sorted(np.concatenate([y.data for _, y in loader]).tolist()) == sorted(epoch1[0])
     with pytest.raises(ValueError):
         cr.data.DistributedSampler(range(4), 2, 2)
+
+
+def test_gradient_flows_to_a_dataset_tensor_that_requires_it():
+    emb = cr.zeros(6, 2, requires_grad=True)
+    ds = TensorDataset(emb, cr.arange(6))
+    for loader in (DataLoader(ds, batch_size=4, shuffle=True, generator=cr.Generator(0)),
+                   DataLoader(Subset(ds, [5, 0]), batch_size=2)):
+        emb.grad = None
+        x, y = next(iter(loader))
+        (x * 2).sum().backward()
+        expected = np.zeros((6, 2))
+        expected[y.data] = 2.0
+        np.testing.assert_array_equal(emb.grad.data, expected)
+    emb.grad = None
+    x, _ = ds[3]
+    (x * 3).sum().backward()
+    assert emb.grad.data.sum() == 6.0 and emb.grad.data[3].tolist() == [3.0, 3.0]

@@ -95,7 +95,8 @@ class TensorDataset(Dataset):
                              f"got {sizes}")
 
     def __getitem__(self, index):
-        return tuple(_wrap(t.data[index]) for t in self.tensors)
+        # Differentiable indexing only where a gradient is wanted; plain views are far cheaper.
+        return tuple(t[index] if t.requires_grad else _wrap(t.data[index]) for t in self.tensors)
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]

@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import _wrap
+from ..tensor import Tensor, _wrap
 from .collate import default_collate
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 
-def _tensor_source(dataset) -> tuple[list[np.ndarray], np.ndarray | None] | None:
-    """The arrays behind a TensorDataset (seen through any Subsets), and the index map.
+def _tensor_source(dataset) -> tuple[tuple[Tensor, ...], np.ndarray | None] | None:
+    """The tensors behind a TensorDataset (seen through any Subsets), and the index map.
 
     Exact type checks: a subclass may override ``__getitem__`` (augmentation, say), and then
     the loader must call it sample by sample.
@@ -25,7 +25,7 @@ def _tensor_source(dataset) -> tuple[list[np.ndarray], np.ndarray | None] | None
         dataset = dataset.dataset
     if type(dataset).__getitem__ is not TensorDataset.__getitem__:
         return None
-    return [t.data for t in dataset.tensors], index_map
+    return dataset.tensors, index_map
 
 
 class DataLoader:
@@ -109,14 +109,16 @@ class DataLoader:
         # Looked up on every pass, so a dataset whose tensors were replaced is seen as it is now.
         fast = _tensor_source(self.dataset) if self.collate_fn is default_collate else None
         if fast is not None:
-            arrays, index_map = fast
+            tensors, index_map = fast
             batches = (self.batch_sampler.batches() if isinstance(self.batch_sampler, BatchSampler)
                        else (np.asarray(b, dtype=np.int64) for b in self.batch_sampler))
             for idx in batches:
                 if index_map is not None:
                     idx = index_map[idx]
-                # np.take with an index array copies the rows in one C loop.
-                yield [_wrap(np.take(a, idx, axis=0)) for a in arrays]  # a list, as collate gives
+                # A list, as collate gives; np.take copies the rows in one C loop, and only a
+                # tensor that wants a gradient pays for a recorded (differentiable) gather.
+                yield [t[idx] if t.requires_grad else _wrap(np.take(t.data, idx, axis=0))
+                       for t in tensors]
             return
         for batch in self.batch_sampler:
             yield self.collate_fn([self.dataset[int(i)] for i in batch])
