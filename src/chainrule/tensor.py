@@ -286,8 +286,19 @@ class Tensor:
                 f"{op}: in-place change of {kind}. Wrap it in `with cr.no_grad():` (as optimizers "
                 "do) or use the out-of-place version.")
 
+    def _keep_node_output(self) -> None:
+        """Before writing into a graph output in place: its node keeps the old values.
+
+        Rules such as exp's and tanh's read the forward output; overwriting it (allowed under
+        no_grad) would otherwise change this tensor's gradient silently.
+        """
+        node = self._node
+        if node is not None and node.out is self.data:
+            node.out = self.data.copy()
+
     def _set(self, array, op) -> Tensor:
         self._inplace_check(op)
+        self._keep_node_output()
         np.copyto(self.data, array, casting="same_kind")
         self._version += 1
         return self

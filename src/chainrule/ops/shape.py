@@ -453,6 +453,7 @@ def setitem(x: Tensor, index, value) -> None:
         x.data, x._node, x.requires_grad = res.data, res._node, res.requires_grad
         x._version += 1
         return
+    x._keep_node_output()
     try:
         x.data[index] = v
     except (ValueError, IndexError) as e:
