@@ -136,11 +136,14 @@ def _inputs_report(inputs) -> str:
 
 def check_forward(op, inputs, out) -> None:
     """Remember where ``out`` was made; raise if it holds NaN or Inf."""
-    where = _capture()
     node = out._node
+    bad = _bad(out.data)
+    if node is None and not bad:  # nothing to remember, nothing to report
+        return
+    where = _capture()
     if node is not None:
         node.where = where
-    if not _bad(out.data) or _in_backward():
+    if not bad or _in_backward():
         return
     name = _op_name(op)
     if any(_bad(t.data) for t in inputs):

@@ -50,10 +50,11 @@ def diagnose(monitor, thresholds: Thresholds | None = None) -> DiagnosisReport:
     layers = monitor.layer_names
     wl = monitor.weight_layers()
     n = len(monitor.records)
-    G = np.array([[monitor.series(name, "grad_norm")[i] for name in wl] for i in range(n)]) \
-        if n and wl else np.zeros((n, 0))
-    U = np.array([[monitor.series(name, "update_ratio")[i] for name in wl] for i in range(n)]) \
-        if n and wl else np.zeros((n, 0))
+    # steps x weight layers
+    G = np.array([monitor.series(name, "grad_norm") for name in wl]).T if n and wl \
+        else np.zeros((n, 0))
+    U = np.array([monitor.series(name, "update_ratio") for name in wl]).T if n and wl \
+        else np.zeros((n, 0))
     total = np.sqrt(np.nansum([monitor.series(name, "grad_norm") ** 2 for name in layers],
                               axis=0)) if n else np.zeros(0)
     acts = _activation_table(monitor)
