@@ -328,3 +328,15 @@ def test_gradient_flows_to_a_dataset_tensor_that_requires_it():
     x, _ = ds[3]
     (x * 3).sum().backward()
     assert emb.grad.data.sum() == 6.0 and emb.grad.data[3].tolist() == [3.0, 3.0]
+
+
+def test_random_sampler_replacement_and_num_samples():
+    s = RandomSampler(range(5), True, 1000, cr.Generator(0))  # PyTorch's argument order
+    draws = list(s)
+    assert len(draws) == len(s) == 1000 and set(draws) == set(range(5))
+    long = list(RandomSampler(range(4), num_samples=10, generator=cr.Generator(0)))
+    assert len(long) == 10 and sorted(long[:4]) == sorted(long[4:8]) == [0, 1, 2, 3]
+    with pytest.raises(ValueError):
+        RandomSampler(range(4), num_samples=0)
+    with pytest.raises(TypeError):
+        RandomSampler(range(4), 1)

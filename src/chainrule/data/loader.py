@@ -90,7 +90,8 @@ class DataLoader:
         if self._iterable:
             sampler = None
         elif sampler is None:
-            sampler = RandomSampler(dataset, generator) if shuffle else SequentialSampler(dataset)
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))
         self.sampler = sampler
         if batch_sampler is None and batch_size is not None and not self._iterable:
             batch_sampler = BatchSampler(sampler, batch_size, self.drop_last)

@@ -43,7 +43,10 @@ class SequentialSampler(Sampler):
 
 
 class RandomSampler(Sampler):
-    """A fresh random permutation on every pass, drawn from ``generator`` (or the global one).
+    """A fresh random order on every pass, drawn from ``generator`` (or the global one).
+
+    Without replacement: a permutation (``num_samples`` > len repeats whole permutations);
+    with ``replacement=True``: ``num_samples`` independent uniform draws.
 
     Example:
         >>> import chainrule as cr
@@ -51,19 +54,37 @@ class RandomSampler(Sampler):
         [0, 1, 2, 3]
     """
 
-    def __init__(self, data_source: Sized, generator=None) -> None:
+    def __init__(self, data_source: Sized, replacement: bool = False,
+                 num_samples: int | None = None, generator=None) -> None:
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement must be a bool, got {replacement!r}")
+        if num_samples is not None and (isinstance(num_samples, bool)
+                                        or not isinstance(num_samples, int) or num_samples <= 0):
+            raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
         self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
         self.generator = generator
         _gen(generator)  # fail now, not at the first epoch, on a bad generator
 
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
     def indices(self) -> np.ndarray:
-        return _gen(self.generator).permutation(len(self.data_source)).astype(np.int64)
+        rng, n, k = _gen(self.generator), len(self.data_source), self.num_samples
+        if self.replacement:
+            return rng.integers(0, n, k, dtype=np.int64)
+        if k == n:
+            return rng.permutation(n).astype(np.int64)
+        perms = [rng.permutation(n) for _ in range(-(-k // n))]
+        return np.concatenate(perms)[:k].astype(np.int64)
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.indices().tolist())
 
     def __len__(self) -> int:
-        return len(self.data_source)
+        return self.num_samples
 
 
 class SubsetRandomSampler(Sampler):
