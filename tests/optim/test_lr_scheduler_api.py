@@ -2,6 +2,7 @@
 schedulers, per-group settings and input validation."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -205,3 +206,18 @@ def test_load_state_dict_rejects_foreign_keys():
     sched = lrs.StepLR(_sgd(), step_size=2)
     with pytest.raises(ValueError, match="unexpected"):
         sched.load_state_dict({"T_max": 3})
+
+
+def test_stepping_the_scheduler_before_the_optimizer_warns():
+    opt = _sgd()
+    sched = lrs.StepLR(opt, step_size=1)
+    with pytest.warns(UserWarning, match="before optimizer.step"):
+        sched.step()
+    opt = _sgd()
+    sched = lrs.StepLR(opt, step_size=1)
+    opt.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sched.step()
+        opt.step()
+        sched.step()

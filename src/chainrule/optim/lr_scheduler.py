@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 import types
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -94,6 +95,11 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance one epoch (or iteration) and write the new lrs into the optimizer."""
+        if self._step_count == 1 and getattr(self.optimizer, "_steps_taken", 1) == 0:
+            warnings.warn(
+                "lr_scheduler.step() was called before optimizer.step(): the schedule's first "
+                "learning rate is skipped. Call optimizer.step() first, then scheduler.step().",
+                UserWarning, stacklevel=2)
         self._step_count += 1
         self.last_epoch += 1
         values = self.get_lr()
