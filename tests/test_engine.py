@@ -546,3 +546,10 @@ def test_inplace_change_of_graph_output_under_no_grad_keeps_recorded_gradient(fn
     fn(w2).backward(gradient=cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64))
     np.testing.assert_allclose(w.grad.data, w2.grad.data, rtol=1e-12)
     assert y.tolist()[0] == 100.0
+
+
+def test_tensor_backend_unknown_name_is_attribute_error():
+    from chainrule.autograd.backends import TENSOR
+
+    assert not hasattr(TENSOR, "no_such_function")
+    assert TENSOR.exp is cr.exp

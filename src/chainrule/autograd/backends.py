@@ -125,6 +125,8 @@ class _TensorBackend:
         }
         for k, v in table.items():
             setattr(self, k, v)
+        if name not in table:  # hasattr() and introspection expect AttributeError
+            raise AttributeError(f"the differentiable backend has no {name!r}")
         return table[name]
 
 
