@@ -553,3 +553,17 @@ def test_tensor_backend_unknown_name_is_attribute_error():
 
     assert not hasattr(TENSOR, "no_such_function")
     assert TENSOR.exp is cr.exp
+
+
+@pytest.mark.parametrize("module", [
+    "chainrule", "chainrule.tensor", "chainrule.creation", "chainrule.func",
+    "chainrule.gradcheck", "chainrule.autograd.engine", "chainrule.autograd.function",
+    "chainrule.autograd.grad_mode", "chainrule.ops.binary", "chainrule.ops.elementwise",
+    "chainrule.ops.reduce", "chainrule.ops.shape", "chainrule.ops.linalg",
+])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
