@@ -20,9 +20,11 @@ def _run_cli(*args, cwd):
     return proc.stdout
 
 
-def _numpy_accuracy(weights, X, y):
-    """Accuracy of the saved ReLU MLP, recomputed with NumPy alone."""
-    h = np.maximum(X @ weights["0.weight"].T + weights["0.bias"], 0)
+def _numpy_accuracy(ckpt, X, y):
+    """Accuracy of the saved ReLU MLP on raw images, recomputed with NumPy alone."""
+    mean, std = ckpt["extra"]["normalize"]
+    weights = ckpt["model"]
+    h = np.maximum((X - mean) / std @ weights["0.weight"].T + weights["0.bias"], 0)
     logits = h @ weights["2.weight"].T + weights["2.bias"]
     return float((logits.argmax(1) == y).mean())
 
@@ -38,6 +40,7 @@ def test_train_digits_json(tmp_path):
         assert key in summary
     assert summary["dataset"] == "digits" and summary["model"] == "mlp"
     assert summary["epochs"] == 8 and summary["train_seconds"] > 0
+    assert summary["schedule"] == "cosine" and summary["normalize"] is not None
     assert summary["test_accuracy"] >= 0.93
     # Off a terminal: one plain progress line per epoch, no carriage returns.
     assert "\r" not in out
@@ -46,8 +49,10 @@ def test_train_digits_json(tmp_path):
     ckpt = cr.train.load_checkpoint(summary["checkpoint"])
     assert summary["checkpoint"] == str(tmp_path / "run" / "model.safetensors")
     assert ckpt["epoch"] == 8 and ckpt["extra"]["arch"] == "64-64-10"
+    lrs = ckpt["history"]["history"]["lr"]  # cosine schedule: 1e-3 annealed over the epochs
+    assert lrs[0] == 1e-3 and lrs == sorted(lrs, reverse=True) and lrs[-1] < 0.1 * lrs[0]
     test = cr.datasets.digits("test", flatten=True)
-    acc = _numpy_accuracy(ckpt["model"], test.tensors[0].data, test.tensors[1].data)
+    acc = _numpy_accuracy(ckpt, test.tensors[0].data, test.tensors[1].data)
     assert acc == pytest.approx(summary["test_accuracy"])
     with open(tmp_path / "run" / "curves.png", "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
@@ -63,6 +68,17 @@ def test_train_in_process_seed_reproducible(tmp_path, capsys):
     second = json.loads(out.strip().splitlines()[-1])
     assert first["test_loss"] == second["test_loss"]
     assert not any(line.startswith("Epoch ") for line in out.splitlines())  # --quiet
+
+
+def test_train_without_normalization_or_schedule(tmp_path, capsys):
+    assert cli.main(["train", "--dataset", "digits", "--epochs", "2", "--model", "linear",
+                     "--no-normalize", "--schedule", "none", "--quiet", "--json",
+                     "--out", str(tmp_path)]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["normalize"] is None and summary["arch"] == "64-10"
+    ckpt = cr.train.load_checkpoint(summary["checkpoint"])
+    assert ckpt["history"]["history"]["lr"] == [1e-3, 1e-3]
+    assert sorted(ckpt["model"]) == ["0.bias", "0.weight"]
 
 
 @pytest.mark.parametrize("bad", [["--epochs", "0"], ["--hidden", "abc"], ["--lr", "-1"],
@@ -107,7 +123,5 @@ def test_train_mnist_reaches_the_bar(tmp_path):
     assert os.path.exists(summary["checkpoint"])
     ckpt = cr.train.load_checkpoint(summary["checkpoint"])
     test = cr.datasets.mnist("test", flatten=True)
-    X = (test.tensors[0].data - ckpt["extra"]["normalize"][0]) / ckpt["extra"]["normalize"][1] \
-        if "normalize" in ckpt["extra"] else test.tensors[0].data
-    assert _numpy_accuracy(ckpt["model"], X, test.tensors[1].data) == \
+    assert _numpy_accuracy(ckpt, test.tensors[0].data, test.tensors[1].data) == \
         pytest.approx(summary["test_accuracy"])

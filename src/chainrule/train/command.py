@@ -16,6 +16,7 @@ from typing import Any
 DATASETS = ("mnist", "digits")
 MODELS = ("mlp", "linear")
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
+SCHEDULES = ("cosine", "step", "none")
 
 
 def _hidden_sizes(text: str) -> list[int]:
@@ -53,7 +54,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive(int), default=128)
     p.add_argument("--optimizer", choices=("adam", "adamw", "sgd", "rmsprop", "adagrad"),
                    default="adam")
-    p.add_argument("--lr", type=_positive(float), default=1e-3)
+    p.add_argument("--lr", type=_positive(float), default=1e-3,
+                   help="initial learning rate (default 1e-3)")
+    p.add_argument("--schedule", choices=SCHEDULES, default="cosine",
+                   help="learning-rate schedule over the epochs: cosine anneals lr towards 0 "
+                        "(default), step halves it every 2 epochs, none keeps it constant")
+    p.add_argument("--no-normalize", dest="normalize", action="store_false",
+                   help="feed raw pixels in [0, 1] instead of standardizing them with the "
+                        "training set's mean and standard deviation")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
     p.add_argument("--json", action="store_true",
@@ -65,13 +73,40 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def load_data(name: str):
-    """(train, test) TensorDatasets of flattened images."""
+def load_data(name: str, normalize: bool = True):
+    """(train, test, (mean, std)) with flattened images, standardized with the training set's
+    pixel mean and standard deviation when ``normalize`` (``(0.0, 1.0)`` otherwise)."""
     from .. import datasets
+    from ..data import TensorDataset
 
     if name == "mnist":
-        return datasets.mnist("train", flatten=True), datasets.mnist("test", flatten=True)
-    return datasets.digits("train", flatten=True), datasets.digits("test", flatten=True)
+        train, test = datasets.mnist("train", flatten=True), datasets.mnist("test", flatten=True)
+    else:
+        train, test = datasets.digits("train", flatten=True), datasets.digits("test", flatten=True)
+    if not normalize:
+        return train, test, (0.0, 1.0)
+    # Zero-mean, unit-variance inputs keep Adam's first steps well scaled: on MNIST this is
+    # worth a few tenths of a percent of test accuracy after 5 epochs.
+    x = train.tensors[0].data
+    mean, std = float(x.mean()), float(x.std())
+
+    def standardize(ds):
+        out = TensorDataset(((ds.tensors[0].data - mean) / std).astype(x.dtype), ds.tensors[1])
+        out.classes = getattr(ds, "classes", list(range(10)))
+        return out
+
+    return standardize(train), standardize(test), (mean, std)
+
+
+def make_scheduler(kind: str, optimizer, epochs: int):
+    """The per-epoch learning-rate schedule named by ``--schedule``."""
+    from ..optim import lr_scheduler
+
+    if kind == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    if kind == "step":
+        return lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    return None
 
 
 def build_model(kind: str, n_in: int, n_out: int, hidden: list[int], activation: str):
@@ -96,33 +131,37 @@ def run(args: argparse.Namespace) -> int:
     from .checkpoint import save_checkpoint
 
     cr.manual_seed(args.seed)
-    train, test = load_data(args.dataset)
+    train, test, (mean, std) = load_data(args.dataset, args.normalize)
     n_in = int(train.tensors[0].shape[1])
     n_classes = len(getattr(train, "classes", range(10)))
     model = build_model(args.model, n_in, n_classes, args.hidden, args.activation)
     arch = "-".join(str(n) for n in [n_in, *(args.hidden if args.model == "mlp" else []),
                                       n_classes])
     print(f"chainrule train: {args.model} {arch} ({args.activation}) on {args.dataset} "
-          f"({len(train)} train / {len(test)} test), {args.optimizer} lr={args.lr:g}, "
-          f"batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}", flush=True)
+          f"({len(train)} train / {len(test)} test), {args.optimizer} lr={args.lr:g} "
+          f"({args.schedule} schedule), batch {args.batch_size}, {args.epochs} epochs, "
+          f"seed {args.seed}", flush=True)
     optimizer = getattr(cr.optim, {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD",
                                    "rmsprop": "RMSprop", "adagrad": "Adagrad"}[args.optimizer])(
         model.parameters(), lr=args.lr)
     loss_fn = cr.nn.CrossEntropyLoss()
+    scheduler = make_scheduler(args.schedule, optimizer, args.epochs)
 
     t0 = time.perf_counter()
     history = fit(model, train, loss=loss_fn, optimizer=optimizer, epochs=args.epochs,
                   batch_size=args.batch_size, val=test, metrics=["accuracy"],
+                  scheduler=scheduler,
                   verbose=0 if args.quiet else 1, detect_anomaly=args.detect_anomaly)
     train_seconds = time.perf_counter() - t0
     result = evaluate(model, test, loss=loss_fn, metrics=["accuracy"], batch_size=1000)
 
     os.makedirs(args.out, exist_ok=True)
     ckpt = save_checkpoint(os.path.join(args.out, "model.safetensors"), model, optimizer,
-                           epoch=len(history), history=history, step=0,
+                           epoch=len(history), scheduler=scheduler, history=history,
                            extra={"command": "train", "dataset": args.dataset,
                                   "model": args.model, "arch": arch,
-                                  "activation": args.activation})
+                                  "activation": args.activation,
+                                  "normalize": [mean, std]})
     curves = None
     try:
         from .plot import plot_history
@@ -138,7 +177,8 @@ def run(args: argparse.Namespace) -> int:
         summary = {
             "dataset": args.dataset, "model": args.model, "arch": arch,
             "activation": args.activation, "epochs": args.epochs, "batch_size": args.batch_size,
-            "optimizer": args.optimizer, "lr": args.lr, "seed": args.seed,
+            "optimizer": args.optimizer, "lr": args.lr, "schedule": args.schedule,
+            "normalize": [mean, std] if args.normalize else None, "seed": args.seed,
             "train_samples": len(train), "test_samples": len(test),
             "test_accuracy": result["accuracy"], "test_loss": result["loss"],
             "train_loss": history.last("loss"), "train_accuracy": history.last("accuracy"),
