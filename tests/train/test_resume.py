@@ -84,21 +84,30 @@ def test_callback_state_is_resumed(tmp_path):
     X, y = blobs(32)
     values = iter([1.0, 0.5, 0.6, 0.7] + [0.8, 0.9])
 
-    def scripted(out, target):
-        return (out * 0.0).sum() + next(values)
+    def score(out, target):  # the monitored value, scripted; the loss really trains
+        return next(values)
 
-    stop = EarlyStopping(monitor="loss", patience=3)
-    ckpt = ModelCheckpoint(str(tmp_path / "e{epoch}.safetensors"))
+    def run(model, stop, callbacks, **kw):
+        return fit(model, (X, y), loss="cross_entropy", optimizer="sgd", lr=0.5, epochs=10,
+                   batch_size=32, metrics={"score": score}, callbacks=[stop, *callbacks],
+                   verbose=0, **kw)
+
+    stop = EarlyStopping(monitor="score", mode="min", patience=3, restore_best_weights=True)
     with pytest.raises(KeyboardInterrupt):
-        fit(mlp(), (X, y), loss=scripted, optimizer="sgd", epochs=10, batch_size=32,
-            metrics=None, callbacks=[stop, ckpt, Crash(after_epoch=3)], verbose=0)
-    stop2 = EarlyStopping(monitor="loss", patience=3)
-    h = fit(mlp(), (X, y), loss=scripted, optimizer="sgd", epochs=10, batch_size=32,
-            metrics=None, callbacks=[stop2, ModelCheckpoint(str(tmp_path / "x.safetensors"))],
-            verbose=0, resume=str(tmp_path / "e4.safetensors"))
+        run(mlp(), stop, [ModelCheckpoint(str(tmp_path / "e{epoch}.safetensors")), Crash(3)])
+    stop2 = EarlyStopping(monitor="score", mode="min", patience=3, restore_best_weights=True)
+    model = mlp()
+    h = run(model, stop2, [ModelCheckpoint(str(tmp_path / "last.safetensors"))],
+            resume=str(tmp_path / "e4.safetensors"))
     # best 0.5 at epoch 1; epochs 2, 3 (before the crash) and 4 without improvement: stop
     assert stop2.best == 0.5 and stop2.stopped_epoch == 4
     assert h.epoch == [0, 1, 2, 3, 4]
+    # The best weights (epoch index 1) were carried through the checkpoint and restored.
+    best = cr.train.load_checkpoint(str(tmp_path / "e2.safetensors"))["model"]
+    at_stop = cr.train.load_checkpoint(str(tmp_path / "last.safetensors"))["model"]
+    for k, v in weights(model).items():
+        np.testing.assert_array_equal(v, best[k])
+    assert not np.array_equal(best["0.weight"], at_stop["0.weight"])
 
 
 def test_resume_errors(tmp_path):

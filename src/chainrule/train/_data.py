@@ -27,7 +27,7 @@ def _as_array_tensor(x, what: str) -> Tensor:
 
 
 def is_pair(data) -> bool:
-    return isinstance(data, (tuple, list)) and len(data) == 2 and not hasattr(data[0], "batch_size")
+    return isinstance(data, (tuple, list)) and len(data) == 2
 
 
 def _is_dataset(data) -> bool:

@@ -123,7 +123,8 @@ class Trainer:
         hooks = {h: overriding(callbacks, h) for h in HOOKS}
 
         self.stop_training = False
-        self.model.train()
+        if hasattr(self.model, "train"):
+            self.model.train()
         for fn in hooks["on_train_begin"]:
             fn(self)
         anomaly = _detect_anomaly() if detect_anomaly else contextlib.nullcontext()

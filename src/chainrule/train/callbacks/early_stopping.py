@@ -66,9 +66,13 @@ class EarlyStopping(Callback):
                 print(f"EarlyStopping: restored the weights of epoch {self.best_epoch + 1}")
 
     def state_dict(self) -> dict:
-        return {"wait": self.wait, "best_epoch": self.best_epoch, **self.monitor.state_dict()}
+        return {"wait": self.wait, "best_epoch": self.best_epoch,
+                "best_weights": self._best_weights, **self.monitor.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         self.wait = int(state["wait"])
         self.best_epoch = state["best_epoch"]
+        weights = state.get("best_weights")
+        self._best_weights = None if weights is None else {
+            k: np.array(getattr(v, "data", v), copy=True) for k, v in weights.items()}
         self.monitor.load_state_dict(state)
