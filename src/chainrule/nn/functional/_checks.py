@@ -63,9 +63,11 @@ def class_targets(y: np.ndarray, n_classes: int, ignore_index: int, loss: str):
             "labels as indices convert them with target.long()")
     if y.size == 0:
         return y, None
-    lo, hi = int(y.min()), int(y.max())
-    if lo >= 0 and hi < n_classes and not 0 <= ignore_index < n_classes:
-        return y, None
+    if not 0 <= ignore_index < n_classes:
+        # One reduction checks both ends: viewed as unsigned, negative labels become huge.
+        unsigned = y.view(np.dtype(f"u{y.dtype.itemsize}")) if y.dtype.kind == "i" else y
+        if int(unsigned.max()) < n_classes:
+            return y, None
     keep = y != ignore_index
     if keep.all():
         keep = None

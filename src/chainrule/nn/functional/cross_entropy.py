@@ -33,6 +33,8 @@ def _reduce_rows(rows, red, denom):
     total = rows.sum()
     if red == "sum":
         return total
+    if denom:
+        return total / denom
     with np.errstate(invalid="ignore", divide="ignore"):
         return total / denom
 
