@@ -174,6 +174,15 @@ def test_step_interval_scheduler():
     assert opt.param_groups[0]["lr"] == pytest.approx(0.5 ** 4)
 
 
+def test_plateau_scheduler_cannot_step_per_batch():
+    X, y = blobs(8)
+    opt = cr.optim.SGD(mlp().parameters(), lr=0.1)
+    sched = cr.optim.lr_scheduler.ReduceLROnPlateau(opt)
+    with pytest.raises(ValueError, match="scheduler_interval"):
+        fit(mlp(), (X, y), loss="cross_entropy", optimizer=opt, scheduler=sched,
+            scheduler_interval="step", verbose=0)
+
+
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
 def test_detect_anomaly_names_the_nan():
     class Bad(nn.Module):

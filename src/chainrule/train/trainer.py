@@ -72,6 +72,9 @@ class Trainer:
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', "
                              f"got {scheduler_interval!r}")
+        if scheduler_interval == "step" and _is_plateau(scheduler):
+            raise ValueError("ReduceLROnPlateau watches an epoch quantity: use "
+                             "scheduler_interval='epoch'")
         self.model = model
         self.loss_fn = resolve_loss(loss)
         self.optimizer = resolve_optimizer(optimizer, model, lr)
