@@ -41,6 +41,12 @@ RESUMABLE = [
     ("lambda", lambda m, o: m.LambdaLR(o, Halving())),
     ("onecycle", lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=16, three_phase=True)),
     ("plateau", lambda m, o: m.ReduceLROnPlateau(o, patience=1, cooldown=1, factor=0.5)),
+    ("sequential", lambda m, o: m.SequentialLR(
+        o, [m.ConstantLR(o, factor=0.5, total_iters=2), m.ExponentialLR(o, gamma=0.8),
+            m.StepLR(o, step_size=2)], milestones=[3, 8])),
+    ("chained", lambda m, o: m.ChainedScheduler(
+        [m.LinearLR(o, start_factor=0.5, total_iters=4), m.ExponentialLR(o, gamma=0.9)])),
+    ("warm-restarts", lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=3)),
 ]
 METRICS = [3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5]
 
@@ -221,3 +227,71 @@ def test_stepping_the_scheduler_before_the_optimizer_warns():
         sched.step()
         opt.step()
         sched.step()
+
+
+COMPOSITE = [
+    ("sequential-3", lambda m, o: m.SequentialLR(
+        o, [m.ConstantLR(o, factor=0.5, total_iters=2), m.ExponentialLR(o, gamma=0.8),
+            m.MultiStepLR(o, milestones=[1, 3])], milestones=[3, 8])),
+    ("sequential-4", lambda m, o: m.SequentialLR(
+        o, [m.LinearLR(o, start_factor=0.25, total_iters=3), m.PolynomialLR(o, total_iters=4),
+            m.CosineAnnealingLR(o, T_max=3), m.StepLR(o, step_size=2)],
+        milestones=[4, 6, 9])),
+    ("chained", lambda m, o: m.ChainedScheduler(
+        [m.ConstantLR(o, factor=0.1, total_iters=3), m.ExponentialLR(o, gamma=0.9)])),
+    ("warm-restarts-mult1", lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=4, eta_min=0.01)),
+]
+
+
+@pytest.mark.parametrize("build", [b for _, b in COMPOSITE], ids=[n for n, _ in COMPOSITE])
+def test_composite_schedules_match_torch(build):
+    opt, th = _sgd(), _torch_sgd()
+    ours, theirs = build(lrs, opt), build(torch.optim.lr_scheduler, th)
+    seen = []
+    for _ in range(14):
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-13, abs=1e-16)
+        assert opt.param_groups[0]["lr"] == pytest.approx(th.param_groups[0]["lr"], rel=1e-13)
+        seen.append(ours.get_last_lr()[0])
+        opt.step()
+        th.step()
+        ours.step()
+        theirs.step()
+    assert len(set(seen)) > 3
+
+
+def test_warm_restarts_with_fractional_epochs_match_torch():
+    opt, th = _sgd(), _torch_sgd()
+    ours = lrs.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=0.001)
+    theirs = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(th, T_0=2, T_mult=2,
+                                                                  eta_min=0.001)
+    for epoch in range(9):
+        for i in range(3):
+            opt.step()
+            th.step()
+            ours.step(epoch + i / 3)
+            theirs.step(epoch + i / 3)
+            assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-13)
+            assert ours.last_epoch == theirs.last_epoch and ours.T_i == theirs.T_i
+    with pytest.raises(ValueError, match="epoch"):
+        ours.step(-1)
+
+
+def test_composite_scheduler_arguments_are_checked():
+    opt, other = _sgd(), _sgd()
+    a, b = lrs.StepLR(opt, step_size=2), lrs.ExponentialLR(opt, gamma=0.5)
+    with pytest.raises(ValueError, match="milestone"):
+        lrs.SequentialLR(opt, [a, b], milestones=[1, 2])
+    with pytest.raises(ValueError, match="different optimizer"):
+        lrs.SequentialLR(other, [a, b], milestones=[2])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        lrs.ChainedScheduler([a, lrs.ReduceLROnPlateau(opt)])
+    with pytest.raises(TypeError, match="not a scheduler"):
+        lrs.SequentialLR(opt, [a, "cosine"], milestones=[2])
+    with pytest.raises(ValueError, match="at least one"):
+        lrs.ChainedScheduler([])
+    with pytest.raises(ValueError):
+        lrs.CosineAnnealingWarmRestarts(opt, T_0=0)
+    with pytest.raises(ValueError):
+        lrs.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=0)
+    with pytest.raises(TypeError, match="Optimizer"):
+        lrs.SequentialLR(_torch_sgd(), [a], milestones=[])

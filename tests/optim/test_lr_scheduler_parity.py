@@ -44,6 +44,11 @@ SCHEDULERS = [
         o, max_lr=0.05, epochs=4, steps_per_epoch=5, pct_start=0.25, anneal_strategy="linear",
         three_phase=True, base_momentum=0.8, max_momentum=0.9, div_factor=10.0,
         final_div_factor=100.0, cycle_momentum=_cycles(o))),
+    _sched("sequential-warmup-cosine", lambda m, o: m.SequentialLR(
+        o, [m.LinearLR(o, start_factor=0.2, total_iters=5),
+            m.CosineAnnealingLR(o, T_max=15, eta_min=1e-3)], milestones=[5])),
+    _sched("warm-restarts", lambda m, o: m.CosineAnnealingWarmRestarts(
+        o, T_0=3, T_mult=2, eta_min=1e-3)),
     _sched("plateau-min-rel", lambda m, o: m.ReduceLROnPlateau(
         o, factor=0.5, patience=1, threshold=1e-3, cooldown=1, min_lr=0.004),
         metric=lambda i: METRICS[i]),

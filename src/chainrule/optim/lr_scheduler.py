@@ -10,6 +10,7 @@ approximates, without its accumulated rounding).
 
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
 import types
@@ -21,7 +22,8 @@ from .optimizer import Optimizer
 
 __all__ = [
     "LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
-    "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "OneCycleLR",
+    "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR", "ChainedScheduler",
     "ReduceLROnPlateau",
 ]
 
@@ -79,6 +81,10 @@ class LRScheduler:
                         "needs the optimizer's state dict loaded first")
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = int(last_epoch)
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """Apply the lr for the epoch after ``last_epoch`` without multiplying it again."""
         self._step_count = 0
         self._initial = True
         try:
@@ -102,7 +108,15 @@ class LRScheduler:
                 UserWarning, stacklevel=2)
         self._step_count += 1
         self.last_epoch += 1
-        values = self.get_lr()
+        self._apply(self.get_lr())
+
+    def _jump(self, epoch: int) -> None:
+        """Set ``last_epoch`` and apply its lrs from the closed form (SequentialLR's restart)."""
+        self.last_epoch = epoch
+        closed_form = getattr(self, "_closed_form", None)
+        self._apply(closed_form() if closed_form is not None else self.get_lr())
+
+    def _apply(self, values: list[float]) -> None:
         groups = self.optimizer.param_groups
         if len(values) != len(groups):
             raise ValueError(f"the optimizer has {len(groups)} param groups but this scheduler "
@@ -231,6 +245,10 @@ class StepLR(LRScheduler):
             return self._group_lrs()
         return [lr * self.gamma for lr in self._group_lrs()]
 
+    def _closed_form(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size)
+                for base in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
     """Multiply the lr by ``gamma`` at each epoch in ``milestones`` (repeats count twice).
@@ -261,6 +279,10 @@ class MultiStepLR(LRScheduler):
         if not hits:
             return self._group_lrs()
         return [lr * self.gamma ** hits for lr in self._group_lrs()]
+
+    def _closed_form(self) -> list[float]:
+        passed = bisect.bisect_right(self.milestones, self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
 
 
 class ConstantLR(LRScheduler):
@@ -294,6 +316,10 @@ class ConstantLR(LRScheduler):
         if self.last_epoch != self.total_iters:
             return lrs
         return [lr * (1.0 / self.factor) for lr in lrs]
+
+    def _closed_form(self) -> list[float]:
+        done = self.last_epoch >= self.total_iters
+        return [base * (self.factor + done * (1 - self.factor)) for base in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
@@ -336,6 +362,11 @@ class LinearLR(LRScheduler):
                                + (self.last_epoch - 1) * delta)
         return [lr * ratio for lr in lrs]
 
+    def _closed_form(self) -> list[float]:
+        done = min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * (self.start_factor + (self.end_factor - self.start_factor) * done)
+                for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every epoch.
@@ -357,6 +388,9 @@ class ExponentialLR(LRScheduler):
         if self._initial:
             return self._group_lrs()
         return [lr * self.gamma for lr in self._group_lrs()]
+
+    def _closed_form(self) -> list[float]:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class PolynomialLR(LRScheduler):
@@ -386,6 +420,10 @@ class PolynomialLR(LRScheduler):
                   / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
         return [lr * factor for lr in lrs]
 
+    def _closed_form(self) -> list[float]:
+        left = 1.0 - min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * left ** self.power for base in self.base_lrs]
+
 
 class CosineAnnealingLR(LRScheduler):
     """``lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``.
@@ -412,8 +450,201 @@ class CosineAnnealingLR(LRScheduler):
     def get_lr(self) -> list[float]:
         if self._initial:
             return self._group_lrs()  # like PyTorch: construction keeps the current lr
+        return self._closed_form()
+
+    def _closed_form(self) -> list[float]:
         cos = 1.0 + math.cos(math.pi * self.last_epoch / self.T_max)
         return [self.eta_min + (base - self.eta_min) * cos / 2 for base in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing from ``initial_lr`` to ``eta_min`` over ``T_i`` epochs, then a restart;
+    each cycle is ``T_mult`` times longer than the one before (``T_0`` the first).
+
+    ``step(epoch)`` also takes a fractional epoch, to anneal within an epoch per batch:
+    ``sched.step(epoch + i / iters_per_epoch)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
+        >>> sched = cr.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2)
+        >>> lrs = []
+        >>> for _ in range(3):
+        ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 6))
+        >>> lrs
+        [0.5, 1.0, 0.5]
+    """
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1,  # noqa: N803
+                 eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
+        _check_int("T_0", T_0, 1)
+        _check_int("T_mult", T_mult, 1)
+        if not isinstance(eta_min, numbers.Real):
+            raise ValueError(f"eta_min must be a number, got {eta_min!r}")
+        self.T_0 = self.T_i = int(T_0)
+        self.T_mult = int(T_mult)
+        self.eta_min = eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        cos = 1.0 + math.cos(math.pi * self.T_cur / self.T_i)
+        return [self.eta_min + (base - self.eta_min) * cos / 2 for base in self.base_lrs]
+
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one epoch, or jump to ``epoch`` (which may be fractional)."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        elif epoch < 0:
+            raise ValueError(f"epoch must be >= 0, got {epoch}")
+        elif epoch >= self.T_0:
+            if self.T_mult == 1:
+                self.T_cur = epoch % self.T_0
+            else:
+                # Cycle n starts at T_0 * (T_mult**n - 1) / (T_mult - 1).
+                n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                self.T_i = self.T_0 * self.T_mult ** n
+        else:
+            self.T_i = self.T_0
+            self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        self._apply(self.get_lr())
+
+
+def _undo_initial_step(scheduler) -> None:
+    for inner in getattr(scheduler, "_schedulers", ()):
+        _undo_initial_step(inner)
+    if not hasattr(scheduler, "_schedulers"):
+        scheduler.last_epoch -= 1
+
+
+def _check_children(optimizer: Optimizer, schedulers, who: str) -> list[LRScheduler]:
+    schedulers = list(schedulers)
+    if not schedulers:
+        raise ValueError(f"{who} needs at least one scheduler")
+    for i, sched in enumerate(schedulers):
+        if not isinstance(sched, LRScheduler):
+            raise TypeError(f"{who}: schedulers[{i}] is a {type(sched).__name__}, not a "
+                            "scheduler")
+        if isinstance(sched, ReduceLROnPlateau):
+            raise ValueError(f"{who} cannot run ReduceLROnPlateau (its step needs a metric)")
+        if sched.optimizer is not optimizer:
+            raise ValueError(f"{who}: schedulers[{i}] drives a different optimizer")
+    return schedulers
+
+
+class _Composite(LRScheduler):
+    """Shared state-dict handling: the children's states are saved alongside."""
+
+    _not_saved = ("_schedulers",)
+
+    def state_dict(self) -> dict[str, Any]:
+        sd = super().state_dict()
+        sd["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return sd
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state_dict = dict(state_dict)
+        children = state_dict.pop("_schedulers", None)
+        if children is None or len(children) != len(self._schedulers):
+            raise ValueError(f"{type(self).__name__} state dict must hold one state per "
+                             f"scheduler ({len(self._schedulers)})")
+        super().load_state_dict(state_dict)
+        for sched, sd in zip(self._schedulers, children):
+            sched.load_state_dict(sd)
+
+
+class SequentialLR(_Composite):
+    """Run ``schedulers`` one after another, switching at the epochs in ``milestones``.
+
+    Each scheduler restarts from its own epoch 0 when its turn comes (a warm-up followed by a
+    cosine decay is ``SequentialLR(opt, [LinearLR(...), CosineAnnealingLR(...)], [warmup])``).
+
+    Example:
+        >>> import chainrule as cr
+        >>> m = cr.optim.lr_scheduler
+        >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
+        >>> warmup = m.LinearLR(opt, start_factor=0.5, total_iters=2)
+        >>> decay = m.ExponentialLR(opt, gamma=0.5)
+        >>> sched = m.SequentialLR(opt, [warmup, decay], milestones=[2])
+        >>> lrs = [sched.get_last_lr()[0]]
+        >>> for _ in range(4):
+        ...     opt.step(); sched.step(); lrs.append(sched.get_last_lr()[0])
+        >>> lrs
+        [0.5, 0.75, 1.0, 0.5, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
+                 milestones: Sequence[int], last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
+        self._schedulers = _check_children(optimizer, schedulers, "SequentialLR")
+        milestones = list(milestones)
+        if len(milestones) != len(self._schedulers) - 1:
+            raise ValueError(f"SequentialLR needs one milestone fewer than schedulers, got "
+                             f"{len(milestones)} for {len(self._schedulers)}")
+        for m in milestones:
+            _check_int("each milestone", m, 0)
+        self._milestones = [int(m) for m in milestones]
+        self.optimizer = optimizer
+        self.last_epoch = last_epoch + 1
+        # Each child applied its epoch 0 when built; start over from the initial lrs and let
+        # only the first scheduler's epoch 0 stand.
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for sched in self._schedulers:
+            _undo_initial_step(sched)
+        first = self._schedulers[bisect.bisect_right(self._milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        idx = bisect.bisect_right(self._milestones, self.last_epoch)
+        sched = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            sched._jump(0)
+        else:
+            sched.step()
+        self._last_lr = sched.get_last_lr()
+
+
+class ChainedScheduler(_Composite):
+    """Step several schedulers together each epoch, so that their factors multiply.
+
+    Example:
+        >>> import chainrule as cr
+        >>> m = cr.optim.lr_scheduler
+        >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
+        >>> sched = m.ChainedScheduler([m.ConstantLR(opt, factor=0.5, total_iters=2),
+        ...                             m.ExponentialLR(opt, gamma=0.5)])
+        >>> opt.step(); sched.step(); sched.get_last_lr()
+        [0.25]
+    """
+
+    def __init__(self, schedulers: Sequence[LRScheduler],
+                 optimizer: Optimizer | None = None) -> None:
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError("ChainedScheduler needs at least one scheduler")
+        optimizer = optimizer if optimizer is not None else getattr(
+            schedulers[0], "optimizer", None)
+        _check_optimizer(optimizer)
+        self._schedulers = _check_children(optimizer, schedulers, "ChainedScheduler")
+        self.optimizer = optimizer
+        self._last_lr = self._group_lrs()
+
+    def step(self) -> None:
+        for sched in self._schedulers:
+            sched.step()
+        self._last_lr = self._group_lrs()
 
 
 class OneCycleLR(LRScheduler):
