@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import pytest
 import torch
@@ -567,3 +569,22 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("op", [operator.iadd, operator.isub, operator.imul, operator.itruediv])
+def test_augmented_assignment_on_leaf_requiring_grad_raises(op):
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    w.grad = cr.tensor([0.5, 0.5])
+    with pytest.raises(RuntimeError, match="no_grad"):
+        op(w, 0.1 * w.grad)  # e.g. `w -= lr * w.grad` outside no_grad
+    with cr.no_grad():
+        assert op(w, 2.0) is w  # in place
+    assert w.is_leaf and w.requires_grad
+
+
+def test_augmented_assignment_of_constant_by_tracked_value():
+    c = cr.tensor([1.0, 2.0])
+    w = cr.tensor([3.0, 4.0], requires_grad=True)
+    c += w
+    c.sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0]

@@ -344,25 +344,28 @@ class Tensor:
 
         return self._set(_gen(generator).normal(mean, std, self.shape), "normal_()")
 
-    def __iadd__(self, other):
+    # Augmented assignment: in place when no graph is involved; with a graph, the name is bound
+    # to a new recorded result (out of place). A leaf that requires grad is never rebound
+    # silently: `w -= lr * w.grad` outside no_grad raises, as in PyTorch, instead of turning the
+    # parameter into a graph node that the optimizer no longer updates.
+    def _augmented(self, other, out_of_place, in_place, op):
         if STATE.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
-            return self + other
-        return self.add_(other)
+            if self.requires_grad and self._node is None:
+                self._inplace_check(op)
+            return out_of_place(self, other)
+        return in_place(other)
+
+    def __iadd__(self, other):
+        return self._augmented(other, Tensor.__add__, self.add_, "+=")
 
     def __isub__(self, other):
-        if STATE.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
-            return self - other
-        return self.sub_(other)
+        return self._augmented(other, Tensor.__sub__, self.sub_, "-=")
 
     def __imul__(self, other):
-        if STATE.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
-            return self * other
-        return self.mul_(other)
+        return self._augmented(other, Tensor.__mul__, self.mul_, "*=")
 
     def __itruediv__(self, other):
-        if STATE.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
-            return self / other
-        return self.div_(other)
+        return self._augmented(other, Tensor.__truediv__, self.div_, "/=")
 
     def __setitem__(self, index, value) -> None:
         from .ops.shape import setitem
