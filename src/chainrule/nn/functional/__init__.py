@@ -7,6 +7,7 @@ Example:
     [0.0, 2.0]
 """
 
+from ...ops.conv import avg_pool2d, conv2d, fold, max_pool2d, unfold  # noqa: F401
 from ...ops.linalg import linear  # noqa: F401
 from ...ops.shape import flatten, pad  # noqa: F401
 from .activation import (  # noqa: F401

@@ -92,7 +92,7 @@ def _normalize(x: Tensor, weight, bias, axes, paxes, eps, pshape, where: str):
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalise each channel (dim 1) of ``input`` (N, C) or (N, C, L) over the batch.
+    """Normalise each channel (dim 1) of ``input`` (N, C, ...) over all the other dims.
 
     In training the batch statistics are used and the running ones (if given) updated in place:
     ``running = (1 - momentum) running + momentum * batch`` with the unbiased batch variance.
@@ -106,8 +106,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         [[-1.0], [1.0]]
     """
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got "
-                         f"{input.shape}")
+        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {input.shape}")
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):

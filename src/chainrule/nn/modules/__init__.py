@@ -16,8 +16,9 @@ from .activation import (  # noqa: F401
     Softsign,
     Tanh,
 )
-from .batchnorm import BatchNorm1d  # noqa: F401
+from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .conv import Conv2d  # noqa: F401
 from .dropout import Dropout  # noqa: F401
 from .flatten import Flatten  # noqa: F401
 from .linear import Identity, Linear  # noqa: F401
@@ -34,4 +35,5 @@ from .loss import (  # noqa: F401
 )
 from .module import Module, RemovableHandle, StateDictError  # noqa: F401
 from .normalization import LayerNorm  # noqa: F401
+from .pooling import AvgPool2d, MaxPool2d  # noqa: F401
 from .sparse import Embedding  # noqa: F401

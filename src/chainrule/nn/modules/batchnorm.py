@@ -53,8 +53,8 @@ class _BatchNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim not in self._expected_dims:
-            raise ValueError(f"{type(self).__name__}: expected 2D or 3D input (N, C) or "
-                             f"(N, C, L), got shape {input.shape}")
+            raise ValueError(f"{type(self).__name__}: expected {self._expected_text} input, got "
+                             f"shape {input.shape}")
         if input.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}): input of shape "
                              f"{input.shape} has {input.shape[1]} channels in dim 1")
@@ -92,3 +92,17 @@ class BatchNorm1d(_BatchNorm):
     """
 
     _expected_dims = (2, 3)
+    _expected_text = "2D or 3D (N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) images, per channel C (statistics over N, H, W).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.BatchNorm2d(3)(cr.randn(4, 3, 5, 5)).shape
+        (4, 3, 5, 5)
+    """
+
+    _expected_dims = (4,)
+    _expected_text = "4D (N, C, H, W)"

@@ -1,0 +1,88 @@
+"""``Conv2d``: 2-D convolution over (N, C, H, W) images (the engine's unfold + matmul)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...ops.conv import conv2d
+from ...tensor import Tensor
+from .. import init
+from ..parameter import Parameter
+from .linear import _factory_dtype
+from .module import Module
+
+
+def _pair(v, name: str) -> tuple[int, int]:
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(pair) != 2 or not all(isinstance(i, (int, np.integer)) for i in pair):
+        raise ValueError(f"Conv2d: {name} must be an int or a pair of ints, got {v!r}")
+    return int(pair[0]), int(pair[1])
+
+
+class Conv2d(Module):
+    """Cross-correlation of (N, C_in, H, W) with (C_out, C_in, kh, kw) kernels, plus a bias.
+
+    Initialised like PyTorch (kaiming_uniform with a=sqrt(5), bias U(-1/sqrt(fan_in), ...)).
+    Only ``groups=1`` and zero padding are supported.
+
+    Example:
+        >>> import chainrule as cr
+        >>> conv = cr.nn.Conv2d(1, 6, kernel_size=5, padding=2)
+        >>> conv(cr.zeros(2, 1, 28, 28)).shape
+        (2, 6, 28, 28)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        if groups != 1:
+            raise ValueError(f"Conv2d: only groups=1 is supported, got groups={groups}")
+        if padding_mode != "zeros":
+            raise ValueError(f"Conv2d: only padding_mode='zeros' is supported, got "
+                             f"{padding_mode!r}")
+        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"Conv2d: {name} must be a positive int, got {v!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride, self.dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"Conv2d: padding must be 'valid', 'same' or numbers, got "
+                                 f"{padding!r}")
+            self.padding = padding
+        else:
+            self.padding = _pair(padding, "padding")
+        self.groups, self.padding_mode = groups, padding_mode
+        dt = _factory_dtype(dtype)
+        self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size,
+                                         dtype=dt))
+        self.bias = Parameter(np.empty((out_channels,), dtype=dt)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.ndim != 4 or input.shape[1] != self.in_channels:
+            raise ValueError(f"Conv2d({self.in_channels}, {self.out_channels}): expected input "
+                             f"(N, {self.in_channels}, H, W), got {input.shape}")
+        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s

@@ -1,0 +1,78 @@
+"""Convolution, pooling and 2-D batch norm layers against their PyTorch twins."""
+
+import numpy as np
+import pytest
+import torch
+from nn_twin import close, copy_weights, run_pair, torch_dtype
+
+import chainrule as cr
+from chainrule import nn
+
+DTYPES = [np.float64, np.float32]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kw", [{}, {"stride": 2, "padding": 1}, {"padding": "same"},
+                                {"dilation": 2, "bias": False}])
+def test_conv2d(kw, dtype):
+    th = torch.nn.Conv2d(3, 4, 3, dtype=torch_dtype(dtype), **kw)
+    ours = nn.Conv2d(3, 4, 3, dtype=dtype, **kw)
+    copy_weights(th, ours)
+    run_pair(ours, th, np.random.randn(2, 3, 7, 6).astype(dtype), dtype)
+
+
+def test_conv2d_init_bounds_and_errors():
+    conv = nn.Conv2d(4, 8, (3, 5))
+    bound = 1 / np.sqrt(4 * 3 * 5)
+    assert conv.weight.shape == (8, 4, 3, 5)
+    assert np.abs(conv.weight.data).max() <= bound and np.abs(conv.bias.data).max() <= bound
+    with pytest.raises(ValueError, match=r"Conv2d\(4, 8\).*\(2, 3, 9, 9\)"):
+        conv(cr.zeros(2, 3, 9, 9))
+    with pytest.raises(ValueError, match="groups"):
+        nn.Conv2d(4, 8, 3, groups=2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layer,kw", [("MaxPool2d", {"kernel_size": 2}),
+                                      ("MaxPool2d", {"kernel_size": 3, "stride": 2,
+                                                     "padding": 1}),
+                                      ("AvgPool2d", {"kernel_size": 2}),
+                                      ("AvgPool2d", {"kernel_size": 3, "stride": 1,
+                                                     "padding": 1})])
+def test_pooling(layer, kw, dtype):
+    x = np.random.randn(2, 3, 6, 6).astype(dtype)
+    run_pair(getattr(nn, layer)(**kw), getattr(torch.nn, layer)(**kw), x, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batchnorm2d_training_steps_then_eval(dtype):
+    th = torch.nn.BatchNorm2d(3, dtype=torch_dtype(dtype))
+    ours = nn.BatchNorm2d(3, dtype=dtype)
+    with torch.no_grad():
+        th.weight.uniform_(0.5, 1.5)
+        th.bias.uniform_(-0.5, 0.5)
+    copy_weights(th, ours)
+    rng = np.random.default_rng(0)
+    for step in range(3):
+        ours.zero_grad()
+        th.zero_grad()
+        run_pair(ours, th, (rng.standard_normal((4, 3, 5, 5)) * 2 + step).astype(dtype), dtype)
+        close(ours.running_var, th.running_var, dtype, "running_var")
+    ours.eval()
+    th.eval()
+    ours.zero_grad()
+    th.zero_grad()
+    run_pair(ours, th, rng.standard_normal((4, 3, 5, 5)).astype(dtype), dtype)
+    with pytest.raises(ValueError, match=r"BatchNorm2d: expected 4D"):
+        ours(cr.zeros(4, 3))
+
+
+def test_lenet_like_model_matches_torch():
+    def build(lib):
+        return lib.Sequential(lib.Conv2d(1, 4, 5, padding=2), lib.ReLU(), lib.MaxPool2d(2),
+                              lib.Conv2d(4, 8, 3), lib.BatchNorm2d(8), lib.Tanh(),
+                              lib.AvgPool2d(2), lib.Flatten(), lib.Linear(8 * 3 * 3, 10))
+    th = build(torch.nn).double()
+    ours = build(nn).double()
+    copy_weights(th, ours)
+    run_pair(ours, th, np.random.randn(3, 1, 16, 16), np.float64)
