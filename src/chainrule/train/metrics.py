@@ -43,13 +43,14 @@ def accuracy(output, target, threshold: float = 0.5) -> float:
         if tgt.shape != pred.shape:
             raise ValueError(f"accuracy: target of shape {tgt.shape} does not match output of "
                              f"shape {out.shape} (expected class indices {pred.shape})")
-        return float((pred == tgt).mean())
+        # count_nonzero: several times faster than a float mean over a bool array
+        return np.count_nonzero(pred == tgt) / max(pred.size, 1)
     pred = out.reshape(out.shape[0], -1) if out.ndim else out.reshape(1, 1)
-    tgt = tgt.reshape(pred.shape) if tgt.size == pred.size else None
-    if tgt is None:
+    if tgt.size != pred.size:
         raise ValueError(f"accuracy: binary output of shape {out.shape} needs a target with the "
-                         f"same number of elements, got {_array(target).shape}")
-    return float(((pred > threshold) == (tgt > 0.5)).mean())
+                         f"same number of elements, got {tgt.shape}")
+    tgt = tgt.reshape(pred.shape)
+    return np.count_nonzero((pred > threshold) == (tgt > 0.5)) / max(pred.size, 1)
 
 
 def mae(output, target) -> float:
