@@ -18,6 +18,12 @@ def _pyplot():
     return plt
 
 
+def _integer_ticks(ax) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def plot_history(history: Any, path: str | os.PathLike,
                  val_label: str = "validation") -> str:
     """Save a figure with the loss curves and, if logged, the accuracy curves.
@@ -40,6 +46,7 @@ def plot_history(history: Any, path: str | os.PathLike,
         if f"val_{key}" in logs:
             ax.plot(epochs, logs[f"val_{key}"], marker="o", label=val_label)
         ax.set_xlabel("epoch")
+        _integer_ticks(ax)
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend()
