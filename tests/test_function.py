@@ -224,3 +224,24 @@ def test_gradcheck_restores_inputs():
     cr.gradcheck(lambda t: t.sin(), (x,))
     cr.gradgradcheck(lambda t: t.sin(), (x,))
     np.testing.assert_array_equal(x.data, before)
+
+
+class DetachedCube(cr.autograd.Function):
+    """Right first derivative, but computed off the graph: second derivatives come out 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x.detach() ** 2
+
+
+def test_gradgradcheck_catches_a_non_differentiable_backward():
+    x = cr.tensor(np.array([0.5, -1.5, 2.0]), requires_grad=True)
+    assert cr.gradcheck(DetachedCube.apply, (x,))
+    with pytest.raises(cr.GradcheckError, match="input 0"):
+        cr.gradgradcheck(DetachedCube.apply, (x,))
