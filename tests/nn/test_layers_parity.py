@@ -155,6 +155,8 @@ def test_embedding_index_errors_never_wrap():
     emb = nn.Embedding(5, 2)
     with pytest.raises(IndexError, match="index -1 is out of range for 5 embeddings"):
         emb(cr.tensor([0, -1]))
+    with pytest.raises(ValueError, match="index -1"):  # also a ValueError, like other bad input
+        emb(cr.tensor([[0], [-1]]))
     with pytest.raises(IndexError, match="index 5 is out of range"):
         emb(cr.tensor([5]))
     with pytest.raises(TypeError, match="integer"):

@@ -8,6 +8,10 @@ from ...autograd.graph import Op, apply
 from ...tensor import Tensor, _wrap
 
 
+class EmbeddingIndexError(IndexError, ValueError):
+    """An embedding index outside [0, num_embeddings) (an IndexError, as in PyTorch)."""
+
+
 class Embedding(Op):
     """W[idx];  dW = g scattered-added back to the looked-up rows (none to padding_idx)"""
 
@@ -32,7 +36,7 @@ def _indices(input, num_embeddings: int, where: str) -> np.ndarray:
         # NumPy would wrap negative indices to the last rows; PyTorch raises, so do we.
         if lo < 0 or hi >= num_embeddings:
             bad = lo if lo < 0 else hi
-            raise IndexError(f"{where}: index {bad} is out of range for {num_embeddings} "
+            raise EmbeddingIndexError(f"{where}: index {bad} is out of range for {num_embeddings} "
                              f"embeddings (valid: 0..{num_embeddings - 1})")
     return idx
 

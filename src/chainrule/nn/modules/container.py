@@ -84,9 +84,26 @@ class _IndexedModules(Module):
         self._rename()
 
     def __setattr__(self, name, value) -> None:
-        if isinstance(value, Module) and name.isdigit():
-            raise AttributeError(f"use indexing to replace a module of {type(self).__name__}")
-        super().__setattr__(name, value)
+        if isinstance(value, Module):
+            self.add_module(name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def add_module(self, name: str, module: Module) -> None:
+        """Register ``module`` under ``name``: a new name joins the end of the sequence, an
+        existing one is replaced in place."""
+        where = f"{type(self).__name__}.add_module({name!r})"
+        _check_module(module, where)
+        self._check_name(name, "module")
+        d = self.__dict__
+        if isinstance(d.get(name), Module):
+            keys = [k for k, v in d.items() if isinstance(v, Module)]
+            self._items[keys.index(name)] = module
+        else:
+            if name in d or hasattr(type(self), name):
+                raise KeyError(f"attribute {name!r} already exists on {type(self).__name__}")
+            self._items.append(module)
+        d[name] = module
 
     def __delattr__(self, name) -> None:
         if isinstance(self.__dict__.get(name), Module):
@@ -116,18 +133,6 @@ class Sequential(_IndexedModules):
         else:
             for m in modules:
                 self.append(m)
-
-    def add_module(self, name: str, module: Module) -> None:
-        _check_module(module, f"Sequential.add_module({name!r})")
-        self._check_name(name, "module")
-        if name in self.__dict__:
-            old = self.__dict__[name]
-            self._items[:] = [module if m is old else m for m in self._items]
-        else:
-            if hasattr(type(self), name):
-                raise KeyError(f"attribute {name!r} already exists on Sequential")
-            self._items.append(module)
-        self.__dict__[name] = module
 
     def _rename(self) -> None:
         # Sequential keeps user names given through an OrderedDict when nothing was removed.
