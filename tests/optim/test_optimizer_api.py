@@ -316,3 +316,22 @@ def test_bad_params_raise():
         cr.optim.SGD([_leaf(2)], lr="0.1")
     with pytest.raises(TypeError, match="ordered"):
         cr.optim.SGD([{"params": {_leaf(2)}}])
+
+
+@pytest.mark.parametrize("cls, option, key", [
+    (cr.optim.RMSprop, {"momentum": 0.9}, "momentum_buffer"),
+    (cr.optim.RMSprop, {"centered": True}, "grad_avg"),
+    (cr.optim.Adam, {"amsgrad": True}, "max_exp_avg_sq"),
+])
+def test_options_switched_on_mid_training_get_their_buffer(cls, option, key):
+    w, b = _leaf(3), _leaf(1)
+    opt = cls([w, b], lr=0.01)
+    for step in range(2):
+        opt.zero_grad()
+        ((w * w).sum() + (b * 3).sum()).backward()
+        opt.step()
+        if step == 0:
+            assert key not in opt.state[w]
+            opt.param_groups[0].update(option)
+    assert opt.state[w][key].shape == (3,) and opt.state[b][key].shape == (1,)
+    assert np.abs(opt.state[w][key]).max() > 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_nonneg, _constants
+from .optimizer import Optimizer, ParamsT, _buffer, _check_nonneg, _constants
 
 
 class Adam(Optimizer):
@@ -69,8 +69,6 @@ class Adam(Optimizer):
                     state["step"] = 0
                     state["exp_avg"] = np.zeros_like(d)
                     state["exp_avg_sq"] = np.zeros_like(d)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = np.zeros_like(d)
                 step = state["step"] = state["step"] + 1
                 m, v = state["exp_avg"], state["exp_avg_sq"]
                 bias1 = 1.0 - b1 ** step
@@ -88,7 +86,7 @@ class Adam(Optimizer):
                     vv = v.item() * b2 + one_m_b2 * gv * gv
                     m.flat[0], v.flat[0] = mv, vv
                     if amsgrad:
-                        vmax = state["max_exp_avg_sq"]
+                        vmax = _buffer(state, "max_exp_avg_sq", d)
                         vv = max(vmax.item(), vv)
                         vmax.flat[0] = vv
                     d.flat[0] = dv - lr / bias1 * (mv / (vv ** 0.5 / bias2_sqrt + eps))
@@ -115,7 +113,7 @@ class Adam(Optimizer):
                 t *= k_b2c
                 v += t
                 if amsgrad:
-                    vmax = state["max_exp_avg_sq"]
+                    vmax = _buffer(state, "max_exp_avg_sq", d)
                     np.maximum(vmax, v, out=vmax)
                     v = vmax
                 np.sqrt(v, out=t)

@@ -260,6 +260,15 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def _buffer(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:
+    """``state[key]``, created as zeros on first use (also when an option such as momentum is
+    switched on mid-training, e.g. by OneCycleLR)."""
+    buf = state.get(key)
+    if buf is None:
+        buf = state[key] = np.zeros_like(like)
+    return buf
+
+
 def _constants(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
     """Hyper-parameters as 0-d arrays of the parameters' dtype.
 

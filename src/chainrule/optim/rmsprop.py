@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_nonneg, _constants
+from .optimizer import Optimizer, ParamsT, _buffer, _check_nonneg, _constants
 
 
 class RMSprop(Optimizer):
@@ -59,10 +59,6 @@ class RMSprop(Optimizer):
                 if not state:
                     state["step"] = 0
                     state["square_avg"] = np.zeros_like(d)
-                    if mom > 0:
-                        state["momentum_buffer"] = np.zeros_like(d)
-                    if centered:
-                        state["grad_avg"] = np.zeros_like(d)
                 state["step"] += 1
                 sq = state["square_avg"]
                 if d.size == 1:
@@ -73,14 +69,14 @@ class RMSprop(Optimizer):
                     sv = sq.item() * alpha + one_m_alpha * gv * gv
                     sq.flat[0] = sv
                     if centered:
-                        gm = state["grad_avg"]
+                        gm = _buffer(state, "grad_avg", d)
                         mv = gm.item()
                         mv = mv + one_m_alpha * (gv - mv)
                         gm.flat[0] = mv
                         sv = sv - mv * mv
                     step = gv / (sv ** 0.5 + eps)
                     if mom > 0:
-                        buf = state["momentum_buffer"]
+                        buf = _buffer(state, "momentum_buffer", d)
                         step = buf.item() * mom + step
                         buf.flat[0] = step
                     d.flat[0] = dv - lr * step
@@ -100,7 +96,7 @@ class RMSprop(Optimizer):
                 t *= k_keep
                 sq += t
                 if centered:
-                    gm = state["grad_avg"]
+                    gm = _buffer(state, "grad_avg", d)
                     np.subtract(g, gm, out=t)  # gm.lerp_(g, 1 - alpha)
                     t *= k_keep
                     gm += t
@@ -112,7 +108,7 @@ class RMSprop(Optimizer):
                 t += k_eps
                 np.divide(g, t, out=t)
                 if mom > 0:
-                    buf = state["momentum_buffer"]
+                    buf = _buffer(state, "momentum_buffer", d)
                     buf *= k_mom
                     buf += t
                     np.multiply(buf, k_neg_lr, out=t)
