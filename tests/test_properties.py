@@ -111,3 +111,75 @@ def test_reshape_permute_round_trip_keeps_gradient(shape, seed):
     y = x.permute(*perm).reshape(-1).reshape(*[shape[p] for p in perm])
     (y * cr.tensor(data.transpose(perm))).sum().backward()
     np.testing.assert_allclose(x.grad.data, data)
+
+
+# ---- random programs against PyTorch -------------------------------------------------------
+# Each step applies one op to values already computed (so values fan out and the graph is a
+# DAG, not a chain); every op keeps values bounded so float64 results compare tightly.
+
+_UNARY_STEPS = {
+    "tanh": lambda L, a: a.tanh(),
+    "sigmoid": lambda L, a: a.sigmoid(),
+    "sin": lambda L, a: a.sin(),
+    "exp_tanh": lambda L, a: a.tanh().exp(),
+    "square": lambda L, a: a * a,
+    "softmax": lambda L, a: a.softmax(-1),
+    "mean_keep": lambda L, a: a.mean(-1, keepdim=True),
+    "sum0_keep": lambda L, a: a.sum(0, keepdim=True),
+    "flip": lambda L, a: a.flip(0),
+    "transpose_back": lambda L, a: a.transpose(0, 1).transpose(0, 1),
+    "amax_keep": lambda L, a: L.amax(a, dim=1, keepdim=True),
+}
+_BINARY_STEPS = {
+    "add": lambda L, a, b: a + b,
+    "sub": lambda L, a, b: a - b,
+    "mul": lambda L, a, b: a * b,
+    "div": lambda L, a, b: a / (1 + b * b),
+    "maximum": lambda L, a, b: L.maximum(a, b),
+    "where": lambda L, a, b: L.where(a > b, a, b * 0.5),
+}
+
+
+@st.composite
+def programs(draw):
+    steps = []
+    for k in range(draw(st.integers(1, 8))):
+        n_values = 2 + k  # two inputs, then one value per step
+        if draw(st.booleans()):
+            name = draw(st.sampled_from(sorted(_UNARY_STEPS)))
+            steps.append((name, (draw(st.integers(0, n_values - 1)),)))
+        else:
+            name = draw(st.sampled_from(sorted(_BINARY_STEPS)))
+            steps.append((name, (draw(st.integers(0, n_values - 1)),
+                                 draw(st.integers(0, n_values - 1)))))
+    return steps
+
+
+def _run(L, program, inputs):
+    from _oracle import CR, TH
+
+    ns = CR if L is cr else TH
+    values = list(inputs)
+    for name, args in program:
+        fn = _UNARY_STEPS.get(name) or _BINARY_STEPS[name]
+        values.append(fn(ns, *(values[i] for i in args)))
+    return values[-1]
+
+
+@given(program=programs(), seed=st.integers(0, 2 ** 16))
+def test_random_programs_match_torch(program, seed):
+    rng = np.random.default_rng(seed)
+    data = [rng.standard_normal((2, 3)), rng.standard_normal((2, 3))]
+    xs = [cr.tensor(d, requires_grad=True) for d in data]
+    ts = [torch.tensor(d, requires_grad=True) for d in data]
+    y, yt = _run(cr, program, xs), _run(torch, program, ts)
+    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    if not yt.requires_grad:
+        return
+    v = rng.standard_normal(tuple(yt.shape))
+    y.backward(cr.tensor(v))
+    yt.backward(torch.tensor(v))
+    for x, xt in zip(xs, ts):
+        want = np.zeros(x.shape) if xt.grad is None else xt.grad.numpy()
+        got = np.zeros(x.shape) if x.grad is None else x.grad.data
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
