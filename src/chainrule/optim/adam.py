@@ -93,7 +93,7 @@ class Adam(Optimizer):
                     continue
                 if d.dtype is not kdtype or step != kstep:
                     kdtype, kstep = d.dtype, step
-                    k_b1, k_b2, k_b2c, k_wd, k_shrink, k_eps, k_bias2, k_neg_size = _constants(
+                    k_1mb1, k_b2, k_1mb2, k_wd, k_shrink, k_eps, k_bias2, k_neg_size = _constants(
                         kdtype, one_m_b1, b2, one_m_b2, wd, shrink, eps, bias2_sqrt, -lr / bias1)
                 t, u = self._tmps(d)
                 if maximize:
@@ -106,11 +106,11 @@ class Adam(Optimizer):
                         g = np.add(g, t, out=u)
                 # m.lerp_(g, 1 - b1) as PyTorch writes it, rounding included
                 np.subtract(g, m, out=t)
-                t *= k_b1
+                t *= k_1mb1
                 m += t
                 v *= k_b2
                 np.multiply(g, g, out=t)
-                t *= k_b2c
+                t *= k_1mb2
                 v += t
                 if amsgrad:
                     vmax = _buffer(state, "max_exp_avg_sq", d)
