@@ -298,3 +298,38 @@ def test_composite_scheduler_arguments_are_checked():
         lrs.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=0)
     with pytest.raises(TypeError, match="Optimizer"):
         lrs.SequentialLR(_torch_sgd(), [a], milestones=[])
+
+
+def test_training_with_a_scheduler_resumes_exactly_from_a_checkpoint(tmp_path):
+    from optim_twin import Twin
+
+    def setup():
+        twin = Twin()
+        opt = cr.optim.Adam(twin.cr_params, lr=0.01, amsgrad=True)
+        return twin, opt, lrs.OneCycleLR(opt, max_lr=0.1, total_steps=20)
+
+    def train(twin, opt, sched, steps):
+        for _ in range(steps):
+            twin.cr_step(opt)
+            sched.step()
+
+    straight = setup()
+    train(*straight, 20)
+
+    first = setup()
+    train(*first, 10)
+    twin, opt, sched = first
+    path = str(tmp_path / "ckpt.safetensors")
+    cr.save({"params": [p.data for p in twin.cr_params], "optimizer": opt.state_dict(),
+             "scheduler": sched.state_dict()}, path)
+
+    twin, opt, sched = resumed = setup()
+    ckpt = cr.load(path)
+    for p, saved in zip(twin.cr_params, ckpt["params"]):
+        p.data[...] = saved.data
+    opt.load_state_dict(ckpt["optimizer"])
+    sched.load_state_dict(ckpt["scheduler"])
+    train(*resumed, 10)
+    for a, b in zip(twin.cr_params, straight[0].cr_params):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert opt.param_groups[0]["betas"] == straight[1].param_groups[0]["betas"]
