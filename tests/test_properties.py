@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
+from _oracle import CR, TH
 
 BINARY = {
     "add": lambda a, b: a + b,
@@ -102,7 +103,7 @@ def test_gradients_accumulate_linearly(shape, times):
     np.testing.assert_allclose(x.grad.data, times * one.grad.data, rtol=1e-12)
 
 
-@settings(max_examples=20)
+@settings(max_examples=20, deadline=None)
 @given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), seed=st.integers(0, 999))
 def test_reshape_permute_round_trip_keeps_gradient(shape, seed):
     data = np.random.default_rng(seed).standard_normal(shape)
@@ -156,8 +157,6 @@ def programs(draw):
 
 
 def _run(L, program, inputs):
-    from _oracle import CR, TH
-
     ns = CR if L is cr else TH
     values = list(inputs)
     for name, args in program:
@@ -182,4 +181,30 @@ def test_random_programs_match_torch(program, seed):
     for x, xt in zip(xs, ts):
         want = np.zeros(x.shape) if xt.grad is None else xt.grad.numpy()
         got = np.zeros(x.shape) if x.grad is None else x.grad.data
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(program=programs(), seed=st.integers(0, 2 ** 16))
+def test_random_programs_second_order_match_torch(program, seed):
+    rng = np.random.default_rng(seed)
+    data = [rng.standard_normal((2, 3)), rng.standard_normal((2, 3))]
+    v = rng.standard_normal((2, 3))
+    xs = [cr.tensor(d, requires_grad=True) for d in data]
+    ts = [torch.tensor(d, requires_grad=True) for d in data]
+    y, yt = _run(cr, program, xs), _run(torch, program, ts)
+    if not yt.requires_grad:
+        return
+    gs = cr.autograd.grad(y.sum(), xs, create_graph=True, allow_unused=True)
+    gts = torch.autograd.grad(yt.sum(), ts, create_graph=True, allow_unused=True)
+    lin = sum((g * cr.tensor(v)).sum() for g in gs if g is not None and g.requires_grad)
+    lint = sum((g * torch.tensor(v)).sum() for g in gts if g is not None and g.requires_grad)
+    if not isinstance(lint, torch.Tensor) or not lint.requires_grad:
+        return
+    hs = cr.autograd.grad(lin, xs, allow_unused=True) if isinstance(lin, cr.Tensor) else (
+        None, None)
+    hts = torch.autograd.grad(lint, ts, allow_unused=True)
+    for h, ht in zip(hs, hts):
+        want = np.zeros((2, 3)) if ht is None else ht.numpy()
+        got = np.zeros((2, 3)) if h is None else h.data
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
