@@ -221,3 +221,41 @@ def test_mlp_end_to_end_matches_torch_over_sgd_steps():
                 p -= 0.1 * p.grad
     for (name, p), q in zip(ours.named_parameters(), th.parameters()):
         close(p, q, np.float64, name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("num,shape", [(1, (4, 5)), (3, (4, 3)), (3, (2, 3, 5)), (1, (6,))])
+def test_prelu(num, shape, dtype):
+    th = torch.nn.PReLU(num, init=0.3, dtype=torch_dtype(dtype))
+    ours = nn.PReLU(num, init=0.3, dtype=dtype)
+    run_pair(ours, th, np.random.randn(*shape).astype(dtype), dtype)
+    with pytest.raises(ValueError, match="prelu"):
+        nn.PReLU(4)(cr.ones(2, 3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("groups,shape", [(2, (3, 4, 5)), (1, (2, 6)), (3, (2, 6, 2, 3))])
+@pytest.mark.parametrize("affine", [True, False])
+def test_groupnorm(groups, shape, affine, dtype):
+    th = torch.nn.GroupNorm(groups, shape[1], affine=affine, dtype=torch_dtype(dtype))
+    ours = nn.GroupNorm(groups, shape[1], affine=affine, dtype=dtype)
+    if affine:
+        with torch.no_grad():
+            th.weight.uniform_(0.5, 1.5)
+            th.bias.uniform_(-0.5, 0.5)
+        copy_weights(th, ours)
+    run_pair(ours, th, (np.random.randn(*shape) * 2 + 1).astype(dtype), dtype)
+
+
+def test_groupnorm_errors():
+    with pytest.raises(ValueError, match="divisible"):
+        nn.GroupNorm(3, 4)
+    with pytest.raises(ValueError, match=r"GroupNorm\(2, 4\).*\(2, 6\)"):
+        nn.GroupNorm(2, 4)(cr.ones(2, 6))
+
+
+def test_unflatten():
+    run_pair(nn.Unflatten(1, (3, 4)), torch.nn.Unflatten(1, (3, 4)), np.random.randn(2, 12, 2),
+             np.float64)
+    with pytest.raises(ValueError, match="Unflatten"):
+        nn.Unflatten(1, (5, 5))(cr.ones(2, 12))

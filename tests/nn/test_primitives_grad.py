@@ -145,3 +145,10 @@ def test_dropout():
         return F.dropout(a, 0.4, generator=gen) ** 2
 
     _check(fn, x)
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 5), (2, 6)])
+def test_group_norm(shape):
+    x = _t(RNG.standard_normal(shape))
+    w, b = _t(RNG.uniform(0.5, 1.5, shape[1])), _t(RNG.standard_normal(shape[1]))
+    _check(lambda a, ww, bb: F.group_norm(a, 2, ww, bb), x, w, b)

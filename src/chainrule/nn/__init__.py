@@ -24,6 +24,7 @@ from .modules import (  # noqa: F401
     Dropout,
     Embedding,
     Flatten,
+    GroupNorm,
     Hardtanh,
     HuberLoss,
     Identity,
@@ -40,6 +41,7 @@ from .modules import (  # noqa: F401
     ModuleList,
     MSELoss,
     NLLLoss,
+    PReLU,
     ReLU,
     ReLU6,
     RemovableHandle,
@@ -52,6 +54,7 @@ from .modules import (  # noqa: F401
     Softsign,
     StateDictError,
     Tanh,
+    Unflatten,
 )
 from .parameter import Parameter  # noqa: F401
 from .summary import summary  # noqa: F401

@@ -18,6 +18,7 @@ from .activation import (  # noqa: F401
     leaky_relu,
     log_softmax,
     mish,
+    prelu,
     relu,
     relu6,
     sigmoid,
@@ -31,6 +32,6 @@ from .binary import binary_cross_entropy, binary_cross_entropy_with_logits  # no
 from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
 from .dropout import dropout  # noqa: F401
 from .kl_div import kl_div  # noqa: F401
-from .normalization import batch_norm, layer_norm  # noqa: F401
+from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss  # noqa: F401
 from .sparse import embedding, one_hot  # noqa: F401

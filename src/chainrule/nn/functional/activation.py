@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from ...ops.binary import maximum, minimum
+from ...ops.binary import maximum, minimum, where
 from ...ops.elementwise import (  # noqa: F401  (re-exported as F.<name>)
     elu,
     gelu,
@@ -73,3 +73,20 @@ def mish(input: Tensor) -> Tensor:  # noqa: A002
 def hardsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """relu6(x + 3) / 6."""
     return minimum(maximum(input / 6 + 0.5, 0.0), 1.0)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """x if x > 0 else weight * x; ``weight`` has one slope or one per channel (dim 1).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.prelu(cr.tensor([-2.0, 3.0]), cr.tensor([0.5])).tolist()
+        [-1.0, 3.0]
+    """
+    n = weight.shape[0] if weight.ndim == 1 else -1
+    if weight.ndim != 1 or (n != 1 and (input.ndim < 2 or input.shape[1] != n)):
+        raise ValueError(f"prelu: weight of shape {weight.shape} needs 1 or C = dim 1 of the "
+                         f"input {input.shape} entries")
+    a = weight if n == 1 or input.ndim == 2 else weight.reshape((1, n) + (1,) * (input.ndim - 2))
+    return where(input > 0, input, a * input)

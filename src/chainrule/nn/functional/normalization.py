@@ -172,3 +172,28 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  #
     axes = tuple(range(input.ndim - k, input.ndim))
     paxes = tuple(range(input.ndim - k))
     return _normalize(input, weight, bias, axes, paxes, eps, None, "layer_norm")[0]
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each sample over groups of channels (dim 1), then scale/shift per channel.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.group_norm(cr.tensor([[1.0, 3.0, 5.0, 7.0]]), 2, eps=0.0).tolist()
+        [[-1.0, 1.0, -1.0, 1.0]]
+    """
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise ValueError(f"group_norm: input {input.shape} must have (N, C, ...) with C "
+                         f"divisible by num_groups={num_groups}")
+    n, c = input.shape[:2]
+    grouped = input.reshape(n, num_groups, -1)
+    out = _normalize(grouped, None, None, (2,), (), eps, None, "group_norm")[0]
+    out = out.reshape(input.shape)
+    pshape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(pshape)
+    if bias is not None:
+        out = out + bias.reshape(pshape)
+    return out

@@ -7,6 +7,7 @@ from .activation import (  # noqa: F401
     LeakyReLU,
     LogSoftmax,
     Mish,
+    PReLU,
     ReLU,
     ReLU6,
     Sigmoid,
@@ -20,7 +21,7 @@ from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .conv import Conv2d  # noqa: F401
 from .dropout import Dropout  # noqa: F401
-from .flatten import Flatten  # noqa: F401
+from .flatten import Flatten, Unflatten  # noqa: F401
 from .linear import Identity, Linear  # noqa: F401
 from .loss import (  # noqa: F401
     BCELoss,
@@ -34,6 +35,6 @@ from .loss import (  # noqa: F401
     SmoothL1Loss,
 )
 from .module import Module, RemovableHandle, StateDictError  # noqa: F401
-from .normalization import LayerNorm  # noqa: F401
+from .normalization import GroupNorm, LayerNorm  # noqa: F401
 from .pooling import AvgPool2d, MaxPool2d  # noqa: F401
 from .sparse import Embedding  # noqa: F401

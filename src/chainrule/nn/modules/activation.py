@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ...tensor import Tensor
 from .. import functional as F
+from ..parameter import Parameter
+from .linear import _factory_dtype
 from .module import Module
 
 
@@ -174,3 +178,28 @@ class Mish(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.mish(input)
+
+
+class PReLU(Module):
+    """x if x > 0 else a * x, with a learned slope ``a`` (one, or one per channel in dim 1).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.PReLU()(cr.tensor([-4.0, 2.0])).tolist()
+        [-1.0, 2.0]
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        if not isinstance(num_parameters, int) or num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be a positive int, got "
+                             f"{num_parameters!r}")
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(np.full(num_parameters, init, dtype=_factory_dtype(dtype)))
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

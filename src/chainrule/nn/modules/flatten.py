@@ -25,3 +25,29 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Unflatten(1, (3, 4))(cr.zeros(2, 12)).shape
+        (2, 3, 4)
+    """
+
+    def __init__(self, dim: int, unflattened_size) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        d = self.dim % input.ndim if input.ndim else 0
+        shape = input.shape[:d] + self.unflattened_size + input.shape[d + 1:]
+        try:
+            return input.reshape(shape)
+        except ValueError:
+            raise ValueError(f"Unflatten: dim {self.dim} of size {input.shape[d]} cannot be "
+                             f"split into {self.unflattened_size}") from None
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -53,3 +53,43 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Normalise (N, C, ...) inputs over groups of ``num_channels // num_groups`` channels per
+    sample, then scale and shift per channel (``affine``; weight ones, bias zeros).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.GroupNorm(2, 4)(cr.randn(3, 4, 5)).shape
+        (3, 4, 5)
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
+                                                                     eps, affine)
+        dt = _factory_dtype(dtype)
+        if affine:
+            self.weight = Parameter(np.ones(num_channels, dtype=dt))
+            self.bias = Parameter(np.zeros(num_channels, dtype=dt))
+        else:
+            self.weight = self.bias = None
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected input "
+                             f"(N, {self.num_channels}, ...), got {input.shape}")
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
