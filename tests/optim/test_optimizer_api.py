@@ -335,3 +335,14 @@ def test_options_switched_on_mid_training_get_their_buffer(cls, option, key):
             opt.param_groups[0].update(option)
     assert opt.state[w][key].shape == (3,) and opt.state[b][key].shape == (1,)
     assert np.abs(opt.state[w][key]).max() > 0
+
+
+def test_load_state_dict_fills_options_the_checkpoint_lacks():
+    w = _leaf(2)
+    sd = cr.optim.Adam([w], lr=0.05).state_dict()
+    del sd["param_groups"][0]["maximize"], sd["param_groups"][0]["decoupled_weight_decay"]
+    opt = cr.optim.Adam([w], lr=0.5, maximize=True)
+    opt.load_state_dict(sd)
+    group = opt.param_groups[0]
+    assert group["lr"] == 0.05 and group["maximize"] is True
+    assert group["decoupled_weight_decay"] is False

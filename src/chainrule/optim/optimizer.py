@@ -246,6 +246,8 @@ class Optimizer:
             new["params"] = group["params"]
             if "param_names" in group and "param_names" not in new:
                 new["param_names"] = group["param_names"]
+            for key, value in self.defaults.items():  # options newer than the checkpoint
+                new.setdefault(key, value)
             groups.append(new)
         for group in groups:
             self._validate(group)
