@@ -64,6 +64,16 @@ class Tensor:
     Create tensors with ``cr.tensor``. ``.data`` is the underlying ``numpy.ndarray``; ``.grad``
     holds the accumulated gradient (a Tensor) after ``backward()``.
 
+    Deliberate differences from PyTorch's autograd:
+
+    - ``y += 1`` on a tensor in a graph binds ``y`` to a new recorded result (out of place);
+      ``y[i] = v`` is recorded, but an op that read ``y`` before it can no longer backpropagate
+      (see ``ops.shape.setitem``).
+    - Writing into a graph output under ``no_grad`` keeps the gradient of the recorded function
+      (PyTorch raises at backward instead).
+    - Version counters are per tensor: writing through a view or a ``detach()``-ed alias is not
+      seen by ops that recorded the other tensor.
+
     Example:
         >>> import chainrule as cr
         >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
