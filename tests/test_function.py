@@ -245,3 +245,19 @@ def test_gradgradcheck_catches_a_non_differentiable_backward():
     assert cr.gradcheck(DetachedCube.apply, (x,))
     with pytest.raises(cr.GradcheckError, match="input 0"):
         cr.gradgradcheck(DetachedCube.apply, (x,))
+
+
+def test_backward_may_return_a_broadcast_shaped_gradient():
+    class AddBias(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, b):
+            return x + b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g  # g has x's shape; b's gradient is summed back by the engine
+
+    x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    b = cr.tensor([0.5, 0.5], requires_grad=True)
+    AddBias.apply(x, b).sum().backward()
+    assert b.grad.tolist() == [2.0, 2.0] and x.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]

@@ -18,6 +18,15 @@ class FunctionCtx:
         self.saved_tensors = tensors
 
 
+def _expands_to(shape, target) -> bool:
+    import numpy as np
+
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
 class _Custom(Op):
     """Adapter that runs a user ``Function.backward`` inside the engine's loop."""
 
@@ -44,7 +53,8 @@ class _Custom(Op):
             if not isinstance(r, Tensor):
                 raise TypeError(f"{fn.__name__}.backward must return Tensors or None, got "
                                 f"{type(r).__name__}")
-            if r.shape != t.shape:
+            if r.shape != t.shape and not _expands_to(t.shape, r.shape):
+                # A broadcast-shaped gradient is fine (the engine sums it back), as in PyTorch.
                 raise RuntimeError(
                     f"{fn.__name__}.backward returned a gradient of shape {r.shape} for an input "
                     f"of shape {t.shape}")
