@@ -119,10 +119,9 @@ class Trainer:
             steps = len(loader)
         except TypeError:
             steps = None
-        callbacks = list(self.callbacks)
+        # The display goes first: an epoch's line is complete before any callback prints.
         progress = make_progress(verbose, epochs, steps)
-        if progress is not None:
-            callbacks.append(progress)
+        callbacks = ([progress] if progress is not None else []) + list(self.callbacks)
         hooks = {h: overriding(callbacks, h) for h in HOOKS}
 
         self.stop_training = False
