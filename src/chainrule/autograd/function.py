@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .grad_mode import STATE, set_grad_enabled
 from .graph import Node, Op
 
@@ -19,8 +21,6 @@ class FunctionCtx:
 
 
 def _expands_to(shape, target) -> bool:
-    import numpy as np
-
     try:
         return np.broadcast_shapes(shape, target) == tuple(target)
     except ValueError:
