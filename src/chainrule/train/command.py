@@ -128,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
     import chainrule as cr
 
     from . import evaluate, fit
+    from ._resolve import resolve_optimizer
     from .checkpoint import save_checkpoint
 
     cr.manual_seed(args.seed)
@@ -141,9 +142,7 @@ def run(args: argparse.Namespace) -> int:
           f"({len(train)} train / {len(test)} test), {args.optimizer} lr={args.lr:g} "
           f"({args.schedule} schedule), batch {args.batch_size}, {args.epochs} epochs, "
           f"seed {args.seed}", flush=True)
-    optimizer = getattr(cr.optim, {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD",
-                                   "rmsprop": "RMSprop", "adagrad": "Adagrad"}[args.optimizer])(
-        model.parameters(), lr=args.lr)
+    optimizer = resolve_optimizer(args.optimizer, model, args.lr)
     loss_fn = cr.nn.CrossEntropyLoss()
     scheduler = make_scheduler(args.schedule, optimizer, args.epochs)
 
