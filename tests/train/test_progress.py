@@ -2,6 +2,7 @@
 
 import io
 
+import pytest
 from train_helpers import blobs, mlp
 
 from chainrule.train import fit
@@ -79,3 +80,22 @@ def test_fit_on_a_terminal_draws_the_bar(monkeypatch):
     out = stream.getvalue()
     assert "\r" in out and out.count("\n") == 2
     assert out.splitlines()[-1].split("\r")[-1].startswith("Epoch 2/2 - ")
+
+
+def test_an_interrupted_bar_ends_its_line(monkeypatch):
+    from chainrule.train import Callback
+
+    class Boom(Callback):
+        def on_batch_end(self, trainer, batch, logs):
+            if batch == 3:
+                raise KeyboardInterrupt
+
+    stream = FakeTerminal()
+    monkeypatch.setattr("sys.stdout", stream)
+    monkeypatch.setattr("chainrule.train.progress._REFRESH_S", 0.0)  # draw every step
+    X, y = blobs(64)
+    with pytest.raises(KeyboardInterrupt):
+        fit(mlp(), (X, y), loss="cross_entropy", optimizer="sgd", epochs=2, batch_size=8,
+            callbacks=[Boom()])
+    out = stream.getvalue()
+    assert out.count("\r") == 4 and out.endswith("\n")

@@ -106,6 +106,12 @@ class ProgressBar(EpochLine):
         self.stream.write("\r" + line.ljust(self._width))
         self._width = len(line)
 
+    def abort(self) -> None:
+        if getattr(self, "_width", 0):
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0
+
     def on_epoch_end(self, trainer, epoch: int, logs: dict[str, float]) -> None:
         self._write_over(self._epoch_line(epoch, logs))
         self.stream.write("\n")

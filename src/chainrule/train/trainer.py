@@ -130,32 +130,41 @@ class Trainer:
         for fn in hooks["on_train_begin"]:
             fn(self)
         anomaly = _detect_anomaly() if detect_anomaly else contextlib.nullcontext()
-        for epoch in range(initial_epoch, epochs):
-            self.epoch = epoch
-            for fn in hooks["on_epoch_begin"]:
-                fn(self, epoch)
-            lr = self.optimizer.param_groups[0]["lr"]
-            t0 = time.perf_counter()
-            with anomaly:
-                logs = self._train_epoch(loader, hooks)
-            if val_loader is not None:
-                val_logs = evaluate_loader(self.model, val_loader, self.loss_fn, self.metrics)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            logs["lr"] = float(lr)
-            logs["time"] = time.perf_counter() - t0
-            if self.scheduler is not None and self.scheduler_interval == "epoch":
-                if _is_plateau(self.scheduler):
-                    self.scheduler.step(logs["val_loss" if val_loader is not None else "loss"])
-                else:
-                    self.scheduler.step()
-            self.history.append(epoch, logs)
-            for fn in hooks["on_epoch_end"]:
-                fn(self, epoch, logs)
-            if self.stop_training:
-                break
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self._run_epoch(epoch, loader, val_loader, hooks, anomaly)
+                if self.stop_training:
+                    break
+        except BaseException:
+            if progress is not None and hasattr(progress, "abort"):
+                progress.abort()  # end a half-drawn bar so the traceback starts on its own line
+            raise
         for fn in hooks["on_train_end"]:
             fn(self)
         return self.history
+
+    def _run_epoch(self, epoch: int, loader, val_loader, hooks, anomaly) -> None:
+        """Train one epoch, validate, step the scheduler, record and report the logs."""
+        self.epoch = epoch
+        for fn in hooks["on_epoch_begin"]:
+            fn(self, epoch)
+        lr = self.optimizer.param_groups[0]["lr"]  # after on_epoch_begin: schedules set it
+        t0 = time.perf_counter()
+        with anomaly:
+            logs = self._train_epoch(loader, hooks)
+        if val_loader is not None:
+            val_logs = evaluate_loader(self.model, val_loader, self.loss_fn, self.metrics)
+            logs.update({f"val_{k}": v for k, v in val_logs.items()})
+        logs["lr"] = float(lr)
+        logs["time"] = time.perf_counter() - t0
+        if self.scheduler is not None and self.scheduler_interval == "epoch":
+            if _is_plateau(self.scheduler):
+                self.scheduler.step(logs["val_loss" if val_loader is not None else "loss"])
+            else:
+                self.scheduler.step()
+        self.history.append(epoch, logs)
+        for fn in hooks["on_epoch_end"]:
+            fn(self, epoch, logs)
 
     def _train_epoch(self, loader, hooks) -> dict[str, float]:
         model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
