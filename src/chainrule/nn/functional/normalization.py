@@ -56,11 +56,10 @@ class Normalize(Op):
         return out, (xhat, mean, var, invstd)
 
     def backward(F, g, out, x, w=None, b=None, *, axes, paxes, eps, pshape, saved):
-        if F.differentiable:
-            xc, invstd = _stats(F, x, axes, eps)
-            xhat = xc * invstd
-        else:
-            xhat, _, _, invstd = saved
+        if not F.differentiable:
+            return _backward_np(g, w, b, axes, paxes, pshape, saved)
+        xc, invstd = _stats(F, x, axes, eps)
+        xhat = xc * invstd
         if w is None:
             dxhat = g
         else:
@@ -75,6 +74,33 @@ class Normalize(Op):
         if b is not None:
             grads.append(F.sum(g, axis=paxes) if paxes else g)
         return tuple(grads)
+
+
+def _backward_np(g, w, b, axes, paxes, pshape, saved):
+    """The same rule on arrays, with in-place steps to save temporaries (the training path)."""
+    xhat, _, _, invstd = saved
+    inv_n = 1.0 / _count(xhat, axes)
+    gxhat = g * xhat
+    if w is None:
+        dxhat, m2 = g, gxhat.sum(axis=axes, keepdims=True)
+    else:
+        wp = _param(w, pshape)
+        dxhat = g * wp
+        if paxes == axes:  # batch norm: w is constant over the reduced axes, factor it out
+            m2 = gxhat.sum(axis=axes, keepdims=True) * wp
+        else:
+            m2 = (gxhat * wp).sum(axis=axes, keepdims=True)
+    m1 = dxhat.sum(axis=axes, keepdims=True)
+    gx = xhat * (m2 * -inv_n)
+    gx += dxhat
+    gx -= m1 * inv_n
+    gx *= invstd
+    grads = [gx]
+    if w is not None:
+        grads.append(gxhat.sum(axis=paxes) if paxes else gxhat)
+    if b is not None:
+        grads.append(g.sum(axis=paxes) if paxes else g)
+    return tuple(grads)
 
 
 def _count(x, axes) -> int:

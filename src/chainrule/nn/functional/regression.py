@@ -24,7 +24,11 @@ class MseLoss(Op):
         sq = d * d
         if red == "none":
             return sq, d
-        return np.asarray(sq.sum() if red == "sum" else sq.mean(), dtype=x.dtype), d
+        if red == "sum":
+            return np.asarray(sq.sum(), dtype=x.dtype), d
+        # sum / n is np.mean for float32/64, without its Python wrapper (microseconds per call)
+        m = np.add.reduce(sq, axis=None) / sq.size if sq.dtype.itemsize >= 4 else sq.mean()
+        return np.asarray(m, dtype=x.dtype), d
 
     def backward(F, g, out, x, t, red, saved, needs_input_grad=(True, True)):
         d = (x - t) if F.differentiable else saved
