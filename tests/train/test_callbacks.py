@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 import pytest
-from train_helpers import blobs, mlp, weights
+from toy_problems import blobs, mlp, weights
 
 import chainrule as cr
 from chainrule.train import (

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from train_helpers import blobs, mlp
+from toy_problems import blobs, mlp
 
 import chainrule as cr
 import chainrule.nn as nn

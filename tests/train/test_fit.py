@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from train_helpers import blobs, mlp, weights
+from toy_problems import blobs, mlp, weights
 
 import chainrule as cr
 import chainrule.nn as nn

@@ -3,7 +3,7 @@
 import io
 
 import pytest
-from train_helpers import blobs, mlp
+from toy_problems import blobs, mlp
 
 from chainrule.train import fit
 from chainrule.train.progress import EpochLine, ProgressBar, make_progress

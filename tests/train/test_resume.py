@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from train_helpers import blobs, mlp, weights
+from toy_problems import blobs, mlp, weights
 
 import chainrule as cr
 from chainrule.train import Callback, EarlyStopping, ModelCheckpoint, fit
