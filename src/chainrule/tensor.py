@@ -325,21 +325,31 @@ class Tensor:
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
+    def _update(self, ufunc, other, op) -> Tensor:
+        """``self.data = ufunc(self.data, other)`` written in place: no temporary, one pass."""
+        if type(self.data) is not np.ndarray:  # a NumPy scalar has no memory to write into
+            return self._set(ufunc(self.data, other), op)
+        self._inplace_check(op)
+        self._keep_node_output()
+        ufunc(self.data, other, out=self.data, casting="same_kind")
+        self._version += 1
+        return self
+
     def add_(self, other, alpha=1) -> Tensor:
         o = other.data if isinstance(other, Tensor) else other
-        return self._set(self.data + alpha * o if alpha != 1 else self.data + o, "add_()")
+        return self._update(np.add, alpha * o if alpha != 1 else o, "add_()")
 
     def sub_(self, other, alpha=1) -> Tensor:
         o = other.data if isinstance(other, Tensor) else other
-        return self._set(self.data - alpha * o, "sub_()")
+        return self._update(np.subtract, alpha * o if alpha != 1 else o, "sub_()")
 
     def mul_(self, other) -> Tensor:
         o = other.data if isinstance(other, Tensor) else other
-        return self._set(self.data * o, "mul_()")
+        return self._update(np.multiply, o, "mul_()")
 
     def div_(self, other) -> Tensor:
         o = other.data if isinstance(other, Tensor) else other
-        return self._set(self.data / o, "div_()")
+        return self._update(np.true_divide, o, "div_()")
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
         return self._set(np.clip(self.data, min, max), "clamp_()")

@@ -43,6 +43,10 @@ def const(v, like: Tensor | None, op: str) -> Tensor:
     """Turn a non-tensor operand into a constant tensor, PyTorch's type-promotion style."""
     if isinstance(v, Tensor):
         return v
+    tv = type(v)
+    if (tv is float or tv is int) and like is not None and like.data.dtype.kind in "fc":
+        # The common case (``x * 0.5``, ``lr * grad``): the tensor's dtype, no ABC checks.
+        return _wrap(np.asarray(v, dtype=like.data.dtype))
     if isinstance(v, (numbers.Number, np.generic)) and not isinstance(v, np.ndarray):
         if like is None:
             return _wrap(_to_array(v))
