@@ -36,6 +36,7 @@ def test_history_contents():
     assert all(t > 0 for t in h.history["time"])
     assert all(0.0 <= a <= 1.0 for a in h.history["val_accuracy"])
     assert h["loss"] is h.history["loss"] and len(h) == 3
+    assert h.params == {"epochs": 3, "steps": 4, "batch_size": 16, "verbose": 0}
     best_epoch, best = h.best("val_loss")
     assert best == min(h.history["val_loss"])
     assert h.history["val_loss"][best_epoch] == best

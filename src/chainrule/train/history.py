@@ -10,7 +10,8 @@ class History:
 
     ``history.history`` maps each key (``loss``, each metric, ``val_loss``, ``val_<metric>``,
     ``lr``, ``time``) to a list with one value per epoch; ``history.epoch`` lists the epoch
-    indices (0-based, like Keras). A run resumed from a checkpoint continues the lists.
+    indices (0-based, like Keras); ``history.params`` the run's settings (``epochs``,
+    ``steps``, ``batch_size``, ``verbose``). A run resumed from a checkpoint continues the lists.
 
     Example:
         >>> h = History()
@@ -22,6 +23,7 @@ class History:
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
+        self.params: dict = {}
 
     def append(self, epoch: int, logs: dict[str, float]) -> None:
         """Record the logs of ``epoch``; a key first seen late is padded with NaN before."""

@@ -119,6 +119,8 @@ class Trainer:
             steps = len(loader)
         except TypeError:
             steps = None
+        self.history.params = {"epochs": epochs, "steps": steps, "batch_size": batch_size,
+                               "verbose": verbose}
         # The display goes first: an epoch's line is complete before any callback prints.
         progress = make_progress(verbose, epochs, steps)
         callbacks = ([progress] if progress is not None else []) + list(self.callbacks)
