@@ -588,3 +588,13 @@ def test_augmented_assignment_of_constant_by_tracked_value():
     c += w
     c.sum().backward()
     assert w.grad.tolist() == [1.0, 1.0]
+
+
+def test_setitem_repeated_indices_last_write_wins_with_or_without_graph():
+    for requires_grad in (False, True):
+        w = cr.zeros(3, requires_grad=requires_grad)
+        y = w * 1
+        y[cr.tensor([0, 0, 2])] = cr.tensor([5.0, 6.0, 7.0])
+        assert y.tolist() == [6.0, 0.0, 7.0]
+    y.sum().backward()
+    assert w.grad.tolist() == [0.0, 1.0, 0.0]

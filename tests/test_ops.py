@@ -293,6 +293,11 @@ ROWS = [
         [((3, 2), _mask((3, 2)))]),
     Row("setitem_fancy", lambda L, x, v, i: _setitem(L, x, v, i),
         [((4,), (2,), B([3, 0]))]),
+    # Repeated targets: the last write wins and the overwritten value gets no gradient; torch
+    # would still give it one, so its side writes only the surviving values.
+    Row("setitem_repeated", lambda L, x, v: _setitem(L, x, v, (B([0, 2, 0]),)),
+        [((3,), (3,)), ((3, 2), (3, 2)), ((3, 2), (1,))],
+        tfn=lambda L, x, v: _setitem(L, x, v[1:] if v.shape[0] == 3 else v, (B([2, 0]),))),
     # ---- copies and dtype -------------------------------------------------------------------
     Row("clone", lambda L, x: x.clone(), [(S,), ((3,),), ((2, 1),)]),
     Row("clone_fn", lambda L, x: L.clone(x), [((2,),)]),

@@ -412,6 +412,29 @@ def index_add(shape, index, g) -> Tensor:
     return apply(IndexAdd, (as_tensor(g, "index_add"),), {"shape": tuple(shape), "index": index})
 
 
+def _fits(shape, target) -> bool:
+    """Whether a value of ``shape`` broadcasts to exactly ``target``."""
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+def _last_writes(shape, index):
+    """For an index that hits some entry twice: a mask of the value entries that are written
+    last (the ones that stay); None when every entry is hit at most once."""
+    if _is_basic(index):
+        return None
+    hit = np.arange(math.prod(shape)).reshape(shape)[index]  # flat id of each written entry
+    ids = hit.reshape(-1)
+    uniq, first_from_end = np.unique(ids[::-1], return_index=True)
+    if uniq.size == ids.size:
+        return None
+    keep = np.zeros(ids.size, dtype=bool)
+    keep[ids.size - 1 - first_from_end] = True
+    return keep.reshape(hit.shape)
+
+
 def setitem(x: Tensor, index, value) -> None:
     """``x[index] = value`` in place. Recorded when a gradient is needed (like PyTorch).
 
@@ -419,6 +442,9 @@ def setitem(x: Tensor, index, value) -> None:
     ``x`` *before* the assignment can then no longer backpropagate (its input changed under it):
     ``y[1:] += 1`` reads ``y[1:]`` and writes it back, and its backward raises an in-place error.
     Read from the original and write into a copy instead: ``z = y.clone(); z[1:] = y[1:] + 1``.
+
+    An index that hits an entry more than once keeps the last value written (as without a
+    graph); the overwritten values get a zero gradient (PyTorch gives them one as well).
 
     Example:
         >>> import chainrule as cr
@@ -435,17 +461,27 @@ def setitem(x: Tensor, index, value) -> None:
             raise RuntimeError(
                 "setitem: in-place assignment into a leaf tensor that requires grad; do it under "
                 "`with cr.no_grad():` or clone the tensor first")
-        from .binary import where
+        from .binary import mul, where
 
+        try:
+            target = np.shape(x.data[index])
+        except IndexError as e:
+            raise IndexError(f"setitem: {e} (tensor shape {x.shape})") from None
+        value_t = value if isinstance(value, Tensor) else _wrap(np.asarray(v, dtype=x.dtype))
+        if not _fits(value_t.shape, target):
+            raise ValueError(f"setitem: cannot assign a value of shape {value_t.shape} to "
+                             f"x[index] of shape {target} (tensor shape {x.shape})")
         mask = np.zeros(x.shape, dtype=bool)
         mask[index] = True
-        full = _index_add(x.shape, index, np.broadcast_to(
-            np.asarray(v, dtype=x.dtype), np.shape(x.data[index])).astype(x.dtype))
-        value_t = value if isinstance(value, Tensor) else _wrap(np.asarray(v, dtype=x.dtype))
         if value_t.requires_grad:
-            vt = broadcast_to(value_t.to(x.dtype), np.shape(x.data[index]))
+            vt = broadcast_to(value_t.to(x.dtype), target)
+            keep = _last_writes(x.shape, index)
+            if keep is not None:  # repeated targets: the last write wins, as without a graph
+                vt = mul(vt, _wrap(keep.astype(x.dtype)))
             full_t = index_add(x.shape, index, vt)
         else:
+            full = np.zeros(x.shape, dtype=x.dtype)
+            full[index] = value_t.data
             full_t = _wrap(full)
         old = _wrap(x.data)
         old._node, old.requires_grad, old._version = x._node, x.requires_grad, x._version
