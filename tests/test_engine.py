@@ -598,3 +598,12 @@ def test_setitem_repeated_indices_last_write_wins_with_or_without_graph():
         assert y.tolist() == [6.0, 0.0, 7.0]
     y.sum().backward()
     assert w.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+def test_hook_must_keep_the_gradient_shape(leaf):
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    t = x if leaf else x * 1
+    t.register_hook(lambda g: cr.ones(3))
+    with pytest.raises(RuntimeError, match=r"hook returned shape \(3,\).*\(2,\)"):
+        (t * 2).sum().backward()

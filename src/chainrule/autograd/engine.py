@@ -203,6 +203,10 @@ def _run_hooks(hooks, g, create_graph):
         if res is not None:
             if not isinstance(res, Tensor):
                 raise TypeError(f"a gradient hook must return a Tensor or None, got {type(res)}")
+            if res.shape != g.shape:
+                raise RuntimeError(
+                    f"a gradient hook returned shape {res.shape} for a gradient of shape "
+                    f"{g.shape}; it must keep the shape")
             g = res if create_graph else res.data
     # A hook may keep the tensor it saw or return one it keeps: the array the engine goes on
     # to accumulate into (in place, later) must be the engine's own.
