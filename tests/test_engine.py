@@ -607,3 +607,19 @@ def test_hook_must_keep_the_gradient_shape(leaf):
     t.register_hook(lambda g: cr.ones(3))
     with pytest.raises(RuntimeError, match=r"hook returned shape \(3,\).*\(2,\)"):
         (t * 2).sum().backward()
+
+
+def test_retain_grad_sees_hooks_registered_after_it_and_is_idempotent():
+    for order in ("retain_first", "hook_first"):
+        x = cr.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        if order == "retain_first":
+            y.retain_grad()
+            y.retain_grad()
+            y.register_hook(lambda g: g * 10)
+        else:
+            y.register_hook(lambda g: g * 10)
+            y.retain_grad()
+        (y * 3).sum().backward()
+        assert y.grad.tolist() == [30.0, 30.0], order  # as torch: after the hook, once
+        assert x.grad.tolist() == [60.0, 60.0]

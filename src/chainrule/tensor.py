@@ -224,8 +224,14 @@ class Tensor:
         return self
 
     def retain_grad(self) -> None:
-        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it).
+
+        Like PyTorch, ``.grad`` is the gradient after this tensor's other hooks, whenever they
+        were registered; calling it twice is the same as once.
+        """
         if self._node is None:
+            return
+        if self._node.hooks and any(getattr(h, "_retains_grad", False) for h in self._node.hooks):
             return
         import weakref
 
@@ -239,6 +245,7 @@ class Tensor:
                 t.grad = g if t.grad is None else t.grad + g
             return None
 
+        keep._retains_grad = True
         self._add_node_hook(keep)
 
     def register_hook(self, fn: Callable[[Tensor], Tensor | None]):
@@ -259,6 +266,11 @@ class Tensor:
             hooks = self._hooks
         else:
             hooks = self._add_node_hook(fn, append=False)
+            # Before retain_grad's hook, which must see the final gradient.
+            at = next((i for i, h in enumerate(hooks) if getattr(h, "_retains_grad", False)),
+                      len(hooks))
+            hooks.insert(at, fn)
+            return _HookHandle(hooks, fn)
         hooks.append(fn)
         return _HookHandle(hooks, fn)
 
