@@ -297,3 +297,10 @@ def test_repr():
     assert repr(cr.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
     assert repr(cr.tensor([1.0], requires_grad=True) * 2) == "tensor([2.], grad_fn=<MulBackward>)"
     assert "tensor([[1., 2.]," in repr(cr.tensor([[1.0, 2.0], [3.0, 4.0]]))
+
+
+def test_cat_of_one_tensor_is_a_copy():
+    x = cr.tensor([1.0, 2.0])
+    y = cr.cat([x])
+    y[0] = 9.0
+    assert x.tolist() == [1.0, 2.0] and y.tolist() == [9.0, 2.0]

@@ -307,9 +307,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
         if t_.ndim != ndim or t_.shape[:d] + t_.shape[d + 1:] != ts[0].shape[:d] + ts[0].shape[
                 d + 1:]:
             raise OpError(f"cat(): shapes {[t_.shape for t_ in ts]} do not match except in dim {d}")
-    if len(ts) == 1:
-        return ts[0]
-    return apply(Cat, tuple(ts), {"axis": d})
+    return apply(Cat, tuple(ts), {"axis": d})  # a new tensor even for one piece, like PyTorch
 
 
 concatenate = cat
