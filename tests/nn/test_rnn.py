@@ -1,0 +1,142 @@
+"""Recurrent layers and cells against PyTorch: outputs, final states and every gradient."""
+
+import numpy as np
+import pytest
+import torch
+from nn_twin import close, copy_weights, torch_dtype
+
+import chainrule as cr
+from chainrule import nn
+
+
+def _compare(ours, theirs, x, hx, dtype, lstm):
+    cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    if hx is None:
+        ch = th = None
+    elif lstm:
+        ch = tuple(cr.tensor(h, requires_grad=True) for h in hx)
+        th = tuple(torch.tensor(h, requires_grad=True) for h in hx)
+    else:
+        ch, th = cr.tensor(hx, requires_grad=True), torch.tensor(hx, requires_grad=True)
+    co, cs = ours(cx, ch)
+    to, ts = theirs(tx, th)
+    cs = cs if isinstance(cs, tuple) else (cs,)
+    ts = ts if isinstance(ts, tuple) else (ts,)
+    close(co, to, dtype, "output")
+    for a, b in zip(cs, ts):
+        close(a, b, dtype, "final state")
+    rng = np.random.default_rng(7)
+    u = rng.standard_normal(to.shape).astype(dtype)
+    loss_c = (co * cr.tensor(u)).sum()
+    loss_t = (to * torch.tensor(u)).sum()
+    rng = np.random.default_rng(8)
+    for a, b in zip(cs, ts):
+        u = rng.standard_normal(b.shape).astype(dtype)
+        loss_c = loss_c + (a * cr.tensor(u)).sum()
+        loss_t = loss_t + (b * torch.tensor(u)).sum()
+    loss_c.backward()
+    loss_t.backward()
+    close(cx.grad, tx.grad, dtype, "input grad")
+    if hx is not None:
+        for a, b in zip(ch if lstm else (ch,), th if lstm else (th,)):
+            close(a.grad, b.grad, dtype, "initial state grad")
+    tp = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        close(p.grad, tp[name].grad, dtype, f"grad of {name}")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind,kw", [
+    ("RNN", {}), ("RNN", {"nonlinearity": "relu", "num_layers": 2}),
+    ("LSTM", {}), ("LSTM", {"num_layers": 2, "bidirectional": True}),
+    ("GRU", {}), ("GRU", {"num_layers": 2, "batch_first": True, "bidirectional": True}),
+    ("LSTM", {"bias": False, "batch_first": True}),
+])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_recurrent_layers(kind, kw, with_state, dtype):
+    theirs = getattr(torch.nn, kind)(3, 4, dtype=torch_dtype(dtype), **kw)
+    ours = getattr(nn, kind)(3, 4, dtype=dtype, **kw)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    copy_weights(theirs, ours)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5, 3) if kw.get("batch_first") else (5, 2, 3)).astype(dtype)
+    hx = None
+    if with_state:
+        shape = (kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1), 2, 4)
+        hx = rng.standard_normal(shape).astype(dtype)
+        if kind == "LSTM":
+            hx = (hx, rng.standard_normal(shape).astype(dtype))
+    _compare(ours, theirs, x, hx, dtype, kind == "LSTM")
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_unbatched_sequence(kind):
+    theirs = getattr(torch.nn, kind)(3, 4, num_layers=2, dtype=torch.float64)
+    ours = getattr(nn, kind)(3, 4, num_layers=2, dtype=np.float64)
+    copy_weights(theirs, ours)
+    _compare(ours, theirs, np.random.randn(6, 3), None, np.float64, kind == "LSTM")
+
+
+@pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
+@pytest.mark.parametrize("batched", [True, False])
+def test_cells(kind, batched):
+    theirs = getattr(torch.nn, kind)(3, 4, dtype=torch.float64)
+    ours = getattr(nn, kind)(3, 4, dtype=np.float64)
+    copy_weights(theirs, ours)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3) if batched else (3,))
+    hshape = (2, 4) if batched else (4,)
+    lstm = kind == "LSTMCell"
+    hx = (rng.standard_normal(hshape), rng.standard_normal(hshape)) if lstm else \
+        rng.standard_normal(hshape)
+    cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ch = tuple(cr.tensor(h) for h in hx) if lstm else cr.tensor(hx)
+    th = tuple(torch.tensor(h) for h in hx) if lstm else torch.tensor(hx)
+    co, to = ours(cx, ch), theirs(tx, th)
+    co = co if lstm else (co,)
+    to = to if lstm else (to,)
+    for a, b in zip(co, to):
+        close(a, b, np.float64, "cell output")
+    sum(a.sum() * (i + 1) for i, a in enumerate(co)).backward()
+    sum(b.sum() * (i + 1) for i, b in enumerate(to)).backward()
+    close(cx.grad, tx.grad, np.float64, "input grad")
+    tp = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        close(p.grad, tp[name].grad, np.float64, f"grad of {name}")
+    h = ours(cx)[0] if lstm else ours(cx)  # default zero state
+    assert h.shape == ((2, 4) if batched else (4,))
+
+
+def test_recurrent_errors_and_init():
+    lstm = nn.LSTM(3, 4, num_layers=2)
+    with pytest.raises(ValueError, match=r"LSTM\(input_size=3\).*\(5, 2, 7\)"):
+        lstm(cr.zeros(5, 2, 7))
+    with pytest.raises(ValueError, match=r"h_0 of shape \(1, 2, 4\)"):
+        lstm(cr.zeros(5, 2, 3), (cr.zeros(1, 2, 4), cr.zeros(2, 2, 4)))
+    with pytest.raises(ValueError, match="nonlinearity"):
+        nn.RNN(3, 4, nonlinearity="gelu")
+    with pytest.raises(ValueError, match="proj_size"):
+        nn.LSTM(3, 4, proj_size=2)
+    bound = 1 / np.sqrt(4)
+    assert all(np.abs(p.data).max() <= bound for p in lstm.parameters())
+    assert repr(nn.GRU(3, 4, num_layers=2, batch_first=True)) == \
+        "GRU(3, 4, num_layers=2, batch_first=True)"
+
+
+def test_dropout_between_layers_only_in_training():
+    cr.manual_seed(0)
+    gru = nn.GRU(3, 4, num_layers=2, dropout=0.5)
+    x = cr.randn(4, 2, 3)
+    gru.eval()
+    a, _ = gru(x)
+    b, _ = gru(x)
+    np.testing.assert_array_equal(a.data, b.data)
+    gru.train()
+    c, _ = gru(x)
+    assert not np.allclose(a.data, c.data)
+
+
+def test_gradcheck_lstm_through_time():
+    lstm = nn.LSTM(2, 3, dtype=np.float64)
+    x = cr.randn(4, 1, 2, dtype=cr.float64, requires_grad=True)
+    assert cr.gradcheck(lambda t: lstm(t)[0], (x,))
