@@ -261,3 +261,11 @@ def test_backward_may_return_a_broadcast_shaped_gradient():
     b = cr.tensor([0.5, 0.5], requires_grad=True)
     AddBias.apply(x, b).sum().backward()
     assert b.grad.tolist() == [2.0, 2.0] and x.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_gradcheck_refuses_a_function_without_tensor_outputs():
+    x = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(TypeError, match="float"):
+        cr.gradcheck(lambda t: float(t.sum()), (x,))
+    with pytest.raises(cr.GradcheckError):  # an output cut from the graph is a wrong gradient
+        cr.gradcheck(lambda t: t.detach() * 2, (x,))

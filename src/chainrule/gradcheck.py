@@ -48,7 +48,11 @@ def gradcheck(fn: Callable, inputs: Sequence[Tensor] | Tensor, eps: float = 1e-6
                 f"gradcheck: input {i} is {inputs[i].dtype}; finite differences need float64 "
                 "inputs (use .double())")
     rng = np.random.default_rng(seed)
-    outs = _float_outputs(fn(*inputs))
+    result = fn(*inputs)
+    outs = _float_outputs(result)
+    if not outs:  # nothing to compare: passing would prove nothing
+        raise TypeError(f"gradcheck: fn must return floating-point Tensors, got "
+                        f"{type(result).__name__}")
     vs = [rng.standard_normal(o.shape) for o in outs]
 
     def project(values) -> float:
