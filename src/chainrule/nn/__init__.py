@@ -45,6 +45,7 @@ from .modules import (  # noqa: F401
     ModuleDict,
     ModuleList,
     MSELoss,
+    MultiheadAttention,
     NLLLoss,
     PReLU,
     ReLU,

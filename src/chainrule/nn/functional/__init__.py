@@ -28,6 +28,7 @@ from .activation import (  # noqa: F401
     softsign,
     tanh,
 )
+from .attention import scaled_dot_product_attention  # noqa: F401
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: F401
 from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
 from .dropout import dropout  # noqa: F401

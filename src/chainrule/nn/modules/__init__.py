@@ -17,6 +17,7 @@ from .activation import (  # noqa: F401
     Softsign,
     Tanh,
 )
+from .attention import MultiheadAttention  # noqa: F401
 from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .conv import Conv2d  # noqa: F401

@@ -1,0 +1,165 @@
+"""``MultiheadAttention``: PyTorch's multi-head attention layer (same parameters and masks)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...ops.linalg import linear
+from ...tensor import Tensor, _wrap
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .linear import Linear, _factory_dtype
+from .module import Module
+
+
+def _mask_array(mask, name: str) -> np.ndarray:
+    """A mask as an additive float array: booleans mark the positions NOT to attend."""
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype == np.bool_:
+        return np.where(m, -np.inf, 0.0)
+    if m.dtype.kind != "f":
+        raise TypeError(f"MultiheadAttention: {name} must be bool or float, got {m.dtype}")
+    return m
+
+
+class MultiheadAttention(Module):
+    """Attention over ``num_heads`` heads of ``embed_dim // num_heads`` features each.
+
+    ``forward(query, key, value)`` takes (L, N, E) tensors ((N, L, E) with ``batch_first``,
+    or unbatched (L, E)) and returns ``(output, weights)``, the weights averaged over heads
+    unless ``average_attn_weights=False`` (None when ``need_weights=False``). Boolean masks mark
+    positions that may NOT be attended; float masks are added to the scores.
+
+    Example:
+        >>> import chainrule as cr
+        >>> mha = cr.nn.MultiheadAttention(8, 2, batch_first=True)
+        >>> x = cr.randn(3, 5, 8)
+        >>> out, w = mha(x, x, x)
+        >>> out.shape, w.shape
+        ((3, 5, 8), (3, 5, 5))
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
+                 vdim: int | None = None, batch_first: bool = False, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
+            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive "
+                             f"multiple of num_heads ({num_heads})")
+        if add_bias_kv or add_zero_attn:
+            raise ValueError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
+                             "supported")
+        self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.head_dim = embed_dim // num_heads
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
+        self.dropout, self.batch_first = float(dropout), batch_first
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        dt = _factory_dtype(dtype)
+        e = embed_dim
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(np.empty((3 * e, e), dtype=dt))
+        else:
+            self.q_proj_weight = Parameter(np.empty((e, e), dtype=dt))
+            self.k_proj_weight = Parameter(np.empty((e, self.kdim), dtype=dt))
+            self.v_proj_weight = Parameter(np.empty((e, self.vdim), dtype=dt))
+        self.in_proj_bias = Parameter(np.empty(3 * e, dtype=dt)) if bias else None
+        self.out_proj = Linear(e, e, bias=bias, dtype=dt)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            for w in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(w)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+
+    def _projections(self):
+        e = self.embed_dim
+        if self._qkv_same_embed_dim:
+            w = self.in_proj_weight
+            ws = (w[:e], w[e:2 * e], w[2 * e:])
+        else:
+            ws = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        b = self.in_proj_bias
+        bs = (None, None, None) if b is None else (b[:e], b[e:2 * e], b[2 * e:])
+        return ws, bs
+
+    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask=None,
+                need_weights: bool = True, attn_mask=None, average_attn_weights: bool = True,
+                is_causal: bool = False):
+        batched = query.ndim == 3
+        if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+            raise ValueError(f"MultiheadAttention: query, key and value must all be 3-D "
+                             f"(batched) or 2-D (unbatched); got {query.shape}, {key.shape}, "
+                             f"{value.shape}")
+        if not batched:
+            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+            if key_padding_mask is not None:
+                key_padding_mask = (key_padding_mask.data if isinstance(key_padding_mask, Tensor)
+                                    else np.asarray(key_padding_mask))[None]
+        elif self.batch_first:
+            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        tgt, n, e = query.shape
+        src = key.shape[0]
+        if e != self.embed_dim or key.shape[2] != self.kdim or value.shape[2] != self.vdim or \
+                key.shape[:2] != value.shape[:2] or key.shape[1] != n:
+            raise ValueError(
+                f"MultiheadAttention(embed_dim={self.embed_dim}, kdim={self.kdim}, vdim="
+                f"{self.vdim}): query {query.shape}, key {key.shape} and value {value.shape} "
+                "(as (L, N, E)) do not fit")
+        (wq, wk, wv), (bq, bk, bv) = self._projections()
+        h, hd = self.num_heads, self.head_dim
+        q = linear(query, wq, bq).reshape(tgt, n * h, hd).transpose(0, 1)
+        k = linear(key, wk, bk).reshape(src, n * h, hd).transpose(0, 1)
+        v = linear(value, wv, bv).reshape(src, n * h, hd).transpose(0, 1)
+        scores = q @ k.transpose(1, 2) * (1.0 / math.sqrt(hd))  # (N*H, L, S)
+        add = self._mask(attn_mask, key_padding_mask, is_causal, n, tgt, src, scores.dtype)
+        if add is not None:
+            scores = scores + _wrap(add)
+        weights = F.softmax(scores, -1)
+        if self.dropout and self.training:
+            weights = F.dropout(weights, self.dropout)
+        out = (weights @ v).transpose(0, 1).reshape(tgt, n, e)
+        out = self.out_proj(out)
+        if self.batch_first and batched:
+            out = out.transpose(0, 1)
+        if not batched:
+            out = out.squeeze(1)
+        if not need_weights:
+            return out, None
+        w = weights.reshape(n, h, tgt, src)
+        if average_attn_weights:
+            w = w.mean(dim=1)
+        if not batched:
+            w = w.squeeze(0)
+        return out, w
+
+    def _mask(self, attn_mask, key_padding_mask, is_causal, n, tgt, src, dtype):
+        add = None
+        if attn_mask is None and is_causal:
+            attn_mask = ~np.tril(np.ones((tgt, src), dtype=bool))
+        if attn_mask is not None:
+            add = _mask_array(attn_mask, "attn_mask").astype(dtype)
+            if add.shape not in ((tgt, src), (n * self.num_heads, tgt, src)):
+                raise ValueError(f"MultiheadAttention: attn_mask of shape {add.shape} must be "
+                                 f"({tgt}, {src}) or ({n * self.num_heads}, {tgt}, {src})")
+        if key_padding_mask is not None:
+            kpm = _mask_array(key_padding_mask, "key_padding_mask").astype(dtype)
+            if kpm.shape != (n, src):
+                raise ValueError(f"MultiheadAttention: key_padding_mask of shape {kpm.shape} "
+                                 f"must be ({n}, {src})")
+            kpm = np.broadcast_to(kpm[:, None, None, :], (n, self.num_heads, 1, src))
+            kpm = kpm.reshape(n * self.num_heads, 1, src)
+            add = kpm if add is None else add + kpm
+        return add
+
+    def extra_repr(self) -> str:
+        return ""
