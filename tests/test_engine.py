@@ -623,3 +623,36 @@ def test_retain_grad_sees_hooks_registered_after_it_and_is_idempotent():
         (y * 3).sum().backward()
         assert y.grad.tolist() == [30.0, 30.0], order  # as torch: after the hook, once
         assert x.grad.tolist() == [60.0, 60.0]
+
+
+def test_small_mlp_training_matches_torch():
+    """Five SGD steps of a 2-layer classifier, written twice: the weights must agree."""
+    rng = np.random.default_rng(0)
+    x_np, y_np = rng.standard_normal((8, 4)), rng.integers(0, 3, 8)
+    init = [rng.standard_normal((5, 4)) * 0.5, np.zeros(5), rng.standard_normal((3, 5)) * 0.5,
+            np.zeros(3)]
+
+    def train(L, lin):
+        params = [L.tensor(p.copy(), requires_grad=True) for p in init]
+        x, y = L.tensor(x_np), L.tensor(y_np)
+        losses = []
+        for _ in range(5):
+            w1, b1, w2, b2 = params
+            h = lin(x, w1, b1).tanh()
+            logp = lin(h, w2, b2).log_softmax(-1)
+            loss = -logp[L.arange(8), y].mean()
+            for p in params:
+                p.grad = None
+            loss.backward()
+            with L.no_grad():
+                for p in params:
+                    p -= 0.5 * p.grad
+            losses.append(loss.item())
+        return losses, [p.detach().numpy() if L is torch else p.data for p in params]
+
+    losses, params = train(cr, cr.linear)
+    losses_t, params_t = train(torch, torch.nn.functional.linear)
+    np.testing.assert_allclose(losses, losses_t, rtol=1e-10)
+    for p, pt in zip(params, params_t):
+        np.testing.assert_allclose(p, pt, rtol=1e-9, atol=1e-12)
+    assert losses[-1] < losses[0]
