@@ -304,3 +304,11 @@ def test_cat_of_one_tensor_is_a_copy():
     y = cr.cat([x])
     y[0] = 9.0
     assert x.tolist() == [1.0, 2.0] and y.tolist() == [9.0, 2.0]
+
+
+def test_format_of_scalar_tensors():
+    assert f"{cr.tensor(1.5):.2f}" == "1.50"
+    assert f"{cr.tensor(3):03d}" == "003"
+    assert f"{cr.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+    with pytest.raises(TypeError):
+        f"{cr.tensor([1.0, 2.0]):.2f}"

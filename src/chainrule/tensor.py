@@ -184,6 +184,12 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
 
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` works for 0-d tensors, like PyTorch."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec)
+
     def __hash__(self) -> int:
         return id(self)
 
