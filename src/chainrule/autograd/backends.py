@@ -53,10 +53,12 @@ class NP:
         ``np.broadcast_to`` builds its view in Python (microseconds); below a few thousand
         elements filling a fresh array is cheaper, and the caller cannot tell the difference.
         """
-        if np.shape(x) == tuple(shape):
+        shape = tuple(shape)
+        have = getattr(x, "shape", None)  # arrays and NumPy scalars; Python numbers have none
+        if have == shape:
             return x
-        if _prod(shape) <= _SMALL:
-            out = np.empty(shape, np.result_type(x))
+        if have is not None and _prod(shape) <= _SMALL:
+            out = np.empty(shape, x.dtype)
             out[...] = x
             return out
         return np.broadcast_to(x, shape)
