@@ -24,15 +24,16 @@ def copy_weights(src: torch.nn.Module, dst: cr.nn.Module) -> None:
     dst.load_state_dict(state)
 
 
-def close(got, want, dtype, what: str) -> None:
+def close(got, want, dtype, what: str, rtol: float | None = None) -> None:
     g = got.data if isinstance(got, cr.Tensor) else np.asarray(got)
     w = want.detach().numpy() if isinstance(want, torch.Tensor) else np.asarray(want)
     assert g.shape == w.shape, f"{what}: shape {g.shape} != torch's {w.shape}"
-    np.testing.assert_allclose(g, w, err_msg=what, **tol(dtype))
+    t = tol(dtype) if rtol is None else dict(rtol=rtol, atol=0.0)
+    np.testing.assert_allclose(g, w, err_msg=what, **t)
 
 
 def run_pair(cr_mod, th_mod, x: np.ndarray, dtype, upstream: np.ndarray | None = None,
-             float_input: bool = True):
+             float_input: bool = True, grad_rtol: float | None = None):
     """Forward both on ``x``, backward a fixed random upstream gradient, compare everything."""
     cx = cr.tensor(x, requires_grad=float_input)
     tx = torch.tensor(x, requires_grad=float_input)
@@ -44,7 +45,7 @@ def run_pair(cr_mod, th_mod, x: np.ndarray, dtype, upstream: np.ndarray | None =
         ty.backward(torch.tensor(upstream))
         cy.backward(cr.tensor(upstream))
         if float_input:
-            close(cx.grad, tx.grad, dtype, "input grad")
+            close(cx.grad, tx.grad, dtype, "input grad", grad_rtol)
         th_params = dict(th_mod.named_parameters())
         for name, p in cr_mod.named_parameters():
             close(p.grad, th_params[name].grad, dtype, f"grad of {name}")

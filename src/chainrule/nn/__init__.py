@@ -12,11 +12,13 @@ Example:
 from . import functional, init, utils  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .modules import (  # noqa: F401
+    CELU,
     ELU,
     GELU,
     GRU,
     LSTM,
     RNN,
+    SELU,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
@@ -29,6 +31,8 @@ from .modules import (  # noqa: F401
     Flatten,
     GroupNorm,
     GRUCell,
+    Hardsigmoid,
+    Hardswish,
     Hardtanh,
     HuberLoss,
     Identity,
@@ -37,6 +41,7 @@ from .modules import (  # noqa: F401
     LayerNorm,
     LeakyReLU,
     Linear,
+    LogSigmoid,
     LogSoftmax,
     LSTMCell,
     MaxPool2d,
@@ -57,10 +62,12 @@ from .modules import (  # noqa: F401
     SiLU,
     SmoothL1Loss,
     Softmax,
+    Softmin,
     Softplus,
     Softsign,
     StateDictError,
     Tanh,
+    Tanhshrink,
     Unflatten,
 )
 from .parameter import Parameter  # noqa: F401

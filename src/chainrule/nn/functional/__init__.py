@@ -11,22 +11,28 @@ from ...ops.conv import avg_pool2d, conv2d, fold, max_pool2d, unfold  # noqa: F4
 from ...ops.linalg import linear  # noqa: F401
 from ...ops.shape import flatten, pad  # noqa: F401
 from .activation import (  # noqa: F401
+    celu,
     elu,
     gelu,
     hardsigmoid,
+    hardswish,
     hardtanh,
     leaky_relu,
     log_softmax,
+    logsigmoid,
     mish,
     prelu,
     relu,
     relu6,
+    selu,
     sigmoid,
     silu,
     softmax,
+    softmin,
     softplus,
     softsign,
     tanh,
+    tanhshrink,
 )
 from .attention import scaled_dot_product_attention  # noqa: F401
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: F401

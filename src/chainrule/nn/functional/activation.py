@@ -7,6 +7,7 @@ import warnings
 from ...ops.binary import maximum, minimum, where
 from ...ops.elementwise import (  # noqa: F401  (re-exported as F.<name>)
     elu,
+    exp,
     gelu,
     leaky_relu,
     relu,
@@ -90,3 +91,48 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
                          f"input {input.shape} entries")
     a = weight if n == 1 or input.ndim == 2 else weight.reshape((1, n) + (1,) * (input.ndim - 2))
     return where(input > 0, input, a * input)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """log(sigmoid(x)) = -softplus(-x), stable for any x.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> round(F.logsigmoid(cr.tensor([0.0])).item(), 4)
+        -0.6931
+    """
+    return -softplus(-input)
+
+
+def selu(input: Tensor) -> Tensor:  # noqa: A002
+    """scale * elu(x, alpha) with the self-normalising constants."""
+    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """max(0, x) + min(0, alpha (e^(x/alpha) - 1))."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    return where(input > 0, input, (exp(minimum(input, 0.0) / alpha) - 1) * alpha)
+
+
+def hardswish(input: Tensor) -> Tensor:  # noqa: A002
+    """x * relu6(x + 3) / 6."""
+    return input * hardsigmoid(input)
+
+
+def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
+    """softmax(-x) along ``dim``."""
+    if dim is None:
+        dim = _implicit_dim(input.ndim, "softmin")
+    return _softmax(-input, dim, dtype)
+
+
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    """x - tanh(x)."""
+    return input - tanh(input)
