@@ -391,6 +391,18 @@ def test_grad_mode_decorators():
     assert not h(x).requires_grad
     assert cr.is_grad_enabled()
 
+    @cr.no_grad
+    def bare(t):
+        return t * 2
+
+    @cr.enable_grad
+    def bare_enable(t):
+        return t * 2
+
+    assert not bare(x).requires_grad and bare.__name__ == "bare"
+    with cr.no_grad():
+        assert bare_enable(x).requires_grad
+
 
 def test_set_grad_enabled_context_and_restore_on_error():
     x = cr.tensor([1.0], requires_grad=True)

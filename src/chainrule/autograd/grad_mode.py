@@ -57,6 +57,11 @@ class set_grad_enabled:
 class _GradModeContext:
     mode = True
 
+    def __new__(cls, orig_func=None):
+        # `@no_grad` without parentheses decorates directly, as in PyTorch.
+        self = super().__new__(cls)
+        return self(orig_func) if callable(orig_func) else self
+
     def __enter__(self):
         self.prev = STATE.enabled
         STATE.enabled = self.mode
