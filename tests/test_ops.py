@@ -259,6 +259,9 @@ ROWS = [
         domain="distinct"),
     Row("max_pool2d_pad", lambda L, x: L.max_pool2d(x, 3, stride=1, padding=1),
         [((1, 2, 3, 3),)], domain="distinct"),
+    Row("max_pool2d_ties", lambda L, x: L.max_pool2d(x.relu(), 3, stride=1, padding=1),
+        [(np.zeros((1, 1, 3, 3)),), (np.array([[[[1.0, 1.0], [1.0, -1.0]]]]),)],
+        gradcheck=False),  # ties: the first arg-max of each window gets the gradient
     Row("avg_pool2d", lambda L, x: L.avg_pool2d(x, 2), [((1, 1, 4, 4),), ((1, 2, 2, 3),)]),
     Row("avg_pool2d_pad", lambda L, x: L.avg_pool2d(x, 3, stride=2, padding=1),
         [((1, 1, 4, 4),)]),
