@@ -76,3 +76,38 @@ def test_lenet_like_model_matches_torch():
     ours = build(nn).double()
     copy_weights(th, ours)
     run_pair(ours, th, np.random.randn(3, 1, 16, 16), np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kw", [{}, {"stride": 2, "padding": 1}, {"padding": "same"},
+                                {"dilation": 2, "bias": False}])
+@pytest.mark.parametrize("batched", [True, False])
+def test_conv1d(kw, batched, dtype):
+    th = torch.nn.Conv1d(3, 4, 3, dtype=torch_dtype(dtype), **kw)
+    ours = nn.Conv1d(3, 4, 3, dtype=dtype, **kw)
+    copy_weights(th, ours)
+    shape = (2, 3, 9) if batched else (3, 9)
+    run_pair(ours, th, np.random.randn(*shape).astype(dtype), dtype)
+    with pytest.raises(ValueError, match=r"Conv1d\(3, 4\)"):
+        ours(cr.zeros(2, 5, 9))
+
+
+@pytest.mark.parametrize("layer,kw", [("MaxPool1d", {"kernel_size": 2}),
+                                      ("MaxPool1d", {"kernel_size": 3, "stride": 2,
+                                                     "padding": 1}),
+                                      ("AvgPool1d", {"kernel_size": 2}),
+                                      ("AvgPool1d", {"kernel_size": 3, "stride": 1,
+                                                     "padding": 1})])
+@pytest.mark.parametrize("batched", [True, False])
+def test_pooling_1d(layer, kw, batched):
+    x = np.random.randn(*((2, 3, 8) if batched else (3, 8)))
+    run_pair(getattr(nn, layer)(**kw), getattr(torch.nn, layer)(**kw), x, np.float64)
+
+
+@pytest.mark.parametrize("layer", ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d"])
+@pytest.mark.parametrize("size,shape", [(1, (2, 3, 6, 4)), ((2, 2), (2, 3, 6, 4)),
+                                        ((3, 2), (2, 3, 7, 5)), ((None, 3), (1, 2, 5, 7)),
+                                        (2, (3, 5, 5))])
+def test_adaptive_pooling(layer, size, shape):
+    x = np.random.randn(*shape)
+    run_pair(getattr(nn, layer)(size), getattr(torch.nn, layer)(size), x, np.float64)

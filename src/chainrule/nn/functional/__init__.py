@@ -40,5 +40,11 @@ from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
 from .dropout import dropout  # noqa: F401
 from .kl_div import kl_div  # noqa: F401
 from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401
+from .pooling import (  # noqa: F401
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    max_pool1d,
+)
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss  # noqa: F401
 from .sparse import embedding, one_hot  # noqa: F401

@@ -1,4 +1,4 @@
-"""``Conv2d``: 2-D convolution over (N, C, H, W) images (the engine's unfold + matmul)."""
+"""``Conv1d`` and ``Conv2d``: convolutions on the engine's unfold + matmul (1-D as H = 1)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ def _pair(v, name: str) -> tuple[int, int]:
     if len(pair) != 2 or not all(isinstance(i, (int, np.integer)) for i in pair):
         raise ValueError(f"Conv2d: {name} must be an int or a pair of ints, got {v!r}")
     return int(pair[0]), int(pair[1])
+
+
+def _single(v, name: str) -> tuple[int]:
+    one = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    if len(one) != 1 or not isinstance(one[0], (int, np.integer)):
+        raise ValueError(f"Conv1d: {name} must be an int or a 1-tuple, got {v!r}")
+    return (int(one[0]),)
 
 
 class Conv2d(Module):
@@ -82,6 +89,73 @@ class Conv2d(Module):
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
         if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv1d(Module):
+    """Cross-correlation of (N, C_in, L) sequences with (C_out, C_in, k) kernels, plus a bias.
+
+    Runs as a 2-D convolution of height 1; initialised like PyTorch.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Conv1d(2, 4, kernel_size=3, padding=1)(cr.zeros(5, 2, 10)).shape
+        (5, 4, 10)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        if groups != 1:
+            raise ValueError(f"Conv1d: only groups=1 is supported, got groups={groups}")
+        if padding_mode != "zeros":
+            raise ValueError(f"Conv1d: only padding_mode='zeros' is supported, got "
+                             f"{padding_mode!r}")
+        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"Conv1d: {name} must be a positive int, got {v!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _single(kernel_size, "kernel_size")
+        self.stride, self.dilation = _single(stride, "stride"), _single(dilation, "dilation")
+        if isinstance(padding, str) and padding not in ("valid", "same"):
+            raise ValueError(f"Conv1d: padding must be 'valid', 'same' or a number, got "
+                             f"{padding!r}")
+        self.padding = padding if isinstance(padding, str) else _single(padding, "padding")
+        self.groups, self.padding_mode = groups, padding_mode
+        dt = _factory_dtype(dtype)
+        self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size,
+                                         dtype=dt))
+        self.bias = Parameter(np.empty((out_channels,), dtype=dt)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_channels * self.kernel_size[0])
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.ndim not in (2, 3) or input.shape[-2] != self.in_channels:
+            raise ValueError(f"Conv1d({self.in_channels}, {self.out_channels}): expected input "
+                             f"(N, {self.in_channels}, L) or ({self.in_channels}, L), got "
+                             f"{input.shape}")
+        x = input.unsqueeze(-2) if input.ndim == 3 else input.unsqueeze(0).unsqueeze(-2)
+        pad = self.padding if isinstance(self.padding, str) else (0, self.padding[0])
+        out = conv2d(x, self.weight.unsqueeze(2), self.bias, (1, self.stride[0]), pad,
+                     (1, self.dilation[0]))
+        out = out.squeeze(-2)
+        return out if input.ndim == 3 else out.squeeze(0)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0,):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,):
             s += f", dilation={self.dilation}"
         if self.bias is None:
             s += ", bias=False"
