@@ -73,6 +73,8 @@ from .modules import (  # noqa: F401
     StateDictError,
     Tanh,
     Tanhshrink,
+    TransformerEncoder,
+    TransformerEncoderLayer,
     Unflatten,
 )
 from .parameter import Parameter  # noqa: F401
