@@ -8,6 +8,7 @@ from nn_twin import close
 
 import chainrule as cr
 import chainrule.nn.functional as F
+from chainrule import nn
 
 
 def test_one_hot_matches_torch():
@@ -95,3 +96,34 @@ def test_loss_argument_errors():
         F.kl_div(x, x, reduction="avg")
     with pytest.raises(ValueError, match="layer_norm"):
         F.layer_norm(x, (4,))
+
+
+@pytest.mark.parametrize("p", [1.0, 2.0, 3.0])
+@pytest.mark.parametrize("dim", [1, -1, 0])
+def test_normalize(p, dim):
+    x = np.random.default_rng(4).standard_normal((3, 4))
+    cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    cy, ty = F.normalize(cx, p=p, dim=dim), TF.normalize(tx, p=p, dim=dim)
+    close(cy, ty, np.float64, "normalize")
+    (cy * cr.tensor(x)).sum().backward()
+    (ty * torch.tensor(x)).sum().backward()
+    close(cx.grad, tx.grad, np.float64, "normalize grad")
+
+
+def test_cosine_similarity_and_pairwise_distance_modules():
+    from nn_twin import run_pair  # noqa: F401  (same helpers as the layer tests)
+
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    for ours, theirs in [(nn.CosineSimilarity(dim=1), torch.nn.CosineSimilarity(dim=1)),
+                         (nn.PairwiseDistance(p=3.0), torch.nn.PairwiseDistance(p=3.0)),
+                         (nn.PairwiseDistance(keepdim=True), torch.nn.PairwiseDistance(
+                             keepdim=True))]:
+        ca, cb = cr.tensor(a, requires_grad=True), cr.tensor(b, requires_grad=True)
+        ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+        cy, ty = ours(ca, cb), theirs(ta, tb)
+        close(cy, ty, np.float64, type(ours).__name__)
+        cy.sum().backward()
+        ty.sum().backward()
+        close(ca.grad, ta.grad, np.float64, "grad x1")
+        close(cb.grad, tb.grad, np.float64, "grad x2")
