@@ -111,8 +111,6 @@ def test_normalize(p, dim):
 
 
 def test_cosine_similarity_and_pairwise_distance_modules():
-    from nn_twin import run_pair  # noqa: F401  (same helpers as the layer tests)
-
     rng = np.random.default_rng(5)
     a, b = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
     for ours, theirs in [(nn.CosineSimilarity(dim=1), torch.nn.CosineSimilarity(dim=1)),
