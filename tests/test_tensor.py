@@ -312,3 +312,13 @@ def test_format_of_scalar_tensors():
     assert f"{cr.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
     with pytest.raises(TypeError):
         f"{cr.tensor([1.0, 2.0]):.2f}"
+
+
+def test_randint_and_randperm():
+    a = cr.randint(10, (2, 3))
+    assert a.shape == (2, 3) and a.dtype == np.int64
+    assert ((a.data >= 0) & (a.data < 10)).all()
+    b = cr.randint(5, 8, (100,))
+    assert b.data.min() >= 5 and b.data.max() < 8
+    assert cr.randint(3, size=(4,)).shape == (4,)
+    assert sorted(cr.randperm(5).tolist()) == [0, 1, 2, 3, 4]

@@ -109,7 +109,15 @@ def randn(*size, dtype=None, generator=None, requires_grad: bool = False) -> Ten
 
 
 def randint(low, high=None, size=(), dtype=None, generator=None) -> Tensor:
-    """Random integers in [low, high)."""
+    """Random integers in [low, high); ``randint(high, size)`` as in PyTorch.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.randint(10, (2, 3)).shape
+        (2, 3)
+    """
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     return _wrap(_gen(generator).integers(low, high, size=tuple(size)).astype(
