@@ -227,3 +227,13 @@ def test_deepcopy_gives_independent_parameters():
     assert net[0].weight.data.any()
     assert len(twin) == 2 and twin[1] is not net[1]
     assert [n for n, _ in twin.named_parameters()] == [n for n, _ in net.named_parameters()]
+
+
+def test_train_calls_each_childs_own_train():
+    class FrozenNorm(nn.BatchNorm1d):
+        def train(self, mode=True):
+            return super().train(False)  # always evaluates with running statistics
+
+    net = nn.Sequential(nn.Linear(2, 2), FrozenNorm(2))
+    net.train()
+    assert net.training and net[0].training and not net[1].training

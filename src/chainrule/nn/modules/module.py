@@ -270,8 +270,11 @@ class Module:
         """Switch this module and its sub-modules to training (or, with False, eval) mode."""
         if not isinstance(mode, bool):
             raise ValueError(f"train(): mode must be a bool, got {mode!r}")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.__dict__["training"] = mode
+        # Each child's own train() runs, so a subclass may override it (e.g. to keep its batch
+        # norms frozen), as in PyTorch.
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self) -> Module:
