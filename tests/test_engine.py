@@ -573,7 +573,7 @@ def test_tensor_backend_unknown_name_is_attribute_error():
     "chainrule", "chainrule.tensor", "chainrule.creation", "chainrule.func",
     "chainrule.gradcheck", "chainrule.autograd.engine", "chainrule.autograd.function",
     "chainrule.autograd.grad_mode", "chainrule.ops.binary", "chainrule.ops.elementwise",
-    "chainrule.ops.reduce", "chainrule.ops.shape", "chainrule.ops.linalg",
+    "chainrule.ops.reduce", "chainrule.ops.shape", "chainrule.ops.linalg", "chainrule.ops.compose",
 ])
 def test_docstring_examples_run(module):
     import doctest

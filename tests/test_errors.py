@@ -269,3 +269,21 @@ def test_requires_grad_false_on_non_leaf():
     y = cr.ones(2, requires_grad=True) * 2
     with pytest.raises(RuntimeError, match="detach"):
         y.requires_grad_(False)
+
+
+def test_gather_index_select_masked_fill_arguments():
+    x = cr.ones(2, 3)
+    with pytest.raises(ValueError, match=r"gather\(\).*\(2,\).*\(2, 3\)"):
+        x.gather(1, cr.tensor([0, 1]))
+    with pytest.raises(TypeError, match=r"gather\(\).*float"):
+        x.gather(1, cr.tensor([[0.0]]))
+    with pytest.raises(ValueError, match=r"index_select\(\).*1-D"):
+        x.index_select(0, cr.tensor([[0]]))
+    with pytest.raises(IndexError, match=r"index_select\(\).*dim 2"):
+        x.index_select(2, cr.tensor([0]))
+    with pytest.raises(TypeError, match=r"masked_fill\(\).*bool"):
+        x.masked_fill(cr.ones(2, 3), 0.0)
+    with pytest.raises(ValueError, match=r"masked_fill\(\).*\(4,\).*\(2, 3\)"):
+        x.masked_fill(cr.ones(4) > 0, 0.0)
+    with pytest.raises(ValueError, match=r"outer\(\)"):
+        cr.outer(x, x)

@@ -322,3 +322,17 @@ def test_randint_and_randperm():
     assert b.data.min() >= 5 and b.data.max() < 8
     assert cr.randint(3, size=(4,)).shape == (4,)
     assert sorted(cr.randperm(5).tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_new_factories_and_aliases_match_torch():
+    for L in (cr, torch):
+        x = L.tensor([[1.0, 2.0]], dtype=L.float64)
+        assert str(x.new_zeros((2, 3)).dtype).endswith("float64")
+        assert x.new_zeros((2, 3)).shape == (2, 3) and x.new_ones(2).tolist() == [1.0, 1.0]
+        assert x.new_full((2,), 7).tolist() == [7.0, 7.0]
+        assert x.new_tensor([1, 2]).tolist() == [1.0, 2.0]
+        assert str(x.new_tensor([1, 2]).dtype).endswith("float64")
+        assert str(L.tensor([1]).type_as(x).dtype).endswith("float64")
+        assert tuple(x.reshape_as(L.ones(2, 1)).shape) == (2, 1)
+        assert x.nelement() == 2 and x.ndimension() == 2
+    assert cr.ones(1).new_zeros(2, requires_grad=True).requires_grad

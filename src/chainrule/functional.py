@@ -3,6 +3,9 @@
 from .ops.binary import (  # noqa: F401
     add, div, floor_divide, maximum, minimum, mul, remainder, sub, where,
 )
+from .ops.compose import (  # noqa: F401
+    clamp_max, clamp_min, gather, index_select, masked_fill, outer, reciprocal,
+)
 from .ops.elementwise import (  # noqa: F401
     abs, cast, clamp, clip, clone, cos, elu, erf, exp, gelu, leaky_relu, log, log1p, neg, pow,
     relu, rsqrt, sigmoid, sign, silu, sin, softplus, sqrt, square, tanh,

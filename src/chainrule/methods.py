@@ -22,7 +22,8 @@ _METHODS = [
     "erf", "sum", "mean", "var", "std", "max", "min", "amax", "amin", "prod", "logsumexp",
     "softmax", "log_softmax", "argmax", "argmin", "cumsum", "matmul", "flatten", "squeeze",
     "unsqueeze", "transpose", "permute", "expand", "expand_as", "broadcast_to", "flip", "split",
-    "chunk", "unbind", "maximum", "minimum", "t", "dot", "neg",
+    "chunk", "unbind", "maximum", "minimum", "t", "dot", "neg", "reciprocal", "clamp_min",
+    "clamp_max", "masked_fill", "index_select", "gather", "outer",
 ]
 for _name in _METHODS:
     setattr(Tensor, _name, _method(getattr(Fn, _name)))
@@ -34,6 +35,29 @@ def _reshape(self, *size):
 
 Tensor.reshape = _reshape
 Tensor.view = _reshape
+Tensor.view_as = lambda self, other: shape.reshape(self, other.shape)
+Tensor.reshape_as = Tensor.view_as
+Tensor.type_as = lambda self, other: self.to(other.dtype)
+Tensor.nelement = Tensor.numel
+Tensor.ndimension = Tensor.dim
+
+
+def _new(fill):
+    def make(self, size, dtype=None, requires_grad=False):
+        from . import creation
+
+        size = (size,) if isinstance(size, int) else tuple(size)
+        return creation.full(size, fill, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    return make
+
+
+Tensor.new_zeros = _new(0)
+Tensor.new_ones = _new(1)
+Tensor.new_full = lambda self, size, fill_value, dtype=None, requires_grad=False: _new(
+    fill_value)(self, size, dtype, requires_grad)
+Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: Tensor(
+    data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 Tensor.__getitem__ = shape.getitem
 Tensor.__neg__ = elementwise.neg
 Tensor.__abs__ = elementwise.abs

@@ -1,0 +1,124 @@
+"""PyTorch functions built from the primitives (no rule of their own: autograd composes them)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.graph import OpError
+from ..tensor import Tensor
+from ._util import as_tensor, norm_dim
+from .binary import div, mul, where
+from .elementwise import clamp
+from .shape import reshape
+
+
+def reciprocal(x) -> Tensor:
+    """1 / x, elementwise.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.reciprocal(cr.tensor([2.0, 4.0])).tolist()
+        [0.5, 0.25]
+    """
+    x = as_tensor(x, "reciprocal")
+    return div(1.0, x) if x.data.dtype.kind == "f" else div(1.0, x.float())
+
+
+def clamp_min(x, min) -> Tensor:  # noqa: A002
+    """max(x, min), elementwise (``clamp(x, min=min)``)."""
+    return clamp(x, min=min)
+
+
+def clamp_max(x, max) -> Tensor:  # noqa: A002
+    """min(x, max), elementwise (``clamp(x, max=max)``)."""
+    return clamp(x, max=max)
+
+
+def masked_fill(x, mask, value) -> Tensor:
+    """``x`` with ``value`` where ``mask`` (a boolean tensor broadcasting to x) is true.
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0, 3.0])
+        >>> x.masked_fill(x > 1.5, 0.0).tolist()
+        [1.0, 0.0, 0.0]
+    """
+    x = as_tensor(x, "masked_fill")
+    mask = as_tensor(mask, "masked_fill")
+    if mask.data.dtype != np.bool_:
+        raise TypeError(f"masked_fill(): mask must be a bool tensor, got {mask.dtype}")
+    if not _broadcasts_to(mask.shape, x.shape):
+        raise OpError(f"masked_fill(): mask of shape {mask.shape} does not broadcast to the "
+                      f"tensor's shape {x.shape}")
+    if isinstance(value, Tensor) and value.ndim:
+        raise OpError(f"masked_fill(): value must be a number or a 0-d tensor, got shape "
+                      f"{value.shape}")
+    out = where(mask, value, x)
+    return out if out.dtype == x.dtype else out.to(x.dtype)
+
+
+def _broadcasts_to(shape, target) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+def index_select(x, dim: int, index) -> Tensor:
+    """The entries of ``x`` at positions ``index`` (1-D integer tensor) along ``dim``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.arange(6).reshape(2, 3).index_select(1, cr.tensor([2, 0])).tolist()
+        [[2, 0], [5, 3]]
+    """
+    x = as_tensor(x, "index_select")
+    index = as_tensor(index, "index_select")
+    if index.ndim > 1 or index.data.dtype.kind not in "iu":
+        raise OpError(f"index_select(): index must be a 1-D integer tensor, got shape "
+                      f"{index.shape} of {index.dtype}")
+    if x.ndim == 0:
+        raise OpError("index_select(): needs a tensor with at least 1 dim, got a 0-d tensor")
+    d = norm_dim(dim, x.ndim, "index_select")
+    return x[(slice(None),) * d + (index.data.reshape(-1),)]
+
+
+def gather(x, dim: int, index) -> Tensor:
+    """``out[i][j] = x[index[i][j]][j]`` for ``dim=0`` (and so on): PyTorch's ``gather``.
+
+    Repeated positions in ``index`` add up in the gradient.
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> x.gather(1, cr.tensor([[0, 0], [1, 0]])).tolist()
+        [[1.0, 1.0], [4.0, 3.0]]
+    """
+    x = as_tensor(x, "gather")
+    index = as_tensor(index, "gather")
+    if index.data.dtype.kind not in "iu":
+        raise TypeError(f"gather(): index must be an integer tensor, got {index.dtype}")
+    if index.ndim != x.ndim:
+        raise OpError(f"gather(): index of shape {index.shape} must have as many dims as the "
+                      f"tensor's shape {x.shape}")
+    d = norm_dim(dim, max(x.ndim, 1), "gather")
+    if any(index.shape[k] > x.shape[k] for k in range(x.ndim) if k != d):
+        raise OpError(f"gather(): index of shape {index.shape} is larger than the tensor's "
+                      f"shape {x.shape} outside dim {d}")
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[d] = index.data
+    return x[tuple(grid)]
+
+
+def outer(a, b) -> Tensor:
+    """Outer product of two 1-D tensors.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.outer(cr.tensor([1.0, 2.0]), cr.tensor([3.0, 4.0])).tolist()
+        [[3.0, 4.0], [6.0, 8.0]]
+    """
+    a, b = as_tensor(a, "outer"), as_tensor(b, "outer")
+    if a.ndim != 1 or b.ndim != 1:
+        raise OpError(f"outer(): expects two 1-D tensors, got {a.shape} and {b.shape}")
+    return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))
