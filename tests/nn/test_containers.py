@@ -2,6 +2,7 @@
 
 from collections import OrderedDict
 
+import numpy as np
 import pytest
 
 import chainrule as cr
@@ -70,3 +71,12 @@ def test_sequential_attribute_assignment_registers_and_runs_the_module():
     assert seq[0] is seq.fc and seq(cr.randn(1, 2)).shape == (1, 5)
     del seq.act
     assert len(seq) == 1
+
+
+def test_sequential_setitem_replaces_a_named_child_in_place():
+    seq = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 3)), ("act", nn.ReLU())]))
+    new = nn.Linear(2, 3)
+    seq[0] = new
+    assert seq.fc is new and [n for n, _ in seq.named_children()] == ["fc", "act"]
+    assert len(list(seq.parameters())) == 2
+    assert seq[np.int64(1)] is seq.act

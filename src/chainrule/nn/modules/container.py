@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -34,9 +35,11 @@ class _IndexedModules(Module):
 
     def _index(self, idx: int) -> int:
         n = len(self._items)
-        if not isinstance(idx, int):
+        try:
+            idx = operator.index(idx)
+        except TypeError:
             raise TypeError(f"{type(self).__name__} indices must be integers or slices, not "
-                            f"{type(idx).__name__}")
+                            f"{type(idx).__name__}") from None
         if not -n <= idx < n:
             raise IndexError(f"index {idx} is out of range for {type(self).__name__} of "
                              f"length {n}")
@@ -56,8 +59,10 @@ class _IndexedModules(Module):
 
     def __setitem__(self, idx: int, module: Module) -> None:
         i = self._index(idx)
-        self._items[i] = _check_module(module, f"{type(self).__name__}[{idx}] = ...")
-        self.__dict__[str(i)] = module
+        _check_module(module, f"{type(self).__name__}[{idx}] = ...")
+        d = self.__dict__
+        name = [k for k, v in d.items() if isinstance(v, Module)][i]  # '3' or a given name
+        self._items[i] = d[name] = module
 
     def __delitem__(self, idx) -> None:
         if isinstance(idx, slice):

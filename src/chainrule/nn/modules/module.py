@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from itertools import count
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -53,7 +54,7 @@ class StateDictError(RuntimeError, ValueError):
     """``load_state_dict`` found missing/unexpected keys or mismatched shapes."""
 
 
-_hook_ids = iter(range(1 << 62))
+_hook_ids = count()
 
 
 class Module:
