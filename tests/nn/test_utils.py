@@ -82,3 +82,26 @@ def test_parameters_to_vector_and_back():
     np.testing.assert_array_equal(lin.bias.data, [6.0, 7.0])
     with pytest.raises(ValueError, match="7 entries but the parameters hold 8"):
         vector_to_parameters(cr.zeros(7), lin.parameters())
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.parametrize("tail", [(), (3,)])
+def test_pad_sequence_matches_torch(batch_first, side, tail):
+    from chainrule.nn.utils.rnn import pad_sequence
+
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal((n,) + tail) for n in (4, 1, 3)]
+    ours_in = [cr.tensor(a, requires_grad=True) for a in arrays]
+    th_in = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours = pad_sequence(ours_in, batch_first=batch_first, padding_value=-1.0, padding_side=side)
+    theirs = torch.nn.utils.rnn.pad_sequence(th_in, batch_first=batch_first, padding_value=-1.0,
+                                             padding_side=side)
+    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+    up = rng.standard_normal(theirs.shape)
+    ours.backward(cr.tensor(up))
+    theirs.backward(torch.tensor(up))
+    for a, b in zip(ours_in, th_in):
+        np.testing.assert_array_equal(a.grad.data, b.grad.numpy())
+    with pytest.raises(ValueError, match="pad_sequence"):
+        pad_sequence([cr.ones(2, 3), cr.ones(2, 4)])
