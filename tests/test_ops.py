@@ -498,3 +498,18 @@ def test_float32_stays_float32(row):
     for t in narrow:
         if t.requires_grad and t.grad is not None:
             assert t.grad.dtype == np.float32, f"{row.name}: gradient is {t.grad.dtype}"
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L, a, b: L.maximum(a, b), lambda L, a, b: L.minimum(a, b),
+    lambda L, a, b: L.where(a > b, a, b), lambda L, a, b: L.sign(a) + b,
+])
+def test_unselected_entries_get_exact_zeros_even_for_infinite_upstream(fn):
+    data = [np.array([1.0, 5.0, 2.0]), np.array([2.0, 3.0, 2.0])]
+    upstream = np.array([np.inf, 1.0, 2.0])
+    got = [cr.tensor(d, requires_grad=True) for d in data]
+    want = [torch.tensor(d, requires_grad=True) for d in data]
+    fn(CR, *got).backward(cr.tensor(upstream))
+    fn(TH, *want).backward(torch.tensor(upstream))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.grad.data, w.grad.numpy())

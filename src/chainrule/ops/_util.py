@@ -98,6 +98,13 @@ def pair(a, b, op: str):
     return a, b
 
 
+def zeros_like_grad(F, g):
+    """Exact zeros shaped like the gradient ``g`` (``g * 0`` would turn an inf into NaN)."""
+    if F.differentiable:
+        return _wrap(np.zeros(g.shape, dtype=g.dtype))
+    return np.zeros(g.shape, dtype=g.dtype)
+
+
 def norm_axis(dim, ndim: int, op: str):
     """``dim`` (int, tuple or None) as a sorted tuple of non-negative axes, or None for all."""
     if dim is None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd.graph import Op, OpError, apply
 from ..tensor import Tensor, _wrap
-from ._util import as_tensor, pair
+from ._util import as_tensor, pair, zeros_like_grad
 
 
 class Add(Op):
@@ -77,7 +77,7 @@ class Maximum(Op):
 
     def backward(F, g, out, a, b):
         half = g * 0.5
-        zero = g * 0
+        zero = zeros_like_grad(F, g)
         return F.where(a > b, g, F.where(a == b, half, zero)), F.where(
             b > a, g, F.where(a == b, half, zero))
 
@@ -90,7 +90,7 @@ class Minimum(Op):
 
     def backward(F, g, out, a, b):
         half = g * 0.5
-        zero = g * 0
+        zero = zeros_like_grad(F, g)
         return F.where(a < b, g, F.where(a == b, half, zero)), F.where(
             b < a, g, F.where(a == b, half, zero))
 
@@ -104,7 +104,7 @@ class Where(Op):
         return np.where(cond, a, b)
 
     def backward(F, g, out, cond, a, b):
-        zero = g * 0
+        zero = zeros_like_grad(F, g)
         return None, F.where(cond, g, zero), F.where(cond, zero, g)
 
 

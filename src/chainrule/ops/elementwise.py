@@ -10,7 +10,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.graph import Op, apply
 from ..tensor import Tensor
-from ._util import as_tensor
+from ._util import as_tensor, zeros_like_grad
 
 _SQRT2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -131,7 +131,7 @@ class Sign(Op):
     forward = np.sign
 
     def backward(F, g, out, x):
-        return (g * 0,)  # zeros, not None: x.grad exists (all zero), as in PyTorch
+        return (zeros_like_grad(F, g),)  # zeros, not None: x.grad exists, as in PyTorch
 
 
 class Sin(Op):
@@ -307,7 +307,7 @@ class PowScalar(Op):
         if p == 1:
             return (g,)
         if p == 0:
-            return (g * 0,)  # zeros, not None: x.grad exists (all zero), as in PyTorch
+            return (zeros_like_grad(F, g),)  # zeros, not None: x.grad exists, as in PyTorch
         return (g * p * x ** (p - 1),)
 
 
