@@ -403,6 +403,13 @@ def recorded():
 
 
 def _primitives():
+    import importlib
+    import pkgutil
+
+    import chainrule.ops
+
+    for mod in pkgutil.iter_modules(chainrule.ops.__path__):  # a new module counts too
+        importlib.import_module(f"chainrule.ops.{mod.name}")
     return {op for op in all_ops() if op.__module__.startswith("chainrule.ops.")}
 
 
