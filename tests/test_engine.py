@@ -668,3 +668,8 @@ def test_small_mlp_training_matches_torch():
     for p, pt in zip(params, params_t):
         np.testing.assert_allclose(p, pt, rtol=1e-9, atol=1e-12)
     assert losses[-1] < losses[0]
+
+
+def test_func_grad_passes_keyword_arguments_through():
+    g = cr.func.grad(lambda x, scale=1.0: (x * scale).sum())(cr.tensor([1.0, 2.0]), scale=3.0)
+    assert g.tolist() == [3.0, 3.0]

@@ -38,9 +38,9 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False)
         [2.0, 4.0]
     """
 
-    def wrapped(*args):
+    def wrapped(*args, **kwargs):  # keyword arguments pass through, undifferentiated
         args, nums, nested = _prepare(args, argnums)
-        out = f(*args)
+        out = f(*args, **kwargs)
         aux = None
         if has_aux:
             out, aux = out
@@ -72,8 +72,8 @@ def grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callab
     """
     vg = value_and_grad(f, argnums, has_aux)
 
-    def wrapped(*args):
-        (value, g) = vg(*args)
+    def wrapped(*args, **kwargs):
+        (value, g) = vg(*args, **kwargs)
         if has_aux:
             return g, value[1]
         return g
