@@ -673,3 +673,15 @@ def test_small_mlp_training_matches_torch():
 def test_func_grad_passes_keyword_arguments_through():
     g = cr.func.grad(lambda x, scale=1.0: (x * scale).sum())(cr.tensor([1.0, 2.0]), scale=3.0)
     assert g.tolist() == [3.0, 3.0]
+
+
+def test_autograd_backward_with_several_tensors_matches_torch():
+    def run(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        h = x.exp()
+        L.autograd.backward([h.sum(), h * 2], [L.tensor(1.0), L.tensor([0.5, 1.0])])
+        return x.grad.tolist()
+
+    np.testing.assert_allclose(run(cr), run(torch), rtol=1e-6)
+    with pytest.raises(ValueError, match="2 gradients for 1 tensors"):
+        cr.autograd.backward([cr.ones(1, requires_grad=True) * 2], [cr.ones(1), cr.ones(1)])

@@ -237,19 +237,32 @@ def _accumulate(leaf, g, create_graph, fresh):
 
 
 def backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-    """Add d(tensor)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``)."""
-    if not tensor.requires_grad:
-        raise RuntimeError(
-            "backward(): this tensor does not require grad and has no graph. Set "
-            "requires_grad=True on the leaf tensors (e.g. the weights) before computing it, and "
-            "do not compute it under no_grad()."
-        )
+    """Add d(tensor)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``).
+
+    ``tensor`` may also be a sequence of tensors with ``gradient`` a sequence to match, as in
+    ``torch.autograd.backward(tensors, grad_tensors)``.
+    """
+    if isinstance(tensor, Tensor):
+        roots, grads = [tensor], [gradient]
+    else:
+        roots = list(tensor)
+        grads = ([None] * len(roots) if gradient is None else
+                 [gradient] if isinstance(gradient, Tensor) else list(gradient))
+        if len(grads) != len(roots):
+            raise ValueError(f"backward(): got {len(grads)} gradients for {len(roots)} tensors")
+    for t in roots:
+        if not t.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad and has no graph. Set "
+                "requires_grad=True on the leaf tensors (e.g. the weights) before computing it, "
+                "and do not compute it under no_grad()."
+            )
     if retain_graph is None:
         retain_graph = create_graph
-    seed = _seed(tensor, gradient, create_graph, "backward()")
+    seeds = [_seed(t, g, create_graph, "backward()") for t, g in zip(roots, grads)]
     if inputs is not None:
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        got = run_backward([tensor], [seed], retain_graph=retain_graph,
+        got = run_backward(roots, seeds, retain_graph=retain_graph,
                            create_graph=create_graph, capture=inputs, accumulate=False)
         fresh = set()  # shared, so two inputs never keep the same array as their .grad
         for t in inputs:
@@ -257,7 +270,7 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
             if g is not None:
                 _accumulate(t, g, create_graph, fresh)
         return
-    run_backward([tensor], [seed], retain_graph=retain_graph, create_graph=create_graph)
+    run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph)
 
 
 def _seed(tensor, gradient, create_graph, where):
