@@ -265,3 +265,87 @@ def test_kl_div_zero_target_probability_contributes_zero():
     ct = cr.tensor(t, requires_grad=True)
     nn.KLDivLoss(reduction="sum")(cr.tensor(x), ct).backward()
     assert np.isfinite(ct.grad.data).all()  # the masked log never sees the zero
+
+
+# ---- margin, embedding and likelihood losses -----------------------------------------------
+
+
+def _multi(ours, theirs, arrays, dtype, grads=(0,)):
+    """Run both losses on the same arrays; compare the value and the grads of ``grads``."""
+    cin = [cr.tensor(a, requires_grad=i in grads) for i, a in enumerate(arrays)]
+    tin = [torch.tensor(a, requires_grad=i in grads) for i, a in enumerate(arrays)]
+    cl, tl = ours(*cin), theirs(*tin)
+    close(cl, tl, dtype, "loss value")
+    up = np.random.default_rng(2).standard_normal(tl.shape).astype(dtype) + 1.5
+    cl.backward(cr.tensor(up))
+    tl.backward(torch.tensor(up))
+    for i in grads:
+        close(cin[i].grad, tin[i].grad, dtype, f"grad of argument {i}")
+
+
+def _signs(rng, shape):
+    return rng.choice([-1.0, 1.0], shape)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_margin_ranking_hinge_and_soft_margin(reduction, dtype):
+    rng = np.random.default_rng(7)
+    x1, x2 = (rng.standard_normal(6).astype(dtype) for _ in range(2))
+    y = _signs(rng, 6).astype(dtype)
+    _multi(*_both("MarginRankingLoss", margin=0.3, reduction=reduction), [x1, x2, y], dtype,
+           grads=(0, 1))
+    d = rng.uniform(0, 2, (3, 4)).astype(dtype)
+    _multi(*_both("HingeEmbeddingLoss", margin=1.2, reduction=reduction),
+           [d, _signs(rng, (3, 4)).astype(dtype)], dtype)
+    _multi(*_both("SoftMarginLoss", reduction=reduction),
+           [(rng.standard_normal((3, 4)) * 3).astype(dtype), _signs(rng, (3, 4)).astype(dtype)],
+           dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multilabel_soft_margin(reduction, weighted, dtype):
+    rng = np.random.default_rng(8)
+    kw = {"weight": rng.uniform(0.5, 2, 4).astype(dtype)} if weighted else {}
+    x = (rng.standard_normal((3, 4)) * 2).astype(dtype)
+    y = rng.integers(0, 2, (3, 4)).astype(dtype)
+    _multi(*_both("MultiLabelSoftMarginLoss", reduction=reduction, **kw), [x, y], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cosine_embedding_and_triplet(reduction, dtype):
+    rng = np.random.default_rng(9)
+    a, b, c = (rng.standard_normal((5, 3)).astype(dtype) for _ in range(3))
+    y = _signs(rng, 5).astype(dtype)
+    _multi(*_both("CosineEmbeddingLoss", margin=0.1, reduction=reduction), [a, b, y], dtype,
+           grads=(0, 1))
+    for kw in ({}, {"p": 1.0, "swap": True, "margin": 2.0}):
+        _multi(*_both("TripletMarginLoss", reduction=reduction, **kw), [a, b, c], dtype,
+               grads=(0, 1, 2))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("log_input,full", [(True, False), (False, False), (True, True)])
+def test_poisson_nll(log_input, full, reduction, dtype):
+    rng = np.random.default_rng(10)
+    x = (rng.standard_normal((3, 4)) if log_input else rng.uniform(0.1, 3, (3, 4))).astype(dtype)
+    t = rng.poisson(2.0, (3, 4)).astype(dtype)
+    _multi(*_both("PoissonNLLLoss", log_input=log_input, full=full, reduction=reduction),
+           [x, t], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("var_shape", [(4, 3), (4,), (4, 1)])
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll(var_shape, full, reduction, dtype):
+    rng = np.random.default_rng(11)
+    x, t = (rng.standard_normal((4, 3)).astype(dtype) for _ in range(2))
+    var = rng.uniform(0.2, 2, var_shape).astype(dtype)
+    var.reshape(-1)[0] = 1e-9  # below eps: clamped, gradient still flows
+    _multi(*_both("GaussianNLLLoss", full=full, reduction=reduction), [x, t, var], dtype,
+           grads=(0, 1, 2))

@@ -40,12 +40,21 @@ from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
 from .distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
 from .dropout import dropout  # noqa: F401
 from .kl_div import kl_div  # noqa: F401
+from .likelihood import gaussian_nll_loss, poisson_nll_loss  # noqa: F401
 from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401
 from .pooling import (  # noqa: F401
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
     avg_pool1d,
     max_pool1d,
+)
+from .ranking import (  # noqa: F401
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
 )
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss  # noqa: F401
 from .sparse import embedding, one_hot  # noqa: F401
