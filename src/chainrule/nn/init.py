@@ -89,14 +89,27 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    """Fill with draws from N(mean, std^2)."""
+    """Fill with draws from N(mean, std^2).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.init.normal_(cr.empty(2, 3), std=0.02).shape
+        (2, 3)
+    """
     _check(tensor, "normal_")
     return _fill(tensor, _gen(generator).normal(mean, std, tensor.shape))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Fill with N(mean, std^2) draws redrawn until they fall in [a, b]."""
+    """Fill with N(mean, std^2) draws redrawn until they fall in [a, b].
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.nn.init.trunc_normal_(cr.empty(100), a=-1.0, b=1.0)
+        >>> bool((w.abs() <= 1).all())
+        True
+    """
     _check(tensor, "trunc_normal_")
     rng = _gen(generator)
     out = rng.normal(mean, std, tensor.shape)
@@ -108,23 +121,47 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    """Fill with ``val``."""
+    """Fill with ``val``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.init.constant_(cr.empty(2), 0.5).tolist()
+        [0.5, 0.5]
+    """
     _check(tensor, "constant_")
     return _fill(tensor, val)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
-    """Fill with zeros."""
+    """Fill with zeros.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.init.zeros_(cr.empty(2)).tolist()
+        [0.0, 0.0]
+    """
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
-    """Fill with ones."""
+    """Fill with ones.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.init.ones_(cr.empty(2)).tolist()
+        [1.0, 1.0]
+    """
     return constant_(tensor, 1.0)
 
 
 def eye_(tensor: Tensor) -> Tensor:
-    """The identity matrix (2-D tensors)."""
+    """The identity matrix (2-D tensors).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.init.eye_(cr.empty(2, 2)).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
     _check(tensor, "eye_")
     if tensor.ndim != 2:
         raise ValueError(f"init.eye_(): needs a 2-D tensor, got shape {tensor.shape}")
@@ -132,7 +169,14 @@ def eye_(tensor: Tensor) -> Tensor:
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
+    """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)).
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.nn.init.xavier_uniform_(cr.empty(3, 5))
+        >>> bool((w.abs() <= (6 / 8) ** 0.5).all())
+        True
+    """
     _check(tensor, "xavier_uniform_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -140,7 +184,13 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.init.xavier_normal_(cr.empty(3, 5)).shape
+        (3, 5)
+    """
     _check(tensor, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
@@ -167,7 +217,14 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
-    """He normal: N(0, std^2) with std = gain / sqrt(fan)."""
+    """He normal: N(0, std^2) with std = gain / sqrt(fan).
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.nn.init.kaiming_normal_(cr.empty(256, 512), nonlinearity='relu')
+        >>> round(float(w.std()) * 512 ** 0.5 / 2 ** 0.5, 1)
+        1.0
+    """
     _check(tensor, "kaiming_normal_")
     fan = _fan(tensor, mode)
     if fan == 0:

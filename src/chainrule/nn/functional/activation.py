@@ -43,36 +43,78 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noq
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
-    """log(softmax(x)) along ``dim``, computed stably."""
+    """log(softmax(x)) along ``dim``, computed stably.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> [round(v, 4) for v in F.log_softmax(cr.tensor([[0.0, 0.0]]), dim=1)[0].tolist()]
+        [-0.6931, -0.6931]
+    """
     if dim is None:
         dim = _implicit_dim(input.ndim, "log_softmax")
     return _log_softmax(input, dim, dtype)
 
 
 def relu6(input: Tensor) -> Tensor:  # noqa: A002
-    """min(max(x, 0), 6)."""
+    """min(max(x, 0), 6).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.relu6(cr.tensor([-1.0, 3.0, 8.0])).tolist()
+        [0.0, 3.0, 6.0]
+    """
     return hardtanh(input, 0.0, 6.0)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
-    """x clipped to [min_val, max_val]."""
+    """x clipped to [min_val, max_val].
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.hardtanh(cr.tensor([-3.0, 0.5, 3.0])).tolist()
+        [-1.0, 0.5, 1.0]
+    """
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
     return input.clamp(min_val, max_val)
 
 
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
-    """x / (1 + |x|)."""
+    """x / (1 + |x|).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.softsign(cr.tensor([1.0, -3.0])).tolist()
+        [0.5, -0.75]
+    """
     return input / (input.abs() + 1)
 
 
 def mish(input: Tensor) -> Tensor:  # noqa: A002
-    """x * tanh(softplus(x))."""
+    """x * tanh(softplus(x)).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.mish(cr.tensor([0.0])).tolist()
+        [0.0]
+    """
     return input * softplus(input).tanh()
 
 
 def hardsigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    """relu6(x + 3) / 6."""
+    """relu6(x + 3) / 6.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.hardsigmoid(cr.tensor([-4.0, 0.0, 4.0])).tolist()
+        [0.0, 0.5, 1.0]
+    """
     return minimum(maximum(input / 6 + 0.5, 0.0), 1.0)
 
 
@@ -110,29 +152,64 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def selu(input: Tensor) -> Tensor:  # noqa: A002
-    """scale * elu(x, alpha) with the self-normalising constants."""
+    """scale * elu(x, alpha) with the self-normalising constants.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> round(F.selu(cr.tensor([1.0])).item(), 4)
+        1.0507
+    """
     return elu(input, _SELU_ALPHA) * _SELU_SCALE
 
 
 def celu(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
-    """max(0, x) + min(0, alpha (e^(x/alpha) - 1))."""
+    """max(0, x) + min(0, alpha (e^(x/alpha) - 1)).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.celu(cr.tensor([2.0, 0.0])).tolist()
+        [2.0, 0.0]
+    """
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
     return where(input > 0, input, (exp(minimum(input, 0.0) / alpha) - 1) * alpha)
 
 
 def hardswish(input: Tensor) -> Tensor:  # noqa: A002
-    """x * relu6(x + 3) / 6."""
+    """x * relu6(x + 3) / 6.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.hardswish(cr.tensor([-4.0, 0.0, 4.0])).tolist()
+        [-0.0, 0.0, 4.0]
+    """
     return input * hardsigmoid(input)
 
 
 def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
-    """softmax(-x) along ``dim``."""
+    """softmax(-x) along ``dim``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.softmin(cr.tensor([[1.0, 1.0]]), dim=1).tolist()
+        [[0.5, 0.5]]
+    """
     if dim is None:
         dim = _implicit_dim(input.ndim, "softmin")
     return _softmax(-input, dim, dtype)
 
 
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
-    """x - tanh(x)."""
+    """x - tanh(x).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.tanhshrink(cr.tensor([0.0])).tolist()
+        [0.0]
+    """
     return input - tanh(input)

@@ -29,7 +29,13 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """x if x > 0 else negative_slope * x."""
+    """x if x > 0 else negative_slope * x.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LeakyReLU(0.1)(cr.tensor([-2.0, 2.0])).tolist()
+        [-0.20000000298023224, 2.0]
+    """
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
@@ -43,21 +49,39 @@ class LeakyReLU(Module):
 
 
 class Sigmoid(Module):
-    """1 / (1 + e^-x)."""
+    """1 / (1 + e^-x).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Sigmoid()(cr.tensor([0.0])).tolist()
+        [0.5]
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.sigmoid(input)
 
 
 class Tanh(Module):
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Tanh()(cr.tensor([0.0])).tolist()
+        [0.0]
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.tanh(input)
 
 
 class GELU(Module):
-    """x * Phi(x); ``approximate="tanh"`` for the tanh formula."""
+    """x * Phi(x); ``approximate="tanh"`` for the tanh formula.
+
+    Example:
+        >>> import chainrule as cr
+        >>> round(cr.nn.GELU()(cr.tensor([1.0])).item(), 4)
+        0.8413
+    """
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -73,7 +97,13 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """x * sigmoid(x) (swish)."""
+    """x * sigmoid(x) (swish).
+
+    Example:
+        >>> import chainrule as cr
+        >>> round(cr.nn.SiLU()(cr.tensor([1.0])).item(), 4)
+        0.7311
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -84,7 +114,13 @@ class SiLU(Module):
 
 
 class ELU(Module):
-    """x if x > 0 else alpha * (e^x - 1)."""
+    """x if x > 0 else alpha * (e^x - 1).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.ELU()(cr.tensor([2.0])).tolist()
+        [2.0]
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -98,7 +134,13 @@ class ELU(Module):
 
 
 class Softplus(Module):
-    """log(1 + e^(beta x)) / beta, linear above ``threshold``."""
+    """log(1 + e^(beta x)) / beta, linear above ``threshold``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> round(cr.nn.Softplus()(cr.tensor([0.0])).item(), 4)
+        0.6931
+    """
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
@@ -132,7 +174,13 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """log(softmax(x)) along ``dim``, stably."""
+    """log(softmax(x)) along ``dim``, stably.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LogSoftmax(dim=1)(cr.zeros(2, 3)).shape
+        (2, 3)
+    """
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
@@ -146,14 +194,26 @@ class LogSoftmax(Module):
 
 
 class ReLU6(Module):
-    """min(max(0, x), 6)."""
+    """min(max(0, x), 6).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.ReLU6()(cr.tensor([-1.0, 7.0])).tolist()
+        [0.0, 6.0]
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.relu6(input)
 
 
 class Hardtanh(Module):
-    """x clipped to [min_val, max_val]."""
+    """x clipped to [min_val, max_val].
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Hardtanh()(cr.tensor([-2.0, 0.5])).tolist()
+        [-1.0, 0.5]
+    """
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
         super().__init__()
@@ -167,14 +227,26 @@ class Hardtanh(Module):
 
 
 class Softsign(Module):
-    """x / (1 + |x|)."""
+    """x / (1 + |x|).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Softsign()(cr.tensor([1.0])).tolist()
+        [0.5]
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.softsign(input)
 
 
 class Mish(Module):
-    """x * tanh(softplus(x))."""
+    """x * tanh(softplus(x)).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Mish()(cr.zeros(2)).tolist()
+        [0.0, 0.0]
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.mish(input)
@@ -206,14 +278,26 @@ class PReLU(Module):
 
 
 class LogSigmoid(Module):
-    """log(sigmoid(x)), stable."""
+    """log(sigmoid(x)), stable.
+
+    Example:
+        >>> import chainrule as cr
+        >>> round(cr.nn.LogSigmoid()(cr.tensor([0.0])).item(), 4)
+        -0.6931
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.logsigmoid(input)
 
 
 class SELU(Module):
-    """Scaled ELU with the self-normalising constants."""
+    """Scaled ELU with the self-normalising constants.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.SELU()(cr.zeros(2)).tolist()
+        [0.0, 0.0]
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -224,7 +308,13 @@ class SELU(Module):
 
 
 class CELU(Module):
-    """max(0, x) + min(0, alpha (e^(x/alpha) - 1))."""
+    """max(0, x) + min(0, alpha (e^(x/alpha) - 1)).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.CELU()(cr.tensor([1.0])).tolist()
+        [1.0]
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -238,21 +328,39 @@ class CELU(Module):
 
 
 class Hardswish(Module):
-    """x * relu6(x + 3) / 6."""
+    """x * relu6(x + 3) / 6.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Hardswish()(cr.tensor([4.0])).tolist()
+        [4.0]
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.hardswish(input)
 
 
 class Hardsigmoid(Module):
-    """relu6(x + 3) / 6."""
+    """relu6(x + 3) / 6.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Hardsigmoid()(cr.tensor([0.0])).tolist()
+        [0.5]
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.hardsigmoid(input)
 
 
 class Softmin(Module):
-    """softmax(-x) along ``dim``."""
+    """softmax(-x) along ``dim``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Softmin(dim=1)(cr.zeros(1, 2)).tolist()
+        [[0.5, 0.5]]
+    """
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
@@ -266,7 +374,13 @@ class Softmin(Module):
 
 
 class Tanhshrink(Module):
-    """x - tanh(x)."""
+    """x - tanh(x).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Tanhshrink()(cr.zeros(2)).tolist()
+        [0.0, 0.0]
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.tanhshrink(input)

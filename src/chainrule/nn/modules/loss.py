@@ -51,14 +51,26 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error."""
+    """Mean absolute error.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.L1Loss()(cr.tensor([1.0, -1.0]), cr.zeros(2)).item()
+        1.0
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return F.l1_loss(input, target, self.reduction)
 
 
 class HuberLoss(_Loss):
-    """Quadratic for |error| <= delta, linear beyond (slope delta)."""
+    """Quadratic for |error| <= delta, linear beyond (slope delta).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.HuberLoss(delta=1.0)(cr.tensor([3.0]), cr.zeros(1)).item()
+        2.5
+    """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
@@ -71,7 +83,13 @@ class HuberLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """Quadratic (scaled by 1/beta) for |error| < beta, |error| - beta/2 beyond."""
+    """Quadratic (scaled by 1/beta) for |error| < beta, |error| - beta/2 beyond.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.SmoothL1Loss(beta=1.0)(cr.tensor([3.0]), cr.zeros(1)).item()
+        2.5
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
                  beta: float = 1.0) -> None:
@@ -86,6 +104,11 @@ class SmoothL1Loss(_Loss):
 
 class BCELoss(_WeightedLoss):
     """Binary cross entropy of probabilities (apply a sigmoid first, or use BCEWithLogitsLoss).
+
+    Example:
+        >>> import chainrule as cr
+        >>> round(cr.nn.BCELoss()(cr.tensor([0.5]), cr.tensor([1.0])).item(), 4)
+        0.6931
     """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
@@ -143,7 +166,13 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of log-probabilities (use after LogSoftmax)."""
+    """Negative log-likelihood of log-probabilities (use after LogSoftmax).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.NLLLoss()(cr.tensor([[-1.0, -2.0]]), cr.tensor([1])).item()
+        2.0
+    """
 
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean") -> None:
@@ -157,6 +186,12 @@ class NLLLoss(_WeightedLoss):
 
 class KLDivLoss(Module):
     """KL divergence of log-probability ``input`` from ``target``; prefer reduction='batchmean'.
+
+    Example:
+        >>> import chainrule as cr
+        >>> p = cr.tensor([[0.25, 0.75]])
+        >>> cr.nn.KLDivLoss(reduction='batchmean')(p.log(), p).item()
+        0.0
     """
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
@@ -173,7 +208,13 @@ class KLDivLoss(Module):
 
 
 class MarginRankingLoss(_Loss):
-    """``max(0, -y (x1 - x2) + margin)``."""
+    """``max(0, -y (x1 - x2) + margin)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.MarginRankingLoss()(cr.tensor([1.0]), cr.tensor([2.0]), cr.tensor([1.0])).item()
+        1.0
+    """
 
     def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
                  reduction: str = "mean") -> None:
@@ -185,7 +226,13 @@ class MarginRankingLoss(_Loss):
 
 
 class HingeEmbeddingLoss(_Loss):
-    """``x`` where y = 1, ``max(0, margin - x)`` where y = -1."""
+    """``x`` where y = 1, ``max(0, margin - x)`` where y = -1.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.HingeEmbeddingLoss()(cr.tensor([0.25]), cr.tensor([-1.0])).item()
+        0.75
+    """
 
     def __init__(self, margin: float = 1.0, size_average=None, reduce=None,
                  reduction: str = "mean") -> None:
@@ -197,21 +244,40 @@ class HingeEmbeddingLoss(_Loss):
 
 
 class SoftMarginLoss(_Loss):
-    """``log(1 + exp(-y x))``."""
+    """``log(1 + exp(-y x))``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> round(cr.nn.SoftMarginLoss()(cr.zeros(2), cr.ones(2)).item(), 4)
+        0.6931
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return F.soft_margin_loss(input, target, self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
-    """Per-class binary log-loss averaged over classes."""
+    """Per-class binary log-loss averaged over classes.
+
+    Example:
+        >>> import chainrule as cr
+        >>> round(cr.nn.MultiLabelSoftMarginLoss()(cr.zeros(1, 3), cr.ones(1, 3)).item(), 4)
+        0.6931
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return F.multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
 
 
 class CosineEmbeddingLoss(_Loss):
-    """``1 - cos`` for similar pairs (y = 1), ``max(0, cos - margin)`` for dissimilar ones."""
+    """``1 - cos`` for similar pairs (y = 1), ``max(0, cos - margin)`` for dissimilar ones.
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.tensor([[1.0, 0.0]])
+        >>> cr.nn.CosineEmbeddingLoss()(x, -x, cr.tensor([1.0])).item()
+        2.0
+    """
 
     def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
                  reduction: str = "mean") -> None:
@@ -223,7 +289,14 @@ class CosineEmbeddingLoss(_Loss):
 
 
 class TripletMarginLoss(_Loss):
-    """``max(0, d(a, p) - d(a, n) + margin)``."""
+    """``max(0, d(a, p) - d(a, n) + margin)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> a = cr.zeros(1, 2)
+        >>> round(cr.nn.TripletMarginLoss()(a, a, a).item(), 4)
+        1.0
+    """
 
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
                  swap: bool = False, size_average=None, reduce=None,
@@ -237,7 +310,13 @@ class TripletMarginLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
-    """Poisson negative log-likelihood of counts."""
+    """Poisson negative log-likelihood of counts.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.PoissonNLLLoss()(cr.zeros(2), cr.ones(2)).item()
+        1.0
+    """
 
     def __init__(self, log_input: bool = True, full: bool = False, size_average=None,
                  eps: float = 1e-8, reduce=None, reduction: str = "mean") -> None:
@@ -250,7 +329,13 @@ class PoissonNLLLoss(_Loss):
 
 
 class GaussianNLLLoss(_Loss):
-    """Gaussian negative log-likelihood with a predicted variance."""
+    """Gaussian negative log-likelihood with a predicted variance.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.GaussianNLLLoss()(cr.zeros(2), cr.zeros(2), cr.ones(2)).item()
+        0.0
+    """
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6,
                  reduction: str = "mean") -> None:
