@@ -287,3 +287,15 @@ def test_gather_index_select_masked_fill_arguments():
         x.masked_fill(cr.ones(4) > 0, 0.0)
     with pytest.raises(ValueError, match=r"outer\(\)"):
         cr.outer(x, x)
+
+
+@pytest.mark.parametrize("call,kind,pattern", [
+    (lambda: cr.zeros(2).copy_(cr.ones(3)), ValueError, r"copy_\(\).*\(3,\).*\(2,\)"),
+    (lambda: cr.zeros(2).add_(cr.ones(3)), ValueError, r"add_\(\).*\(2,\)"),
+    (lambda: cr.zeros(2).add_(cr.ones(3, 2)), ValueError, r"add_\(\).*\(3, 2\)"),
+    (lambda: cr.zeros(2).mul_("x"), TypeError, r"mul_\(\).*str"),
+    (lambda: cr.zeros(2, dtype=cr.int64).add_(1.5), TypeError, r"add_\(\).*int64"),
+])
+def test_inplace_op_errors(call, kind, pattern):
+    with pytest.raises(kind, match=pattern):
+        call()

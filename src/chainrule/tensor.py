@@ -333,7 +333,11 @@ class Tensor:
 
     def copy_(self, src) -> Tensor:
         src = src.data if isinstance(src, Tensor) else np.asarray(src)
-        if np.broadcast_shapes(src.shape, self.shape) != self.shape:
+        try:
+            fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
             raise ValueError(f"copy_(): cannot copy shape {src.shape} into shape {self.shape}")
         return self._set(src, "copy_()")
 
@@ -349,7 +353,12 @@ class Tensor:
             return self._set(ufunc(self.data, other), op)
         self._inplace_check(op)
         self._keep_node_output()
-        ufunc(self.data, other, out=self.data, casting="same_kind")
+        try:
+            ufunc(self.data, other, out=self.data, casting="same_kind")
+        except (ValueError, TypeError) as e:
+            kind = ValueError if isinstance(e, ValueError) else TypeError
+            raise kind(f"{op}: {e} (tensor shape {self.shape}, {self.dtype}; operand "
+                       f"{type(other).__name__} of shape {np.shape(other)})") from None
         self._version += 1
         return self
 
