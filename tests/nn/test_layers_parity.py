@@ -263,3 +263,23 @@ def test_unflatten():
              np.float64)
     with pytest.raises(ValueError, match="Unflatten"):
         nn.Unflatten(1, (5, 5))(cr.ones(2, 12))
+
+
+@pytest.mark.parametrize("layer,shape", [("Dropout1d", (8, 300, 5)), ("Dropout1d", (300, 5)),
+                                         ("Dropout2d", (4, 300, 3, 3)), ("Dropout2d", (300, 3, 3))])
+def test_channel_dropout(layer, shape):
+    cr.manual_seed(1)
+    drop = getattr(nn, layer)(0.4)
+    x = cr.ones(*shape, requires_grad=True)
+    y = drop(x)
+    spatial = 1 if layer == "Dropout1d" else 2
+    flat = y.data.reshape(y.shape[:y.ndim - spatial] + (-1,))
+    zero, kept = (flat == 0).all(-1), np.isclose(flat, 1 / 0.6).all(-1)
+    assert (zero | kept).all()  # whole channels are dropped or kept
+    assert abs(zero.mean() - 0.4) < 0.05
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, y.data)
+    drop.eval()
+    assert drop(x) is x
+    with pytest.raises(ValueError, match=layer.lower()):
+        drop.train()(cr.ones(2))

@@ -33,6 +33,8 @@ from .modules import (  # noqa: F401
     CosineSimilarity,
     CrossEntropyLoss,
     Dropout,
+    Dropout1d,
+    Dropout2d,
     Embedding,
     Flatten,
     GaussianNLLLoss,

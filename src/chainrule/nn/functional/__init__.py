@@ -38,7 +38,7 @@ from .attention import scaled_dot_product_attention  # noqa: F401
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: F401
 from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
 from .distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
-from .dropout import dropout  # noqa: F401
+from .dropout import dropout, dropout1d, dropout2d  # noqa: F401
 from .kl_div import kl_div  # noqa: F401
 from .likelihood import gaussian_nll_loss, poisson_nll_loss  # noqa: F401
 from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401

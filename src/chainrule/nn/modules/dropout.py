@@ -1,4 +1,4 @@
-"""``Dropout``: random zeroing in training mode, the identity in eval mode."""
+"""Dropout layers: random zeroing in training mode, the identity in eval mode."""
 
 from __future__ import annotations
 
@@ -30,3 +30,29 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) inputs with probability ``p`` while training.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Dropout1d(0.5).eval()(cr.ones(2, 3, 4)).shape
+        (2, 3, 4)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout1d(input, self.p, self.training)
+
+
+class Dropout2d(Dropout):
+    """Zero whole feature maps of (N, C, H, W) inputs with probability ``p`` while training.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Dropout2d(0.5).eval()(cr.ones(2, 3, 4, 4)).shape
+        (2, 3, 4, 4)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout2d(input, self.p, self.training)
