@@ -35,6 +35,10 @@ def test_full():
     assert cr.full((2,), 3).dtype == np.int64  # like torch.full with an int
     assert cr.full((1,), True).dtype == np.bool_
     assert cr.full((2, 1), 1.0, dtype=cr.float64).dtype == np.float64
+    assert cr.full((2,), np.float32(1.5)).tolist() == [1.5, 1.5]  # NumPy scalars like numbers
+    assert cr.full((2,), np.float64(1.5)).dtype == np.float32
+    assert cr.full((2,), np.int32(3)).dtype == np.int64
+    assert cr.full((2,), cr.tensor(2.5)).tolist() == [2.5, 2.5]
 
 
 def test_arange_matches_torch():

@@ -46,9 +46,12 @@ def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value``. Example: ``cr.full((2,), 7.0)``."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     if dtype is None:
-        dtype = (dtypes.get_default_dtype() if isinstance(fill_value, float) else
-                 np.bool_ if isinstance(fill_value, bool) else np.int64)
+        kind = np.asarray(fill_value).dtype.kind  # NumPy scalars count like Python numbers
+        dtype = (np.bool_ if kind == "b" else np.int64 if kind in "iu" else
+                 dtypes.get_default_dtype() if kind == "f" else np.asarray(fill_value).dtype)
     return _make(np.full(_shape((size,)), fill_value, dtype=dtypes.as_dtype(dtype)),
                  requires_grad)
 
