@@ -178,6 +178,7 @@ def test_dtype_conversions():
     assert cr.tensor([1]).to(float).dtype == np.float32
     assert x.to(cr.float32) is x  # no copy when nothing changes
     assert x.to("cpu") is x and x.device == "cpu"
+    assert x.to(cr.ones(1, dtype=cr.float64)).dtype == np.float64
 
 
 def test_cast_to_int_is_cut_from_graph():

@@ -424,6 +424,8 @@ class Tensor:
         """Convert the dtype (differentiable between float types); ``device`` is 'cpu' here."""
         if isinstance(dtype, str) and dtype in ("cpu", "cuda"):
             dtype, device = None, dtype
+        if isinstance(dtype, Tensor):  # x.to(other): other's dtype
+            dtype = dtype.data.dtype
         if device not in (None, "cpu") and self.device != device:
             from .backend import to_device
 
