@@ -111,3 +111,39 @@ def test_pooling_1d(layer, kw, batched):
 def test_adaptive_pooling(layer, size, shape):
     x = np.random.randn(*shape)
     run_pair(getattr(nn, layer)(size), getattr(torch.nn, layer)(size), x, np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kw", [{}, {"stride": 2}, {"stride": 2, "padding": 1,
+                                                    "output_padding": 1},
+                                {"kernel_size": (2, 3), "dilation": 2, "bias": False}])
+def test_conv_transpose2d(kw, dtype):
+    kw = dict(kw)
+    k = kw.pop("kernel_size", 3)
+    th = torch.nn.ConvTranspose2d(3, 4, k, dtype=torch_dtype(dtype), **kw)
+    ours = nn.ConvTranspose2d(3, 4, k, dtype=dtype, **kw)
+    copy_weights(th, ours)
+    run_pair(ours, th, np.random.randn(2, 3, 5, 4).astype(dtype), dtype)
+
+
+def test_conv_transpose2d_output_size_init_and_errors():
+    th = torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, dtype=torch.float64)
+    ours = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, dtype=np.float64)
+    copy_weights(th, ours)
+    x = np.random.randn(1, 2, 4, 4)
+    close(ours(cr.tensor(x), output_size=(8, 8)), th(torch.tensor(x), output_size=(8, 8)),
+          np.float64, "output_size")
+    bound = 1 / np.sqrt(3 * 9)
+    fresh = nn.ConvTranspose2d(2, 3, 3)
+    assert np.abs(fresh.weight.data).max() <= bound and np.abs(fresh.bias.data).max() <= bound
+    with pytest.raises(ValueError, match=r"ConvTranspose2d\(2, 3\)"):
+        ours(cr.zeros(1, 3, 4, 4))
+    with pytest.raises(ValueError, match="output_padding"):
+        nn.functional.conv_transpose2d(cr.zeros(1, 2, 4, 4), cr.zeros(2, 3, 3, 3),
+                                       output_padding=1)
+
+
+def test_conv_transpose2d_gradcheck():
+    x = cr.randn(1, 2, 3, 3, dtype=cr.float64, requires_grad=True)
+    w = cr.randn(2, 2, 2, 2, dtype=cr.float64, requires_grad=True)
+    assert cr.gradcheck(lambda a, b: nn.functional.conv_transpose2d(a, b, stride=2), (x, w))

@@ -29,6 +29,7 @@ from .modules import (  # noqa: F401
     BCEWithLogitsLoss,
     Conv1d,
     Conv2d,
+    ConvTranspose2d,
     CosineEmbeddingLoss,
     CosineSimilarity,
     CrossEntropyLoss,

@@ -36,6 +36,7 @@ from .activation import (  # noqa: F401
 )
 from .attention import scaled_dot_product_attention  # noqa: F401
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: F401
+from .conv import conv_transpose2d  # noqa: F401
 from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
 from .distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
 from .dropout import dropout, dropout1d, dropout2d  # noqa: F401

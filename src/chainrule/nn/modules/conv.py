@@ -1,4 +1,5 @@
-"""``Conv1d`` and ``Conv2d``: convolutions on the engine's unfold + matmul (1-D as H = 1)."""
+"""Convolutions on the engine's unfold/fold + matmul: Conv1d (as H = 1), Conv2d and
+ConvTranspose2d (the adjoint of a convolution: matmul then fold)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 from ...ops.conv import conv2d
 from ...tensor import Tensor
 from .. import init
+from ..functional.conv import conv_transpose2d
 from ..parameter import Parameter
 from .linear import _factory_dtype
 from .module import Module
@@ -157,6 +159,74 @@ class Conv1d(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,):
             s += f", dilation={self.dilation}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class ConvTranspose2d(Module):
+    """Transposed convolution ("deconvolution"): upsamples (N, C_in, H, W) feature maps.
+
+    Output size (H - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1;
+    initialised like PyTorch.
+
+    Example:
+        >>> import chainrule as cr
+        >>> up = cr.nn.ConvTranspose2d(8, 4, kernel_size=2, stride=2)
+        >>> up(cr.zeros(1, 8, 5, 5)).shape
+        (1, 4, 10, 10)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        super().__init__()
+        if groups != 1 or padding_mode != "zeros":
+            raise ValueError("ConvTranspose2d: only groups=1 and padding_mode='zeros' are "
+                             "supported")
+        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"ConvTranspose2d: {name} must be a positive int, got {v!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride, self.padding = _pair(stride, "stride"), _pair(padding, "padding")
+        self.output_padding = _pair(output_padding, "output_padding")
+        self.dilation, self.groups, self.padding_mode = _pair(dilation, "dilation"), groups, \
+            padding_mode
+        dt = _factory_dtype(dtype)
+        self.weight = Parameter(np.empty((in_channels, out_channels) + self.kernel_size,
+                                         dtype=dt))
+        self.bias = Parameter(np.empty((out_channels,), dtype=dt)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # PyTorch computes the fan from dim 1 of this (C_in, C_out, kh, kw) weight.
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.out_channels * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
+        if input.ndim != 4 or input.shape[1] != self.in_channels:
+            raise ValueError(f"ConvTranspose2d({self.in_channels}, {self.out_channels}): "
+                             f"expected input (N, {self.in_channels}, H, W), got {input.shape}")
+        op = self.output_padding
+        if output_size is not None:
+            want = tuple(output_size)[-2:]
+            base = tuple((input.shape[2 + a] - 1) * self.stride[a] - 2 * self.padding[a]
+                         + self.dilation[a] * (self.kernel_size[a] - 1) + 1 for a in range(2))
+            op = tuple(w - b for w, b in zip(want, base))
+        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op,
+                                1, self.dilation)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
         if self.bias is None:
             s += ", bias=False"
         return s
