@@ -147,3 +147,29 @@ def test_conv_transpose2d_gradcheck():
     x = cr.randn(1, 2, 3, 3, dtype=cr.float64, requires_grad=True)
     w = cr.randn(2, 2, 2, 2, dtype=cr.float64, requires_grad=True)
     assert cr.gradcheck(lambda a, b: nn.functional.conv_transpose2d(a, b, stride=2), (x, w))
+
+
+@pytest.mark.parametrize("mode,shape,kw", [
+    ("nearest", (2, 3, 4, 5), {"scale_factor": 2}),
+    ("nearest", (2, 3, 4, 5), {"size": (7, 3)}),
+    ("nearest", (2, 3, 6), {"scale_factor": 1.5}),
+    ("bilinear", (2, 3, 4, 5), {"scale_factor": 2}),
+    ("bilinear", (2, 3, 4, 5), {"size": (7, 3)}),
+    ("bilinear", (2, 3, 4, 5), {"size": (7, 9), "align_corners": True}),
+    ("linear", (2, 3, 5), {"scale_factor": 2.5}),
+    ("linear", (2, 3, 5), {"size": 3, "align_corners": True}),
+])
+def test_upsample(mode, shape, kw):
+    ours = nn.Upsample(mode=mode, **kw)
+    theirs = torch.nn.Upsample(mode=mode, **kw)
+    run_pair(ours, theirs, np.random.randn(*shape), np.float64)
+
+
+def test_interpolate_errors():
+    x = cr.zeros(1, 2, 4, 4)
+    with pytest.raises(ValueError, match="exactly one"):
+        nn.functional.interpolate(x)
+    with pytest.raises(ValueError, match="mode"):
+        nn.functional.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(ValueError, match="needs a"):
+        nn.functional.interpolate(x, scale_factor=2, mode="linear")

@@ -89,6 +89,7 @@ from .modules import (  # noqa: F401
     TransformerEncoderLayer,
     TripletMarginLoss,
     Unflatten,
+    Upsample,
 )
 from .parameter import Parameter  # noqa: F401
 from .summary import summary  # noqa: F401

@@ -40,6 +40,7 @@ from .conv import conv_transpose2d  # noqa: F401
 from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
 from .distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
 from .dropout import dropout, dropout1d, dropout2d  # noqa: F401
+from .interpolate import interpolate  # noqa: F401
 from .kl_div import kl_div  # noqa: F401
 from .likelihood import gaussian_nll_loss, poisson_nll_loss  # noqa: F401
 from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401
