@@ -10,7 +10,6 @@ Example:
 """
 
 from . import functional, init, utils  # noqa: F401
-from .modules import *  # noqa: F401,F403
 from .modules import (  # noqa: F401
     CELU,
     ELU,
