@@ -685,3 +685,17 @@ def test_autograd_backward_with_several_tensors_matches_torch():
     np.testing.assert_allclose(run(cr), run(torch), rtol=1e-6)
     with pytest.raises(ValueError, match="2 gradients for 1 tensors"):
         cr.autograd.backward([cr.ones(1, requires_grad=True) * 2], [cr.ones(1), cr.ones(1)])
+
+
+def test_create_graph_grads_of_two_leaves_are_independent():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([3.0, 4.0], requires_grad=True)
+    ((a + b) * 2).sum().backward(create_graph=True)
+    assert a.grad is not b.grad and not np.shares_memory(a.grad.data, b.grad.data)
+    ((a + b) * 2).sum().backward()
+    assert a.grad.tolist() == [4.0, 4.0] and b.grad.tolist() == [4.0, 4.0]
+    mine = cr.tensor([1.0, 1.0])
+    c = cr.tensor([0.5, 0.5], requires_grad=True)
+    c.backward(gradient=mine, create_graph=True)
+    c.backward(gradient=mine)
+    assert mine.tolist() == [1.0, 1.0] and c.grad.tolist() == [2.0, 2.0]

@@ -217,7 +217,17 @@ def _accumulate(leaf, g, create_graph, fresh):
     """Add ``g`` into ``leaf.grad`` (the documented accumulate-until-zero_grad contract)."""
     if create_graph:
         g = g if isinstance(g, Tensor) else _wrap(g)
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        with set_grad_enabled(True):
+            if g.dtype != leaf.data.dtype:
+                g = g.to(leaf.data.dtype)
+            if leaf.grad is None:
+                # A differentiable copy: one gradient tensor can reach several leaves (a + b) or
+                # be the caller's own, and a later backward adds into .grad in place.
+                from ..ops.elementwise import clone
+
+                leaf.grad = clone(g)
+            else:
+                leaf.grad = leaf.grad + g
         return
     if g.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
