@@ -299,3 +299,8 @@ def test_gather_index_select_masked_fill_arguments():
 def test_inplace_op_errors(call, kind, pattern):
     with pytest.raises(kind, match=pattern):
         call()
+
+
+def test_flatten_start_after_end():
+    with pytest.raises(ValueError, match=r"flatten\(\).*start_dim 2.*end_dim 1"):
+        cr.ones(2, 3, 4).flatten(2, 1)

@@ -184,6 +184,9 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(x, (1,))
     s = norm_dim(start_dim, x.ndim, "flatten")
     e = norm_dim(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise OpError(f"flatten(): start_dim {start_dim} comes after end_dim {end_dim} for a "
+                      f"tensor of shape {x.shape}")
     shape = x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:]
     return reshape(x, shape)
 
