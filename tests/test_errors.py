@@ -199,6 +199,8 @@ def test_expand_and_broadcast_to():
         A.expand(3, 3)
     with pytest.raises(ValueError, match=r"expand\(\)"):
         A.expand(3)
+    with pytest.raises(ValueError, match=r"expand\(\).*leading"):
+        cr.zeros(3).expand(-1, 3)
 
 
 def test_split_and_chunk_arguments():

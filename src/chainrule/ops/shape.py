@@ -273,6 +273,9 @@ def expand(x, *sizes) -> Tensor:
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise OpError(f"expand(): {sizes} has fewer dims than the tensor's shape {x.shape}")
+    if any(s == -1 for s in sizes[:lead]):
+        raise OpError(f"expand(): -1 (keep the size) is not allowed for the new leading dims in "
+                      f"{sizes} (tensor shape {x.shape})")
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return broadcast_to(x, shape)
 
