@@ -306,3 +306,8 @@ def test_inplace_op_errors(call, kind, pattern):
 def test_flatten_start_after_end():
     with pytest.raises(ValueError, match=r"flatten\(\).*start_dim 2.*end_dim 1"):
         cr.ones(2, 3, 4).flatten(2, 1)
+
+
+def test_permute_dim_out_of_range():
+    with pytest.raises(IndexError, match=r"permute\(\).*dim 3"):
+        cr.ones(2, 3).permute(0, 3)

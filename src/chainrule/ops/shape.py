@@ -224,6 +224,10 @@ def permute(x, *dims) -> Tensor:
     """Reorder the axes: ``permute(x, (1, 0))`` is a transpose."""
     x = as_tensor(x, "permute")
     dims = _shape_arg(dims, "permute")
+    if x.ndim == 0 and dims == ():
+        return x
+    for d in dims:
+        norm_dim(d, x.ndim, "permute")  # out of range: IndexError, not a silent wrap-around
     if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
         raise OpError(f"permute(): {dims} is not a permutation of the {x.ndim} dims of {x.shape}")
     dims = tuple(d % x.ndim for d in dims)
