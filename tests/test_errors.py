@@ -136,6 +136,7 @@ def test_ragged_list():
     (lambda: A.squeeze(3), "squeeze"), (lambda: A.flip(7), "flip"),
     (lambda: cr.cat([A, A], 5), "cat"), (lambda: cr.stack([A, A], 4), "stack"),
     (lambda: A.var(2), "var"), (lambda: A.amax(-3), "amax"), (lambda: A.split(1, 2), "split"),
+    (lambda: A.argmax(4), "argmax"), (lambda: A.argmin(-3), "argmin"),
 ])
 def test_bad_dim_names_the_op(call, name):
     with pytest.raises((IndexError, ValueError)) as e:

@@ -341,3 +341,13 @@ def test_new_factories_and_aliases_match_torch():
         assert tuple(x.reshape_as(L.ones(2, 1)).shape) == (2, 1)
         assert x.nelement() == 2 and x.ndimension() == 2
     assert cr.ones(1).new_zeros(2, requires_grad=True).requires_grad
+
+
+def test_argmax_argmin_match_torch():
+    data = [[1.0, 5.0, 5.0], [7.0, 2.0, -1.0]]
+    for args in [(), (1,), (0,), (-1,)]:
+        for name in ("argmax", "argmin"):
+            got = getattr(cr.tensor(data), name)(*args)
+            want = getattr(torch.tensor(data), name)(*args)
+            assert got.tolist() == want.tolist() and got.dtype == np.int64
+    assert cr.tensor(data).argmax(1, keepdim=True).shape == (2, 1)

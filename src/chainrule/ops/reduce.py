@@ -424,10 +424,14 @@ def cumsum(x, dim: int) -> Tensor:
 def argmax(x, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (flattened when ``dim`` is None); not differentiable."""
     x = as_tensor(x, "argmax")
+    if dim is not None:
+        dim = norm_dim(dim, x.ndim or 1, "argmax")
     return _wrap(np.asarray(np.argmax(x.data, axis=dim, keepdims=keepdim), dtype=np.int64))
 
 
 def argmin(x, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the smallest value; not differentiable."""
     x = as_tensor(x, "argmin")
+    if dim is not None:
+        dim = norm_dim(dim, x.ndim or 1, "argmin")
     return _wrap(np.asarray(np.argmin(x.data, axis=dim, keepdims=keepdim), dtype=np.int64))
