@@ -351,3 +351,17 @@ def test_argmax_argmin_match_torch():
             want = getattr(torch.tensor(data), name)(*args)
             assert got.tolist() == want.tolist() and got.dtype == np.int64
     assert cr.tensor(data).argmax(1, keepdim=True).shape == (2, 1)
+
+
+def test_cat_and_stack_promote_like_torch():
+    cases = [
+        lambda L: L.cat([L.tensor([1, 2]), L.tensor([0.5])]),
+        lambda L: L.cat([L.tensor([0.5]), L.tensor([1.5], dtype=L.float64)]),
+        lambda L: L.cat([L.tensor([True]), L.tensor([1, 2])]),
+        lambda L: L.stack([L.tensor(1.0), L.tensor(2.0, dtype=L.float64)]),
+        lambda L: L.stack([L.tensor([1, 2]), L.tensor([0.5, 1.0])]),
+    ]
+    for fn in cases:
+        got, want = fn(cr), fn(torch)
+        assert str(got.dtype) == _torch_dtype(want)
+        np.testing.assert_allclose(got.data.astype(float), want.numpy().astype(float))

@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Op, OpError, apply
 from ..tensor import Tensor, _wrap
-from ._util import as_tensor, norm_axis, norm_dim
+from ._util import as_tensor, norm_axis, norm_dim, result_dtype
 
 
 class Reshape(Op):
@@ -299,6 +299,15 @@ def _tensors(tensors, op):
     if isinstance(tensors, Tensor) or not len(tensors):
         raise OpError(f"{op}(): expects a non-empty sequence of tensors")
     ts = [as_tensor(t, op) for t in tensors]
+    first = ts[0].data.dtype
+    if any(t.data.dtype != first for t in ts):  # one common dtype, PyTorch's promotion
+        from .elementwise import cast
+
+        common = ts[0]
+        for t_ in ts[1:]:  # as if all had dims: the 0-d rule is for operands of one op
+            common = _wrap(np.empty((1,), dtype=result_dtype(
+                common, _wrap(np.empty((1,), dtype=t_.data.dtype)))))
+        ts = [cast(t_, common.data.dtype) for t_ in ts]
     return ts
 
 
