@@ -21,13 +21,19 @@ def result_dtype(a: Tensor, b: Tensor) -> np.dtype:
     does not widen a tensor with dims; otherwise the wider type wins.
     """
     da, db = a.data.dtype, b.data.dtype
+    if _CATEGORY.get(da.kind, 4) == _CATEGORY.get(db.kind, 4):
+        if a.data.ndim == 0 and b.data.ndim:
+            return db
+        if b.data.ndim == 0 and a.data.ndim:
+            return da
+    return promote_dtypes(da, db)
+
+
+def promote_dtypes(da: np.dtype, db: np.dtype) -> np.dtype:
+    """The common dtype of two tensors with dims: the higher category wins, else the wider."""
     ca, cb = _CATEGORY.get(da.kind, 4), _CATEGORY.get(db.kind, 4)
     if ca != cb:
         return da if ca > cb else db
-    if a.data.ndim == 0 and b.data.ndim:
-        return db
-    if b.data.ndim == 0 and a.data.ndim:
-        return da
     return np.promote_types(da, db)
 
 

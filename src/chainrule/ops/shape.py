@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Op, OpError, apply
 from ..tensor import Tensor, _wrap
-from ._util import as_tensor, norm_axis, norm_dim, result_dtype
+from ._util import as_tensor, norm_axis, norm_dim, promote_dtypes
 
 
 class Reshape(Op):
@@ -303,11 +303,10 @@ def _tensors(tensors, op):
     if any(t.data.dtype != first for t in ts):  # one common dtype, PyTorch's promotion
         from .elementwise import cast
 
-        common = ts[0]
-        for t_ in ts[1:]:  # as if all had dims: the 0-d rule is for operands of one op
-            common = _wrap(np.empty((1,), dtype=result_dtype(
-                common, _wrap(np.empty((1,), dtype=t_.data.dtype)))))
-        ts = [cast(t_, common.data.dtype) for t_ in ts]
+        common = first
+        for t_ in ts[1:]:
+            common = promote_dtypes(common, t_.data.dtype)
+        ts = [cast(t_, common) for t_ in ts]
     return ts
 
 
