@@ -147,9 +147,9 @@ def report(runs: dict, rss: dict, args) -> str:
         lines += ["", f"## Summary, {threads} thread{'s' if threads > 1 else ''}", "",
                   "Milliseconds per unit (median), then chainrule's time divided by each "
                   "reference's (lower is better for chainrule) with its target.", "",
-                  "| case | chainrule ms | PyTorch ms | NumPy ms | GEMM bound ms | chainrule fit ms "
-                  "| chainrule / PyTorch | chainrule / NumPy | chainrule / GEMM bound "
-                  "| fit / PyTorch |",
+                  "| case | chainrule ms | PyTorch ms | NumPy ms | GEMM bound ms "
+                  "| chainrule fit ms | chainrule / PyTorch | chainrule / NumPy "
+                  "| chainrule / GEMM bound | fit / PyTorch |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for key in args.cases:
             med = {i: statistics.median(s) for i, s in run["cases"][key].items()}
