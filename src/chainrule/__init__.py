@@ -12,12 +12,39 @@ Example:
 from . import _alloc, autograd, func, functional, methods  # noqa: F401  (see _alloc, methods)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
-    ones_like, rand, rand_like, randint, randn, randn_like, randperm, zeros, zeros_like,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    zeros,
+    zeros_like,
 )
 from .dtypes import (
-    bool_, double, float16, float32, float64, get_default_dtype, half, int32, int64, long,
-    set_default_dtype, uint8,
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    uint8,
 )
 from .functional import *  # noqa: F401,F403
 from .functional import abs, max, min, pow, sum  # noqa: A004  (PyTorch names on purpose)
@@ -29,12 +56,13 @@ bool = bool_  # noqa: A001
 __version__ = "0.1.0"
 
 # Subsystems load on first use, so `import chainrule` stays fast.
-_SUBMODULES = {"nn", "optim", "data", "datasets", "train", "viz", "diagnose", "utils", "io",
-               "explain", "backend", "cli", "onnx", "distributed"}
+_SUBMODULES = {"nn", "optim", "data", "datasets", "train", "viz", "diagnose", "io", "explain",
+               "cli"}
 _LAZY = {
     "save": ("io", "save"), "load": ("io", "load"),
     "explain": ("explain", "explain"), "explain_step": ("explain", "explain_step"),
-    "why_no_grad": ("explain", "why_no_grad"), "gradcheck_graph": ("autograd.gradcheck_graph", "gradcheck_graph"),
+    "why_no_grad": ("explain", "why_no_grad"),
+    "gradcheck_graph": ("autograd.gradcheck_graph", "gradcheck_graph"),
 }
 
 
