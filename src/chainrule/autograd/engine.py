@@ -283,6 +283,22 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
     run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph)
 
 
+_ONES: dict = {}  # (shape, dtype) -> read-only ones, the seed of every scalar loss
+
+
+def _ones(shape, dtype):
+    """dL/dL = 1. Losses are scalars, so one shared read-only array serves every step; seeds
+    are never kept or written to (a leaf that gets one copies it, see ``fresh``)."""
+    key = (shape, dtype)
+    g = _ONES.get(key)
+    if g is None:
+        g = np.ones(shape, dtype)
+        g.flags.writeable = False
+        if len(_ONES) < 64:
+            _ONES[key] = g
+    return g
+
+
 def _seed(tensor, gradient, create_graph, where):
     if gradient is None:
         if tensor.data.size != 1:
@@ -292,7 +308,7 @@ def _seed(tensor, gradient, create_graph, where):
                 f"loss.mean()) or pass gradient=<tensor of shape {tensor.shape}> holding "
                 "dLoss/dOutput."
             )
-        g = np.ones(tensor.data.shape, tensor.data.dtype)  # np.ones_like is slower on scalars
+        g = _ones(tensor.data.shape, tensor.data.dtype)
     else:
         g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
         if g.shape != tensor.shape:
