@@ -190,8 +190,8 @@ class Tensor:
             return format(self.data.item(), spec)
         return object.__format__(self, spec)
 
-    def __hash__(self) -> int:
-        return id(self)
+    # Identity hashing done in C: tensors key dicts on the hot path (optimizer state, grads).
+    __hash__ = object.__hash__
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
