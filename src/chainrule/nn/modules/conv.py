@@ -16,21 +16,74 @@ from .linear import _factory_dtype
 from .module import Module
 
 
-def _pair(v, name: str) -> tuple[int, int]:
-    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
-    if len(pair) != 2 or not all(isinstance(i, (int, np.integer)) for i in pair):
-        raise ValueError(f"Conv2d: {name} must be an int or a pair of ints, got {v!r}")
-    return int(pair[0]), int(pair[1])
+def _tuple(v, n: int, name: str, layer: str) -> tuple[int, ...]:
+    """An int or a length-``n`` sequence of ints, as a tuple (PyTorch's size arguments)."""
+    vals = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+    if len(vals) != n or not all(isinstance(i, (int, np.integer)) for i in vals):
+        kind = "a pair of ints" if n == 2 else f"a {n}-tuple"
+        raise ValueError(f"{layer}: {name} must be an int or {kind}, got {v!r}")
+    return tuple(int(i) for i in vals)
 
 
-def _single(v, name: str) -> tuple[int]:
-    one = tuple(v) if isinstance(v, (tuple, list)) else (v,)
-    if len(one) != 1 or not isinstance(one[0], (int, np.integer)):
-        raise ValueError(f"Conv1d: {name} must be an int or a 1-tuple, got {v!r}")
-    return (int(one[0]),)
+def _pair(v, name: str, layer: str = "ConvTranspose2d") -> tuple[int, int]:
+    return _tuple(v, 2, name, layer)
 
 
-class Conv2d(Module):
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: argument checks, parameters, PyTorch's init, repr."""
+
+    dims = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        layer, n = type(self).__name__, self.dims
+        if groups != 1:
+            raise ValueError(f"{layer}: only groups=1 is supported, got groups={groups}")
+        if padding_mode != "zeros":
+            raise ValueError(f"{layer}: only padding_mode='zeros' is supported, got "
+                             f"{padding_mode!r}")
+        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"{layer}: {name} must be a positive int, got {v!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _tuple(kernel_size, n, "kernel_size", layer)
+        self.stride = _tuple(stride, n, "stride", layer)
+        self.dilation = _tuple(dilation, n, "dilation", layer)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"{layer}: padding must be 'valid', 'same' or numbers, got "
+                                 f"{padding!r}")
+            self.padding = padding
+        else:
+            self.padding = _tuple(padding, n, "padding", layer)
+        self.groups, self.padding_mode = groups, padding_mode
+        dt = _factory_dtype(dtype)
+        self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size,
+                                         dtype=dt))
+        self.bias = Parameter(np.empty((out_channels,), dtype=dt)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_channels * math.prod(self.kernel_size))
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0,) * self.dims:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * self.dims:
+            s += f", dilation={self.dilation}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
     """Cross-correlation of (N, C_in, H, W) with (C_out, C_in, kh, kw) kernels, plus a bias.
 
     Initialised like PyTorch (kaiming_uniform with a=sqrt(5), bias U(-1/sqrt(fan_in), ...)).
@@ -43,61 +96,14 @@ class Conv2d(Module):
         (2, 6, 28, 28)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
-        super().__init__()
-        if groups != 1:
-            raise ValueError(f"Conv2d: only groups=1 is supported, got groups={groups}")
-        if padding_mode != "zeros":
-            raise ValueError(f"Conv2d: only padding_mode='zeros' is supported, got "
-                             f"{padding_mode!r}")
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"Conv2d: {name} must be a positive int, got {v!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride, self.dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
-        if isinstance(padding, str):
-            if padding not in ("valid", "same"):
-                raise ValueError(f"Conv2d: padding must be 'valid', 'same' or numbers, got "
-                                 f"{padding!r}")
-            self.padding = padding
-        else:
-            self.padding = _pair(padding, "padding")
-        self.groups, self.padding_mode = groups, padding_mode
-        dt = _factory_dtype(dtype)
-        self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size,
-                                         dtype=dt))
-        self.bias = Parameter(np.empty((out_channels,), dtype=dt)) if bias else None
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
-
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim != 4 or input.shape[1] != self.in_channels:
             raise ValueError(f"Conv2d({self.in_channels}, {self.out_channels}): expected input "
                              f"(N, {self.in_channels}, H, W), got {input.shape}")
         return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
-    def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
 
-
-class Conv1d(Module):
+class Conv1d(_ConvNd):
     """Cross-correlation of (N, C_in, L) sequences with (C_out, C_in, k) kernels, plus a bias.
 
     Runs as a 2-D convolution of height 1; initialised like PyTorch.
@@ -108,37 +114,7 @@ class Conv1d(Module):
         (5, 4, 10)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
-        super().__init__()
-        if groups != 1:
-            raise ValueError(f"Conv1d: only groups=1 is supported, got groups={groups}")
-        if padding_mode != "zeros":
-            raise ValueError(f"Conv1d: only padding_mode='zeros' is supported, got "
-                             f"{padding_mode!r}")
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"Conv1d: {name} must be a positive int, got {v!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _single(kernel_size, "kernel_size")
-        self.stride, self.dilation = _single(stride, "stride"), _single(dilation, "dilation")
-        if isinstance(padding, str) and padding not in ("valid", "same"):
-            raise ValueError(f"Conv1d: padding must be 'valid', 'same' or a number, got "
-                             f"{padding!r}")
-        self.padding = padding if isinstance(padding, str) else _single(padding, "padding")
-        self.groups, self.padding_mode = groups, padding_mode
-        dt = _factory_dtype(dtype)
-        self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size,
-                                         dtype=dt))
-        self.bias = Parameter(np.empty((out_channels,), dtype=dt)) if bias else None
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_channels * self.kernel_size[0])
-            init.uniform_(self.bias, -bound, bound)
+    dims = 1
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim not in (2, 3) or input.shape[-2] != self.in_channels:
@@ -151,17 +127,6 @@ class Conv1d(Module):
                      (1, self.dilation[0]))
         out = out.squeeze(-2)
         return out if input.ndim == 3 else out.squeeze(0)
-
-    def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0,):
-            s += f", padding={self.padding}"
-        if self.dilation != (1,):
-            s += f", dilation={self.dilation}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
 
 
 class ConvTranspose2d(Module):
