@@ -21,6 +21,23 @@ OPTIONAL_COMMANDS: dict[str, str] = {"explain": "chainrule.explain.command",
                                      "diagnose": "chainrule.diagnose.command"}
 
 
+def positive(kind):
+    """An argparse ``type`` that parses with ``kind`` and accepts only values above zero.
+
+    Example:
+        >>> positive(int)("3")
+        3
+    """
+
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    return parse
+
+
 def _optional_module(name: str):
     """The module ``name`` if it (and its package) exists, else None."""
     if name in sys.modules:

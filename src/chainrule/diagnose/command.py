@@ -12,16 +12,8 @@ import json
 import os
 from typing import Any
 
+from ..cli import positive
 from .demo import MODELS
-
-
-def _positive(kind):
-    def parse(text: str):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-    return parse
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -35,15 +27,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="deep-sigmoid: vanishing; relu-he: healthy; tanh-big-init: exploding; "
                         "relu-neg-bias: dead ReLUs (default deep-sigmoid)")
     p.add_argument("--dataset", choices=("digits",), default="digits")
-    p.add_argument("--steps", type=_positive(int), default=300)
-    p.add_argument("--batch-size", type=_positive(int), default=64)
-    p.add_argument("--lr", type=_positive(float), default=0.1)
+    p.add_argument("--steps", type=positive(int), default=300)
+    p.add_argument("--batch-size", type=positive(int), default=64)
+    p.add_argument("--lr", type=positive(float), default=0.1)
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
-    p.add_argument("--clip", type=_positive(float), default=None,
+    p.add_argument("--clip", type=positive(float), default=None,
                    help="clip the gradient norm to this value before each step")
-    p.add_argument("--depth", type=_positive(int), default=10, help="Linear layers (default 10)")
-    p.add_argument("--width", type=_positive(int), default=32, help="hidden units (default 32)")
-    p.add_argument("--every", type=_positive(int), default=1, help="record every N steps")
+    p.add_argument("--depth", type=positive(int), default=10, help="Linear layers (default 10)")
+    p.add_argument("--width", type=positive(int), default=32, help="hidden units (default 32)")
+    p.add_argument("--every", type=positive(int), default=1, help="record every N steps")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--lang", choices=("en", "zh"), default="en",
                    help="language of the report printed on stdout")

@@ -13,6 +13,8 @@ import sys
 import time
 from typing import Any
 
+from ..cli import positive
+
 DATASETS = ("mnist", "digits")
 MODELS = ("mlp", "linear")
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
@@ -30,15 +32,6 @@ def _hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
-def _positive(kind):
-    def parse(text: str):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-    return parse
-
-
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "train", help="train a model on MNIST or digits",
@@ -50,11 +43,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=_hidden_sizes, default=[256],
                    help="hidden layer sizes, e.g. 256 or 512,256 (default 256)")
     p.add_argument("--activation", choices=ACTIVATIONS, default="relu")
-    p.add_argument("--epochs", type=_positive(int), default=5)
-    p.add_argument("--batch-size", type=_positive(int), default=128)
+    p.add_argument("--epochs", type=positive(int), default=5)
+    p.add_argument("--batch-size", type=positive(int), default=128)
     p.add_argument("--optimizer", choices=("adam", "adamw", "sgd", "rmsprop", "adagrad"),
                    default="adam")
-    p.add_argument("--lr", type=_positive(float), default=1e-3,
+    p.add_argument("--lr", type=positive(float), default=1e-3,
                    help="initial learning rate (default 1e-3)")
     p.add_argument("--schedule", choices=SCHEDULES, default="cosine",
                    help="learning-rate schedule over the epochs: cosine anneals lr towards 0 "
