@@ -193,6 +193,15 @@ def mlp_step_case(key: str, title: str, spec: MLPSpec, targets: dict, note: str 
 # ---- the epoch case: data loading and shuffling included ---------------------------------------
 
 
+
+def _epoch(loader, model, loss_fn, opt) -> None:
+    """One epoch of the PyTorch-style loop; chainrule and PyTorch run this same code."""
+    for xb, yb in loader:
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+
 class _CrEpoch(_LoopRunner):
     def __init__(self, spec: MLPSpec, weights, x, y, use_fit: bool) -> None:
         cr, model, loss_fn, opt = _cr_model(spec, weights)
@@ -206,12 +215,7 @@ class _CrEpoch(_LoopRunner):
             self.fw.train.fit(self.model, self.loader, loss=self.loss_fn, optimizer=self.opt,
                               epochs=1, verbose=0, metrics=())
             return
-        model, loss_fn, opt = self.model, self.loss_fn, self.opt
-        for xb, yb in self.loader:
-            opt.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
+        _epoch(self.loader, self.model, self.loss_fn, self.opt)
 
 
 class _TorchEpoch(_LoopRunner):
@@ -222,12 +226,7 @@ class _TorchEpoch(_LoopRunner):
         self.loader = torch.utils.data.DataLoader(ds, batch_size=spec.batch, shuffle=True)
 
     def step(self) -> None:
-        model, loss_fn, opt = self.model, self.loss_fn, self.opt
-        for xb, yb in self.loader:
-            opt.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
+        _epoch(self.loader, self.model, self.loss_fn, self.opt)
 
 
 class _NumpyEpoch(_NumpyRunner):
