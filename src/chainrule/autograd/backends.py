@@ -101,7 +101,6 @@ class _TensorBackend:
     """Filled lazily from ``chainrule.functional`` (it imports the ops, which import this)."""
 
     differentiable = True
-    _ready = False
 
     def __getattr__(self, name):
         from .. import functional as Fn

@@ -22,8 +22,6 @@ from .backends import NP, TENSOR
 from .grad_mode import STATE, set_grad_enabled
 from .graph import _data, _requires_grad, _version
 
-FREED = "freed"
-
 
 def toposort(roots):
     """Nodes reachable from ``roots`` (nodes), consumers before producers.

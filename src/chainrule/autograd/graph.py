@@ -39,7 +39,6 @@ class Op:
     """
 
     name = "op"
-    needs_out = False
     saves = False
     # True: the rule also gets ``needs_input_grad`` (one bool per input, PyTorch's name) so it can
     # skip work nobody uses, e.g. a dense layer's input gradient when the input is the data.

@@ -205,7 +205,6 @@ class Elu(Op):
     """x if x > 0 else a(e^x - 1);  d/dx = 1 or out + a"""
 
     formula = "d elu(z)/dz = 1 if z > 0 else elu(z) + alpha"
-    needs_out = True
 
     def forward(x, alpha):
         return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
