@@ -699,3 +699,16 @@ def test_create_graph_grads_of_two_leaves_are_independent():
     c.backward(gradient=mine, create_graph=True)
     c.backward(gradient=mine)
     assert mine.tolist() == [1.0, 1.0] and c.grad.tolist() == [2.0, 2.0]
+
+
+def test_leaf_reached_twice_through_a_shared_gradient_array():
+    # Add hands the same gradient array to both inputs; here ``a`` is reached twice and ``b``
+    # once through that array, so ``a``'s sum must not be built in place in ``b``'s gradient.
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([3.0, 4.0], requires_grad=True)
+    ((a + b) + a).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+    ((a + b) + a).sum().backward()  # accumulating into existing .grad arrays
+    np.testing.assert_array_equal(a.grad.numpy(), [4.0, 4.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [2.0, 2.0])

@@ -36,6 +36,7 @@ class NP:
     cumsum = staticmethod(np.cumsum)
     concatenate = staticmethod(np.concatenate)
     matmul = staticmethod(np.matmul)
+    mm = staticmethod(np.dot)  # 2-D operands only: the same GEMM as matmul, called faster
     abs = staticmethod(np.abs)
 
     @staticmethod
@@ -109,7 +110,7 @@ class _TensorBackend:
         table = {
             "exp": Fn.exp, "log": Fn.log, "sin": Fn.sin, "cos": Fn.cos, "sign": Fn.sign,
             "abs": Fn.abs, "sigmoid": Fn.sigmoid, "erf": Fn.erf, "matmul": Fn.matmul,
-            "where": Fn.where,
+            "mm": Fn.matmul, "where": Fn.where,
             "sum": lambda x, axis=None, keepdims=False: Fn.sum(x, dim=axis, keepdim=keepdims),
             "reshape": lambda x, shape: Fn.reshape(x, shape),
             "broadcast_to": lambda x, shape: Fn.broadcast_to(x, shape),

@@ -97,6 +97,7 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
     grads = {}  # node -> sum of the gradients of its output received so far
     ready = []  # heap of (-seq, node): nodes holding a gradient, latest-recorded first
     leaf_grads = {}  # id(leaf) -> [leaf, gradient]
+    leaves = []  # (leaf, gradient) as they arrive
     captured = {}
     want = {id(t): t for t in capture} if capture else {}
     want_nodes = {t._node: t for t in capture if t._node is not None} if capture else {}
@@ -121,7 +122,7 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
         while ready:
             node = heappop(ready)[1]
             g = grads.pop(node)
-            op, inputs = node.op, node.inputs
+            inputs = node.inputs
             if inputs is None:
                 raise _freed_error(node)
             if node.hooks:
@@ -131,20 +132,22 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
             # One C-level tuple comparison; the loop that names the culprit only on mismatch.
             if node.versions != tuple(map(_version, inputs)):
                 _check_versions(node)
+            op, attrs, saved = node.op, node.attrs, node.saved
+            if saved is not None or op.pass_needs_input_grad:
+                attrs = dict(attrs) if attrs else {}
+                if saved is not None:
+                    attrs["saved"] = saved
+                if op.pass_needs_input_grad:
+                    attrs["needs_input_grad"] = tuple(map(_requires_grad, inputs))
             if create_graph:
                 out = _wrap(node.out)
                 out._node, out.requires_grad = node, True
-                args = inputs
+                in_grads = op.backward(F, g, out, *inputs, **attrs) if attrs else op.backward(
+                    F, g, out, *inputs)
+            elif attrs:
+                in_grads = op.backward(F, g, node.out, *map(_data, inputs), **attrs)
             else:
-                out = node.out
-                args = map(_data, inputs)
-            attrs = node.attrs
-            if node.saved is not None:
-                attrs = dict(attrs or {}, saved=node.saved)
-            if op.pass_needs_input_grad:
-                attrs = dict(attrs or {}, needs_input_grad=tuple(map(_requires_grad, inputs)))
-            in_grads = op.backward(F, g, out, *args, **attrs) if attrs else op.backward(
-                F, g, out, *args)
+                in_grads = op.backward(F, g, node.out, *map(_data, inputs))
             if anomaly:
                 check_backward(node, in_grads, g)
             if tracer is not None:
@@ -152,27 +155,37 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
             for t, gi in zip(inputs, in_grads):
                 if gi is None or not t.requires_grad:
                     continue
-                shape = t.data.shape
-                if gi.shape != shape:
-                    gi = sum_to(gi, shape, F)
+                if gi.shape != t.data.shape:
+                    gi = sum_to(gi, t.data.shape, F)
                 n = t._node
                 if n is None:
-                    entry = leaf_grads.get(id(t))
-                    if entry is None:
-                        leaf_grads[id(t)] = [t, gi]
-                    else:
-                        entry[1] = entry[1] + gi
+                    leaves.append((t, gi))
+                elif n in grads:
+                    grads[n] = grads[n] + gi
                 else:
-                    prev = grads.get(n)
-                    if prev is None:
-                        grads[n] = gi
-                        heappush(ready, (-n.seq, n))
-                    else:
-                        grads[n] = prev + gi
+                    grads[n] = gi
+                    heappush(ready, (-n.seq, n))
             if not retain_graph:
                 node.inputs = node.out = node.saved = None
     finally:
         STATE.enabled = prev_mode
+    # Leaves get their gradients only now, once every rule has run: an array handed to one leaf
+    # may still be an upstream gradient of a rule that has not run yet (``a + f(a)``).
+    if accumulate and not (create_graph or want or tracer is not None or leaf_grads) and len(
+            {id(t) for t, _ in leaves}) == len(leaves) and all(
+            t._hooks is None for t, _ in leaves):
+        # The usual case: each leaf got exactly one gradient and has no hook, so it goes
+        # straight into ``.grad``. (A leaf reached twice must be summed first: an array one
+        # leaf takes over may be another leaf's gradient as well.)
+        for leaf, g in leaves:
+            acc = leaf.grad
+            if acc is None or g.dtype != acc.data.dtype or g.shape != acc.data.shape:
+                _accumulate(leaf, g, False, fresh)
+            else:
+                np.add(acc.data, g, out=acc.data)
+        return captured
+    for t, g in leaves:
+        _add_leaf(leaf_grads, t, g)
     for key, (leaf, g) in leaf_grads.items():
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g, create_graph)

@@ -33,6 +33,8 @@ def _sigmoid(x):
     if x.ndim == 0 or x.dtype.kind != "f":  # NumPy scalars and ints: no in-place buffers
         with np.errstate(over="ignore"):
             return 1.0 / (1.0 + np.exp(-x))
+    if x.size == 1:
+        return _like_one(x, _sigmoid_float(x.item()))
     e = np.negative(x)
     if not x.size or _min_reduce(x, axis=None) >= -88.0:  # False for NaN: the careful path
         np.exp(e, out=e)
@@ -42,6 +44,27 @@ def _sigmoid(x):
     e += 1
     np.reciprocal(e, out=e)
     return e
+
+
+def _sigmoid_float(v: float) -> float:
+    if v >= 0.0:
+        return 1.0 / (1.0 + math.exp(-v))
+    if v != v:  # NaN
+        return v
+    e = math.exp(v)  # v < 0: no overflow, and no cancellation for large |v|
+    return e / (1.0 + e)
+
+
+def _like_one(x, value: float):
+    """A one-element array shaped and typed like ``x`` holding ``value`` (rounded once).
+
+    On one element NumPy's per-call cost (about a microsecond per ufunc) is ten times the
+    arithmetic, so ops with a one-element fast path compute in Python floats (double precision)
+    and round once at the end, which is at least as accurate as the float32 ufunc chain.
+    """
+    out = x.copy()
+    out[...] = value
+    return out
 
 
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)
@@ -173,6 +196,9 @@ class Sigmoid(Op):
     forward = _sigmoid
 
     def backward(F, g, out, x):
+        if out.size == 1 and not F.differentiable:
+            s = out.item()
+            return (g * (s * (1.0 - s)),)
         return (g * out * (1 - out),)
 
 
