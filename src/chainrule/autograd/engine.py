@@ -257,6 +257,14 @@ def _accumulate(leaf, g, create_graph, fresh):
         np.add(acc, g, out=acc)
 
 
+def _no_graph_error():
+    raise RuntimeError(
+        "backward(): this tensor does not require grad and has no graph. Set "
+        "requires_grad=True on the leaf tensors (e.g. the weights) before computing it, "
+        "and do not compute it under no_grad()."
+    )
+
+
 def backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Add d(tensor)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``).
 
@@ -264,6 +272,13 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
     ``torch.autograd.backward(tensors, grad_tensors)``.
     """
     if isinstance(tensor, Tensor):
+        if not tensor.requires_grad:
+            _no_graph_error()
+        seed = _seed(tensor, gradient, create_graph, "backward()")
+        if inputs is None:
+            run_backward((tensor,), (seed,), retain_graph=create_graph if retain_graph is None
+                         else retain_graph, create_graph=create_graph)
+            return
         roots, grads = [tensor], [gradient]
     else:
         roots = list(tensor)
@@ -273,11 +288,7 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
             raise ValueError(f"backward(): got {len(grads)} gradients for {len(roots)} tensors")
     for t in roots:
         if not t.requires_grad:
-            raise RuntimeError(
-                "backward(): this tensor does not require grad and has no graph. Set "
-                "requires_grad=True on the leaf tensors (e.g. the weights) before computing it, "
-                "and do not compute it under no_grad()."
-            )
+            _no_graph_error()
     if retain_graph is None:
         retain_graph = create_graph
     seeds = [_seed(t, g, create_graph, "backward()") for t, g in zip(roots, grads)]
