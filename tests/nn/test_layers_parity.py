@@ -21,6 +21,16 @@ def test_linear(dtype, shape, bias):
     run_pair(ours, th, np.random.randn(*shape).astype(dtype), dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_one_in_one_out_one_sample(dtype, bias):
+    # The worked example's layer: every array has one element (a Python-float fast path).
+    th = torch.nn.Linear(1, 1, bias=bias, dtype=torch_dtype(dtype))
+    ours = nn.Linear(1, 1, bias=bias, dtype=dtype)
+    copy_weights(th, ours)
+    run_pair(ours, th, np.array([[0.7]], dtype), dtype)
+
+
 def test_linear_bad_input_names_the_layer():
     with pytest.raises(ValueError, match=r"Linear\(in_features=4.*\(2, 5\)"):
         nn.Linear(4, 3)(cr.ones(2, 5))

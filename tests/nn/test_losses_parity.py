@@ -42,10 +42,11 @@ def _both(name, **kwargs):
                                      ("HuberLoss", {"delta": 0.7}),
                                      ("SmoothL1Loss", {"beta": 0.5}),
                                      ("SmoothL1Loss", {"beta": 0.0})])
-def test_regression_losses(name, kw, reduction, dtype):
+@pytest.mark.parametrize("shape", [(4, 5), (1, 1)], ids=["4x5", "one_element"])
+def test_regression_losses(name, kw, reduction, dtype, shape):
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((4, 5)).astype(dtype)
-    t = (x + rng.standard_normal((4, 5)) * rng.choice([0.1, 2.0], (4, 5))).astype(dtype)
+    x = rng.standard_normal(shape).astype(dtype)
+    t = (x + rng.standard_normal(shape) * rng.choice([0.1, 2.0], shape)).astype(dtype)
     ours, theirs = _both(name, reduction=reduction, **kw)
     _pair(ours, theirs, x, t, dtype, target_grad=True)
 

@@ -89,7 +89,7 @@ def test_bce(reduction):
 
 @pytest.mark.parametrize("fn", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("shape", [(5,), (2, 3)])
+@pytest.mark.parametrize("shape", [(5,), (2, 3), (1, 1)])
 def test_regression(fn, reduction, shape):
     x = _t(RNG.standard_normal(shape))
     # Keep |x - t| away from the kinks (0 and delta), where finite differences break down.

@@ -138,3 +138,15 @@ def norm_dim(dim: int, ndim: int, op: str) -> int:
     if not -ndim <= dim < ndim:
         raise IndexError(f"{op}(): dim {dim} is out of range for a tensor with {ndim} dims")
     return dim % ndim
+
+
+def like_one(x, value: float):
+    """A one-element array shaped and typed like ``x`` holding ``value`` (rounded once).
+
+    On one element NumPy's per-call cost (about a microsecond per ufunc) is ten times the
+    arithmetic, so ops with a one-element fast path compute in Python floats (double precision)
+    and round once at the end, which is at least as accurate as the float32 ufunc chain.
+    """
+    out = x.copy()
+    out[...] = value
+    return out

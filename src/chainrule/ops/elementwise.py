@@ -10,7 +10,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.graph import Op, apply
 from ..tensor import Tensor
-from ._util import as_tensor, zeros_like_grad
+from ._util import as_tensor, like_one, zeros_like_grad
 
 _SQRT2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -34,7 +34,7 @@ def _sigmoid(x):
         with np.errstate(over="ignore"):
             return 1.0 / (1.0 + np.exp(-x))
     if x.size == 1:
-        return _like_one(x, _sigmoid_float(x.item()))
+        return like_one(x, _sigmoid_float(x.item()))
     e = np.negative(x)
     if not x.size or _min_reduce(x, axis=None) >= -88.0:  # False for NaN: the careful path
         np.exp(e, out=e)
@@ -53,18 +53,6 @@ def _sigmoid_float(v: float) -> float:
         return v
     e = math.exp(v)  # v < 0: no overflow, and no cancellation for large |v|
     return e / (1.0 + e)
-
-
-def _like_one(x, value: float):
-    """A one-element array shaped and typed like ``x`` holding ``value`` (rounded once).
-
-    On one element NumPy's per-call cost (about a microsecond per ufunc) is ten times the
-    arithmetic, so ops with a one-element fast path compute in Python floats (double precision)
-    and round once at the end, which is at least as accurate as the float32 ufunc chain.
-    """
-    out = x.copy()
-    out[...] = value
-    return out
 
 
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)

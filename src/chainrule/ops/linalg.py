@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd.graph import Op, OpError, apply
 from ..tensor import Tensor
-from ._util import as_tensor, pair
+from ._util import as_tensor, like_one, pair
 
 
 class Matmul(Op):
@@ -34,6 +34,8 @@ class Linear(Op):
     pass_needs_input_grad = True
 
     def forward(x, w, b=None):
+        if x.size == 1 and w.size == 1 and x.ndim == 2 and _same_dtype(x, w, b):
+            return like_one(x, x.item() * w.item() + (0.0 if b is None else b.item()))
         # np.dot is np.matmul for 2-D operands (the same GEMM) with half the call overhead.
         y = np.dot(x, w.T) if x.ndim == 2 else np.matmul(x, w.T)
         if b is not None:
@@ -41,6 +43,12 @@ class Linear(Op):
         return y
 
     def backward(F, g, out, x, w, b=None, needs_input_grad=(True, True, True)):
+        if g.size == 1 and x.size == 1 and g.ndim == 2 and not F.differentiable and \
+                _same_dtype(x, w, b):
+            gv = g.item()  # a 1-1 layer on one sample: three products of Python floats
+            grads = (like_one(x, gv * w.item()), like_one(w, gv * x.item()),
+                     None if b is None else like_one(b, gv))
+            return tuple(gi if need else None for gi, need in zip(grads, needs_input_grad))
         mm = F.mm if g.ndim == 2 else F.matmul
         gx = mm(g, w) if needs_input_grad[0] else None
         if not needs_input_grad[1]:
@@ -59,6 +67,10 @@ class Linear(Op):
         if g.ndim == 2:
             return gx, gw, F.sum(g, axis=0)
         return gx, gw, (F.sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g)
+
+
+def _same_dtype(x, w, b) -> bool:
+    return x.dtype is w.dtype and (b is None or b.dtype is x.dtype)
 
 
 def matmul(a, b) -> Tensor:
