@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._blas import axpy_
 from .optimizer import Optimizer, ParamsT, _check_nonneg, _constants
 
 
@@ -100,6 +101,5 @@ class SGD(Optimizer):
                         g = np.add(g, u, out=u)
                     else:
                         g = buf
-                np.multiply(g, k_neg_lr, out=u)
-                d += u
+                axpy_(d, g, k_neg_lr, t if g is u else u)  # g may be u itself (Nesterov)
         return loss
