@@ -522,3 +522,16 @@ def test_unselected_entries_get_exact_zeros_even_for_infinite_upstream(fn):
     fn(TH, *want).backward(torch.tensor(upstream))
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g.grad.data, w.grad.numpy())
+
+
+@pytest.mark.parametrize("x", [np.float32(2.0), np.ones((), np.float32), np.ones((1,), np.float64),
+                               np.ones((1, 1, 1, 1, 1, 1, 1), np.float32)],
+                         ids=["numpy_scalar", "0d", "1d", "7d"])
+def test_like_one_keeps_shape_and_dtype(x):
+    from chainrule.ops._util import like_one
+
+    before = np.array(x, copy=True)
+    out = like_one(x, 1.0 / 3.0)
+    assert out.shape == np.shape(x) and out.dtype == x.dtype
+    assert out.reshape(-1)[0] == x.dtype.type(1.0 / 3.0)
+    np.testing.assert_array_equal(x, before)  # a new array: the input is untouched

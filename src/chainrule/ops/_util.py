@@ -147,6 +147,14 @@ def like_one(x, value: float):
     arithmetic, so ops with a one-element fast path compute in Python floats (double precision)
     and round once at the end, which is at least as accurate as the float32 ufunc chain.
     """
+    if type(x) is not np.ndarray:  # a NumPy scalar (a reduction's gradient may be one)
+        return np.asarray(value, dtype=x.dtype)
     out = x.copy()
-    out[...] = value
+    if x.ndim < len(_FIRST):
+        out[_FIRST[x.ndim]] = value  # a full integer index is the cheapest element write
+    else:
+        out[...] = value
     return out
+
+
+_FIRST = tuple((0,) * n for n in range(6))

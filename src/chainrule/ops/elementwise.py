@@ -184,9 +184,9 @@ class Sigmoid(Op):
     forward = _sigmoid
 
     def backward(F, g, out, x):
-        if out.size == 1 and not F.differentiable:
+        if out.size == 1 and g.size == 1 and not F.differentiable:
             s = out.item()
-            return (g * (s * (1.0 - s)),)
+            return (like_one(g, g.item() * (s * (1.0 - s))),)
         return (g * out * (1 - out),)
 
 

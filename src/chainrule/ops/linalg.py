@@ -46,9 +46,11 @@ class Linear(Op):
         if g.size == 1 and x.size == 1 and g.ndim == 2 and not F.differentiable and \
                 _same_dtype(x, w, b):
             gv = g.item()  # a 1-1 layer on one sample: three products of Python floats
-            grads = (like_one(x, gv * w.item()), like_one(w, gv * x.item()),
-                     None if b is None else like_one(b, gv))
-            return tuple(gi if need else None for gi, need in zip(grads, needs_input_grad))
+            gx = like_one(x, gv * w.item()) if needs_input_grad[0] else None
+            gw = like_one(w, gv * x.item()) if needs_input_grad[1] else None
+            if b is None:
+                return gx, gw
+            return gx, gw, like_one(b, gv) if needs_input_grad[2] else None
         mm = F.mm if g.ndim == 2 else F.matmul
         gx = mm(g, w) if needs_input_grad[0] else None
         if not needs_input_grad[1]:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ...autograd.graph import Op, apply
+from ...ops._util import like_one
 from ...ops.binary import where
 from ...tensor import Tensor
 from ._checks import check_reduction, float_input, same_shape, tensor_arg
@@ -37,7 +38,9 @@ class MseLoss(Op):
         d = (x - t) if F.differentiable else saved
         scale = 2.0 / math.prod(x.shape) if red == "mean" else 2.0
         if red != "none" and not F.differentiable:
-            gx = d * (float(g) * scale)  # g is the loss's 0-d gradient: one NumPy call, not two
+            # g is the loss's 0-d gradient: one NumPy call, or none for a one-element input
+            gx = like_one(d, d.item() * (float(g) * scale)) if d.size == 1 else d * (
+                float(g) * scale)
         else:
             gx = d * (g * scale)
         return gx, (-gx if needs_input_grad[1] else None)
