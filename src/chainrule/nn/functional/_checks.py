@@ -66,7 +66,7 @@ def class_targets(y: np.ndarray, n_classes: int, ignore_index: int, loss: str):
     if not 0 <= ignore_index < n_classes:
         # One reduction checks both ends: viewed as unsigned, negative labels become huge.
         unsigned = y.view(np.dtype(f"u{y.dtype.itemsize}")) if y.dtype.kind == "i" else y
-        if int(unsigned.max()) < n_classes:
+        if int(np.maximum.reduce(unsigned, None)) < n_classes:
             return y, None
     keep = y != ignore_index
     if keep.all():

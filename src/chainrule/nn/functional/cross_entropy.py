@@ -17,12 +17,15 @@ from ...autograd.graph import Op, apply
 from ...tensor import Tensor
 from ._checks import check_reduction, class_targets, class_weight, float_input, tensor_arg
 
+_max_reduce, _add_reduce = np.maximum.reduce, np.add.reduce
+
 
 def _lse_parts(x):
     """``z = x - max`` and the softmax/log-sum-exp pieces of each row of a 2-D array."""
-    z = x - x.max(axis=1, keepdims=True)
+    # The ufuncs' reduce directly: the x.max / e.sum methods add a Python wrapper per call.
+    z = x - _max_reduce(x, 1, None, None, True)
     e = np.exp(z)
-    s = e.sum(axis=1, keepdims=True)
+    s = _add_reduce(e, 1, None, None, True)
     e /= s
     return z, e, np.log(s)
 
@@ -30,7 +33,7 @@ def _lse_parts(x):
 def _reduce_rows(rows, red, denom):
     if red == "none":
         return rows
-    total = rows.sum()
+    total = _add_reduce(rows, None)
     if red == "sum":
         return total
     if denom:
