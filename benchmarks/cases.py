@@ -11,6 +11,7 @@ Adding a case (a CNN, an LSTM, attention) is one ``register(Case(...))`` with it
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,9 +21,11 @@ import numpy as np
 from reference import GemmBound, NumpyMLP, mlp_gemm_flops
 
 # Implementation names, in the order the tables show them.
-CHAINRULE, CHAINRULE_FIT, TORCH, NUMPY, GEMM = (
-    "chainrule", "chainrule fit", "pytorch", "numpy", "gemm bound")
-IMPLS = (CHAINRULE, CHAINRULE_FIT, TORCH, NUMPY, GEMM)
+CHAINRULE, CHAINRULE_FIT, TORCH, JAX, NUMPY, GEMM = (
+    "chainrule", "chainrule fit", "pytorch", "jax jit", "numpy", "gemm bound")
+IMPLS = (CHAINRULE, CHAINRULE_FIT, TORCH, JAX, NUMPY, GEMM)
+# JAX is optional (``pip install jax``): its column appears only where it is installed.
+HAVE_JAX = importlib.util.find_spec("jax") is not None
 
 
 @dataclass
@@ -137,6 +140,79 @@ def _torch_model(spec: MLPSpec, weights):
     return torch, model, loss_fn, opt_cls(model.parameters(), lr=spec.lr)
 
 
+class _JaxMLP:
+    """The same MLP as one ``jax.jit``-compiled training step (forward, loss, grad, update).
+
+    The parameters are donated to the step, so XLA may update them in place. ``step`` waits for
+    the result (JAX dispatches asynchronously): the time is the whole computation.
+    """
+
+    def __init__(self, spec: MLPSpec, weights) -> None:
+        import jax
+        import jax.numpy as jnp
+
+        self.jax, self.jnp = jax, jnp
+        act = jax.nn.relu if spec.act == "relu" else jax.nn.sigmoid
+
+        def loss_fn(params, x, y):
+            h = x
+            for i, (w, b) in enumerate(params):
+                h = h @ w.T + b
+                if i < len(params) - 1:
+                    h = act(h)
+            if spec.loss == "cross_entropy":
+                logp = jax.nn.log_softmax(h, axis=1)
+                return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+            return jnp.mean((h - y) ** 2)
+
+        lr, adam = spec.lr, spec.optimizer == "adam"
+        b1, b2, eps = 0.9, 0.999, 1e-8
+
+        def step(state, x, y):
+            params, m, v, t = state
+            grads = jax.grad(loss_fn)(params, x, y)
+            if not adam:
+                return jax.tree.map(lambda p, g: p - lr * g, params, grads), m, v, t
+            t = t + 1  # PyTorch's Adam, bias corrections included
+            m = jax.tree.map(lambda a, g: b1 * a + (1 - b1) * g, m, grads)
+            v = jax.tree.map(lambda a, g: b2 * a + (1 - b2) * g * g, v, grads)
+            c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+            params = jax.tree.map(
+                lambda p, a, s: p - (lr / c1) * a / (jnp.sqrt(s) / jnp.sqrt(c2) + eps),
+                params, m, v)
+            return params, m, v, t
+
+        params = [(jnp.asarray(w), jnp.asarray(b)) for w, b in weights]
+        zeros = jax.tree.map(jnp.zeros_like, params)
+        self.state = (params, zeros, jax.tree.map(jnp.zeros_like, params),
+                      jnp.asarray(0.0, jnp.float32))
+        self._step = jax.jit(step, donate_argnums=0)
+        self._grad = jax.jit(jax.grad(loss_fn))
+
+    def train(self, x, y) -> None:
+        self.state = self._step(self.state, x, y)
+
+    def wait(self) -> None:
+        self.jax.block_until_ready(self.state)
+
+    def grads(self, x, y) -> list[np.ndarray]:
+        g = self._grad(self.state[0], x, y)
+        return [np.asarray(a) for wb in g for a in wb]
+
+
+class _JaxRunner:
+    def __init__(self, spec: MLPSpec, weights, x, y) -> None:
+        self.net = _JaxMLP(spec, weights)
+        self.x, self.y = self.net.jnp.asarray(x), self.net.jnp.asarray(y)
+
+    def step(self) -> None:
+        self.net.train(self.x, self.y)
+        self.net.wait()
+
+    def grads(self) -> list[np.ndarray]:
+        return self.net.grads(self.x, self.y)
+
+
 class _LoopRunner:
     """The PyTorch-style loop (zero_grad, forward, loss, backward, step), for either framework."""
 
@@ -186,6 +262,8 @@ def mlp_step_case(key: str, title: str, spec: MLPSpec, targets: dict, note: str 
         NUMPY: lambda: _NumpyRunner(spec, weights, x, y),
         GEMM: lambda: GemmBound(weights, spec.batch),
     }
+    if HAVE_JAX:
+        builders[JAX] = lambda: _JaxRunner(spec, weights, x, y)
     return Case(key, title, "step", mlp_gemm_flops(spec.sizes, spec.batch), builders, targets,
                 note)
 
@@ -243,6 +321,23 @@ class _NumpyEpoch(_NumpyRunner):
             self.net.step(np.take(x, idx, axis=0), np.take(y, idx, axis=0))
 
 
+class _JaxEpoch(_JaxRunner):
+    """The epoch with NumPy shuffling and slicing, each batch handed to the compiled step."""
+
+    def __init__(self, spec: MLPSpec, weights, x, y) -> None:
+        super().__init__(spec, weights, x[:spec.batch], y[:spec.batch])
+        self.data, self.batch = (x, y), spec.batch
+        self.rng = np.random.default_rng(0)
+
+    def step(self) -> None:
+        x, y = self.data
+        order = self.rng.permutation(len(x))
+        for i in range(0, len(x), self.batch):
+            idx = order[i:i + self.batch]
+            self.net.train(np.take(x, idx, axis=0), np.take(y, idx, axis=0))
+        self.net.wait()
+
+
 def mlp_epoch_case(key: str, title: str, spec: MLPSpec, targets: dict) -> Case:
     weights = init_weights(spec.sizes)
     state: dict = {}
@@ -258,6 +353,8 @@ def mlp_epoch_case(key: str, title: str, spec: MLPSpec, targets: dict) -> Case:
         TORCH: lambda: _TorchEpoch(spec, weights, *data()),
         NUMPY: lambda: _NumpyEpoch(spec, weights, *data()),
     }
+    if HAVE_JAX:
+        builders[JAX] = lambda: _JaxEpoch(spec, weights, *data())
     steps = -(-60000 // spec.batch)
     case = Case(key, title, "epoch", mlp_gemm_flops(spec.sizes, spec.batch) * steps, builders,
                 targets)

@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from cases import CASES, CHAINRULE, CHAINRULE_FIT, GEMM, IMPLS, NUMPY, TORCH  # noqa: E402
+from cases import CASES, CHAINRULE, CHAINRULE_FIT, GEMM, HAVE_JAX, IMPLS, JAX, NUMPY, TORCH  # noqa: E402
 from timing import interleaved, limit_threads, machine_info, peak_rss_mib, thread_env  # noqa: E402
 
 GRAD_RTOL = 1e-4  # float32: max |difference| / max |gradient| over each parameter
@@ -42,10 +42,11 @@ def _max_rel_err(a, b) -> float:
 
 
 def grad_check(case) -> dict:
-    """Gradients of chainrule and of the NumPy reference against PyTorch's, same weights/batch."""
+    """Gradients of chainrule, the NumPy reference (and JAX) against PyTorch's, same
+    weights and batch."""
     ref = case.builders[TORCH]().grads()
     out = {}
-    for impl in (CHAINRULE, NUMPY):
+    for impl in (i for i in (CHAINRULE, NUMPY, JAX) if i in case.builders):
         got = case.builders[impl]().grads()
         if len(got) != len(ref) or any(g.shape != r.shape for g, r in zip(got, ref)):
             out[impl] = float("inf")
@@ -121,7 +122,9 @@ def _summary_rows(case, med: dict) -> tuple[str, list[str]]:
     times = " | ".join(_ms(med[i]) if i in med else "-" for i in (CHAINRULE, TORCH, NUMPY, GEMM))
     fit = f"{_ms(med[CHAINRULE_FIT])}" if CHAINRULE_FIT in med else "-"
     fit_ratio = _ratio(med.get(CHAINRULE_FIT), med.get(TORCH))
-    row = f"| {case.key} | {times} | {fit} | " + " | ".join(cells) + f" | {fit_ratio} |"
+    jax = f"{_ms(med[JAX])}" if JAX in med else "-"
+    row = (f"| {case.key} | {times} | {fit} | {jax} | " + " | ".join(cells)
+           + f" | {fit_ratio} | {_ratio(cr, med.get(JAX))} |")
     return row, verdicts
 
 
@@ -148,9 +151,9 @@ def report(runs: dict, rss: dict, args) -> str:
                   "Milliseconds per unit (median), then chainrule's time divided by each "
                   "reference's (lower is better for chainrule) with its target.", "",
                   "| case | chainrule ms | PyTorch ms | NumPy ms | GEMM bound ms "
-                  "| chainrule fit ms | chainrule / PyTorch | chainrule / NumPy "
-                  "| chainrule / GEMM bound | fit / PyTorch |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+                  "| chainrule fit ms | JAX jit ms | chainrule / PyTorch | chainrule / NumPy "
+                  "| chainrule / GEMM bound | fit / PyTorch | chainrule / JAX jit |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for key in args.cases:
             med = {i: statistics.median(s) for i, s in run["cases"][key].items()}
             row, _ = _summary_rows(CASES[key], med)
@@ -172,7 +175,8 @@ def report(runs: dict, rss: dict, args) -> str:
                 gflops = f"{case.flops / med / 1e9:.1f}" if case.flops and key != "C" else "-"
                 lines.append(f"| {key} | {threads} | {impl} | {_ms(med)} | {_ms(min(s))} | "
                              f"{_ms(max(s))} | {_ratio(med, torch_med)} | {gflops} |")
-            lines.append("| | | JAX jit | - | - | - | - | not installed: skipped |")
+            if not HAVE_JAX:
+                lines.append("| | | jax jit | - | - | - | - | not installed: skipped |")
 
     if rss:
         lines += ["", f"## Peak memory ({args.rss_threads} threads)", "",
@@ -191,13 +195,15 @@ def report(runs: dict, rss: dict, args) -> str:
               "Before timing, each case computes the parameter gradients of one batch from the "
               "same weights; the error is max |difference| / max |PyTorch gradient| per "
               f"parameter, worst parameter shown (pass: <= {GRAD_RTOL:g}).", "",
-              "| case | threads | chainrule vs PyTorch | NumPy reference vs PyTorch | pass |",
-              "|---|---|---|---|---|"]
+              "| case | threads | chainrule vs PyTorch | NumPy reference vs PyTorch "
+              "| JAX vs PyTorch | pass |",
+              "|---|---|---|---|---|---|"]
     for threads, run in sorted(runs.items()):
         for key in args.cases:
             c = run["checks"][key]
             ok = all(v <= GRAD_RTOL for v in c.values())
-            lines.append(f"| {key} | {threads} | {c[CHAINRULE]:.1e} | {c[NUMPY]:.1e} | "
+            jax = f"{c[JAX]:.1e}" if JAX in c else "-"
+            lines.append(f"| {key} | {threads} | {c[CHAINRULE]:.1e} | {c[NUMPY]:.1e} | {jax} | "
                          f"{'yes' if ok else 'NO'} |")
     return "\n".join(lines) + "\n"
 

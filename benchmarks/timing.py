@@ -21,6 +21,9 @@ def thread_env(threads: int) -> dict[str, str]:
     env = dict(os.environ)
     for name in THREAD_ENV:
         env[name] = str(threads)
+    if threads == 1:  # XLA (JAX) has no thread count, only an off switch for its thread pool
+        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
+                            "intra_op_parallelism_threads=1").strip()
     return env
 
 
@@ -31,7 +34,8 @@ def limit_threads(threads: int) -> str:
         from threadpoolctl import threadpool_limits
 
         _LIMITS.append(threadpool_limits(limits=threads))  # kept: the limit lasts while held
-        how = "threadpoolctl + environment variables + torch.set_num_threads"
+        how = ("threadpoolctl + environment variables + torch.set_num_threads (JAX: its thread "
+               "pool off at 1 thread, XLA_FLAGS)")
     except ImportError:
         pass
     try:
