@@ -56,6 +56,12 @@ def test_pooling_matches_torch(kw, pool):
     _pair_run(lambda a: crf(a, **kw), lambda a: tf(a, **kw), [x])
 
 
+def test_max_pool_nan_is_the_maximum_and_gets_the_gradient():
+    x = np.arange(32, dtype=np.float64).reshape(1, 2, 4, 4)
+    x[0, 0, 1, 0] = np.nan  # one window of channel 0 holds a NaN
+    _pair_run(lambda a: cr.max_pool2d(a, 2), lambda a: TF.max_pool2d(a, 2), [x])
+
+
 def test_unfold_fold_match_torch():
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 3, 5, 6))

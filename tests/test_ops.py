@@ -260,6 +260,8 @@ ROWS = [
         domain="distinct"),
     Row("max_pool2d_pad", lambda L, x: L.max_pool2d(x, 3, stride=1, padding=1),
         [((1, 2, 3, 3),)], domain="distinct"),
+    Row("max_pool2d_dilation", lambda L, x: L.max_pool2d(x, 2, stride=1, dilation=(2, 1)),
+        [((1, 2, 5, 4),)], domain="distinct"),
     Row("max_pool2d_ties", lambda L, x: L.max_pool2d(x.relu(), 3, stride=1, padding=1),
         [(np.zeros((1, 1, 3, 3)),), (np.array([[[[1.0, 1.0], [1.0, -1.0]]]]),)],
         gradcheck=False),  # ties: the first arg-max of each window gets the gradient

@@ -89,30 +89,78 @@ class Fold(Op):
         return (_unfold(g, k, s, p, d),)
 
 
+def _padded(x, p, value):
+    (ph, pw) = p
+    if not (ph or pw):
+        return x
+    n, c, h, w = x.shape
+    xp = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    xp[:, :, ph:ph + h, pw:pw + w] = x
+    return xp
+
+
+def _offsets(xp, k, s, d, ho, wo):
+    """The strided view of every window's (i, j) element, one per kernel offset, row-major."""
+    (kh, kw), (sh, sw), (dh, dw) = k, s, d
+    for i in range(kh):
+        for j in range(kw):
+            r, q = i * dh, j * dw
+            yield xp[:, :, r:r + sh * (ho - 1) + 1:sh, q:q + sw * (wo - 1) + 1:sw]
+
+
+def _first_max_masks(x, out, k, s, p, d):
+    """Per kernel offset, where that offset holds its window's first maximum (PyTorch's pick).
+
+    Ties (common after a ReLU) go to the first offset in row-major order; a NaN is its window's
+    maximum.
+    """
+    ho, wo = out.shape[2:]
+    nan = bool(np.isnan(out).any()) if out.dtype.kind == "f" else False
+    taken, masks = None, []
+    for v in _offsets(_padded(x, p, -np.inf), k, s, d, ho, wo):
+        hit = v == out
+        if nan:
+            hit |= np.isnan(v) & np.isnan(out)
+        if taken is None:
+            taken = hit.copy()
+        else:
+            hit &= ~taken
+            taken |= hit
+        masks.append(hit)
+    return masks
+
+
 class MaxPool2d(Op):
-    """max over each window;  gradient goes to the window's arg-max"""
+    """max over each window;  gradient goes to the window's (first) arg-max"""
 
     formula = "d maxpool/dx = 1 at each window's maximum, else 0"
-    saves = True
 
     def forward(x, k, s, p, d):
-        win = _windows(x, k, s, p, d, pad_value=-np.inf)
-        n, c, ho, wo = win.shape[:4]
-        flat = win.reshape(n, c, ho, wo, -1)
-        idx = np.argmax(flat, axis=-1)
-        out = np.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
-        return out, idx
+        # One np.maximum per kernel offset over strided views: several times faster than a
+        # reduction over a (..., kh*kw) window view, which NumPy cannot vectorise.
+        ho = _out_size(x.shape[2], k[0], s[0], p[0], d[0])
+        wo = _out_size(x.shape[3], k[1], s[1], p[1], d[1])
+        views = _offsets(_padded(x, p, -np.inf), k, s, d, ho, wo)
+        out = next(views).copy()
+        for v in views:
+            np.maximum(out, v, out=out)
+        return out
 
-    def backward(F, g, out, x, k, s, p, d, saved):
-        n, c, ho, wo = saved.shape
-        kk = k[0] * k[1]
-        mask = (np.arange(kk) == saved[..., None])  # (N, C, Ho, Wo, kh*kw)
-        mask = mask.transpose(0, 1, 4, 2, 3).reshape(n, c * kk, ho * wo)
-        gcols = F.broadcast_to(F.reshape(g, (n, c, 1, ho * wo)), (n, c, kk, ho * wo))
-        gcols = F.reshape(gcols, (n, c * kk, ho * wo)) * mask
+    def backward(F, g, out, x, k, s, p, d):
+        xd = x.data if F.differentiable else x
+        masks = _first_max_masks(xd, out.data if F.differentiable else out, k, s, p, d)
+        n, c, ho, wo = masks[0].shape
         if F.differentiable:
+            kk = len(masks)
+            mask = np.stack(masks, axis=2).reshape(n, c * kk, ho * wo)
+            gcols = F.broadcast_to(F.reshape(g, (n, c, 1, ho * wo)), (n, c, kk, ho * wo))
+            gcols = F.reshape(gcols, (n, c * kk, ho * wo)) * mask
             return (fold(gcols, x.shape[2:], k, stride=s, padding=p, dilation=d),)
-        return (_fold(gcols, x.shape[2:], k, s, p, d),)
+        h, w = x.shape[2:]
+        gx = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), dtype=g.dtype)
+        for view, m in zip(_offsets(gx, k, s, d, ho, wo), masks):
+            view += g * m
+        return (gx[:, :, p[0]:p[0] + h, p[1]:p[1] + w],)
 
 
 def _geometry(x, kernel_size, stride, padding, dilation, op):
