@@ -158,9 +158,112 @@ class MaxPool2d(Op):
             return (fold(gcols, x.shape[2:], k, stride=s, padding=p, dilation=d),)
         h, w = x.shape[2:]
         gx = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), dtype=g.dtype)
+        # Windows that do not overlap write disjoint entries: multiply straight into the view.
+        disjoint = all(st >= dl * (kk - 1) + 1 for st, dl, kk in zip(s, d, k))
         for view, m in zip(_offsets(gx, k, s, d, ho, wo), masks):
-            view += g * m
+            if disjoint:
+                np.multiply(g, m, out=view)
+            else:
+                view += g * m
         return (gx[:, :, p[0]:p[0] + h, p[1]:p[1] + w],)
+
+
+def _im2col_cm(x, k, s, p, d, ho, wo):
+    """im2col as (C*kh*kw, Ho*Wo*N): channels-and-offsets by positions, batch innermost.
+
+    A whole batch is then one GEMM ``W @ cols``. The image is first laid out as (C, H, W, N),
+    so each kernel offset's block is one strided copy whose inner run is Wo*N contiguous values
+    (with unit stride), instead of Wo values: NumPy's per-run overhead dominated the old layout.
+    """
+    c, n = x.shape[1], x.shape[0]
+    (kh, kw) = k
+    xt = _padded(x, p, 0).transpose(1, 2, 3, 0)  # (C, H, W, N) view
+    xt = np.ascontiguousarray(xt)
+    cols = np.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
+    for idx, v in enumerate(_offsets_last(xt, k, s, d, ho, wo)):
+        cols[:, idx // kw, idx % kw] = v
+    return cols.reshape(c * kh * kw, ho * wo * n)
+
+
+def _offsets_last(xt, k, s, d, ho, wo):
+    """``_offsets`` for an image laid out (C, H, W, N)."""
+    (kh, kw), (sh, sw), (dh, dw) = k, s, d
+    for i in range(kh):
+        for j in range(kw):
+            r, q = i * dh, j * dw
+            yield xt[:, r:r + sh * (ho - 1) + 1:sh, q:q + sw * (wo - 1) + 1:sw]
+
+
+def _col2im_cm(cols, shape, k, s, p, d, ho, wo):
+    """The adjoint of ``_im2col_cm``: add the columns back into an (N, C, H, W) image."""
+    n, c, h, w = shape
+    (kh, kw) = k
+    blocks = cols.reshape(c, kh * kw, ho, wo, n)
+    img = np.zeros((c, h + 2 * p[0], w + 2 * p[1], n), dtype=cols.dtype)
+    for idx, v in enumerate(_offsets_last(img, k, s, d, ho, wo)):
+        v += blocks[:, idx]
+    return np.ascontiguousarray(img[:, p[0]:p[0] + h, p[1]:p[1] + w].transpose(3, 0, 1, 2))
+
+
+class Conv2d(Op):
+    """y = W * x + b (cross-correlation);  dx = col2im(W^T G), dW = G cols^T, db = sum G"""
+
+    formula = ("conv: dL/dx = col2im(W^T G) (a transposed convolution), dL/dW = G unfold(x)^T, "
+               "dL/db = sum of G over batch and positions")
+    saves = True
+    pass_needs_input_grad = True
+
+    def forward(x, w, b=None, *, k, s, p, d):
+        n = x.shape[0]
+        o = w.shape[0]
+        ho = _out_size(x.shape[2], k[0], s[0], p[0], d[0])
+        wo = _out_size(x.shape[3], k[1], s[1], p[1], d[1])
+        cols = _im2col_cm(x, k, s, p, d, ho, wo)
+        y2 = np.dot(w.reshape(o, -1), cols)  # (O, Ho*Wo*N): the whole batch in one GEMM
+        y = np.empty((n, o, ho, wo), dtype=y2.dtype)
+        y4 = y2.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
+        if b is None:
+            np.copyto(y, y4)
+        else:
+            np.add(y4, b.reshape(1, o, 1, 1), out=y)  # the layout change and the bias, one pass
+        return y, cols
+
+    def backward(F, g, out, x, w, b=None, *, k, s, p, d, saved,
+                 needs_input_grad=(True, True, True)):
+        n, o, ho, wo = g.shape
+        if F.differentiable:
+            return _conv2d_backward_graph(F, g, x, w, b, k, s, p, d, needs_input_grad)
+        g2 = g.transpose(1, 2, 3, 0).reshape(o, ho * wo * n)  # (O, Ho*Wo*N), one copy
+        gx = gw = gb = None
+        if needs_input_grad[0]:
+            gx = _col2im_cm(np.dot(w.reshape(o, -1).T, g2), x.shape, k, s, p, d, ho, wo)
+        if needs_input_grad[1]:
+            gw = np.dot(g2, saved.T).reshape(w.shape)
+        if b is None:
+            return gx, gw
+        if needs_input_grad[2]:
+            gb = np.add.reduce(g2, 1)
+        return gx, gw, gb
+
+
+def _conv2d_backward_graph(F, g, x, w, b, k, s, p, d, needs):
+    """The same gradients with differentiable ops (``create_graph=True``): unfold and fold carry
+    the image geometry, so higher orders follow from theirs."""
+    n, o, ho, wo = g.shape
+    g3 = F.reshape(g, (n, o, ho * wo))  # (N, O, L)
+    w2 = F.reshape(w, (o, -1))
+    gx = gw = gb = None
+    if needs[0]:
+        gcols = F.matmul(F.mT(w2), g3)  # (N, C*kh*kw, L)
+        gx = fold(gcols, x.shape[2:], k, stride=s, padding=p, dilation=d)
+    if needs[1]:
+        cols = unfold(x, k, stride=s, padding=p, dilation=d)  # (N, C*kh*kw, L)
+        gw = F.reshape(F.sum(F.matmul(g3, F.mT(cols)), axis=0), w.shape)
+    if b is None:
+        return gx, gw
+    if needs[2]:
+        gb = F.sum(g3, axis=(0, 2))
+    return gx, gw, gb
 
 
 def _geometry(x, kernel_size, stride, padding, dilation, op):
@@ -216,9 +319,6 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 
         >>> cr.conv2d(cr.ones(2, 3, 8, 8), cr.ones(4, 3, 3, 3), padding=1).shape
         (2, 4, 8, 8)
     """
-    from .linalg import matmul
-    from .shape import reshape
-
     x, w = as_tensor(x, "conv2d"), as_tensor(weight, "conv2d")
     if groups != 1:
         raise NotImplementedError("conv2d(): only groups=1 is supported")
@@ -238,15 +338,13 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 
             raise OpError(f"conv2d(): padding={padding!r} is not supported (use 'valid', 'same' "
                           "with stride 1, or numbers)")
     k, s, p, d, ho, wo = _geometry(x, w.shape[2:], stride, padding, dilation, "conv2d")
-    cols = apply(Unfold, (x,), {"k": k, "s": s, "p": p, "d": d})  # (N, C*kh*kw, L)
-    out = matmul(reshape(w, (w.shape[0], -1)), cols)  # (N, O, L)
-    out = reshape(out, (x.shape[0], w.shape[0], ho, wo))
-    if bias is not None:
-        b = as_tensor(bias, "conv2d")
-        if b.shape != (w.shape[0],):
-            raise OpError(f"conv2d(): bias {b.shape} does not fit {w.shape[0]} output channels")
-        out = out + reshape(b, (1, -1, 1, 1))
-    return out
+    attrs = {"k": k, "s": s, "p": p, "d": d}
+    if bias is None:
+        return apply(Conv2d, (x, w), attrs)
+    b = as_tensor(bias, "conv2d")
+    if b.shape != (w.shape[0],):
+        raise OpError(f"conv2d(): bias {b.shape} does not fit {w.shape[0]} output channels")
+    return apply(Conv2d, (x, w, b), attrs)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
