@@ -141,20 +141,21 @@ def _torch_model(spec: MLPSpec, weights):
 
 
 class _JaxMLP:
-    """The same MLP as one ``jax.jit``-compiled training step (forward, loss, grad, update).
+    """The same network (the MLP of ``spec`` unless ``loss_fn`` is given) as one
+    ``jax.jit``-compiled training step (forward, loss, grad, update).
 
     The parameters are donated to the step, so XLA may update them in place. ``step`` waits for
     the result (JAX dispatches asynchronously): the time is the whole computation.
     """
 
-    def __init__(self, spec: MLPSpec, weights) -> None:
+    def __init__(self, spec: MLPSpec, weights, loss_fn=None) -> None:
         import jax
         import jax.numpy as jnp
 
         self.jax, self.jnp = jax, jnp
         act = jax.nn.relu if spec.act == "relu" else jax.nn.sigmoid
 
-        def loss_fn(params, x, y):
+        def mlp_loss(params, x, y):
             h = x
             for i, (w, b) in enumerate(params):
                 h = h @ w.T + b
@@ -165,6 +166,7 @@ class _JaxMLP:
                 return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
             return jnp.mean((h - y) ** 2)
 
+        loss_fn = loss_fn or mlp_loss
         lr, adam = spec.lr, spec.optimizer == "adam"
         b1, b2, eps = 0.9, 0.999, 1e-8
 
@@ -201,8 +203,8 @@ class _JaxMLP:
 
 
 class _JaxRunner:
-    def __init__(self, spec: MLPSpec, weights, x, y) -> None:
-        self.net = _JaxMLP(spec, weights)
+    def __init__(self, spec: MLPSpec, weights, x, y, loss_fn=None) -> None:
+        self.net = _JaxMLP(spec, weights, loss_fn)
         self.x, self.y = self.net.jnp.asarray(x), self.net.jnp.asarray(y)
 
     def step(self) -> None:
@@ -362,6 +364,123 @@ def mlp_epoch_case(key: str, title: str, spec: MLPSpec, targets: dict) -> Case:
     return case
 
 
+# ---- the CNN family: a layer list builds every implementation ----------------------------------
+
+LENET = (("conv", 1, 6, 5), ("relu",), ("pool", 2), ("conv", 6, 16, 5), ("relu",), ("pool", 2),
+         ("flatten",), ("linear", 256, 120), ("relu",), ("linear", 120, 84), ("relu",),
+         ("linear", 84, 10))
+
+
+def cnn_weights(layers, seed: int = 0):
+    """PyTorch's default init for every conv and linear layer, float32, from one seed."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for spec in layers:
+        if spec[0] in ("conv", "linear"):
+            cin, cout = spec[1], spec[2]
+            shape = (cout, cin, spec[3], spec[3]) if spec[0] == "conv" else (cout, cin)
+            bound = 1 / np.sqrt(int(np.prod(shape[1:])))
+            out.append((rng.uniform(-bound, bound, shape).astype(np.float32),
+                        rng.uniform(-bound, bound, cout).astype(np.float32)))
+    return out
+
+
+def _sequential(fw, layers, weights):
+    """The layer list as ``fw.nn.Sequential`` (chainrule or PyTorch) holding ``weights``."""
+    nn, mods, it = fw.nn, [], iter(weights)
+    for spec in layers:
+        kind = spec[0]
+        if kind in ("conv", "linear"):
+            mod = nn.Conv2d(*spec[1:]) if kind == "conv" else nn.Linear(*spec[1:])
+            w, b = next(it)
+            for param, value in ((mod.weight, w), (mod.bias, b)):
+                if fw.__name__ == "torch":
+                    with fw.no_grad():
+                        param.copy_(fw.from_numpy(value))
+                else:
+                    np.copyto(param.data, value)
+            mods.append(mod)
+        else:
+            mods.append({"relu": nn.ReLU, "flatten": nn.Flatten}[kind]() if kind != "pool"
+                        else nn.MaxPool2d(spec[1]))
+    return nn.Sequential(*mods)
+
+
+def _jax_cnn_loss(layers):
+    import jax
+    import jax.numpy as jnp
+
+    def loss_fn(params, x, y):
+        h, it = x, iter(params)
+        for spec in layers:
+            kind = spec[0]
+            if kind == "conv":
+                w, b = next(it)
+                h = jax.lax.conv_general_dilated(h, w, (1, 1), "VALID") + b[None, :, None, None]
+            elif kind == "linear":
+                w, b = next(it)
+                h = h @ w.T + b
+            elif kind == "relu":
+                h = jax.nn.relu(h)
+            elif kind == "pool":
+                k = spec[1]
+                h = jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, 1, k, k), (1, 1, k, k),
+                                          "VALID")
+            else:
+                h = h.reshape(h.shape[0], -1)
+        logp = jax.nn.log_softmax(h, axis=1)
+        return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+
+    return loss_fn
+
+
+def cnn_gemm_flops(layers, batch: int, size: int) -> int:
+    """Flops of the step's products: forward, weight gradient, and input gradient but for the
+    first layer (2 per multiply-add)."""
+    flops, first, hw = 0, True, size
+    for spec in layers:
+        if spec[0] == "conv":
+            hw = hw - spec[3] + 1
+            per = 2 * batch * hw * hw * spec[2] * spec[1] * spec[3] ** 2
+        elif spec[0] == "linear":
+            per = 2 * batch * spec[1] * spec[2]
+        else:
+            hw = hw // spec[1] if spec[0] == "pool" else hw
+            continue
+        flops += per * (2 if first else 3)
+        first = False
+    return flops
+
+
+def cnn_step_case(key: str, title: str, layers, batch: int, lr: float, targets: dict) -> Case:
+    weights = cnn_weights(layers)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, batch).astype(np.int64)
+
+    def build(fw):
+        model = _sequential(fw, layers, weights)
+        return _LoopRunner(fw, model, fw.nn.CrossEntropyLoss(),
+                           fw.optim.SGD(model.parameters(), lr=lr), x, y)
+
+    def chainrule():
+        import chainrule as cr
+
+        return build(cr)
+
+    def pytorch():
+        import torch
+
+        return build(torch)
+
+    builders = {CHAINRULE: chainrule, TORCH: pytorch}
+    if HAVE_JAX:
+        spec = MLPSpec((), "relu", "cross_entropy", "sgd", lr, batch)
+        builders[JAX] = lambda: _JaxRunner(spec, weights, x, y, _jax_cnn_loss(layers))
+    return Case(key, title, "step", cnn_gemm_flops(layers, batch, 28), builders, targets,
+                note="no hand-written NumPy step or GEMM bound for this case yet")
+
+
 # ---- the registry -----------------------------------------------------------------------------
 
 register(mlp_step_case(
@@ -381,3 +500,6 @@ register(mlp_step_case(
 register(mlp_epoch_case(
     "E", "one MNIST epoch of the batch-128 MLP (784-256-10), shuffled, Adam",
     MLPSpec((784, 256, 10), "relu", "cross_entropy", "adam", 1e-3, 128), {TORCH: 0.90}))
+register(cnn_step_case(
+    "CNN", "LeNet-like CNN (conv 6 and 16 channels 5x5, ReLU, max-pool 2, dense 120-84-10), "
+    "softmax cross-entropy, SGD, batch 64", LENET, 64, 0.01, {}))
