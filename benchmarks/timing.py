@@ -61,12 +61,15 @@ def calibrate(step, min_seconds: float) -> int:
         n = max(n * 2, int(n * min_seconds / max(dt, 1e-9)) + 1)
 
 
-def interleaved(runners: dict, repeats: int, min_seconds: float, warmup_seconds: float
-                ) -> dict[str, list[float]]:
+def interleaved(runners: dict, repeats: int, min_seconds: float, warmup_seconds: float,
+                gap_seconds: float = 0.05) -> dict[str, list[float]]:
     """Seconds per call of each runner's ``step``: ``repeats`` samples each, interleaved.
 
     Each runner first runs for ``warmup_seconds`` (caches, allocator, lazy init); the number of
-    calls per sample is calibrated so one sample lasts about ``min_seconds``.
+    calls per sample is calibrated so one sample lasts about ``min_seconds``. Before each sample
+    the process idles ``gap_seconds`` and runs one untimed step: the previous implementation's
+    thread pool (OpenBLAS, OpenMP, XLA) may still be spinning on the cores, and the sample must
+    not pay for it.
     """
     counts = {}
     for name, r in runners.items():
@@ -81,6 +84,8 @@ def interleaved(runners: dict, repeats: int, min_seconds: float, warmup_seconds:
         order = names[k % len(names):] + names[:k % len(names)]  # rotate: no fixed neighbour
         for name in order:
             step, n = runners[name].step, counts[name]
+            time.sleep(gap_seconds)
+            step()
             t0 = time.perf_counter()
             for _ in range(n):
                 step()
