@@ -9,6 +9,7 @@ floats, which is several times cheaper than a dozen NumPy calls on one number.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -276,8 +277,17 @@ def _constants(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
 
     NumPy converts a Python float operand on every call, which costs about as much as the
     arithmetic itself on small arrays; a 0-d array of the same dtype computes the same values.
+    The arrays are cached (read-only): an optimizer asks for the same ones on every step.
     """
-    return tuple(np.array(v, dtype) for v in values)
+    return _constants_cached(np.dtype(dtype), values)
+
+
+@functools.lru_cache(maxsize=1024)
+def _constants_cached(dtype: np.dtype, values: tuple) -> tuple[np.ndarray, ...]:
+    out = tuple(np.array(v, dtype) for v in values)
+    for a in out:
+        a.flags.writeable = False
+    return out
 
 
 def _load_value(p: Tensor, name: str, value):
