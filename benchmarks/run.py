@@ -13,6 +13,7 @@ that imports only that implementation's framework. The parent writes the markdow
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import subprocess
@@ -64,6 +65,11 @@ def worker(args) -> None:
         result["checks"][key] = grad_check(case)
         runners = {impl: build() for impl, build in case.builders.items()}
         limit_threads(threads)  # again, now that the builders have loaded PyTorch
+        # PyTorch and JAX load hundreds of thousands of Python objects into this process;
+        # without this every full garbage collection would rescan them, a cost charged to
+        # whichever implementation allocates Python objects at the time.
+        gc.collect()
+        gc.freeze()
         epoch = case.unit == "epoch"
         samples = interleaved(runners, args.repeats,
                               min_seconds=0.0 if epoch else args.min_time,
