@@ -309,6 +309,14 @@ class _TorchEpoch(_LoopRunner):
         _epoch(self.loader, self.model, self.loss_fn, self.opt)
 
 
+def _shuffled_batches(x, y, batch: int, rng):
+    """One epoch of (x, y) batches in a fresh random order, gathered with NumPy."""
+    order = rng.permutation(len(x))
+    for i in range(0, len(x), batch):
+        idx = order[i:i + batch]
+        yield np.take(x, idx, axis=0), np.take(y, idx, axis=0)
+
+
 class _NumpyEpoch(_NumpyRunner):
     def __init__(self, spec: MLPSpec, weights, x, y) -> None:
         super().__init__(spec, weights, x[:spec.batch], y[:spec.batch])
@@ -316,11 +324,8 @@ class _NumpyEpoch(_NumpyRunner):
         self.rng = np.random.default_rng(0)
 
     def step(self) -> None:
-        x, y = self.data
-        order = self.rng.permutation(len(x))
-        for i in range(0, len(x), self.batch):
-            idx = order[i:i + self.batch]
-            self.net.step(np.take(x, idx, axis=0), np.take(y, idx, axis=0))
+        for xb, yb in _shuffled_batches(*self.data, self.batch, self.rng):
+            self.net.step(xb, yb)
 
 
 class _JaxEpoch(_JaxRunner):
@@ -332,11 +337,8 @@ class _JaxEpoch(_JaxRunner):
         self.rng = np.random.default_rng(0)
 
     def step(self) -> None:
-        x, y = self.data
-        order = self.rng.permutation(len(x))
-        for i in range(0, len(x), self.batch):
-            idx = order[i:i + self.batch]
-            self.net.train(np.take(x, idx, axis=0), np.take(y, idx, axis=0))
+        for xb, yb in _shuffled_batches(*self.data, self.batch, self.rng):
+            self.net.train(xb, yb)
         self.net.wait()
 
 

@@ -99,13 +99,18 @@ def _padded(x, p, value):
     return xp
 
 
-def _offsets(xp, k, s, d, ho, wo):
-    """The strided view of every window's (i, j) element, one per kernel offset, row-major."""
+def _offsets(xp, k, s, d, ho, wo, axis=2):
+    """The strided view of every window's (i, j) element, one per kernel offset, row-major.
+
+    ``axis`` is where the two spatial axes start: 2 for (N, C, H, W), 1 for (C, H, W, N).
+    """
     (kh, kw), (sh, sw), (dh, dw) = k, s, d
+    lead = (slice(None),) * axis
     for i in range(kh):
         for j in range(kw):
             r, q = i * dh, j * dw
-            yield xp[:, :, r:r + sh * (ho - 1) + 1:sh, q:q + sw * (wo - 1) + 1:sw]
+            yield xp[lead + (slice(r, r + sh * (ho - 1) + 1, sh),
+                             slice(q, q + sw * (wo - 1) + 1, sw))]
 
 
 def _first_max_masks(x, out, k, s, p, d):
@@ -180,18 +185,9 @@ def _im2col_cm(x, k, s, p, d, ho, wo):
     xt = _padded(x, p, 0).transpose(1, 2, 3, 0)  # (C, H, W, N) view
     xt = np.ascontiguousarray(xt)
     cols = np.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
-    for idx, v in enumerate(_offsets_last(xt, k, s, d, ho, wo)):
+    for idx, v in enumerate(_offsets(xt, k, s, d, ho, wo, axis=1)):
         cols[:, idx // kw, idx % kw] = v
     return cols.reshape(c * kh * kw, ho * wo * n)
-
-
-def _offsets_last(xt, k, s, d, ho, wo):
-    """``_offsets`` for an image laid out (C, H, W, N)."""
-    (kh, kw), (sh, sw), (dh, dw) = k, s, d
-    for i in range(kh):
-        for j in range(kw):
-            r, q = i * dh, j * dw
-            yield xt[:, r:r + sh * (ho - 1) + 1:sh, q:q + sw * (wo - 1) + 1:sw]
 
 
 def _col2im_cm(cols, shape, k, s, p, d, ho, wo):
@@ -200,7 +196,7 @@ def _col2im_cm(cols, shape, k, s, p, d, ho, wo):
     (kh, kw) = k
     blocks = cols.reshape(c, kh * kw, ho, wo, n)
     img = np.zeros((c, h + 2 * p[0], w + 2 * p[1], n), dtype=cols.dtype)
-    for idx, v in enumerate(_offsets_last(img, k, s, d, ho, wo)):
+    for idx, v in enumerate(_offsets(img, k, s, d, ho, wo, axis=1)):
         v += blocks[:, idx]
     return np.ascontiguousarray(img[:, p[0]:p[0] + h, p[1]:p[1] + w].transpose(3, 0, 1, 2))
 
