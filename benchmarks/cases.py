@@ -309,35 +309,33 @@ class _TorchEpoch(_LoopRunner):
         _epoch(self.loader, self.model, self.loss_fn, self.opt)
 
 
-def _shuffled_batches(x, y, batch: int, rng):
-    """One epoch of (x, y) batches in a fresh random order, gathered with NumPy."""
-    order = rng.permutation(len(x))
-    for i in range(0, len(x), batch):
-        idx = order[i:i + batch]
-        yield np.take(x, idx, axis=0), np.take(y, idx, axis=0)
+class _Epoch:
+    """Mixin for a runner whose unit is one shuffled epoch, batches gathered with NumPy."""
 
-
-class _NumpyEpoch(_NumpyRunner):
     def __init__(self, spec: MLPSpec, weights, x, y) -> None:
         super().__init__(spec, weights, x[:spec.batch], y[:spec.batch])
         self.data, self.batch = (x, y), spec.batch
         self.rng = np.random.default_rng(0)
 
+    def batches(self):
+        x, y = self.data
+        order = self.rng.permutation(len(x))
+        for i in range(0, len(x), self.batch):
+            idx = order[i:i + self.batch]
+            yield np.take(x, idx, axis=0), np.take(y, idx, axis=0)
+
+
+class _NumpyEpoch(_Epoch, _NumpyRunner):
     def step(self) -> None:
-        for xb, yb in _shuffled_batches(*self.data, self.batch, self.rng):
+        for xb, yb in self.batches():
             self.net.step(xb, yb)
 
 
-class _JaxEpoch(_JaxRunner):
-    """The epoch with NumPy shuffling and slicing, each batch handed to the compiled step."""
-
-    def __init__(self, spec: MLPSpec, weights, x, y) -> None:
-        super().__init__(spec, weights, x[:spec.batch], y[:spec.batch])
-        self.data, self.batch = (x, y), spec.batch
-        self.rng = np.random.default_rng(0)
+class _JaxEpoch(_Epoch, _JaxRunner):
+    """Each batch handed to the compiled step; the epoch waits for the last one."""
 
     def step(self) -> None:
-        for xb, yb in _shuffled_batches(*self.data, self.batch, self.rng):
+        for xb, yb in self.batches():
             self.net.train(xb, yb)
         self.net.wait()
 

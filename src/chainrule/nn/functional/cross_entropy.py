@@ -47,12 +47,8 @@ def _plain_ce(x, y, red):
     """Mean or summed CE with no weights, smoothing or ignored labels: the usual call, with the
     fewest NumPy calls (the two sums are taken over whole vectors, not row by row)."""
     m = x.shape[0]
-    z = x - _max_reduce(x, 1, None, None, True)
-    p = np.exp(z)
-    s = _add_reduce(p, 1, None, None, True)
-    p /= s
-    # sum over rows of (log s - z[y]); the log of the row sums is taken once, as a vector
-    total = _add_reduce(np.log(s), None) - _add_reduce(z[_rows_index(m), y], None)
+    z, p, lse = _lse_parts(x)
+    total = _add_reduce(lse, None) - _add_reduce(z[_rows_index(m), y], None)
     out = total / m if red == "mean" else total
     return np.asarray(out, dtype=x.dtype), (p, None, m)
 
