@@ -537,3 +537,25 @@ def test_like_one_keeps_shape_and_dtype(x):
     assert out.shape == np.shape(x) and out.dtype == x.dtype
     assert out.reshape(-1)[0] == x.dtype.type(1.0 / 3.0)
     np.testing.assert_array_equal(x, before)  # a new array: the input is untouched
+
+
+@pytest.mark.parametrize("shape", [(1023,), (32, 256), (16384,), (16385,), (3, 16384 + 7),
+                                   (2, 3, 40, 41)])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_zero_block_path_matches_torch(shape, dtype):
+    """Large float arrays take the zero-block ``maximum`` (block rows plus a tail): the values,
+    NaNs and infinities must be torch's, and the input must be left alone."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    flat[:4] = [np.nan, np.inf, -np.inf, 0.0]
+    flat[-1] = np.nan
+    before = x.copy()
+    got = CR.relu(cr.tensor(x)).data
+    want = torch.relu(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == dtype and got.shape == shape
+    np.testing.assert_array_equal(x, before)
+    # a non-contiguous view goes through the plain path with the same result
+    view = x[..., ::2]
+    np.testing.assert_array_equal(CR.relu(cr.tensor(view)).data, np.maximum(view, 0))
