@@ -234,6 +234,29 @@ def test_class_label_errors_name_the_loss(loss):
         getattr(nn, loss)(reduction="avg")
 
 
+@pytest.mark.parametrize("dtype", ["<i8", ">i8", "<i4", "u1", ">u2"])
+def test_cross_entropy_label_dtypes_and_byte_orders(dtype):
+    """Every integer label dtype, either byte order, gives torch's loss and gradient, and a
+    label out of range is an error whatever its dtype."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 4))
+    y = np.array([0, 3, 1, 2, 3], dtype=dtype)
+    ours, theirs = _both("CrossEntropyLoss")
+    cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    cl, tl = ours(cx, cr.tensor(y)), theirs(tx, torch.tensor(y.astype(np.int64)))
+    close(cl, tl, np.float64, "loss value")
+    cl.backward()
+    tl.backward()
+    close(cx.grad, tx.grad, np.float64, "input grad")
+    bad = np.array([0, 4, 1, 2, 3], dtype=dtype)
+    with pytest.raises(ValueError, match="target 4 is out of range for 4 classes"):
+        ours(cr.tensor(x), cr.tensor(bad))
+    if np.dtype(dtype).kind == "i":
+        bad[1] = -1
+        with pytest.raises(ValueError, match="target -1 is out of range"):
+            ours(cr.tensor(x), cr.tensor(bad))
+
+
 def test_cross_entropy_ignore_index_label_may_be_out_of_range_but_others_not():
     x = cr.randn(3, 4)
     loss = nn.CrossEntropyLoss(ignore_index=-5)(x, cr.tensor([0, -5, 3]))

@@ -179,7 +179,17 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
         # leaf takes over may be another leaf's gradient as well.)
         for leaf, g in leaves:
             acc = leaf.grad
-            if acc is None or g.dtype != acc.data.dtype or g.shape != acc.data.shape:
+            if acc is None:
+                # _accumulate's keep-or-copy decision, inlined for the common case (a fresh,
+                # owned array of the leaf's dtype): this runs once per parameter per step.
+                gid = id(g)
+                if gid not in fresh and g.base is None and g.dtype == leaf.data.dtype and \
+                        g.flags.writeable:
+                    fresh.add(gid)
+                    leaf.grad = _wrap(g)
+                else:
+                    _accumulate(leaf, g, False, fresh)
+            elif g.dtype != acc.data.dtype or g.shape != acc.data.shape:
                 _accumulate(leaf, g, False, fresh)
             else:
                 np.add(acc.data, g, out=acc.data)

@@ -48,6 +48,24 @@ def class_weight(weight, n_classes: int, dtype, loss: str):
     return w.astype(dtype, copy=False)
 
 
+_UNSIGNED = {np.dtype(f"i{n}"): np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
+_max_reduce = np.maximum.reduce
+
+
+def labels_below(y: np.ndarray, n_classes: int, ignore_index: int) -> bool:
+    """True when every integer label in the non-empty ``y`` is in [0, n_classes) and
+    ``ignore_index`` cannot match one (so nothing needs masking)."""
+    if 0 <= ignore_index < n_classes:
+        return False
+    kind = y.dtype.kind
+    if kind == "i":
+        # One reduction checks both ends: viewed as unsigned, negative labels become huge.
+        y = y.view(_UNSIGNED.get(y.dtype) or y.dtype.str.replace("i", "u"))
+    elif kind != "u":
+        return False
+    return int(_max_reduce(y, None)) < n_classes
+
+
 def class_targets(y: np.ndarray, n_classes: int, ignore_index: int, loss: str):
     """Validate integer class labels; return ``(labels safe to index with, kept mask or None)``.
 
@@ -63,11 +81,8 @@ def class_targets(y: np.ndarray, n_classes: int, ignore_index: int, loss: str):
             "labels as indices convert them with target.long()")
     if y.size == 0:
         return y, None
-    if not 0 <= ignore_index < n_classes:
-        # One reduction checks both ends: viewed as unsigned, negative labels become huge.
-        unsigned = y.view(np.dtype(f"u{y.dtype.itemsize}")) if y.dtype.kind == "i" else y
-        if int(np.maximum.reduce(unsigned, None)) < n_classes:
-            return y, None
+    if labels_below(y, n_classes, ignore_index):
+        return y, None
     keep = y != ignore_index
     if keep.all():
         keep = None

@@ -15,7 +15,14 @@ import numpy as np
 
 from ...autograd.graph import Op, apply
 from ...tensor import Tensor
-from ._checks import check_reduction, class_targets, class_weight, float_input, tensor_arg
+from ._checks import (
+    check_reduction,
+    class_targets,
+    class_weight,
+    float_input,
+    labels_below,
+    tensor_arg,
+)
 
 _max_reduce, _add_reduce = np.maximum.reduce, np.add.reduce
 
@@ -247,6 +254,15 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
         >>> loss.backward(); logits.grad.shape
         (1, 3)
     """
+    if (weight is None and not label_smoothing and size_average is None and reduce is None
+            and type(input) is Tensor and type(target) is Tensor
+            and (reduction == "mean" or reduction == "sum")):
+        # The usual call, (N, C) logits and N valid labels, checked in a few comparisons.
+        xd, yd = input.data, target.data
+        if (xd.ndim == 2 and yd.ndim == 1 and yd.shape[0] == xd.shape[0] > 0
+                and xd.dtype.kind == "f" and labels_below(yd, xd.shape[1], ignore_index)):
+            return apply(CrossEntropy, (input,), {"y": yd, "keep": None, "weight": None,
+                                                  "eps": 0.0, "red": reduction})
     loss = "cross_entropy"
     if size_average is not None or reduce is not None:
         reduction = _legacy(size_average, reduce)
