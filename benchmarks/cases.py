@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from reference import GemmBound, NumpyMLP, mlp_gemm_flops
+from reference import CnnGemmBound, GemmBound, NumpyCNN, NumpyMLP, mlp_gemm_flops
 
 # Implementation names, in the order the tables show them.
 CHAINRULE, CHAINRULE_FIT, TORCH, JAX, NUMPY, GEMM = (
@@ -244,6 +244,11 @@ class _NumpyRunner:
 
     def grads(self) -> list[np.ndarray]:
         return self.net.gradients(self.x, self.y)[1]
+
+
+class _NumpyCnnRunner(_NumpyRunner):
+    def __init__(self, layers, weights, lr: float, x, y) -> None:
+        self.net, self.x, self.y = NumpyCNN(layers, weights, lr), x, y
 
 
 def mlp_step_case(key: str, title: str, spec: MLPSpec, targets: dict, note: str = "") -> Case:
@@ -473,12 +478,17 @@ def cnn_step_case(key: str, title: str, layers, batch: int, lr: float, targets: 
 
         return build(torch)
 
-    builders = {CHAINRULE: chainrule, TORCH: pytorch}
+    builders = {
+        CHAINRULE: chainrule,
+        TORCH: pytorch,
+        NUMPY: lambda: _NumpyCnnRunner(layers, weights, lr, x, y),
+        GEMM: lambda: CnnGemmBound(layers, weights, x.shape),
+    }
     if HAVE_JAX:
         spec = MLPSpec((), "relu", "cross_entropy", "sgd", lr, batch)
         builders[JAX] = lambda: _JaxRunner(spec, weights, x, y, _jax_cnn_loss(layers))
-    return Case(key, title, "step", cnn_gemm_flops(layers, batch, 28), builders, targets,
-                note="no hand-written NumPy step or GEMM bound for this case yet")
+    return Case(key, title, "step", cnn_gemm_flops(layers, batch, x.shape[2]), builders,
+                targets)
 
 
 # ---- the registry -----------------------------------------------------------------------------
