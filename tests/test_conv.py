@@ -107,3 +107,57 @@ def test_conv2d_rejects_too_small_input():
 def test_pool_rejects_non_image_input():
     with pytest.raises(ValueError, match=r"max_pool2d\(\).*\(N, C, H, W\)"):
         cr.max_pool2d(cr.ones(3, 4), 2)
+
+
+# ---- the batch-innermost storage of convolution outputs ---------------------------------------
+
+
+@pytest.mark.parametrize("geom", GEOMETRIES)
+def test_conv_output_is_stored_batch_innermost_and_chains_like_torch(geom):
+    """A conv output keeps its (C, H, W, N) storage through ReLU, (padded) pooling, a second
+    conv and flatten; every value and gradient must still be torch's."""
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal((8, 2, 11, 10)), rng.standard_normal((4, 2, 3, 3)),
+              rng.standard_normal(4), rng.standard_normal((5, 4, 2, 2)), rng.standard_normal(5)]
+
+    def net(F, x, w1, b1, w2, b2, flat):
+        h = F.max_pool2d(F.relu(F.conv2d(x, w1, b1, **geom)), 2, stride=1, padding=1)
+        h = F.relu(F.conv2d(h, w2, b2, padding=1))
+        return flat(F.max_pool2d(h, 2)) * 1.5
+
+    _pair_run(lambda *a: net(cr, *a, lambda t: t.flatten(1)),
+              lambda *a: net(TF, *a, lambda t: t.flatten(1)), arrays)
+    y = cr.conv2d(cr.tensor(arrays[0]), cr.tensor(arrays[1]), **geom)
+    assert y.data.transpose(1, 2, 3, 0).flags.c_contiguous  # stored as (C, H, W, N)
+    assert not y.is_contiguous()
+
+
+def test_contiguous_copies_a_conv_output_and_keeps_the_gradient():
+    rng = np.random.default_rng(5)
+    x = cr.tensor(rng.standard_normal((3, 2, 6, 6)), requires_grad=True)
+    w = cr.tensor(rng.standard_normal((4, 2, 3, 3)))
+    y = cr.conv2d(x, w)
+    c = y.contiguous()
+    assert c.is_contiguous() and c is not y
+    np.testing.assert_array_equal(c.data, y.data)
+    assert c.contiguous() is c  # already row-major: the same tensor
+    (c * c).sum().backward()
+    tx = torch.tensor(x.data, requires_grad=True)
+    (TF.conv2d(tx, torch.tensor(w.data)) ** 2).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-10)
+
+
+def test_layout_helpers():
+    from chainrule.ops._util import dense_order, in_layout_of, inverse_order
+
+    store = np.arange(2 * 3 * 4 * 50.0).reshape(2, 3, 4, 50)
+    x = store.transpose(3, 0, 1, 2)  # (50, 2, 3, 4) stored batch innermost
+    assert dense_order(x) == (1, 2, 3, 0)
+    assert dense_order(x[::2]) is None  # not dense: every other row
+    assert dense_order(np.ones((2, 3))) == (0, 1)
+    assert inverse_order((1, 2, 3, 0)) == (3, 0, 1, 2)
+    a = np.ascontiguousarray(x) + 1.0  # row-major, same shape
+    b = in_layout_of(a, x)
+    np.testing.assert_array_equal(b, a)
+    assert b.strides == x.strides
+    assert in_layout_of(x, x) is x

@@ -158,3 +158,38 @@ def like_one(x, value: float):
 
 
 _FIRST = tuple((0,) * n for n in range(6))
+
+
+def dense_order(x: np.ndarray):
+    """The axis order in which ``x`` is C-contiguous (``x.transpose(order)`` is), or None.
+
+    Ops may return arrays stored in another axis order (a convolution's output is stored batch
+    innermost); fast paths that need one flat run over the memory use this to find it.
+    """
+    strides = x.strides
+    order = tuple(sorted(range(x.ndim), key=lambda i: -abs(strides[i])))
+    if x.transpose(order).flags.c_contiguous:
+        return order
+    return None
+
+
+def inverse_order(order) -> tuple:
+    """The permutation that undoes ``transpose(order)``."""
+    inv = [0] * len(order)
+    for i, axis in enumerate(order):
+        inv[axis] = i
+    return tuple(inv)
+
+
+def in_layout_of(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """``a`` (shaped like ``ref``) stored in ``ref``'s axis order: ``a`` itself when it already
+    is, else one copy. Elementwise loops over two arrays stored in different orders run
+    several times slower than over two in the same order (strided inner loops)."""
+    if ref.flags.c_contiguous or a.size < 1024:
+        return a
+    order = dense_order(ref)
+    if order is None or dense_order(a) == order:
+        return a
+    out = np.empty(tuple(ref.shape[i] for i in order), a.dtype).transpose(inverse_order(order))
+    out[...] = a
+    return out

@@ -94,7 +94,8 @@ def _padded(x, p, value):
     if not (ph or pw):
         return x
     n, c, h, w = x.shape
-    xp = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    # full_like keeps x's memory order: a batch-innermost image stays batch-innermost.
+    xp = np.full_like(x, value, shape=(n, c, h + 2 * ph, w + 2 * pw))
     xp[:, :, ph:ph + h, pw:pw + w] = x
     return xp
 
@@ -127,7 +128,7 @@ def _first_max_masks(x, out, k, s, p, d):
         if nan:
             hit |= np.isnan(v) & np.isnan(out)
         if taken is None:
-            taken = hit.copy()
+            taken = hit.copy(order="K")
         else:
             hit &= ~taken
             taken |= hit
@@ -146,7 +147,7 @@ class MaxPool2d(Op):
         ho = _out_size(x.shape[2], k[0], s[0], p[0], d[0])
         wo = _out_size(x.shape[3], k[1], s[1], p[1], d[1])
         views = _offsets(_padded(x, p, -np.inf), k, s, d, ho, wo)
-        out = next(views).copy()
+        out = next(views).copy(order="K")  # in x's memory order (batch innermost after a conv)
         for v in views:
             np.maximum(out, v, out=out)
         return out
@@ -162,7 +163,7 @@ class MaxPool2d(Op):
             gcols = F.reshape(gcols, (n, c * kk, ho * wo)) * mask
             return (fold(gcols, x.shape[2:], k, stride=s, padding=p, dilation=d),)
         h, w = x.shape[2:]
-        gx = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), dtype=g.dtype)
+        gx = np.zeros_like(x, dtype=g.dtype, shape=(n, c, h + 2 * p[0], w + 2 * p[1]))
         # Windows that do not overlap write disjoint entries: multiply straight into the view.
         disjoint = all(st >= dl * (kk - 1) + 1 for st, dl, kk in zip(s, d, k))
         for view, m in zip(_offsets(gx, k, s, d, ho, wo), masks):
@@ -179,6 +180,7 @@ def _im2col_cm(x, k, s, p, d, ho, wo):
     A whole batch is then one GEMM ``W @ cols``. The image is first laid out as (C, H, W, N),
     so each kernel offset's block is one strided copy whose inner run is Wo*N contiguous values
     (with unit stride), instead of Wo values: NumPy's per-run overhead dominated the old layout.
+    An image that a convolution or pooling made is already stored that way: no copy then.
     """
     c, n = x.shape[1], x.shape[0]
     (kh, kw) = k
@@ -198,7 +200,9 @@ def _col2im_cm(cols, shape, k, s, p, d, ho, wo):
     img = np.zeros((c, h + 2 * p[0], w + 2 * p[1], n), dtype=cols.dtype)
     for idx, v in enumerate(_offsets(img, k, s, d, ho, wo, axis=1)):
         v += blocks[:, idx]
-    return np.ascontiguousarray(img[:, p[0]:p[0] + h, p[1]:p[1] + w].transpose(3, 0, 1, 2))
+    if p[0] or p[1]:
+        img = np.ascontiguousarray(img[:, p[0]:p[0] + h, p[1]:p[1] + w])
+    return img.transpose(3, 0, 1, 2)  # (N, C, H, W), stored batch innermost like the forward
 
 
 class Conv2d(Op):
@@ -216,13 +220,12 @@ class Conv2d(Op):
         wo = _out_size(x.shape[3], k[1], s[1], p[1], d[1])
         cols = _im2col_cm(x, k, s, p, d, ho, wo)
         y2 = np.dot(w.reshape(o, -1), cols)  # (O, Ho*Wo*N): the whole batch in one GEMM
-        y = np.empty((n, o, ho, wo), dtype=y2.dtype)
-        y4 = y2.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
-        if b is None:
-            np.copyto(y, y4)
-        else:
-            np.add(y4, b.reshape(1, o, 1, 1), out=y)  # the layout change and the bias, one pass
-        return y, cols
+        if b is not None:
+            y2 += b.reshape(o, 1)
+        # The (N, O, Ho, Wo) result stays stored as (O, Ho, Wo, N): no transposing copy, and
+        # elementwise ops, pooling and the next convolution's im2col all run over batch-long
+        # contiguous rows in that order (like PyTorch's channels_last, with the batch last).
+        return y2.reshape(o, ho, wo, n).transpose(3, 0, 1, 2), cols
 
     def backward(F, g, out, x, w, b=None, *, k, s, p, d, saved,
                  needs_input_grad=(True, True, True)):

@@ -10,7 +10,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.graph import Op, apply
 from ..tensor import Tensor
-from ._util import as_tensor, like_one, zeros_like_grad
+from ._util import as_tensor, dense_order, inverse_order, like_one, zeros_like_grad
 
 _SQRT2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -59,8 +59,15 @@ def _relu(x):
     length (the block stays in cache).
     """
     n = x.size
-    if x.dtype.kind != "f" or not x.flags.c_contiguous or n < 1024:
+    if x.dtype.kind != "f" or n < 1024:
         return np.maximum(x, 0)
+    if not x.flags.c_contiguous:
+        order = dense_order(x)
+        if order is None:
+            return np.maximum(x, 0)
+        # A dense array stored in another axis order (a convolution's output): the same loop
+        # over its memory, and the result keeps that order.
+        return _relu(x.transpose(order)).transpose(inverse_order(order))
     zeros = _ZEROS.get(x.dtype)
     if zeros is None:
         zeros = np.zeros(_ZERO_BLOCK, x.dtype)

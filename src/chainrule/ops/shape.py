@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Op, OpError, apply
 from ..tensor import Tensor, _wrap
-from ._util import as_tensor, norm_axis, norm_dim, promote_dtypes
+from ._util import as_tensor, in_layout_of, norm_axis, norm_dim, promote_dtypes
 
 
 class Reshape(Op):
@@ -21,7 +21,11 @@ class Reshape(Op):
         return np.reshape(x, shape)
 
     def backward(F, g, out, x, shape):
-        return (F.reshape(g, x.shape),)
+        if F.differentiable:
+            return (F.reshape(g, x.shape),)
+        # Flattening a convolution's batch-innermost output is a view; its gradient comes back
+        # in row-major order and is stored like the input again, for the pooling rule's loops.
+        return (in_layout_of(np.reshape(g, x.shape), x),)
 
 
 class Permute(Op):
