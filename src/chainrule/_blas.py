@@ -60,8 +60,9 @@ _AXPY = _find()
 available = bool(_AXPY)
 
 
-def axpy_(y: np.ndarray, x: np.ndarray, alpha, scratch: np.ndarray) -> None:
-    """``y += alpha * x`` in place (``scratch``, shaped like ``y``, may be overwritten).
+def axpy_(y: np.ndarray, x: np.ndarray, alpha, scratch: np.ndarray | None = None) -> None:
+    """``y += alpha * x`` in place (``scratch``, shaped like ``y``, may be overwritten; without
+    one the NumPy fallback allocates its temporary).
 
     Example:
         >>> import numpy as np
@@ -75,5 +76,4 @@ def axpy_(y: np.ndarray, x: np.ndarray, alpha, scratch: np.ndarray) -> None:
             and not np.may_share_memory(x, y)):
         fn(y.size, float(alpha), x.ctypes.data, 1, y.ctypes.data, 1)
         return
-    np.multiply(x, alpha, out=scratch)
-    np.add(y, scratch, out=y)
+    np.add(y, np.multiply(x, alpha, out=scratch), out=y)

@@ -77,6 +77,9 @@ class SGD(Optimizer):
                 if d.dtype is not kdtype:
                     kdtype = d.dtype
                     k_wd, k_mom, k_damp, k_neg_lr = _constants(kdtype, wd, mom, damp_keep, -lr)
+                if not (wd or maximize or mom):
+                    axpy_(d, g, k_neg_lr)  # plain SGD: one pass, no scratch buffers
+                    continue
                 t, u = self._tmps(d)
                 if wd:
                     np.multiply(d, k_wd, out=t)
