@@ -38,6 +38,7 @@ def _lse_parts(x):
 
 
 _ARANGE: dict = {}  # batch size -> arange(batch), read-only: the rows of every label pick
+_OFFSETS: dict = {}  # (batch, classes) -> arange(batch) * classes, read-only
 
 
 def _rows_index(m: int) -> np.ndarray:
@@ -50,14 +51,31 @@ def _rows_index(m: int) -> np.ndarray:
     return r
 
 
+def _flat_index(y: np.ndarray, m: int, c: int) -> np.ndarray:
+    """Positions of the labels' entries in a row-major (m, c) array, flattened: one ``take``
+    or flat write then replaces a 2-D fancy index, which NumPy runs about 2x slower."""
+    off = _OFFSETS.get((m, c))
+    if off is None:
+        off = np.arange(0, m * c, c)
+        off.flags.writeable = False
+        if len(_OFFSETS) < 64:
+            _OFFSETS[(m, c)] = off
+    return y + off
+
+
 def _plain_ce(x, y, red):
     """Mean or summed CE with no weights, smoothing or ignored labels: the usual call, with the
     fewest NumPy calls (the two sums are taken over whole vectors, not row by row)."""
-    m = x.shape[0]
-    z, p, lse = _lse_parts(x)
-    total = _add_reduce(lse, None) - _add_reduce(z[_rows_index(m), y], None)
+    m, c = x.shape
+    # Row-major z (and so p) whatever x's layout: the flat label positions index both.
+    z = np.subtract(x, _max_reduce(x, 1, None, None, True), order="C")
+    p = np.exp(z)
+    s = _add_reduce(p, 1, None, None, True)
+    p /= s
+    flat = _flat_index(y, m, c)
+    total = _add_reduce(np.log(s), None) - _add_reduce(z.take(flat), None)
     out = total / m if red == "mean" else total
-    return np.asarray(out, dtype=x.dtype), (p, None, m)
+    return np.asarray(out, dtype=x.dtype), (p, None, m, flat)
 
 
 def _reduce_rows(rows, red, denom):
@@ -128,15 +146,18 @@ class CrossEntropy(Op):
             rows = (1.0 - eps) * rows + (eps / c) * smooth
         denom = m if wrow is None else float(wrow.sum())
         out = _reduce_rows(rows, red, denom)
-        return np.asarray(out, dtype=x.dtype), (p, wrow, denom)
+        return np.asarray(out, dtype=x.dtype), (p, wrow, denom, None)
 
     def backward(F, g, out, x, y, keep, weight, eps, red, saved):
-        p, wrow, denom = saved
+        p, wrow, denom, flat = saved
         s = _row_scale(F, g, red, denom)
         if not F.differentiable and wrow is None and not eps:
             # The hot path (plain mean/sum CE): p - onehot, scaled, in one new array.
             gx = p * s
-            gx[_rows_index(p.shape[0]), y] -= s[:, 0] if red == "none" else s
+            if flat is not None:  # the plain forward: p, so gx, is row-major
+                gx.reshape(-1)[flat] -= s
+            else:
+                gx[_rows_index(p.shape[0]), y] -= s[:, 0] if red == "none" else s
             return (gx,)
         t = _target_matrix(p.shape, y, wrow, keep, weight, eps, p.dtype)
         tsum = t.sum(axis=1, keepdims=True)
