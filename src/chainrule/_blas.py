@@ -60,6 +60,14 @@ _AXPY = _find()
 available = bool(_AXPY)
 
 
+def _address(a: np.ndarray) -> int:
+    """The address of a C-contiguous array's first element. ``a.ctypes.data`` builds a Python
+    helper object on every call (~1.4 us); a ctypes view of a writable buffer is ~0.4 us."""
+    if a.flags.writeable:
+        return ctypes.addressof(ctypes.c_char.from_buffer(a))
+    return a.ctypes.data
+
+
 def axpy_(y: np.ndarray, x: np.ndarray, alpha, scratch: np.ndarray | None = None) -> None:
     """``y += alpha * x`` in place (``scratch``, shaped like ``y``, may be overwritten; without
     one the NumPy fallback allocates its temporary).
@@ -74,6 +82,6 @@ def axpy_(y: np.ndarray, x: np.ndarray, alpha, scratch: np.ndarray | None = None
     if (fn is not None and x.dtype is y.dtype and x.shape == y.shape
             and y.flags.c_contiguous and y.flags.writeable and x.flags.c_contiguous
             and not np.may_share_memory(x, y)):
-        fn(y.size, float(alpha), x.ctypes.data, 1, y.ctypes.data, 1)
+        fn(y.size, float(alpha), _address(x), 1, _address(y), 1)
         return
     np.add(y, np.multiply(x, alpha, out=scratch), out=y)

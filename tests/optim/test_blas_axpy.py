@@ -35,6 +35,20 @@ def test_axpy_matches_numpy(dtype, shape):
     assert np.abs(y - y0).max() > 1e-4  # the update did happen
 
 
+@pytest.mark.parametrize("scratch", [True, False])
+def test_axpy_reads_a_read_only_x_and_needs_no_scratch(scratch):
+    """A read-only x (a broadcast seed, a user's frozen array) is read by address too."""
+    rng = np.random.default_rng(2)
+    y, x = rng.standard_normal((300, 40)), rng.standard_normal((300, 40))
+    x.flags.writeable = False
+    expected = _two_pass(y, x, -0.5)
+    axpy_(y, x, -0.5, np.empty_like(y) if scratch else None)
+    np.testing.assert_allclose(y, expected, rtol=1e-14, atol=1e-14)
+    small = np.ones(5)
+    axpy_(small, np.arange(5.0), 2.0)  # below MIN_SIZE: the NumPy path, no scratch given
+    np.testing.assert_array_equal(small, 1 + 2 * np.arange(5.0))
+
+
 @pytest.mark.parametrize("case", ["transposed_x", "strided_y", "int", "mixed_dtype"])
 def test_axpy_falls_back_where_blas_does_not_apply(case):
     rng = np.random.default_rng(1)
