@@ -171,9 +171,8 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
         STATE.enabled = prev_mode
     # Leaves get their gradients only now, once every rule has run: an array handed to one leaf
     # may still be an upstream gradient of a rule that has not run yet (``a + f(a)``).
-    if accumulate and not (create_graph or want or tracer is not None or leaf_grads) and len(
-            {id(t) for t, _ in leaves}) == len(leaves) and all(
-            t._hooks is None for t, _ in leaves):
+    if accumulate and not (create_graph or want or tracer is not None or leaf_grads) and \
+            _each_once_unhooked(leaves):
         # The usual case: each leaf got exactly one gradient and has no hook, so it goes
         # straight into ``.grad``. (A leaf reached twice must be summed first: an array one
         # leaf takes over may be another leaf's gradient as well.)
@@ -207,6 +206,15 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
         if accumulate:
             _accumulate(leaf, g, create_graph, fresh)
     return captured
+
+
+def _each_once_unhooked(leaves) -> bool:
+    seen = set()
+    for t, _ in leaves:
+        if t._hooks is not None or id(t) in seen:
+            return False
+        seen.add(id(t))
+    return True
 
 
 def _add_leaf(leaf_grads, t, g):
