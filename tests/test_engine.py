@@ -712,3 +712,101 @@ def test_leaf_reached_twice_through_a_shared_gradient_array():
     ((a + b) + a).sum().backward()  # accumulating into existing .grad arrays
     np.testing.assert_array_equal(a.grad.numpy(), [4.0, 4.0])
     np.testing.assert_array_equal(b.grad.numpy(), [2.0, 2.0])
+
+
+# ---- rules that overwrite an upstream gradient the engine alone holds -------------------------
+
+
+def _both_frameworks(build, arrays):
+    """Run ``build(lib, *leaves)`` in chainrule and torch; compare every leaf's gradient."""
+    cs = [cr.tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    build(cr, *cs).backward()
+    build(torch, *ts).backward()
+    for c, t in zip(cs, ts):
+        np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh"])
+def test_a_gradient_shared_by_two_rules_is_not_overwritten(act):
+    """``Add`` hands its upstream array (here a dense layer's fresh input gradient) to both
+    inputs: neither activation may mask it in place, or the other would see the first one's
+    result (the two inputs have opposite signs)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3))
+    w = rng.standard_normal((3, 3))
+
+    def build(lib, x, w):
+        f = getattr(lib, act)
+        s = f(x @ w) + f(-(x @ w))
+        return (lib.nn.functional.linear(s, w) ** 2).sum()
+
+    _both_frameworks(build, [x, w])
+
+
+@pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh"])
+def test_owned_gradients_through_sums_chains_and_linear_layers(act):
+    """Fresh gradients (a dense layer's, a sum of two consumers') are reused in place by the
+    activations after them; every leaf's gradient must still be torch's."""
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal((5, 4)), rng.standard_normal((6, 4)), rng.standard_normal(6),
+              rng.standard_normal((3, 6)), rng.standard_normal(3)]
+
+    def build(lib, x, w1, b1, w2, b2):
+        f = getattr(lib, act)
+        lin = lib.nn.functional.linear
+        h = f(lin(x, w1, b1))
+        h2 = f(f(h))  # an activation after an activation: ownership passes along
+        out = lin(h2, w2, b2) + lin(h, w2, b2) * 0.5  # h has two consumers: a summed gradient
+        return (out * out).sum()
+
+    _both_frameworks(build, arrays)
+
+
+def test_a_hook_keeps_the_gradient_it_saw_when_the_rule_reuses_the_array():
+    rng = np.random.default_rng(2)
+    x = cr.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    w = cr.tensor(rng.standard_normal((4, 4)), requires_grad=True)
+    seen = []
+    h = cr.nn.functional.linear(x, w)
+    y = cr.relu(h)
+    y.register_hook(lambda g: seen.append(g))
+    z = cr.nn.functional.linear(y, w)
+    y.retain_grad()
+    (z * z).sum().backward()
+    tx = torch.tensor(x.numpy(), requires_grad=True)
+    tw = torch.tensor(w.numpy(), requires_grad=True)
+    ty = torch.relu(torch.nn.functional.linear(tx, tw))
+    ty.retain_grad()
+    (torch.nn.functional.linear(ty, tw) ** 2).sum().backward()
+    np.testing.assert_allclose(seen[0].numpy(), ty.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
+
+
+def test_rules_reuse_the_upstream_array_only_when_it_is_the_engines():
+    """A dense layer's input gradient reaches the ReLU as an array only the engine holds: the
+    rule masks it in place (no new array). A gradient the caller passed in is never written."""
+    from chainrule.ops import elementwise
+
+    calls = []
+    original = elementwise.Relu.backward
+
+    def spy(F, g, out, x):
+        res = original(F, g, out, x)
+        calls.append((F.owns_g, res[0] is g))
+        return res
+
+    rng = np.random.default_rng(3)
+    x = cr.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    w = cr.tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    elementwise.Relu.backward = spy
+    try:
+        cr.nn.functional.linear(cr.relu(cr.nn.functional.linear(x, w)), w).sum().backward()
+        upstream = np.ones((2, 3))
+        cr.relu(cr.nn.functional.linear(x, w)).backward(cr.tensor(upstream))
+    finally:
+        elementwise.Relu.backward = original
+    assert calls == [(True, True), (False, False)]
+    np.testing.assert_array_equal(upstream, np.ones((2, 3)))

@@ -23,6 +23,9 @@ class NP:
     """
 
     differentiable = False
+    # True only in ``NP_OWNED``: the upstream gradient ``g`` is the engine's alone (no other
+    # array, tensor or rule refers to it), so a rule may write its result into ``g``.
+    owns_g = False
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
     sin = staticmethod(np.sin)
@@ -99,10 +102,17 @@ class NP:
         return x[index]
 
 
+class NP_OWNED(NP):  # noqa: N801 - a namespace, named like NP
+    """``NP`` for a rule whose upstream gradient array it may overwrite (see ``owns_g``)."""
+
+    owns_g = True
+
+
 class _TensorBackend:
     """Filled lazily from ``chainrule.functional`` (it imports the ops, which import this)."""
 
     differentiable = True
+    owns_g = False
 
     def __getattr__(self, name):
         from .. import functional as Fn

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..tensor import Tensor, _wrap
 from .anomaly import check_backward
-from .backends import NP, TENSOR
+from .backends import NP, NP_OWNED, TENSOR
 from .grad_mode import STATE, set_grad_enabled
 from .graph import _data, _requires_grad, _version
 
@@ -116,6 +116,10 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
         if not create_graph:
             fresh.add(id(s))
     anomaly = STATE.anomaly
+    # Gradient arrays the engine alone holds (made by a fresh_grads rule or by a sum) may be
+    # overwritten by the next rule; not when a tracer, anomaly mode or a capture looks at them.
+    plain = not (create_graph or anomaly or tracer is not None or want_nodes)
+    own = {}  # node -> True when its pending gradient array is the engine's alone
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
     try:
@@ -125,6 +129,7 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
             inputs = node.inputs
             if inputs is None:
                 raise _freed_error(node)
+            owned = own.pop(node, False) if own else False
             if node.hooks:
                 g = _run_hooks(node.hooks, g, create_graph)
             if want_nodes and node in want_nodes:
@@ -144,14 +149,15 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
                 out._node, out.requires_grad = node, True
                 in_grads = op.backward(F, g, out, *inputs, **attrs) if attrs else op.backward(
                     F, g, out, *inputs)
-            elif attrs:
-                in_grads = op.backward(F, g, node.out, *map(_data, inputs), **attrs)
             else:
-                in_grads = op.backward(F, g, node.out, *map(_data, inputs))
+                Fn = NP_OWNED if owned and type(g) is np.ndarray else F
+                in_grads = op.backward(Fn, g, node.out, *map(_data, inputs), **attrs) if attrs \
+                    else op.backward(Fn, g, node.out, *map(_data, inputs))
             if anomaly:
                 check_backward(node, in_grads, g)
             if tracer is not None:
                 tracer.step(node, g, in_grads)
+            mine = plain and op.fresh_grads
             for t, gi in zip(inputs, in_grads):
                 if gi is None or not t.requires_grad:
                     continue
@@ -162,9 +168,13 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
                     leaves.append((t, gi))
                 elif n in grads:
                     grads[n] = grads[n] + gi
+                    if plain:
+                        own[n] = True
                 else:
                     grads[n] = gi
                     heappush(ready, (-n.seq, n))
+                    if mine and (owned or gi is not g):
+                        own[n] = True
             if not retain_graph:
                 node.inputs = node.out = node.saved = None
     finally:

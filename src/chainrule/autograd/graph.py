@@ -43,6 +43,10 @@ class Op:
     # True: the rule also gets ``needs_input_grad`` (one bool per input, PyTorch's name) so it can
     # skip work nobody uses, e.g. a dense layer's input gradient when the input is the data.
     pass_needs_input_grad = False
+    # True: in a plain backward the rule returns gradients in new arrays that alias nothing (no
+    # input, output, saved value or other returned gradient), or the upstream ``g`` itself when
+    # it was given ``F.owns_g``. The engine may then let the next rule overwrite them in place.
+    fresh_grads = False
     formula = ""
     latex = ""
 

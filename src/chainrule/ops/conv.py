@@ -140,6 +140,7 @@ class MaxPool2d(Op):
     """max over each window;  gradient goes to the window's (first) arg-max"""
 
     formula = "d maxpool/dx = 1 at each window's maximum, else 0"
+    fresh_grads = True
 
     def forward(x, k, s, p, d):
         # One np.maximum per kernel offset over strided views: several times faster than a
@@ -212,6 +213,7 @@ class Conv2d(Op):
                "dL/db = sum of G over batch and positions")
     saves = True
     pass_needs_input_grad = True
+    fresh_grads = True
 
     def forward(x, w, b=None, *, k, s, p, d):
         n = x.shape[0]

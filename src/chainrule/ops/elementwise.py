@@ -211,8 +211,12 @@ class Tanh(Op):
     formula = "d tanh(z)/dz = 1 - t^2"
     latex = r"\frac{d\tanh z}{dz} = 1 - \tanh^2 z"
     forward = np.tanh
+    fresh_grads = True
 
     def backward(F, g, out, x):
+        if F.owns_g and g.dtype == out.dtype:
+            g *= 1 - out * out
+            return (g,)
         return (g * (1 - out * out),)
 
 
@@ -222,11 +226,17 @@ class Sigmoid(Op):
     formula = "d sigmoid(z)/dz = s(1-s)"
     latex = r"\frac{d\sigma(z)}{dz} = \sigma(z)\,(1-\sigma(z))"
     forward = _sigmoid
+    fresh_grads = True
 
     def backward(F, g, out, x):
         if out.size == 1 and g.size == 1 and not F.differentiable:
             s = out.item()
             return (like_one(g, g.item() * (s * (1.0 - s))),)
+        if F.owns_g and g.dtype == out.dtype:
+            t = 1 - out
+            t *= out
+            g *= t
+            return (g,)
         return (g * out * (1 - out),)
 
 
@@ -236,10 +246,15 @@ class Relu(Op):
     formula = "d relu(z)/dz = 1 if z > 0 else 0"
     latex = r"\frac{d\,\mathrm{ReLU}(z)}{dz} = [z > 0]"
 
+    fresh_grads = True
+
     def forward(x):
         return _relu(x)
 
     def backward(F, g, out, x):
+        if F.owns_g:  # the upstream array is ours: mask it in place, no new array
+            np.multiply(g, out > 0, out=g)
+            return (g,)
         return (g * (out > 0),)
 
 

@@ -32,6 +32,7 @@ class Linear(Op):
 
     # The input is often the data batch: skipping its gradient saves one of the three GEMMs.
     pass_needs_input_grad = True
+    fresh_grads = True
 
     def forward(x, w, b=None):
         if x.size == 1 and w.size == 1 and x.ndim == 2 and _same_dtype(x, w, b):
@@ -68,7 +69,9 @@ class Linear(Op):
             return gx, gw, None
         if g.ndim == 2:
             return gx, gw, F.sum(g, axis=0)
-        return gx, gw, (F.sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g)
+        if g.ndim > 1:
+            return gx, gw, F.sum(g, axis=tuple(range(g.ndim - 1)))
+        return gx, gw, g if F.differentiable else g.copy()  # a new array: fresh_grads
 
 
 def _same_dtype(x, w, b) -> bool:

@@ -123,6 +123,7 @@ class CrossEntropy(Op):
     formula = "d CE/d logits = softmax(logits) - onehot(target)  (per sample, times 1/N)"
     latex = r"\frac{\partial L}{\partial z} = \mathrm{softmax}(z) - y"
     saves = True
+    fresh_grads = True
 
     def forward(x, y, keep, weight, eps, red):
         m, c = x.shape
