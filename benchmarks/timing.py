@@ -117,6 +117,11 @@ def machine_info() -> dict[str, str]:
         pass
     info["cpu"] = cpu
     info["cores"] = str(os.cpu_count())
+    try:  # other work on the machine moves two-thread timings most: say how busy it was
+        with open("/proc/loadavg") as f:
+            info["load average (1, 5, 15 min) at the end"] = " ".join(f.read().split()[:3])
+    except OSError:
+        pass
     info["python"] = platform.python_version()
     info["numpy"] = np.__version__
     try:
