@@ -143,6 +143,12 @@ def report(runs: dict, rss: dict, args) -> str:
              f"({args.repeats} per implementation, after warm-up) in one process per thread "
              "count; ratios compare medians from the same process.", "",
              "| machine | |", "|---|---|"]
+    load_key = "load average (1, 5, 15 min) at the end"
+    if load_key in info:  # one per timing process, as each thread count ran at its own time
+        info = dict(info)
+        info[load_key] = "; ".join(
+            f"{t} thread{'s' if t > 1 else ''}: {r['info'].get(load_key, '?')}"
+            for t, r in sorted(runs.items()))
     lines += [f"| {k} | {v} |" for k, v in info.items()]
     lines.append(f"| thread control | {next(iter(runs.values()))['how']} |")
     data = {k: v for r in runs.values() for k, v in r["data"].items()}
