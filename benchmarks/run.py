@@ -223,7 +223,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    p.add_argument("--repeats", type=int, default=15)
+    p.add_argument("--repeats", type=int, default=25,
+                   help="interleaved samples per implementation (more: a burst of load on "
+                   "the machine moves the medians less)")
     p.add_argument("--min-time", type=float, default=0.15,
                    help="seconds per timing sample (step cases)")
     p.add_argument("--quick", action="store_true", help="3 repeats, short samples, no memory")
