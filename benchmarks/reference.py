@@ -36,6 +36,22 @@ def _zeros_like(a: np.ndarray) -> np.ndarray:
     return z
 
 
+def _softmax_ce_(h: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Fused softmax + mean CE of logits ``h`` (N, C): the loss, and its gradient
+    (softmax - onehot) / N made in place in ``h``."""
+    n = h.shape[0]
+    h -= h.max(axis=1, keepdims=True)
+    rows = np.arange(n)
+    picked = h[rows, y]
+    np.exp(h, out=h)
+    s = h.sum(axis=1, keepdims=True)
+    loss = float(np.mean(np.log(s[:, 0]) - picked))
+    h /= s
+    h[rows, y] -= 1
+    h *= 1.0 / n
+    return loss, h
+
+
 class NumpyMLP:
     """A dense network ``x -> (Linear -> act)* -> Linear`` trained by hand.
 
@@ -67,19 +83,8 @@ class NumpyMLP:
                     _sigmoid_(z)
             acts.append(z)
             h = z
-        n = h.shape[0]
         if self.loss == "cross_entropy":
-            # Fused softmax + CE: the gradient is (softmax - onehot) / N, made in place.
-            h -= h.max(axis=1, keepdims=True)
-            rows = np.arange(n)
-            picked = h[rows, y]
-            np.exp(h, out=h)
-            s = h.sum(axis=1, keepdims=True)
-            loss = float(np.mean(np.log(s[:, 0]) - picked))
-            h /= s
-            h[rows, y] -= 1
-            h *= 1.0 / n
-            g = h
+            loss, g = _softmax_ce_(h, y)
         else:
             g = h - y
             loss = float(np.mean(g * g))
@@ -267,17 +272,7 @@ class NumpyCNN:
             else:  # flatten: (C, H, W, N) -> (N, C*H*W), a view
                 tape.append((kind, h.shape))
                 h = h.reshape(-1, n).T
-        # Fused softmax + CE: the gradient is (softmax - onehot) / N, made in place.
-        h -= h.max(axis=1, keepdims=True)
-        rows = np.arange(n)
-        picked = h[rows, y]
-        np.exp(h, out=h)
-        s = h.sum(axis=1, keepdims=True)
-        loss = float(np.mean(np.log(s[:, 0]) - picked))
-        h /= s
-        h[rows, y] -= 1
-        h *= 1.0 / n
-        g = h
+        loss, g = _softmax_ce_(h, y)
         grads = [None] * len(p)
         for kind, *saved in reversed(tape):
             if kind == "conv":
