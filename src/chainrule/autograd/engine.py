@@ -150,7 +150,7 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
                 in_grads = op.backward(F, g, out, *inputs, **attrs) if attrs else op.backward(
                     F, g, out, *inputs)
             else:
-                Fn = NP_OWNED if owned and type(g) is np.ndarray else F
+                Fn = NP_OWNED if owned and type(g) is np.ndarray and g.flags.writeable else F
                 in_grads = op.backward(Fn, g, node.out, *map(_data, inputs), **attrs) if attrs \
                     else op.backward(Fn, g, node.out, *map(_data, inputs))
             if anomaly:
