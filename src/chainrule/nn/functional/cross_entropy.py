@@ -30,7 +30,8 @@ _max_reduce, _add_reduce = np.maximum.reduce, np.add.reduce
 def _lse_parts(x):
     """``z = x - max`` and the softmax/log-sum-exp pieces of each row of a 2-D array."""
     # The ufuncs' reduce directly: the x.max / e.sum methods add a Python wrapper per call.
-    z = x - _max_reduce(x, 1, None, None, True)
+    # Row-major z and p whatever x's layout: the plain path indexes them by flat position.
+    z = np.subtract(x, _max_reduce(x, 1, None, None, True), order="C")
     e = np.exp(z)
     s = _add_reduce(e, 1, None, None, True)
     e /= s
@@ -67,13 +68,9 @@ def _plain_ce(x, y, red):
     """Mean or summed CE with no weights, smoothing or ignored labels: the usual call, with the
     fewest NumPy calls (the two sums are taken over whole vectors, not row by row)."""
     m, c = x.shape
-    # Row-major z (and so p) whatever x's layout: the flat label positions index both.
-    z = np.subtract(x, _max_reduce(x, 1, None, None, True), order="C")
-    p = np.exp(z)
-    s = _add_reduce(p, 1, None, None, True)
-    p /= s
+    z, p, lse = _lse_parts(x)
     flat = _flat_index(y, m, c)
-    total = _add_reduce(np.log(s), None) - _add_reduce(z.take(flat), None)
+    total = _add_reduce(lse, None) - _add_reduce(z.take(flat), None)
     out = total / m if red == "mean" else total
     return np.asarray(out, dtype=x.dtype), (p, None, m, flat)
 
