@@ -5,6 +5,10 @@ import pytest
 from hypothesis import settings
 
 import chainrule as cr
+from chainrule.autograd.grad_mode import DEBUG
+
+# Every fresh_grads rule is checked to return arrays that share memory with nothing else.
+DEBUG.check_ownership = True
 
 # Wall-clock deadlines make property tests flaky on shared machines; examples stay few and small.
 settings.register_profile("chainrule", deadline=None, max_examples=30)

@@ -563,7 +563,7 @@ def test_inplace_change_of_graph_output_under_no_grad_keeps_recorded_gradient(fn
 
 
 def test_tensor_backend_unknown_name_is_attribute_error():
-    from chainrule.autograd.backends import TENSOR
+    from chainrule.ops.backends import TENSOR
 
     assert not hasattr(TENSOR, "no_such_function")
     assert TENSOR.exp is cr.exp

@@ -1,64 +1,22 @@
-"""Binds the differentiable functions to ``Tensor`` as methods and operators."""
+"""Every ``Tensor`` method that runs an op, bound in one place.
+
+Three groups: the registry's methods (every op or ``@public`` function declared ``method=True``,
+now and whenever one is defined later), the operators (``+``, ``@``, ``x[i]``...), and the
+conversions (``to``, ``float``, ``contiguous``...). ``tensor.py`` itself holds only what a tensor
+is: its array, its gradient bookkeeping and its in-place writes.
+"""
 
 from __future__ import annotations
 
-from . import functional as Fn
-from .ops import binary, elementwise, linalg, shape
+from . import dtypes
+from .ops import binary, bind_methods_to, elementwise, linalg, shape
 from .tensor import Tensor
 
+bind_methods_to(Tensor)
 
-def _method(fn):
-    def m(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-
-    m.__name__ = fn.__name__
-    m.__doc__ = fn.__doc__
-    return m
-
-
-_METHODS = [
-    "exp", "log", "log1p", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tanh", "sigmoid",
-    "relu", "leaky_relu", "gelu", "silu", "elu", "softplus", "clamp", "clip", "pow", "square",
-    "erf", "sum", "mean", "var", "std", "max", "min", "amax", "amin", "prod", "logsumexp",
-    "softmax", "log_softmax", "argmax", "argmin", "cumsum", "matmul", "flatten", "squeeze",
-    "unsqueeze", "transpose", "permute", "expand", "expand_as", "broadcast_to", "flip", "split",
-    "chunk", "unbind", "maximum", "minimum", "t", "dot", "neg", "reciprocal", "clamp_min",
-    "clamp_max", "masked_fill", "index_select", "gather", "outer",
-]
-for _name in _METHODS:
-    setattr(Tensor, _name, _method(getattr(Fn, _name)))
-
-
-def _reshape(self, *size):
-    return shape.reshape(self, *size)
-
-
-Tensor.reshape = _reshape
-Tensor.view = _reshape
-Tensor.view_as = lambda self, other: shape.reshape(self, other.shape)
-Tensor.reshape_as = Tensor.view_as
-Tensor.type_as = lambda self, other: self.to(other.dtype)
-Tensor.nelement = Tensor.numel
-Tensor.ndimension = Tensor.dim
-
-
-def _new(fill):
-    def make(self, size, dtype=None, requires_grad=False):
-        from . import creation
-
-        size = (size,) if isinstance(size, int) else tuple(size)
-        return creation.full(size, fill, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    return make
-
-
-Tensor.new_zeros = _new(0)
-Tensor.new_ones = _new(1)
-Tensor.new_full = lambda self, size, fill_value, dtype=None, requires_grad=False: _new(
-    fill_value)(self, size, dtype, requires_grad)
-Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: Tensor(
-    data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+# ---- operators ------------------------------------------------------------------------------
 Tensor.__getitem__ = shape.getitem
+Tensor.__setitem__ = shape.setitem
 Tensor.__neg__ = elementwise.neg
 Tensor.__abs__ = elementwise.abs
 Tensor.__pos__ = lambda self: self
@@ -78,8 +36,127 @@ Tensor.__mod__ = binary.remainder
 Tensor.__rmod__ = binary.rremainder
 Tensor.__matmul__ = linalg.matmul
 Tensor.__rmatmul__ = lambda self, o: linalg.matmul(o, self)
-Tensor.add = lambda self, o, alpha=1: binary.add(self, o, alpha)
-Tensor.sub = lambda self, o, alpha=1: binary.sub(self, o, alpha)
-Tensor.mul = binary.mul
-Tensor.div = binary.div
-Tensor.where = lambda self, cond, other: binary.where(cond, self, other)
+Tensor.where = lambda self, condition, other: binary.where(condition, self, other)
+Tensor.view_as = lambda self, other: shape.reshape(self, other.shape)
+Tensor.reshape_as = Tensor.view_as
+Tensor.nelement = Tensor.numel
+Tensor.ndimension = Tensor.dim
+Tensor.T = property(lambda self: shape.permute(self, tuple(range(self.ndim - 1, -1, -1))),
+                    doc="The tensor with its axes reversed.")
+Tensor.mT = property(lambda self: shape.transpose(self, -1, -2),
+                     doc="The last two axes swapped (a batch of matrices transposed).")
+
+
+# ---- conversions ----------------------------------------------------------------------------
+_DEVICES = ("cpu",)
+
+
+def _device_of(arg) -> str | None:
+    """The device a ``to()`` argument names, or None when it names none."""
+    name = getattr(arg, "type", arg) if not isinstance(arg, str) else arg
+    if not isinstance(name, str):
+        return None
+    base = name.split(":", 1)[0]
+    if base in _DEVICES or base in ("cuda", "mps", "xpu", "meta", "hip", "xla", "vulkan"):
+        return name
+    return None
+
+
+def _check_device(device: str, where: str) -> None:
+    if device.split(":", 1)[0] not in _DEVICES:
+        raise RuntimeError(
+            f"{where}: device {device!r} is not available. chainrule computes on the CPU with "
+            "NumPy arrays and has no other device in this version; keep tensors on 'cpu' (the "
+            "default) or leave the device out.")
+
+
+def to(self, *args, **kwargs) -> Tensor:
+    """This tensor converted to a dtype and/or device, PyTorch's call forms.
+
+    ``x.to(dtype)``, ``x.to(device)``, ``x.to(device, dtype)``, ``x.to(other)`` (other's dtype)
+    and the keywords ``dtype=`` / ``device=``. Returns ``self`` when nothing changes;
+    differentiable between floating-point dtypes. The only device is ``'cpu'``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.tensor([1.5]).to("cpu", cr.float64).dtype
+        dtype('float64')
+    """
+    dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.data.dtype
+        elif _device_of(arg) is not None:
+            device = _device_of(arg)
+        elif arg is not None:
+            dtype = arg
+    if device is not None:
+        _check_device(str(getattr(device, "type", device)), "to()")
+    if dtype is None:
+        return self
+    return elementwise.cast(self, dtype)
+
+
+def _converter(dtype):
+    def convert(self) -> Tensor:
+        return elementwise.cast(self, dtype)
+
+    convert.__doc__ = f"This tensor converted to {dtypes.as_dtype(dtype)}."
+    return convert
+
+
+def _cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+    _check_device("cuda" if device is None else f"cuda:{device}", "cuda()")
+    return self  # pragma: no cover - unreachable
+
+
+def contiguous(self) -> Tensor:
+    """This tensor if its array is C-contiguous, else a row-major copy (differentiable).
+
+    A convolution's output, for one, is stored batch innermost.
+
+    Example:
+        >>> import chainrule as cr
+        >>> y = cr.conv2d(cr.ones(2, 1, 4, 4), cr.ones(3, 1, 3, 3))
+        >>> y.contiguous().numpy().flags.c_contiguous
+        True
+    """
+    if self.data.flags.c_contiguous:
+        return self
+    return elementwise.clone(self)
+
+
+Tensor.to = to
+Tensor.type = lambda self, dtype: to(self, dtype)
+Tensor.type_as = lambda self, other: to(self, other.dtype)
+Tensor.float = _converter(dtypes.float32)
+Tensor.double = _converter(dtypes.float64)
+Tensor.half = _converter(dtypes.float16)
+Tensor.long = _converter(dtypes.int64)
+Tensor.int = _converter(dtypes.int32)
+Tensor.bool = _converter(dtypes.bool_)
+Tensor.cpu = lambda self: self
+Tensor.cuda = _cuda
+Tensor.contiguous = contiguous
+
+
+def _new(fill):
+    def make(self, size, dtype=None, requires_grad=False):
+        from . import creation
+
+        size = (size,) if isinstance(size, int) else tuple(size)
+        return creation.full(size, fill, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    return make
+
+
+Tensor.new_zeros = _new(0)
+Tensor.new_ones = _new(1)
+Tensor.new_full = lambda self, size, fill_value, dtype=None, requires_grad=False: _new(
+    fill_value)(self, size, dtype, requires_grad)
+Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: Tensor(
+    data, dtype=dtype or self.dtype, requires_grad=requires_grad)

@@ -1,12 +1,14 @@
 """``Tensor``: a NumPy array plus what backpropagation needs (``grad``, ``requires_grad``, node).
 
-Operators and methods dispatch to the differentiable functions in ``chainrule.functional``;
-the data itself is always a plain ``numpy.ndarray`` (``tensor.data``).
+This module holds what a tensor *is*: its array (always a plain ``numpy.ndarray``,
+``tensor.data``), its gradient bookkeeping and its in-place writes. Every method that runs an op
+(``x.exp()``, ``x + y``, ``x.to(...)``) is bound in ``chainrule.methods``.
 """
 
 from __future__ import annotations
 
 import numbers
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +16,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd import engine as _engine  # resolved at call time; breaks the import cycle
-from .autograd.grad_mode import STATE
+from .autograd.grad_mode import GRAD
 
 
 def _wrap(array, requires_grad=False):
@@ -125,14 +127,6 @@ class Tensor:
     def device(self) -> str:
         return "cpu" if isinstance(self.data, np.ndarray) else "cuda"
 
-    @property
-    def T(self) -> Tensor:
-        return self.permute(tuple(range(self.ndim - 1, -1, -1)))
-
-    @property
-    def mT(self) -> Tensor:
-        return self.transpose(-1, -2)
-
     def dim(self) -> int:
         return self.data.ndim
 
@@ -234,28 +228,22 @@ class Tensor:
 
         Like PyTorch, ``.grad`` is the gradient after this tensor's other hooks, whenever they
         were registered; calling it twice is the same as once.
+
+        Example:
+            >>> import chainrule as cr
+            >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+            >>> h = x * 3
+            >>> h.retain_grad()
+            >>> (h * h).sum().backward(); h.grad
+            tensor([ 6., 12.])
         """
-        if self._node is None:
-            return
-        if self._node.hooks and any(getattr(h, "_retains_grad", False) for h in self._node.hooks):
-            return
-        import weakref
-
-        ref = weakref.ref(self)
-
-        def keep(g):
-            t = ref()
-            if t is not None:
-                # Own copy: the engine passes this same gradient on to other tensors.
-                g = g if g.requires_grad else _wrap(g.data.copy())
-                t.grad = g if t.grad is None else t.grad + g
-            return None
-
-        keep._retains_grad = True
-        self._add_node_hook(keep)
+        if self._node is not None and self._node.retains is None:
+            self._node.retains = weakref.ref(self)
 
     def register_hook(self, fn: Callable[[Tensor], Tensor | None]):
         """Call ``fn(grad)`` when this tensor's gradient is computed; a returned tensor replaces it.
+
+        ``grad`` is the hook's to keep: nothing the engine does later changes it.
 
         Example:
             >>> import chainrule as cr
@@ -271,21 +259,11 @@ class Tensor:
                 self._hooks = []
             hooks = self._hooks
         else:
-            hooks = self._add_node_hook(fn, append=False)
-            # Before retain_grad's hook, which must see the final gradient.
-            at = next((i for i, h in enumerate(hooks) if getattr(h, "_retains_grad", False)),
-                      len(hooks))
-            hooks.insert(at, fn)
-            return _HookHandle(hooks, fn)
+            if self._node.hooks is None:
+                self._node.hooks = []
+            hooks = self._node.hooks
         hooks.append(fn)
         return _HookHandle(hooks, fn)
-
-    def _add_node_hook(self, fn, append=True):
-        if self._node.hooks is None:
-            self._node.hooks = []
-        if append:
-            self._node.hooks.append(fn)
-        return self._node.hooks
 
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
@@ -307,7 +285,7 @@ class Tensor:
 
     # ---- in-place (never recorded; bump the version so stale graphs are detected) ----------
     def _inplace_check(self, op: str) -> None:
-        if STATE.enabled and self.requires_grad:
+        if GRAD.enabled and self.requires_grad:
             kind = ("a leaf tensor that requires grad" if self._node is None
                     else "a tensor in a graph")
             raise RuntimeError(
@@ -396,7 +374,7 @@ class Tensor:
     # silently: `w -= lr * w.grad` outside no_grad raises, as in PyTorch, instead of turning the
     # parameter into a graph node that the optimizer no longer updates.
     def _augmented(self, other, out_of_place, in_place, op):
-        if STATE.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
+        if GRAD.enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
             if self.requires_grad and self._node is None:
                 self._inplace_check(op)
             return out_of_place(self, other)
@@ -413,72 +391,6 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self._augmented(other, Tensor.__truediv__, self.div_, "/=")
-
-    def __setitem__(self, index, value) -> None:
-        from .ops.shape import setitem
-
-        setitem(self, index, value)
-
-    # ---- dtype conversion -------------------------------------------------------------------
-    def to(self, dtype=None, device=None) -> Tensor:
-        """Convert the dtype (differentiable between float types); ``device`` is 'cpu' here."""
-        if isinstance(dtype, str) and dtype in ("cpu", "cuda"):
-            dtype, device = None, dtype
-        if isinstance(dtype, Tensor):  # x.to(other): other's dtype
-            dtype = dtype.data.dtype
-        if device not in (None, "cpu") and self.device != device:
-            from .backend import to_device
-
-            return to_device(self, device)
-        if dtype is None:
-            return self
-        from .ops.elementwise import cast
-
-        return cast(self, dtype)
-
-    def type(self, dtype) -> Tensor:
-        return self.to(dtype)
-
-    def float(self) -> Tensor:
-        return self.to(dtypes.float32)
-
-    def double(self) -> Tensor:
-        return self.to(dtypes.float64)
-
-    def long(self) -> Tensor:
-        return self.to(dtypes.int64)
-
-    def int(self) -> Tensor:
-        return self.to(dtypes.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(dtypes.bool_)
-
-    def cpu(self) -> Tensor:
-        return self.to(device="cpu")
-
-    def clone(self) -> Tensor:
-        """A copy with its own memory; gradients flow back to the original."""
-        from .ops.elementwise import clone
-
-        return clone(self)
-
-    def contiguous(self) -> Tensor:
-        """This tensor if its array is C-contiguous, else a row-major copy (differentiable).
-
-        A convolution's output, for one, is stored batch innermost.
-
-        Example:
-            >>> import chainrule as cr
-            >>> y = cr.conv2d(cr.ones(2, 1, 4, 4), cr.ones(3, 1, 3, 3))
-            >>> y.contiguous().numpy().flags.c_contiguous
-            True
-        """
-        if self.data.flags.c_contiguous:
-            return self
-        from .ops.elementwise import clone
-
-        return clone(self)
 
     def is_contiguous(self) -> bool:
         """Whether the array is stored in row-major (C) order."""

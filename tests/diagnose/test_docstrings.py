@@ -8,7 +8,7 @@ import pytest
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("module", [
-    "chainrule.autograd.anomaly", "chainrule.autograd.gradcheck_graph", "chainrule.diagnose",
+    "chainrule.autograd.anomaly", "chainrule.graph_gradcheck", "chainrule.diagnose",
     "chainrule.diagnose.monitor", "chainrule.diagnose.report", "chainrule.diagnose.demo",
 ])
 def test_docstring_examples_run(module):

@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from .grad_mode import STATE
+from .grad_mode import DEBUG
 
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 # The engine's own layers: a frame here never explains *which* layer made an op.
@@ -200,14 +200,14 @@ class detect_anomaly:
         self.enabled = bool(enabled)
 
     def __enter__(self) -> detect_anomaly:
-        self.prev = STATE.anomaly
-        STATE.anomaly = self.enabled
+        self.prev = DEBUG.anomaly
+        DEBUG.anomaly = self.enabled
         return self
 
     def __exit__(self, *exc) -> None:
-        STATE.anomaly = self.prev
+        DEBUG.anomaly = self.prev
 
 
 def is_anomaly_enabled() -> bool:
     """True inside ``detect_anomaly()``."""
-    return STATE.anomaly
+    return DEBUG.anomaly

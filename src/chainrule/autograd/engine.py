@@ -8,6 +8,19 @@ PyTorch's engine does) is a valid order. That merges the graph walk and the grad
 one loop with no recursion (a 20,000-op chain is fine) and never visits nodes no gradient
 reaches. Gradients wider than their input (because the forward broadcast it) are summed back to
 the input's shape here, once, for every op.
+
+Who owns a gradient array
+-------------------------
+A gradient array is *owned* when the engine made it during this backward and holds the only
+reference: a sum the engine computed (two consumers, or a broadcast summed back), or a gradient
+returned by a rule declared ``fresh_grads`` (new arrays that alias nothing). Only an owned array
+may be written in place (a later sum, or a rule handed ``F.owns_g``), kept as a ``.grad`` or
+returned by ``autograd.grad``. Everything else is copied first at those three moments: the
+caller's seed, the shared seed of ones, a custom ``Function``'s return, an array a hook saw or
+returned, the gradients of other rules (``Add`` hands one array to both inputs). An owned array
+stops being owned when someone can see it: a hook, ``retain_grad``, a capture for
+``autograd.grad``. This is PyTorch's rule (``AccumulateGrad`` steals only what nobody else
+holds), made explicit.
 """
 
 from __future__ import annotations
@@ -18,9 +31,27 @@ import numpy as np
 
 from ..tensor import Tensor, _wrap
 from .anomaly import check_backward
-from .backends import NP, NP_OWNED, TENSOR
-from .grad_mode import STATE, set_grad_enabled
+from .grad_mode import DEBUG, GRAD, set_grad_enabled
 from .graph import _data, _requires_grad, _version
+
+
+class _Backends:
+    """The vocabularies rules are written against; ``chainrule.ops`` installs them.
+
+    ``plain`` computes with arrays, ``owned`` is ``plain`` for a rule whose upstream array the
+    engine owns (``F.owns_g``), ``differentiable`` records a graph (``create_graph=True``).
+    The engine only passes them on: it never imports the ops.
+    """
+
+    plain = owned = differentiable = None
+
+
+BACKENDS = _Backends()
+
+
+def install_backends(plain, owned, differentiable) -> None:
+    """Called once by ``chainrule.ops`` at import."""
+    BACKENDS.plain, BACKENDS.owned, BACKENDS.differentiable = plain, owned, differentiable
 
 
 def toposort(roots):
@@ -53,6 +84,11 @@ def toposort(roots):
 
 def sum_to(g, shape, F):
     """Sum a broadcast gradient ``g`` back to ``shape`` (undoes NumPy broadcasting)."""
+    return _sum_to(g, shape, F)[0]
+
+
+def _sum_to(g, shape, F):
+    """``sum_to`` and whether it summed (then the result is a new array, the engine's own)."""
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
@@ -61,7 +97,7 @@ def sum_to(g, shape, F):
         g = F.sum(g, axis=axes)
     if tuple(g.shape) != tuple(shape):
         g = F.reshape(g, shape)
-    return g
+    return g, bool(axes)
 
 
 def _freed_error(node) -> RuntimeError:
@@ -82,58 +118,69 @@ def _check_versions(node):
             )
 
 
-def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accumulate=True,
+def _writable(g) -> bool:
+    return type(g) is np.ndarray and g.flags.writeable
+
+
+def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumulate=True,
                  tracer=None):
     """The chain-rule loop.
 
     roots: output tensors; seeds: their upstream gradients (arrays, or tensors if create_graph).
-    capture: tensors whose total gradient to return (for ``autograd.grad``) instead of, or as
-    well as, accumulating into leaves' ``.grad``.
+    capture: tensors whose total gradient to return (for ``autograd.grad`` and
+    ``backward(inputs=...)``) instead of accumulating anything into ``.grad``.
     tracer: an observer (``cr.explain``) told ``step(node, g, in_grads)`` after each rule and
     ``leaf(tensor, g)`` for each leaf's summed gradient; it sees this loop, it does not copy it.
-    Returns a dict id(tensor) -> gradient for the captured tensors.
+    Returns ``{id(tensor): (gradient, owned)}`` for the captured tensors.
     """
-    F = TENSOR if create_graph else NP
-    grads = {}  # node -> sum of the gradients of its output received so far
+    plain = not create_graph
+    F = BACKENDS.plain if plain else BACKENDS.differentiable
+    # Overwriting an owned upstream array would change what an observer has been shown.
+    F_owned = BACKENDS.owned if plain and not (DEBUG.anomaly or tracer is not None) else F
+    check_fresh = plain and (DEBUG.check_ownership or DEBUG.anomaly)
+    anomaly = DEBUG.anomaly
+    pending = {}  # node -> sum of the gradients of its output received so far
+    owned = set()  # nodes whose pending array only the engine holds
     ready = []  # heap of (-seq, node): nodes holding a gradient, latest-recorded first
-    leaf_grads = {}  # id(leaf) -> [leaf, gradient]
-    leaves = []  # (leaf, gradient) as they arrive
-    captured = {}
-    want = {id(t): t for t in capture} if capture else {}
-    want_nodes = {t._node: t for t in capture if t._node is not None} if capture else {}
-    fresh = set()  # ids of arrays that must be copied before being kept
-    for t, s in zip(roots, seeds):
+    arrivals = []  # (leaf, gradient, owned) in arrival order
+    got = {}  # id(captured tensor) -> (gradient, owned)
+    want = {id(t): t for t in capture}
+    want_nodes = {t._node: t for t in capture if t._node is not None}
+    for t, s in zip(roots, seeds):  # seeds are the caller's or a shared constant: not owned
         n = t._node
         if n is None:
-            _add_leaf(leaf_grads, t, s)
+            arrivals.append((t, s, False))
+        elif n in pending:
+            pending[n] = pending[n] + s
+            if plain:
+                owned.add(n)
         else:
-            prev = grads.get(n)
-            if prev is None:
-                grads[n] = s
-                heappush(ready, (-n.seq, n))
-            else:
-                grads[n] = prev + s
-        if not create_graph:
-            fresh.add(id(s))
-    anomaly = STATE.anomaly
-    # Gradient arrays the engine alone holds (made by a fresh_grads rule or by a sum) may be
-    # overwritten by the next rule; not when a tracer, anomaly mode or a capture looks at them.
-    plain = not (create_graph or anomaly or tracer is not None or want_nodes)
-    own = {}  # node -> True when its pending gradient array is the engine's alone
-    prev_mode = STATE.enabled
-    STATE.enabled = create_graph
+            pending[n] = s
+            heappush(ready, (-n.seq, n))
+    prev_mode = GRAD.enabled
+    GRAD.enabled = create_graph
     try:
         while ready:
             node = heappop(ready)[1]
-            g = grads.pop(node)
+            g = pending.pop(node)
+            if node in owned:
+                owned.remove(node)
+                mine = True
+            else:
+                mine = False
             inputs = node.inputs
             if inputs is None:
                 raise _freed_error(node)
-            owned = own.pop(node, False) if own else False
             if node.hooks:
                 g = _run_hooks(node.hooks, g, create_graph)
+                mine = False
+            if node.retains is not None:
+                t = node.retains()
+                if t is not None and _accumulate(t, g, mine, create_graph):
+                    mine = False
             if want_nodes and node in want_nodes:
-                captured[id(want_nodes[node])] = g
+                got[id(want_nodes[node])] = (g, mine)
+                mine = False
             # One C-level tuple comparison; the loop that names the culprit only on mismatch.
             if node.versions != tuple(map(_version, inputs)):
                 _check_versions(node)
@@ -144,101 +191,91 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=None, accu
                     attrs["saved"] = saved
                 if op.pass_needs_input_grad:
                     attrs["needs_input_grad"] = tuple(map(_requires_grad, inputs))
-            if create_graph:
+            if plain:
+                Fn = F_owned if mine and type(g) is np.ndarray and g.flags.writeable else F
+                in_grads = op.backward(Fn, g, node.out, *map(_data, inputs), **attrs) if attrs \
+                    else op.backward(Fn, g, node.out, *map(_data, inputs))
+                fresh = op.fresh_grads
+                if check_fresh and fresh:
+                    _check_fresh(node, g, Fn.owns_g, in_grads)
+            else:
                 out = _wrap(node.out)
                 out._node, out.requires_grad = node, True
                 in_grads = op.backward(F, g, out, *inputs, **attrs) if attrs else op.backward(
                     F, g, out, *inputs)
-            else:
-                Fn = NP_OWNED if owned and type(g) is np.ndarray and g.flags.writeable else F
-                in_grads = op.backward(Fn, g, node.out, *map(_data, inputs), **attrs) if attrs \
-                    else op.backward(Fn, g, node.out, *map(_data, inputs))
+                fresh = False
             if anomaly:
                 check_backward(node, in_grads, g)
             if tracer is not None:
                 tracer.step(node, g, in_grads)
-            mine = plain and op.fresh_grads
             for t, gi in zip(inputs, in_grads):
                 if gi is None or not t.requires_grad:
                     continue
+                # A fresh rule's arrays are new, except g itself handed back: then it stays ours
+                # only if it was ours.
+                gi_mine = fresh and (mine or gi is not g)
                 if gi.shape != t.data.shape:
-                    gi = sum_to(gi, t.data.shape, F)
+                    gi, summed = _sum_to(gi, t.data.shape, F)
+                    gi_mine = gi_mine or (plain and summed)
                 n = t._node
                 if n is None:
-                    leaves.append((t, gi))
-                elif n in grads:
-                    grads[n] = grads[n] + gi
-                    if plain:
-                        own[n] = True
-                else:
-                    grads[n] = gi
+                    arrivals.append((t, gi, gi_mine))
+                elif n not in pending:
+                    pending[n] = gi
                     heappush(ready, (-n.seq, n))
-                    if mine and (owned or gi is not g):
-                        own[n] = True
+                    if gi_mine:
+                        owned.add(n)
+                else:
+                    prev = pending[n]
+                    if n in owned and prev.dtype == gi.dtype and _writable(prev):
+                        np.add(prev, gi, out=prev)
+                    else:
+                        pending[n] = prev + gi
+                        if plain:
+                            owned.add(n)
             if not retain_graph:
                 node.inputs = node.out = node.saved = None
     finally:
-        STATE.enabled = prev_mode
-    # Leaves get their gradients only now, once every rule has run: an array handed to one leaf
-    # may still be an upstream gradient of a rule that has not run yet (``a + f(a)``).
-    if accumulate and not (create_graph or want or tracer is not None or leaf_grads) and \
-            _each_once_unhooked(leaves):
-        # The usual case: each leaf got exactly one gradient and has no hook, so it goes
-        # straight into ``.grad``. (A leaf reached twice must be summed first: an array one
-        # leaf takes over may be another leaf's gradient as well.)
-        for leaf, g in leaves:
-            acc = leaf.grad
-            if acc is None:
-                # _accumulate's keep-or-copy decision, inlined for the common case (a fresh,
-                # owned array of the leaf's dtype): this runs once per parameter per step.
-                gid = id(g)
-                if gid not in fresh and g.base is None and g.dtype == leaf.data.dtype and \
-                        g.flags.writeable:
-                    fresh.add(gid)
-                    leaf.grad = _wrap(g)
-                else:
-                    _accumulate(leaf, g, False, fresh)
-            elif g.dtype != acc.data.dtype or g.shape != acc.data.shape:
-                _accumulate(leaf, g, False, fresh)
-            else:
-                np.add(acc.data, g, out=acc.data)
-        return captured
-    for t, g in leaves:
-        _add_leaf(leaf_grads, t, g)
-    for key, (leaf, g) in leaf_grads.items():
+        GRAD.enabled = prev_mode
+    # Leaves get their gradients only once every rule has run: a leaf's hooks see its total.
+    for leaf, g, mine in _sum_per_leaf(arrivals, plain):
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g, create_graph)
+            mine = False
         if tracer is not None:
             tracer.leaf(leaf, g)
+        key = id(leaf)
         if key in want:
-            captured[key] = g
-            continue
-        if accumulate:
-            _accumulate(leaf, g, create_graph, fresh)
-    return captured
+            got[key] = (g, mine)
+        elif accumulate:
+            if mine and leaf.grad is None and type(g) is np.ndarray and \
+                    g.dtype == leaf.data.dtype and g.flags.writeable:
+                leaf.grad = _wrap(g)  # the usual case, once per parameter per step
+            else:
+                _accumulate(leaf, g, mine, create_graph)
+    return got
 
 
-def _each_once_unhooked(leaves) -> bool:
-    seen = set()
-    for t, _ in leaves:
-        if t._hooks is not None or id(t) in seen:
-            return False
-        seen.add(id(t))
-    return True
-
-
-def _add_leaf(leaf_grads, t, g):
-    entry = leaf_grads.get(id(t))
-    if entry is None:
-        leaf_grads[id(t)] = [t, g]
-    else:
-        entry[1] = entry[1] + g
+def _sum_per_leaf(arrivals, plain):
+    """``(leaf, total gradient, owned)`` per leaf, in order of first arrival."""
+    if len(arrivals) < 2:
+        return arrivals
+    sums = {}
+    for leaf, g, mine in arrivals:
+        entry = sums.get(id(leaf))
+        if entry is None:
+            sums[id(leaf)] = [leaf, g, mine]
+        elif entry[2] and entry[1].dtype == g.dtype and _writable(entry[1]):
+            np.add(entry[1], g, out=entry[1])
+        else:
+            entry[1] = entry[1] + g
+            entry[2] = plain
+    return sums.values()
 
 
 def _run_hooks(hooks, g, create_graph):
-    for hook in hooks:
-        gt = g if create_graph else _wrap(g)
-        res = hook(gt)
+    for hook in list(hooks):  # a hook may remove itself
+        res = hook(g if create_graph else _wrap(g))
         if res is not None:
             if not isinstance(res, Tensor):
                 raise TypeError(f"a gradient hook must return a Tensor or None, got {type(res)}")
@@ -247,42 +284,71 @@ def _run_hooks(hooks, g, create_graph):
                     f"a gradient hook returned shape {res.shape} for a gradient of shape "
                     f"{g.shape}; it must keep the shape")
             g = res if create_graph else res.data
-    # A hook may keep the tensor it saw or return one it keeps: the array the engine goes on
-    # to accumulate into (in place, later) must be the engine's own.
-    return g if create_graph else g.copy()
+    return g
 
 
-def _accumulate(leaf, g, create_graph, fresh):
-    """Add ``g`` into ``leaf.grad`` (the documented accumulate-until-zero_grad contract)."""
+def _accumulate(t, g, owned, create_graph) -> bool:
+    """Add ``g`` into ``t.grad``: the one way a gradient reaches a ``.grad``.
+
+    ``.grad`` takes ``g`` itself only when the engine owns it, else a copy. A leaf's existing
+    ``.grad`` is added to in place (the accumulate-until-``zero_grad`` contract); a non-leaf's
+    (``retain_grad``) is replaced by the sum, so an earlier result the user kept stays as it
+    was (both as in PyTorch). Returns True when ``g`` became the ``.grad`` (the caller no longer
+    owns it).
+    """
     if create_graph:
         g = g if isinstance(g, Tensor) else _wrap(g)
         with set_grad_enabled(True):
-            if g.dtype != leaf.data.dtype:
-                g = g.to(leaf.data.dtype)
-            if leaf.grad is None:
-                # A differentiable copy: one gradient tensor can reach several leaves (a + b) or
-                # be the caller's own, and a later backward adds into .grad in place.
-                from ..ops.elementwise import clone
+            if g.dtype != t.data.dtype:
+                g = g.to(t.data.dtype)
+            # Out of place, so the new .grad has a graph: a differentiable copy when it is the
+            # first (g may be the caller's or reach several tensors), else a recorded sum.
+            t.grad = BACKENDS.differentiable.clone(g) if t.grad is None else t.grad + g
+        return False
+    if g.dtype != t.data.dtype:
+        g, owned = g.astype(t.data.dtype), True
+    acc = t.grad
+    if acc is None:
+        steal = owned and _writable(g)
+        t.grad = _wrap(g if steal else np.array(g, copy=True))
+        return steal
+    a = acc.data
+    if a.shape != np.shape(g):
+        raise RuntimeError(f"grad of shape {a.shape} cannot accumulate {np.shape(g)}")
+    if t._node is not None:
+        t.grad = _wrap(a + g)
+        return False
+    np.add(a, g, out=a)
+    acc._version += 1
+    return False
 
-                leaf.grad = clone(g)
-            else:
-                leaf.grad = leaf.grad + g
-        return
-    if g.dtype != leaf.data.dtype:
-        g = g.astype(leaf.data.dtype)
-    if leaf.grad is None:
-        # Keep the array only if nothing else can see it: in-place accumulation later must not
-        # write into a user's array, a view, or a gradient shared with another leaf.
-        flags = g.flags
-        if id(g) in fresh or not (flags.owndata and flags.writeable):
-            g = g.copy()
-        fresh.add(id(g))
-        leaf.grad = _wrap(g)
-    else:
-        acc = leaf.grad.data
-        if acc.shape != g.shape:
-            raise RuntimeError(f"grad of shape {acc.shape} cannot accumulate {g.shape}")
-        np.add(acc, g, out=acc)
+
+def _check_fresh(node, g, gave_g, in_grads) -> None:
+    """Debug check of a ``fresh_grads`` rule: its arrays share memory with nothing else.
+
+    Handed ``F.owns_g``, the rule may return ``g`` itself (or write into it) for one input.
+    """
+    others = [t.data for t in node.inputs] + [node.out] + _arrays(node.saved)
+    if not gave_g:
+        others.append(g)
+    grads = [gi for gi in in_grads if isinstance(gi, np.ndarray)]
+    for i, gi in enumerate(grads):
+        for other in others + grads[i + 1:]:
+            if isinstance(other, np.ndarray) and np.shares_memory(gi, other):
+                raise AssertionError(
+                    f"{node.op.name}: its rule is declared fresh_grads but returned a gradient "
+                    f"of shape {gi.shape} that shares memory with another array (an input, the "
+                    "output, a saved value, the upstream gradient or another returned gradient)")
+
+
+def _arrays(saved) -> list:
+    if isinstance(saved, np.ndarray):
+        return [saved]
+    if isinstance(saved, (tuple, list)):
+        return [a for s in saved for a in _arrays(s)]
+    if isinstance(saved, dict):
+        return [a for s in saved.values() for a in _arrays(s)]
+    return []
 
 
 def _no_graph_error():
@@ -297,15 +363,16 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
     """Add d(tensor)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``).
 
     ``tensor`` may also be a sequence of tensors with ``gradient`` a sequence to match, as in
-    ``torch.autograd.backward(tensors, grad_tensors)``.
+    ``torch.autograd.backward(tensors, grad_tensors)``. With ``inputs``, only those tensors
+    (leaves or not) get their gradient added into ``.grad``.
     """
     if isinstance(tensor, Tensor):
         if not tensor.requires_grad:
             _no_graph_error()
-        seed = _seed(tensor, gradient, create_graph, "backward()")
-        if inputs is None:
-            run_backward((tensor,), (seed,), retain_graph=create_graph if retain_graph is None
-                         else retain_graph, create_graph=create_graph)
+        if inputs is None:  # loss.backward(): once per training step
+            run_backward((tensor,), (_seed(tensor, gradient, create_graph, "backward()"),),
+                         retain_graph=create_graph if retain_graph is None else retain_graph,
+                         create_graph=create_graph)
             return
         roots, grads = [tensor], [gradient]
     else:
@@ -320,25 +387,23 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
     if retain_graph is None:
         retain_graph = create_graph
     seeds = [_seed(t, g, create_graph, "backward()") for t, g in zip(roots, grads)]
-    if inputs is not None:
-        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        got = run_backward(roots, seeds, retain_graph=retain_graph,
-                           create_graph=create_graph, capture=inputs, accumulate=False)
-        fresh = set()  # shared, so two inputs never keep the same array as their .grad
-        for t in inputs:
-            g = got.get(id(t))
-            if g is not None:
-                _accumulate(t, g, create_graph, fresh)
+    if inputs is None:
+        run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph)
         return
-    run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list({id(t): t for t in inputs}.values())
+    got = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
+                       capture=inputs, accumulate=False)
+    for t in inputs:
+        if id(t) in got:
+            _accumulate(t, *got[id(t)], create_graph)
 
 
 _ONES: dict = {}  # (shape, dtype) -> read-only ones, the seed of every scalar loss
 
 
 def _ones(shape, dtype):
-    """dL/dL = 1. Losses are scalars, so one shared read-only array serves every step; seeds
-    are never kept or written to (a leaf that gets one copies it, see ``fresh``)."""
+    """dL/dL = 1. Losses are scalars, so one shared read-only array serves every step; like
+    every seed it is never owned, so nothing keeps or writes it."""
     key = (shape, dtype)
     g = _ONES.get(key)
     if g is None:
@@ -379,6 +444,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=False):
     """Gradients of ``outputs`` w.r.t. ``inputs``, returned instead of stored in ``.grad``.
 
+    The arrays returned are the caller's alone: never a seed, a hook's tensor or an array the
+    engine keeps (PyTorch may hand back ``grad_outputs`` itself when the gradient passes through
+    unchanged; chainrule copies it).
+
     Example:
         >>> import chainrule as cr
         >>> x = cr.tensor(3.0, requires_grad=True)
@@ -386,8 +455,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> float(g)
         6.0
     """
-    single_out = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_out else list(outputs)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single_in = isinstance(inputs, Tensor)
     inputs = [inputs] if single_in else list(inputs)
     if grad_outputs is None:
@@ -405,23 +473,22 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 f"grad(): an input (shape {t.shape}) does not require grad, so no gradient can be "
                 "computed for it; create it with requires_grad=True."
             )
-    roots, seeds = [], []
+    seeds = []
     for o, go in zip(outputs, grad_outputs):
         if not o.requires_grad:
             raise RuntimeError(
                 f"grad(): an output (shape {o.shape}) does not require grad: it does not depend "
                 "on any tensor that requires grad (or was computed under no_grad)."
             )
-        roots.append(o)
         seeds.append(_seed(o, go, create_graph, "grad()"))
     if retain_graph is None:
         retain_graph = create_graph
-    got = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
+    got = run_backward(outputs, seeds, retain_graph=retain_graph, create_graph=create_graph,
                        capture=inputs, accumulate=False)
     result = []
     for t in inputs:
-        g = got.get(id(t))
-        if g is None:
+        entry = got.get(id(t))
+        if entry is None:
             if not allow_unused:
                 raise RuntimeError(
                     f"grad(): one of the inputs (shape {t.shape}) was not used to compute the "
@@ -429,12 +496,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 )
             result.append(None)
             continue
+        g, mine = entry
+        got[id(t)] = (g, False)  # the same tensor asked for twice gets two arrays
         if not create_graph:
             if g.dtype != t.dtype:
                 g = g.astype(t.dtype)
+            elif not (mine and _writable(g)):
+                g = np.array(g, copy=True)
             g = _wrap(g)
         result.append(g)
     return tuple(result)
 
 
-__all__ = ["backward", "grad", "run_backward", "toposort", "sum_to", "set_grad_enabled"]
+__all__ = ["backward", "grad", "run_backward", "toposort", "sum_to", "install_backends"]

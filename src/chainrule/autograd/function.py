@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grad_mode import STATE, set_grad_enabled
-from .graph import Node, Op
+from .grad_mode import DEBUG, GRAD, set_grad_enabled
+from .graph import Node
 
 
 class FunctionCtx:
@@ -27,10 +27,19 @@ def _expands_to(shape, target) -> bool:
         return False
 
 
-class _Custom(Op):
-    """Adapter that runs a user ``Function.backward`` inside the engine's loop."""
+class _Custom:
+    """Adapter that runs a user ``Function.backward`` inside the engine's loop.
+
+    It speaks the engine's rule protocol (see ``autograd.graph``). The gradients it returns are
+    the user's tensors, so it is not ``fresh_grads``: the engine copies them before keeping any.
+    """
 
     name = "custom"
+    saves = False
+    pass_needs_input_grad = False
+    fresh_grads = False
+    kind = "other"
+    formula = latex = ""
 
     def backward(F, g, out, *inputs, fn, ctx, positions, nargs, consts=None):
         from ..tensor import Tensor, _wrap
@@ -105,7 +114,7 @@ class Function:
                 f"{cls.__name__}.forward must return a single Tensor (got {type(out).__name__}); "
                 "split multi-output functions into one Function per output.")
         result = _wrap(out.data)
-        if STATE.enabled and any(ctx.needs_input_grad):
+        if GRAD.enabled and any(ctx.needs_input_grad):
             positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
             inputs = tuple(args[i] for i in positions)
             # consts keeps the non-tensor arguments so the forward can be replayed (gradcheck_graph)
@@ -117,7 +126,7 @@ class Function:
                 op = _OPS[cls] = type(cls.__name__, (_Custom,), {"name": cls.__name__})
             result._node = Node(op, inputs, out.data, attrs, None)
             result.requires_grad = True
-        if STATE.anomaly:
+        if DEBUG.anomaly:
             from .anomaly import check_forward
 
             node = result._node

@@ -1,28 +1,45 @@
-"""Whether operations record a graph: ``no_grad`` / ``enable_grad`` / ``set_grad_enabled``."""
+"""Whether operations record a graph: ``no_grad`` / ``enable_grad`` / ``set_grad_enabled``.
+
+Grad mode is per thread, as in PyTorch: ``with no_grad():`` in a data-loading or evaluation
+thread does not stop the training thread from recording its graph. Anomaly mode is one switch
+for the whole process (PyTorch's is global too).
+"""
 
 from __future__ import annotations
 
 import functools
+import threading
 
 
-class _State:
-    __slots__ = ("enabled", "anomaly")
+class _GradMode(threading.local):
+    """``GRAD.enabled``: this thread's grad mode. A thread starts with recording on."""
+
+    enabled = True
+
+
+class _Debug:
+    """Process-wide switches read by the engine once per op or per backward."""
+
+    __slots__ = ("anomaly", "check_ownership")
 
     def __init__(self) -> None:
-        self.enabled = True
-        self.anomaly = False  # set by detect_anomaly; checked once per op
+        self.anomaly = False  # set by detect_anomaly
+        # Verify that rules declared ``fresh_grads`` return arrays sharing memory with nothing
+        # else (``np.shares_memory``); on under anomaly mode and in the test suite.
+        self.check_ownership = False
 
 
-STATE = _State()
+GRAD = _GradMode()
+DEBUG = _Debug()
 
 
 def is_grad_enabled() -> bool:
-    """True when new operations are recorded for backpropagation."""
-    return STATE.enabled
+    """True when new operations are recorded for backpropagation (in this thread)."""
+    return GRAD.enabled
 
 
 class set_grad_enabled:
-    """Context manager and decorator that turns graph recording on or off.
+    """Context manager and decorator that turns graph recording on or off (in this thread).
 
     Example:
         >>> import chainrule as cr
@@ -35,14 +52,14 @@ class set_grad_enabled:
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = bool(mode)
-        self.prev = STATE.enabled
-        STATE.enabled = self.mode  # like PyTorch: takes effect at construction too
+        self.prev = GRAD.enabled
+        GRAD.enabled = self.mode  # like PyTorch: takes effect at construction too
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
-        STATE.enabled = self.prev
+        GRAD.enabled = self.prev
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -50,7 +67,7 @@ class set_grad_enabled:
             with self.__class__(self.mode):
                 return fn(*args, **kwargs)
 
-        STATE.enabled = self.prev
+        GRAD.enabled = self.prev
         return wrapper
 
 
@@ -63,12 +80,12 @@ class _GradModeContext:
         return self(orig_func) if callable(orig_func) else self
 
     def __enter__(self):
-        self.prev = STATE.enabled
-        STATE.enabled = self.mode
+        self.prev = GRAD.enabled
+        GRAD.enabled = self.mode
         return self
 
     def __exit__(self, *exc) -> None:
-        STATE.enabled = self.prev
+        GRAD.enabled = self.prev
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -80,7 +97,7 @@ class _GradModeContext:
 
 
 class no_grad(_GradModeContext):
-    """Context manager and decorator: operations inside record no graph.
+    """Context manager and decorator: operations inside record no graph (in this thread).
 
     Example:
         >>> import chainrule as cr

@@ -1,19 +1,25 @@
-"""The recorded graph: primitives (``Op``), graph nodes (``Node``) and ``apply``.
+"""The recorded graph: graph nodes (``Node``) and ``apply``, which records them.
 
-Every differentiable primitive is a subclass of ``Op`` holding its NumPy ``forward`` and its
-chain-rule ``backward`` side by side. ``apply`` runs a forward and, when some input requires a
-gradient and recording is on, links a ``Node`` to the output: that node is all the engine needs
-to send gradients back.
+The engine knows a primitive only through the attributes it reads (``chainrule.ops.Op`` is the
+base class that declares them):
+
+- ``name``: shown in errors and by the tools;
+- ``forward(*arrays, **attrs)`` -> array, or ``(array, saved)`` when ``saves`` is True;
+- ``backward(F, g, out, *inputs, **attrs)`` -> one gradient per input (``None`` for none);
+- ``fresh_grads``: the plain rule returns new arrays that alias nothing (see ``engine``);
+- ``pass_needs_input_grad``: the rule also gets ``needs_input_grad``.
+
+``apply`` runs a forward and, when some input requires a gradient and recording is on, links a
+``Node`` to the output: that node is all the engine needs to send gradients back.
 """
 
 from __future__ import annotations
 
-import re
 from itertools import count
 from operator import attrgetter
 
 from ..tensor import _wrap
-from .grad_mode import STATE
+from .grad_mode import DEBUG, GRAD
 
 _seq = count()
 # C-level getters: ``map(_data, inputs)`` unpacks the arrays without a Python-level loop.
@@ -22,50 +28,11 @@ _version = attrgetter("_version")
 _requires_grad = attrgetter("requires_grad")
 
 
-class Op:
-    """Base class of a differentiable primitive.
-
-    A subclass defines two plain functions (never instantiated, so no ``self``):
-
-    - ``forward(*arrays, **attrs) -> array`` (or ``(array, saved)`` when ``saves = True``);
-    - ``backward(F, g, out, *inputs, **attrs) -> tuple`` of one gradient per input (``None`` for
-      "no gradient"). ``F`` is a backend namespace: NumPy functions for a plain backward, the
-      differentiable chainrule functions under ``create_graph=True``; ``g``, ``out`` and
-      ``inputs`` are arrays or tensors to match. Writing the rule once against ``F`` is what gives
-      higher-order gradients for free. Gradients may have the broadcast shape: the engine sums
-      them back to each input's shape.
-
-    ``formula`` is the local derivative in words, shown by ``cr.explain``.
-    """
-
-    name = "op"
-    saves = False
-    # True: the rule also gets ``needs_input_grad`` (one bool per input, PyTorch's name) so it can
-    # skip work nobody uses, e.g. a dense layer's input gradient when the input is the data.
-    pass_needs_input_grad = False
-    # True: in a plain backward the rule returns gradients in new arrays that alias nothing (no
-    # input, output, saved value or other returned gradient), or the upstream ``g`` itself when
-    # it was given ``F.owns_g``. The engine may then let the next rule overwrite them in place.
-    fresh_grads = False
-    formula = ""
-    latex = ""
-
-    def __init_subclass__(cls) -> None:
-        if "name" not in cls.__dict__:
-            cls.name = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
-
-    def forward(*arrays, **attrs):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def backward(F, g, out, *inputs, **attrs):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-
 class Node:
-    """One recorded application of an ``Op``: what backward needs to run its rule."""
+    """One recorded application of an op: what backward needs to run its rule."""
 
-    __slots__ = ("op", "inputs", "out", "attrs", "saved", "versions", "hooks", "seq", "where",
-                 "__weakref__")
+    __slots__ = ("op", "inputs", "out", "attrs", "saved", "versions", "hooks", "retains", "seq",
+                 "where", "__weakref__")
 
     def __init__(self, op, inputs, out, attrs, saved):
         self.op = op
@@ -75,7 +42,8 @@ class Node:
         self.saved = saved
         # Each input's version now: backward refuses to run if one is changed in place later.
         self.versions = tuple(map(_version, inputs))
-        self.hooks = None
+        self.hooks = None  # gradient hooks of the output tensor
+        self.retains = None  # weakref to the output tensor once it calls retain_grad()
         # Creation order. A node's producers always have smaller numbers than the node itself,
         # which is all the engine needs to order backward (latest first).
         self.seq = next(_seq)
@@ -120,13 +88,13 @@ def apply(op, inputs, attrs=None, want_saved=False):
     else:
         out, saved = res, None
     t = _wrap(out)
-    if STATE.enabled:
+    if GRAD.enabled:
         for x in inputs:
             if x.requires_grad:
                 t._node = Node(op, inputs, out, attrs, saved)
                 t.requires_grad = True
                 break
-    if STATE.anomaly:
+    if DEBUG.anomaly:
         from .anomaly import check_forward
 
         check_forward(op, inputs, t)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.backends import NP
 from ..autograd.engine import sum_to
+from ..ops.backends import NP
 from .model import BackwardStep, Event, LeafGrad, Send
 
 SATURATED = 1e-3  # a local derivative below this lets (almost) no gradient through

@@ -1,15 +1,35 @@
-"""The differentiable primitives, one module per family; each ``Op`` holds forward and rule."""
+"""The differentiable primitives, one module per family.
+
+Each ``Op`` class holds its forward, its gradient rule and its registry entry (``op.py``);
+importing this package defines them all, installs the rule vocabularies into the engine
+(``backends.py``) and so fills the registry that ``cr.*`` and the Tensor methods come from.
+"""
 
 from __future__ import annotations
 
+from . import (  # noqa: F401
+    backends,  # noqa: F401  (installs NP / TENSOR into the engine)
+    binary,
+    compose,
+    conv,
+    elementwise,
+    linalg,
+    reduce,
+    shape,
+)
+from .op import (
+    KINDS,
+    Entry,
+    Op,
+    all_ops,
+    bind_methods_to,
+    entries,
+    export_to,
+    gated_ops,
+    lookup,
+    public,
+    unregister,
+)
 
-def all_ops():
-    """Every ``Op`` subclass defined by chainrule (the table the tests walk)."""
-    from ..autograd.graph import Op
-
-    found, stack = [], list(Op.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        found.append(cls)
-        stack.extend(cls.__subclasses__())
-    return found
+__all__ = ["KINDS", "Entry", "Op", "all_ops", "bind_methods_to", "entries", "export_to",
+           "gated_ops", "lookup", "public", "unregister"]

@@ -45,6 +45,13 @@ def promote(a: Tensor, b: Tensor) -> tuple:
     return (a if a.data.dtype == dt else cast(a, dt)), (b if b.data.dtype == dt else cast(b, dt))
 
 
+def to_float(x: Tensor) -> Tensor:
+    """``x`` in the default float dtype (ops such as ``exp`` compute integers as floats)."""
+    from .elementwise import cast
+
+    return cast(x, dtypes.get_default_dtype())
+
+
 def const(v, like: Tensor | None, op: str) -> Tensor:
     """Turn a non-tensor operand into a constant tensor, PyTorch's type-promotion style."""
     if isinstance(v, Tensor):

@@ -7,13 +7,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.graph import Op, OpError, apply
+from ..autograd.graph import OpError
 from ..tensor import Tensor, _wrap
 from ._util import as_tensor, pair, zeros_like_grad
+from .op import Op, public
 
 
 class Add(Op):
-    """a + b;  d/da = 1, d/db = 1"""
+    """input + alpha * other, broadcasting.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.add(cr.tensor([1.0, 2.0]), 1.0).tolist()
+        [2.0, 3.0]
+    """
+
+    kind, method, promote, symbol = "elementwise", True, "common", "+"
+
+    def call(input, other, alpha=1):  # noqa: A002
+        a, b = pair(input, other, "add")
+        if alpha != 1:
+            b = mul(b, alpha)
+        return Add.record(a, b)
 
     formula = "d(a+b)/da = 1, d(a+b)/db = 1"
     forward = np.add
@@ -23,7 +38,16 @@ class Add(Op):
 
 
 class Sub(Op):
-    """a - b;  d/da = 1, d/db = -1"""
+    """input - alpha * other, broadcasting."""
+
+    kind, method, promote, symbol = "elementwise", True, "common", "-"
+    aliases = ("subtract",)
+
+    def call(input, other, alpha=1):  # noqa: A002
+        a, b = pair(input, other, "sub")
+        if alpha != 1:
+            b = mul(b, alpha)
+        return Sub.record(a, b)
 
     formula = "d(a-b)/da = 1, d(a-b)/db = -1"
     forward = np.subtract
@@ -33,7 +57,11 @@ class Sub(Op):
 
 
 class Mul(Op):
-    """a * b;  d/da = b, d/db = a"""
+    """input * other, elementwise with broadcasting."""
+
+    kind, method, promote, symbol = "elementwise", True, "common", "*"
+    aliases = ("multiply",)
+    fresh_grads = True
 
     formula = "d(ab)/da = b, d(ab)/db = a"
     forward = np.multiply
@@ -43,7 +71,11 @@ class Mul(Op):
 
 
 class Div(Op):
-    """a / b;  d/da = 1/b, d/db = -a/b^2"""
+    """input / other (true division), broadcasting; integers divide as floats."""
+
+    kind, method, promote, symbol = "elementwise", True, "float", "/"
+    aliases = ("divide", "true_divide")
+    fresh_grads = True
 
     formula = "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2"
     forward = np.true_divide
@@ -54,11 +86,14 @@ class Div(Op):
 
 
 class Pow(Op):
-    """a ** b;  d/da = b a^(b-1), d/db = a^b ln a
+    """a ** b for a tensor exponent b (the public ``pow`` dispatches here).
 
     d/db is taken as 0 where a <= 0: a^b of a negative base is only real for integer b, where
     it has no derivative in b. (PyTorch gives NaN there for a < 0.)
     """
+
+    public, kind, promote, symbol = None, "elementwise", "common", "^"
+    fresh_grads = True
 
     formula = "d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln(a)"
     forward = np.power
@@ -70,7 +105,10 @@ class Pow(Op):
 
 
 class Maximum(Op):
-    """max(a, b);  gradient to the larger input, split evenly on ties"""
+    """Elementwise maximum; ties share the gradient equally."""
+
+    kind, method, promote = "elementwise", True, "common"
+    fresh_grads = True
 
     formula = "d max(a,b)/da = 1 if a > b (1/2 on ties)"
     forward = np.maximum
@@ -83,7 +121,10 @@ class Maximum(Op):
 
 
 class Minimum(Op):
-    """min(a, b);  gradient to the smaller input, split evenly on ties"""
+    """Elementwise minimum; ties share the gradient equally."""
+
+    kind, method, promote = "elementwise", True, "common"
+    fresh_grads = True
 
     formula = "d min(a,b)/da = 1 if a < b (1/2 on ties)"
     forward = np.minimum
@@ -96,7 +137,24 @@ class Minimum(Op):
 
 
 class Where(Op):
-    """cond ? a : b;  d/da = [cond], d/db = [not cond]"""
+    """``input`` where ``condition`` is true, else ``other`` (broadcasting).
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.tensor([-1.0, 2.0])
+        >>> cr.where(x > 0, x, 0.0).tolist()
+        [0.0, 2.0]
+    """
+
+    kind = "elementwise"
+    fresh_grads = True
+
+    def call(condition, input, other):  # noqa: A002
+        cond = as_tensor(condition, "where")
+        if cond.data.dtype != np.bool_:
+            cond = Tensor(cond.data.astype(bool))
+        a, b = pair(input, other, "where")
+        return Where.record(cond, a, b)
 
     formula = "d where(c,a,b)/da = 1 where c, d/db = 1 where not c"
 
@@ -108,78 +166,9 @@ class Where(Op):
         return None, F.where(cond, g, zero), F.where(cond, zero, g)
 
 
-def add(a, b, alpha=1) -> Tensor:
-    """a + alpha * b, broadcasting.
-
-    Example:
-        >>> import chainrule as cr
-        >>> cr.add(cr.tensor([1.0, 2.0]), 1.0).tolist()
-        [2.0, 3.0]
-    """
-    a, b = pair(a, b, "add")
-    if alpha != 1:
-        b = mul(b, alpha)
-    return apply(Add, (a, b))
-
-
-def sub(a, b, alpha=1) -> Tensor:
-    """a - alpha * b, broadcasting."""
-    a, b = pair(a, b, "sub")
-    if alpha != 1:
-        b = mul(b, alpha)
-    return apply(Sub, (a, b))
-
-
-def mul(a, b) -> Tensor:
-    """a * b, elementwise with broadcasting."""
-    a, b = pair(a, b, "mul")
-    return apply(Mul, (a, b))
-
-
-def div(a, b) -> Tensor:
-    """a / b (true division), broadcasting."""
-    a, b = pair(a, b, "div")
-    if a.data.dtype.kind in "biu":  # true division of integers gives the default float dtype
-        from .. import dtypes
-        from .elementwise import cast
-
-        a = cast(a, dtypes.get_default_dtype())
-        b = cast(b, dtypes.get_default_dtype())
-    return apply(Div, (a, b))
-
-
 def pow_tensor(a, b) -> Tensor:
     """a ** b where b is a tensor (both differentiable)."""
-    a, b = pair(a, b, "pow")
-    return apply(Pow, (a, b))
-
-
-def maximum(a, b) -> Tensor:
-    """Elementwise maximum; ties share the gradient equally."""
-    a, b = pair(a, b, "maximum")
-    return apply(Maximum, (a, b))
-
-
-def minimum(a, b) -> Tensor:
-    """Elementwise minimum; ties share the gradient equally."""
-    a, b = pair(a, b, "minimum")
-    return apply(Minimum, (a, b))
-
-
-def where(condition, input, other) -> Tensor:  # noqa: A002
-    """``input`` where ``condition`` is true, else ``other`` (broadcasting).
-
-    Example:
-        >>> import chainrule as cr
-        >>> x = cr.tensor([-1.0, 2.0])
-        >>> cr.where(x > 0, x, 0.0).tolist()
-        [0.0, 2.0]
-    """
-    cond = as_tensor(condition, "where")
-    if cond.data.dtype != np.bool_:
-        cond = Tensor(cond.data.astype(bool))
-    a, b = pair(input, other, "where")
-    return apply(Where, (cond, a, b))
+    return Pow.apply(a, b)
 
 
 def _floor_div(a: Tensor, b: Tensor, op: str) -> Tensor:
@@ -189,19 +178,21 @@ def _floor_div(a: Tensor, b: Tensor, op: str) -> Tensor:
         raise OpError(f"{op}(): {e} (input shapes: {a.shape}, {b.shape})") from None
 
 
-def floor_divide(a, b) -> Tensor:
-    """floor(a / b), elementwise; not differentiable (a piecewise-constant function).
+@public(method=True, kind="elementwise")
+def floor_divide(input, other) -> Tensor:  # noqa: A002
+    """floor(input / other), elementwise; not differentiable (a piecewise-constant function).
 
     Example:
         >>> import chainrule as cr
         >>> (cr.tensor([7, -7]) // 2).tolist()
         [3, -4]
     """
-    a, b = pair(a, b, "floor_divide")
+    a, b = pair(input, other, "floor_divide")
     return _floor_div(a, b, "floor_divide")
 
 
-def remainder(a, b) -> Tensor:
+@public(method=True, kind="elementwise")
+def remainder(input, other) -> Tensor:  # noqa: A002
     """a - b * floor(a / b): Python's ``%`` (the sign of b); differentiable in a and b.
 
     Example:
@@ -209,8 +200,12 @@ def remainder(a, b) -> Tensor:
         >>> (cr.tensor([7.0, -7.0]) % 3).tolist()
         [1.0, 2.0]
     """
-    a, b = pair(a, b, "remainder")
+    a, b = pair(input, other, "remainder")
     return sub(a, mul(b, _floor_div(a, b, "remainder")))
+
+
+add, sub, mul, div = Add.call, Sub.call, Mul.call, Div.call
+maximum, minimum, where = Maximum.call, Minimum.call, Where.call
 
 
 def _r(fn):

@@ -9,9 +9,11 @@ from ..tensor import Tensor
 from ._util import as_tensor, norm_dim
 from .binary import div, mul, where
 from .elementwise import clamp
+from .op import public
 from .shape import reshape
 
 
+@public(method=True, kind="elementwise")
 def reciprocal(x) -> Tensor:
     """1 / x, elementwise.
 
@@ -24,16 +26,19 @@ def reciprocal(x) -> Tensor:
     return div(1.0, x) if x.data.dtype.kind == "f" else div(1.0, x.float())
 
 
+@public(method=True, kind="elementwise")
 def clamp_min(x, min) -> Tensor:  # noqa: A002
     """max(x, min), elementwise (``clamp(x, min=min)``)."""
     return clamp(x, min=min)
 
 
+@public(method=True, kind="elementwise")
 def clamp_max(x, max) -> Tensor:  # noqa: A002
     """min(x, max), elementwise (``clamp(x, max=max)``)."""
     return clamp(x, max=max)
 
 
+@public(method=True, kind="elementwise")
 def masked_fill(x, mask, value) -> Tensor:
     """``x`` with ``value`` where ``mask`` (a boolean tensor broadcasting to x) is true.
 
@@ -64,6 +69,7 @@ def _broadcasts_to(shape, target) -> bool:
         return False
 
 
+@public(method=True, kind="indexing")
 def index_select(x, dim: int, index) -> Tensor:
     """The entries of ``x`` at positions ``index`` (1-D integer tensor) along ``dim``.
 
@@ -83,6 +89,7 @@ def index_select(x, dim: int, index) -> Tensor:
     return x[(slice(None),) * d + (index.data.reshape(-1),)]
 
 
+@public(method=True, kind="indexing")
 def gather(x, dim: int, index) -> Tensor:
     """``out[i][j] = x[index[i][j]][j]`` for ``dim=0`` (and so on): PyTorch's ``gather``.
 
@@ -110,6 +117,7 @@ def gather(x, dim: int, index) -> Tensor:
     return x[tuple(grid)]
 
 
+@public(method=True, kind="linalg")
 def outer(a, b) -> Tensor:
     """Outer product of two 1-D tensors.
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..autograd.graph import Op, OpError, apply
+from ..autograd.graph import OpError
 from ..tensor import Tensor
 from ._util import as_tensor
+from .op import Op, public
 
 
 def _pair(v, name: str, op: str) -> tuple[int, int]:
@@ -61,7 +62,20 @@ def _fold(cols, size, k, s, p, d):
 
 
 class Unfold(Op):
-    """im2col: receptive fields as columns;  gradient is fold (col2im) of the upstream"""
+    """Extract sliding blocks: (N, C, H, W) -> (N, C*kh*kw, L), like ``torch.nn.functional.unfold``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.unfold(cr.ones(1, 2, 4, 4), 3).shape
+        (1, 18, 4)
+    """
+
+    kind = "convolution"
+
+    def call(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+        x = as_tensor(input, "unfold")
+        k, s, p, d, _, _ = _geometry(x, kernel_size, stride, padding, dilation, "unfold")
+        return Unfold.record(x, k=k, s=s, p=p, d=d)
 
     formula = "unfold: gradient of each column is added back to its receptive field (fold)"
 
@@ -76,7 +90,21 @@ class Unfold(Op):
 
 
 class Fold(Op):
-    """col2im: columns summed into an image;  gradient is unfold of the upstream"""
+    """Sum sliding blocks back into images: the adjoint of ``unfold``."""
+
+    kind = "convolution"
+
+    def call(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+        cols = as_tensor(input, "fold")
+        k = _pair(kernel_size, "kernel_size", "fold")
+        s, p, d = (_pair(v, n, "fold") for v, n in ((stride, "stride"), (padding, "padding"),
+                                                    (dilation, "dilation")))
+        size = _pair(output_size, "output_size", "fold")
+        ho, wo = (_out_size(size[i], k[i], s[i], p[i], d[i]) for i in range(2))
+        if cols.ndim != 3 or cols.shape[1] % (k[0] * k[1]) or cols.shape[2] != ho * wo:
+            raise OpError(f"fold(): input {cols.shape} does not match kernel {k} and output size "
+                          f"{size} (expected (N, C*{k[0] * k[1]}, {ho * wo}))")
+        return Fold.record(cols, size=size, k=k, s=s, p=p, d=d)
 
     formula = "fold: gradient of each column is its receptive field of the upstream (unfold)"
 
@@ -137,7 +165,16 @@ def _first_max_masks(x, out, k, s, p, d):
 
 
 class MaxPool2d(Op):
-    """max over each window;  gradient goes to the window's (first) arg-max"""
+    """Maximum over each window, as ``torch.nn.functional.max_pool2d``."""
+
+    kind = "pooling"
+
+    def call(input, kernel_size, stride=None, padding=0, dilation=1):  # noqa: A002
+        x = as_tensor(input, "max_pool2d")
+        k, s, p, d, _, _ = _geometry(x, kernel_size, stride, padding, dilation, "max_pool2d")
+        if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
+            raise OpError(f"max_pool2d(): padding {p} must be at most half the kernel size {k}")
+        return MaxPool2d.record(x, k=k, s=s, p=p, d=d)
 
     formula = "d maxpool/dx = 1 at each window's maximum, else 0"
     fresh_grads = True
@@ -207,7 +244,33 @@ def _col2im_cm(cols, shape, k, s, p, d, ho, wo):
 
 
 class Conv2d(Op):
-    """y = W * x + b (cross-correlation);  dx = col2im(W^T G), dW = G cols^T, db = sum G"""
+    """2-D cross-correlation, as ``torch.nn.functional.conv2d`` (``groups`` must be 1).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.conv2d(cr.ones(2, 3, 8, 8), cr.ones(4, 3, 3, 3), padding=1).shape
+        (2, 4, 8, 8)
+    """
+
+    kind = "convolution"
+
+    def call(input, weight, bias=None, stride=1, padding=0, dilation=1,  # noqa: A002
+             groups: int = 1):
+        x, w = as_tensor(input, "conv2d"), as_tensor(weight, "conv2d")
+        if groups != 1:
+            raise NotImplementedError("conv2d(): only groups=1 is supported")
+        if w.ndim != 4 or x.ndim != 4 or x.shape[1] != w.shape[1]:
+            raise OpError(f"conv2d(): input {x.shape} and weight {w.shape} do not fit (expected "
+                          "input (N, C, H, W) and weight (out_channels, C, kh, kw) with the "
+                          "same C)")
+        padding = _same_padding(padding, w, stride, dilation)
+        k, s, p, d, ho, wo = _geometry(x, w.shape[2:], stride, padding, dilation, "conv2d")
+        if bias is None:
+            return Conv2d.record(x, w, k=k, s=s, p=p, d=d)
+        b = as_tensor(bias, "conv2d")
+        if b.shape != (w.shape[0],):
+            raise OpError(f"conv2d(): bias {b.shape} does not fit {w.shape[0]} output channels")
+        return Conv2d.record(x, w, b, k=k, s=s, p=p, d=d)
 
     formula = ("conv: dL/dx = col2im(W^T G) (a transposed convolution), dL/dW = G unfold(x)^T, "
                "dL/db = sum of G over batch and positions")
@@ -285,78 +348,15 @@ def _geometry(x, kernel_size, stride, padding, dilation, op):
     return k, s, p, d, ho, wo
 
 
-def unfold(x, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """Extract sliding blocks: (N, C, H, W) -> (N, C*kh*kw, L), like ``torch.nn.functional.unfold``.
-
-    Example:
-        >>> import chainrule as cr
-        >>> cr.unfold(cr.ones(1, 2, 4, 4), 3).shape
-        (1, 18, 4)
-    """
-    x = as_tensor(x, "unfold")
-    k, s, p, d, _, _ = _geometry(x, kernel_size, stride, padding, dilation, "unfold")
-    return apply(Unfold, (x,), {"k": k, "s": s, "p": p, "d": d})
 
 
-def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """Sum sliding blocks back into images: the adjoint of ``unfold``."""
-    cols = as_tensor(cols, "fold")
-    k = _pair(kernel_size, "kernel_size", "fold")
-    s, p, d = (_pair(v, n, "fold") for v, n in ((stride, "stride"), (padding, "padding"),
-                                                (dilation, "dilation")))
-    size = _pair(output_size, "output_size", "fold")
-    ho, wo = (_out_size(size[i], k[i], s[i], p[i], d[i]) for i in range(2))
-    if cols.ndim != 3 or cols.shape[1] % (k[0] * k[1]) or cols.shape[2] != ho * wo:
-        raise OpError(f"fold(): input {cols.shape} does not match kernel {k} and output size "
-                      f"{size} (expected (N, C*{k[0] * k[1]}, {ho * wo}))")
-    return apply(Fold, (cols,), {"size": size, "k": k, "s": s, "p": p, "d": d})
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
-    """2-D cross-correlation, as ``torch.nn.functional.conv2d`` (``groups`` must be 1).
-
-    Example:
-        >>> import chainrule as cr
-        >>> cr.conv2d(cr.ones(2, 3, 8, 8), cr.ones(4, 3, 3, 3), padding=1).shape
-        (2, 4, 8, 8)
-    """
-    x, w = as_tensor(x, "conv2d"), as_tensor(weight, "conv2d")
-    if groups != 1:
-        raise NotImplementedError("conv2d(): only groups=1 is supported")
-    if w.ndim != 4 or x.ndim != 4 or x.shape[1] != w.shape[1]:
-        raise OpError(f"conv2d(): input {x.shape} and weight {w.shape} do not fit (expected input "
-                      f"(N, C, H, W) and weight (out_channels, C, kh, kw) with the same C)")
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = 0
-        elif padding == "same" and _pair(stride, "stride", "conv2d") == (1, 1):
-            kh, kw = w.shape[2:]
-            dh, dw = _pair(dilation, "dilation", "conv2d")
-            if (dh * (kh - 1)) % 2 or (dw * (kw - 1)) % 2:
-                raise OpError("conv2d(): padding='same' needs an odd effective kernel size here")
-            padding = (dh * (kh - 1) // 2, dw * (kw - 1) // 2)
-        else:
-            raise OpError(f"conv2d(): padding={padding!r} is not supported (use 'valid', 'same' "
-                          "with stride 1, or numbers)")
-    k, s, p, d, ho, wo = _geometry(x, w.shape[2:], stride, padding, dilation, "conv2d")
-    attrs = {"k": k, "s": s, "p": p, "d": d}
-    if bias is None:
-        return apply(Conv2d, (x, w), attrs)
-    b = as_tensor(bias, "conv2d")
-    if b.shape != (w.shape[0],):
-        raise OpError(f"conv2d(): bias {b.shape} does not fit {w.shape[0]} output channels")
-    return apply(Conv2d, (x, w, b), attrs)
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
-    """Maximum over each window, as ``torch.nn.functional.max_pool2d``."""
-    x = as_tensor(x, "max_pool2d")
-    k, s, p, d, _, _ = _geometry(x, kernel_size, stride, padding, dilation, "max_pool2d")
-    if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
-        raise OpError(f"max_pool2d(): padding {p} must be at most half the kernel size {k}")
-    return apply(MaxPool2d, (x,), {"k": k, "s": s, "p": p, "d": d})
 
 
+@public(kind="pooling")
 def avg_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
     """Mean over each window (zero padding counted, like PyTorch's default)."""
     from .reduce import mean
@@ -365,6 +365,25 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
     x = as_tensor(x, "avg_pool2d")
     k, s, p, d, ho, wo = _geometry(x, kernel_size, stride, padding, 1, "avg_pool2d")
     n, c = x.shape[:2]
-    cols = apply(Unfold, (x,), {"k": k, "s": s, "p": p, "d": d})
+    cols = Unfold.record(x, k=k, s=s, p=p, d=d)
     cols = reshape(cols, (n, c, k[0] * k[1], ho * wo))
     return reshape(mean(cols, dim=2), (n, c, ho, wo))
+
+
+def _same_padding(padding, w, stride, dilation):
+    """Numbers for ``padding='valid'`` or ``'same'`` (stride 1), as PyTorch accepts."""
+    if not isinstance(padding, str):
+        return padding
+    if padding == "valid":
+        return 0
+    if padding == "same" and _pair(stride, "stride", "conv2d") == (1, 1):
+        kh, kw = w.shape[2:]
+        dh, dw = _pair(dilation, "dilation", "conv2d")
+        if (dh * (kh - 1)) % 2 or (dw * (kw - 1)) % 2:
+            raise OpError("conv2d(): padding='same' needs an odd effective kernel size here")
+        return (dh * (kh - 1) // 2, dw * (kw - 1) // 2)
+    raise OpError(f"conv2d(): padding={padding!r} is not supported (use 'valid', 'same' "
+                  "with stride 1, or numbers)")
+
+
+unfold, fold, conv2d, max_pool2d = Unfold.call, Fold.call, Conv2d.call, MaxPool2d.call

@@ -8,9 +8,9 @@ import numbers
 import numpy as np
 
 from .. import dtypes
-from ..autograd.graph import Op, apply
 from ..tensor import Tensor
 from ._util import as_tensor, dense_order, inverse_order, like_one, zeros_like_grad
+from .op import Op, public
 
 _SQRT2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -105,17 +105,18 @@ def _erf(x):
     return np.asarray(_erf_scalar(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
 
 
-def _unary(op, x, name, **attrs):
-    x = as_tensor(x, name)
-    if x.data.dtype.kind in "biu" and op in _FLOAT_OPS:  # sqrt of an int tensor is float32
-        x = cast(x, dtypes.get_default_dtype())
-    return apply(op, (x,), attrs or None)
-
-
 class Neg(Op):
-    """-x;  d/dx = -1"""
+    """-x, elementwise.
 
+    Example:
+        >>> import chainrule as cr
+        >>> cr.neg(cr.tensor([1.0, -2.0])).tolist()
+        [-1.0, 2.0]
+    """
+
+    kind, method, aliases, symbol = "elementwise", True, ("negative",), "-"
     formula = "d(-x)/dx = -1"
+    fresh_grads = True
     forward = np.negative
 
     def backward(F, g, out, x):
@@ -123,10 +124,18 @@ class Neg(Op):
 
 
 class Exp(Op):
-    """e^x;  d/dx = e^x (the output itself)"""
+    """e^x, elementwise.
 
+    Example:
+        >>> import chainrule as cr
+        >>> cr.exp(cr.tensor([0.0])).tolist()
+        [1.0]
+    """
+
+    kind, method, promote = "elementwise", True, "float"
     formula = "d exp(x)/dx = exp(x)"
     latex = r"\frac{d e^x}{dx} = e^x"
+    fresh_grads = True
     forward = np.exp
 
     def backward(F, g, out, x):
@@ -134,10 +143,12 @@ class Exp(Op):
 
 
 class Log(Op):
-    """ln x;  d/dx = 1/x"""
+    """Natural logarithm, elementwise."""
 
+    kind, method, promote = "elementwise", True, "float"
     formula = "d ln(x)/dx = 1/x"
     latex = r"\frac{d \ln x}{dx} = \frac{1}{x}"
+    fresh_grads = True
     forward = np.log
 
     def backward(F, g, out, x):
@@ -145,9 +156,11 @@ class Log(Op):
 
 
 class Log1p(Op):
-    """ln(1+x);  d/dx = 1/(1+x)"""
+    """ln(1 + x), accurate for small x."""
 
+    kind, method, promote = "elementwise", True, "float"
     formula = "d ln(1+x)/dx = 1/(1+x)"
+    fresh_grads = True
     forward = np.log1p
 
     def backward(F, g, out, x):
@@ -155,10 +168,12 @@ class Log1p(Op):
 
 
 class Sqrt(Op):
-    """sqrt(x);  d/dx = 1/(2 sqrt(x))"""
+    """Square root, elementwise."""
 
+    kind, method, promote = "elementwise", True, "float"
     formula = "d sqrt(x)/dx = 1/(2 sqrt(x))"
     latex = r"\frac{d\sqrt{x}}{dx} = \frac{1}{2\sqrt{x}}"
+    fresh_grads = True
     forward = np.sqrt
 
     def backward(F, g, out, x):
@@ -166,9 +181,11 @@ class Sqrt(Op):
 
 
 class Abs(Op):
-    """|x|;  d/dx = sign(x) (0 at 0)"""
+    """|x|, elementwise (gradient 0 at 0)."""
 
+    kind, method = "elementwise", True
     formula = "d|x|/dx = sign(x)"
+    fresh_grads = True
     forward = np.abs
 
     def backward(F, g, out, x):
@@ -176,9 +193,11 @@ class Abs(Op):
 
 
 class Sign(Op):
-    """sign(x);  d/dx = 0"""
+    """-1, 0 or 1, elementwise (zero gradient)."""
 
+    kind, method = "elementwise", True
     formula = "d sign(x)/dx = 0"
+    fresh_grads = True
     forward = np.sign
 
     def backward(F, g, out, x):
@@ -186,9 +205,11 @@ class Sign(Op):
 
 
 class Sin(Op):
-    """sin x;  d/dx = cos x"""
+    """Sine, elementwise."""
 
+    kind, method, promote = "elementwise", True, "float"
     formula = "d sin(x)/dx = cos(x)"
+    fresh_grads = True
     forward = np.sin
 
     def backward(F, g, out, x):
@@ -196,9 +217,11 @@ class Sin(Op):
 
 
 class Cos(Op):
-    """cos x;  d/dx = -sin x"""
+    """Cosine, elementwise."""
 
+    kind, method, promote = "elementwise", True, "float"
     formula = "d cos(x)/dx = -sin(x)"
+    fresh_grads = True
     forward = np.cos
 
     def backward(F, g, out, x):
@@ -206,10 +229,12 @@ class Cos(Op):
 
 
 class Tanh(Op):
-    """tanh x;  d/dx = 1 - tanh^2 x"""
+    """Hyperbolic tangent, elementwise."""
 
+    kind, method, promote = "activation", True, "float"
     formula = "d tanh(z)/dz = 1 - t^2"
     latex = r"\frac{d\tanh z}{dz} = 1 - \tanh^2 z"
+    gate = "saturates"
     forward = np.tanh
     fresh_grads = True
 
@@ -219,12 +244,23 @@ class Tanh(Op):
             return (g,)
         return (g * (1 - out * out),)
 
+    def slope(out):
+        return 1 - out * out
+
 
 class Sigmoid(Op):
-    """s = 1/(1+e^-x);  d/dx = s(1-s)"""
+    """1/(1+e^-x), elementwise; stable for any finite input.
 
+    Example:
+        >>> import chainrule as cr
+        >>> cr.sigmoid(cr.tensor([0.0])).tolist()
+        [0.5]
+    """
+
+    kind, method, promote = "activation", True, "float"
     formula = "d sigmoid(z)/dz = s(1-s)"
     latex = r"\frac{d\sigma(z)}{dz} = \sigma(z)\,(1-\sigma(z))"
+    gate, max_slope = "saturates", 0.25
     forward = _sigmoid
     fresh_grads = True
 
@@ -239,13 +275,17 @@ class Sigmoid(Op):
             return (g,)
         return (g * out * (1 - out),)
 
+    def slope(out):
+        return out * (1 - out)
+
 
 class Relu(Op):
-    """max(0, x);  d/dx = 1 if x > 0 else 0"""
+    """max(0, x), elementwise."""
 
+    kind, method = "activation", True
     formula = "d relu(z)/dz = 1 if z > 0 else 0"
     latex = r"\frac{d\,\mathrm{ReLU}(z)}{dz} = [z > 0]"
-
+    gate = "dies"
     fresh_grads = True
 
     def forward(x):
@@ -257,11 +297,19 @@ class Relu(Op):
             return (g,)
         return (g * (out > 0),)
 
+    def slope(out):
+        return (out > 0).astype(out.dtype)
+
 
 class LeakyRelu(Op):
-    """x if x > 0 else a*x;  d/dx = 1 or a"""
+    """x if x > 0 else negative_slope * x."""
 
+    kind, method, promote = "activation", True, "float"
     formula = "d leaky_relu(z)/dz = 1 if z > 0 else slope"
+    fresh_grads = True
+
+    def call(input, negative_slope: float = 0.01):  # noqa: A002
+        return LeakyRelu.apply(input, slope=negative_slope)
 
     def forward(x, slope):
         return np.where(x > 0, x, x * slope)
@@ -271,9 +319,14 @@ class LeakyRelu(Op):
 
 
 class Elu(Op):
-    """x if x > 0 else a(e^x - 1);  d/dx = 1 or out + a"""
+    """x if x > 0 else alpha * (e^x - 1)."""
 
+    kind, method, promote = "activation", True, "float"
     formula = "d elu(z)/dz = 1 if z > 0 else elu(z) + alpha"
+    fresh_grads = True
+
+    def call(input, alpha: float = 1.0):  # noqa: A002
+        return Elu.apply(input, alpha=alpha)
 
     def forward(x, alpha):
         return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
@@ -283,9 +336,14 @@ class Elu(Op):
 
 
 class Softplus(Op):
-    """ln(1 + e^(bx))/b (linear above threshold);  d/dx = sigmoid(bx)"""
+    """ln(1 + e^(beta x)) / beta, linear where beta*x > threshold; stable for any input."""
 
+    kind, method, promote = "activation", True, "float"
     formula = "d softplus(z)/dz = sigmoid(beta z)"
+    fresh_grads = True
+
+    def call(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
+        return Softplus.apply(input, beta=beta, threshold=threshold)
 
     def forward(x, beta, threshold):
         z = x * beta
@@ -298,9 +356,11 @@ class Softplus(Op):
 
 
 class Silu(Op):
-    """x*s(x);  d/dx = s(x)(1 + x(1 - s(x)))"""
+    """x * sigmoid(x) (also called swish)."""
 
+    kind, method, promote = "activation", True, "float"
     formula = "d silu(z)/dz = s(z)(1 + z(1-s(z)))"
+    fresh_grads = True
 
     def forward(x):
         return x * _sigmoid(x)
@@ -311,9 +371,11 @@ class Silu(Op):
 
 
 class Erf(Op):
-    """erf x;  d/dx = 2/sqrt(pi) e^(-x^2)"""
+    """The Gauss error function, elementwise."""
 
+    kind, method, promote = "elementwise", True, "float"
     formula = "d erf(x)/dx = 2/sqrt(pi) exp(-x^2)"
+    fresh_grads = True
     forward = _erf
 
     def backward(F, g, out, x):
@@ -321,9 +383,16 @@ class Erf(Op):
 
 
 class Gelu(Op):
-    """x*Phi(x) (or the tanh approximation);  d/dx = Phi(x) + x*phi(x)"""
+    """x * Phi(x) (Phi: the standard normal CDF); ``approximate="tanh"`` for the tanh formula."""
 
+    kind, method, promote = "activation", True, "float"
     formula = "d gelu(z)/dz = Phi(z) + z phi(z)"
+    fresh_grads = True
+
+    def call(input, approximate: str = "none"):  # noqa: A002
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
+        return Gelu.apply(input, approximate=approximate)
 
     def forward(x, approximate):
         if approximate == "tanh":
@@ -342,9 +411,34 @@ class Gelu(Op):
 
 
 class Clamp(Op):
-    """min(max(x, lo), hi);  d/dx = 1 inside [lo, hi], else 0"""
+    """Limit values to [min, max]; the gradient passes only inside the range.
 
+    ``min`` and ``max`` may be numbers or tensors (broadcast against x); tensor bounds receive
+    the gradient where they are the output, as in PyTorch.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.clamp(cr.tensor([-2.0, 0.5, 3.0]), -1.0, 1.0).tolist()
+        [-1.0, 0.5, 1.0]
+    """
+
+    kind, method, aliases = "elementwise", True, ("clip",)
     formula = "d clamp(x)/dx = 1 if lo <= x <= hi else 0"
+    fresh_grads = True
+
+    def call(input, min=None, max=None):  # noqa: A002
+        if min is None and max is None:
+            raise ValueError("clamp(): at least one of min and max must be given")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            from .binary import where
+
+            y = as_tensor(input, "clamp")
+            if min is not None:
+                y = where(y < min, min, y)
+            if max is not None:
+                y = where(y > max, max, y)
+            return y
+        return Clamp.apply(input, lo=min, hi=max)
 
     def forward(x, lo, hi):
         return np.clip(x, lo, hi)
@@ -359,10 +453,12 @@ class Clamp(Op):
 
 
 class PowScalar(Op):
-    """x^p for a constant p;  d/dx = p x^(p-1)"""
+    """x^p for a constant p (the public ``pow`` also takes a tensor exponent)."""
 
+    public, kind, symbol = None, "elementwise", "^"
     formula = "d x^p/dx = p x^(p-1)"
     latex = r"\frac{d x^p}{dx} = p\,x^{p-1}"
+    fresh_grads = True
 
     def forward(x, p):
         if p == 2:
@@ -373,15 +469,16 @@ class PowScalar(Op):
         if p == 2:
             return (g * 2 * x,)
         if p == 1:
-            return (g,)
+            return (g * 1,)
         if p == 0:
             return (zeros_like_grad(F, g),)  # zeros, not None: x.grad exists, as in PyTorch
         return (g * p * x ** (p - 1),)
 
 
 class Clone(Op):
-    """copy of x;  d/dx = 1"""
+    """A copy of x with its own memory; gradients flow back."""
 
+    kind, method = "conversion", True
     formula = "d copy(x)/dx = 1"
 
     def forward(x):
@@ -392,9 +489,11 @@ class Clone(Op):
 
 
 class Cast(Op):
-    """x converted to another dtype;  d/dx = 1 (converted back)"""
+    """x converted to another dtype (``Tensor.to``); differentiable between floating types."""
 
+    public, kind = None, "conversion"
     formula = "d cast(x)/dx = 1"
+    fresh_grads = True
 
     def forward(x, dtype):
         return x.astype(dtype)
@@ -405,173 +504,47 @@ class Cast(Op):
         return (g.to(x.dtype) if F.differentiable else g.astype(x.dtype),)
 
 
-# Ops whose result is a real number even for integer input: they compute in the default dtype.
-_FLOAT_OPS = frozenset({Exp, Log, Log1p, Sqrt, Sin, Cos, Tanh, Sigmoid, LeakyRelu, Elu, Softplus,
-                        Silu, Erf, Gelu})
-
-# ---- public functions ----------------------------------------------------------------------
+# ---- functions built from the primitives above --------------------------------------------
 
 
-def neg(x) -> Tensor:
-    """-x, elementwise."""
-    return _unary(Neg, x, "neg")
-
-
-def exp(x) -> Tensor:
-    """e^x, elementwise.
+@public(method=True, kind="elementwise")
+def rsqrt(input) -> Tensor:  # noqa: A002
+    """1/sqrt(x), elementwise.
 
     Example:
         >>> import chainrule as cr
-        >>> cr.exp(cr.tensor([0.0])).tolist()
-        [1.0]
-    """
-    return _unary(Exp, x, "exp")
-
-
-def log(x) -> Tensor:
-    """Natural logarithm, elementwise."""
-    return _unary(Log, x, "log")
-
-
-def log1p(x) -> Tensor:
-    """ln(1 + x), accurate for small x."""
-    return _unary(Log1p, x, "log1p")
-
-
-def sqrt(x) -> Tensor:
-    """Square root, elementwise."""
-    return _unary(Sqrt, x, "sqrt")
-
-
-def rsqrt(x) -> Tensor:
-    """1/sqrt(x), elementwise."""
-    return pow(x, -0.5)
-
-
-def abs(x) -> Tensor:  # noqa: A001
-    """|x|, elementwise (gradient 0 at 0)."""
-    return _unary(Abs, x, "abs")
-
-
-def sign(x) -> Tensor:
-    """-1, 0 or 1, elementwise (zero gradient)."""
-    return _unary(Sign, x, "sign")
-
-
-def sin(x) -> Tensor:
-    """Sine, elementwise."""
-    return _unary(Sin, x, "sin")
-
-
-def cos(x) -> Tensor:
-    """Cosine, elementwise."""
-    return _unary(Cos, x, "cos")
-
-
-def tanh(x) -> Tensor:
-    """Hyperbolic tangent, elementwise."""
-    return _unary(Tanh, x, "tanh")
-
-
-def sigmoid(x) -> Tensor:
-    """1/(1+e^-x), elementwise; stable for any finite input.
-
-    Example:
-        >>> import chainrule as cr
-        >>> cr.sigmoid(cr.tensor([0.0])).tolist()
+        >>> cr.rsqrt(cr.tensor([4.0])).tolist()
         [0.5]
     """
-    return _unary(Sigmoid, x, "sigmoid")
+    return pow(input, -0.5)
 
 
-def relu(x) -> Tensor:
-    """max(0, x), elementwise."""
-    return _unary(Relu, x, "relu")
-
-
-def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
-    """x if x > 0 else negative_slope * x."""
-    return _unary(LeakyRelu, x, "leaky_relu", slope=negative_slope)
-
-
-def elu(x, alpha: float = 1.0) -> Tensor:
-    """x if x > 0 else alpha * (e^x - 1)."""
-    return _unary(Elu, x, "elu", alpha=alpha)
-
-
-def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """ln(1 + e^(beta x)) / beta, linear where beta*x > threshold; stable for any input."""
-    return _unary(Softplus, x, "softplus", beta=beta, threshold=threshold)
-
-
-def silu(x) -> Tensor:
-    """x * sigmoid(x) (also called swish)."""
-    return _unary(Silu, x, "silu")
-
-
-def erf(x) -> Tensor:
-    """The Gauss error function, elementwise."""
-    return _unary(Erf, x, "erf")
-
-
-def gelu(x, approximate: str = "none") -> Tensor:
-    """x * Phi(x); ``approximate="tanh"`` for the tanh formula."""
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
-    return _unary(Gelu, x, "gelu", approximate=approximate)
-
-
-def clamp(x, min=None, max=None) -> Tensor:  # noqa: A002
-    """Limit values to [min, max]; the gradient passes only inside the range.
-
-    ``min`` and ``max`` may be numbers or tensors (broadcast against x); tensor bounds receive
-    the gradient where they are the output, as in PyTorch.
+@public(method=True, kind="elementwise")
+def pow(input, exponent) -> Tensor:  # noqa: A001,A002
+    """x ** exponent; a tensor exponent is differentiable too.
 
     Example:
         >>> import chainrule as cr
-        >>> cr.clamp(cr.tensor([-2.0, 0.5, 3.0]), -1.0, 1.0).tolist()
-        [-1.0, 0.5, 1.0]
+        >>> cr.pow(cr.tensor([2.0, 3.0]), 2).tolist()
+        [4.0, 9.0]
     """
-    if min is None and max is None:
-        raise ValueError("clamp(): at least one of min and max must be given")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        from .binary import where
-
-        y = as_tensor(x, "clamp")
-        if min is not None:
-            y = where(y < min, min, y)
-        if max is not None:
-            y = where(y > max, max, y)
-        return y
-    return _unary(Clamp, x, "clamp", lo=min, hi=max)
-
-
-clip = clamp
-
-
-def pow(x, exponent) -> Tensor:  # noqa: A001
-    """x ** exponent; a tensor exponent is differentiable too."""
-    if isinstance(exponent, Tensor) or isinstance(exponent, np.ndarray):
+    if isinstance(exponent, (Tensor, np.ndarray)):
         from .binary import pow_tensor
 
-        return pow_tensor(x, exponent)
-    x = as_tensor(x, "pow")
+        return pow_tensor(input, exponent)
+    x = as_tensor(input, "pow")
     if not isinstance(exponent, (numbers.Real, np.generic)):
         raise TypeError(f"pow(): unsupported operand types Tensor and {type(exponent).__name__}; "
                         "the exponent must be a number or a Tensor")
     if x.data.dtype.kind in "biu" and isinstance(exponent, (float, np.floating)):
         x = cast(x, dtypes.get_default_dtype())
-    return apply(PowScalar, (x,), {"p": exponent})
+    return PowScalar.record(x, p=exponent)
 
 
-def square(x) -> Tensor:
+@public(method=True, kind="elementwise")
+def square(input) -> Tensor:  # noqa: A002
     """x * x."""
-    return pow(x, 2)
-
-
-def clone(x) -> Tensor:
-    """A copy of x with its own memory; gradients flow back."""
-    return _unary(Clone, x, "clone")
+    return pow(input, 2)
 
 
 def cast(x, dtype) -> Tensor:
@@ -580,7 +553,15 @@ def cast(x, dtype) -> Tensor:
     x = as_tensor(x, "to")
     if x.data.dtype == dtype:
         return x
-    t = apply(Cast, (x,), {"dtype": dtype})
+    t = Cast.record(x, dtype=dtype)
     if dtype.kind not in "fc":
         t._node, t.requires_grad = None, False
     return t
+
+
+neg, exp, log, log1p, sqrt = Neg.call, Exp.call, Log.call, Log1p.call, Sqrt.call
+abs, sign, sin, cos, tanh = Abs.call, Sign.call, Sin.call, Cos.call, Tanh.call  # noqa: A001
+sigmoid, relu, leaky_relu, elu, softplus = (Sigmoid.call, Relu.call, LeakyRelu.call, Elu.call,
+                                            Softplus.call)
+silu, erf, gelu, clamp, clone = Silu.call, Erf.call, Gelu.call, Clamp.call, Clone.call
+clip = clamp

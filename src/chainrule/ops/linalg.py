@@ -4,13 +4,53 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.graph import Op, OpError, apply
+from ..autograd.graph import OpError
 from ..tensor import Tensor
 from ._util import as_tensor, like_one, pair
+from .op import Op, public
 
 
 class Matmul(Op):
-    """A @ B (batched, broadcasting);  dA = G @ B^T, dB = A^T @ G"""
+    """Matrix product with PyTorch's rules for 1-D operands and batch broadcasting.
+
+    Example:
+        >>> import chainrule as cr
+        >>> (cr.ones(2, 3) @ cr.ones(3, 4)).shape
+        (2, 4)
+    """
+
+    kind, method, promote, symbol = "linalg", True, "common", "@"
+    aliases = ("mm", "bmm")
+    fresh_grads = True
+
+    def call(input, other):  # noqa: A002
+        a, b = pair(input, other, "matmul")
+        if a.ndim == 0 or b.ndim == 0:
+            raise OpError(
+                f"matmul(): both operands need at least 1 dim, got {a.shape} and {b.shape}")
+        ka = a.shape[-1]
+        kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if ka != kb:
+            raise OpError(f"matmul(): shapes {a.shape} and {b.shape} do not align "
+                          f"({ka} != {kb} in the contracted dim)")
+        if a.ndim == 1 or b.ndim == 1:
+            from .shape import reshape
+
+            a2 = reshape(a, (1, ka)) if a.ndim == 1 else a
+            b2 = reshape(b, (kb, 1)) if b.ndim == 1 else b
+            out = Matmul.record(a2, b2)
+            shape = out.shape
+            if a.ndim == 1:
+                shape = shape[:-2] + shape[-1:]
+            if b.ndim == 1:
+                shape = shape[:-1]
+            return reshape(out, shape)
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise OpError(
+                f"matmul(): batch dims of {a.shape} and {b.shape} do not broadcast") from None
+        return Matmul.record(a, b)
 
     formula = "d(AB)/dA = G B^T, d(AB)/dB = A^T G"
     latex = (r"\frac{\partial L}{\partial A} = G B^{\top},\ "
@@ -24,7 +64,30 @@ class Matmul(Op):
 
 
 class Linear(Op):
-    """y = x W^T + b (one node for a dense layer);  dx = G W, dW = G^T x, db = sum G"""
+    """``x @ weight.T + bias`` as one node (a dense layer's forward).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.linear(cr.ones(4, 3), cr.ones(2, 3), cr.zeros(2)).shape
+        (4, 2)
+    """
+
+    kind = "linalg"
+
+    def call(input, weight, bias=None):  # noqa: A002
+        x = as_tensor(input, "linear")
+        w = as_tensor(weight, "linear")
+        xs, ws = x.data.shape, w.data.shape  # the arrays' shapes: no property calls on this path
+        if len(ws) != 2 or not xs or xs[-1] != ws[1]:
+            raise OpError(
+                f"linear(): input of shape {x.shape} does not fit weight of shape {w.shape} "
+                f"(expected input [..., {w.shape[1] if w.ndim == 2 else '?'}])")
+        if bias is None:
+            return Linear.record(x, w)
+        b = as_tensor(bias, "linear")
+        if b.data.shape != ws[:1]:
+            raise OpError(f"linear(): bias of shape {b.shape} does not fit weight {w.shape}")
+        return Linear.record(x, w, b)
 
     formula = "y = x W^T + b:  dL/dx = G W, dL/dW = G^T x, dL/db = sum over batch of G"
     latex = (r"\frac{\partial L}{\partial x} = G W,\ \frac{\partial L}{\partial W} = G^{\top} x,"
@@ -78,69 +141,14 @@ def _same_dtype(x, w, b) -> bool:
     return x.dtype is w.dtype and (b is None or b.dtype is x.dtype)
 
 
-def matmul(a, b) -> Tensor:
-    """Matrix product with PyTorch's rules for 1-D operands and batch broadcasting.
-
-    Example:
-        >>> import chainrule as cr
-        >>> (cr.ones(2, 3) @ cr.ones(3, 4)).shape
-        (2, 4)
-    """
-    a, b = pair(a, b, "matmul")
-    if a.ndim == 0 or b.ndim == 0:
-        raise OpError(f"matmul(): both operands need at least 1 dim, got {a.shape} and {b.shape}")
-    ka = a.shape[-1]
-    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
-    if ka != kb:
-        raise OpError(f"matmul(): shapes {a.shape} and {b.shape} do not align "
-                      f"({ka} != {kb} in the contracted dim)")
-    if a.ndim == 1 or b.ndim == 1:
-        from .shape import reshape
-
-        a2 = reshape(a, (1, ka)) if a.ndim == 1 else a
-        b2 = reshape(b, (kb, 1)) if b.ndim == 1 else b
-        out = apply(Matmul, (a2, b2))
-        shape = out.shape
-        if a.ndim == 1:
-            shape = shape[:-2] + shape[-1:]
-        if b.ndim == 1:
-            shape = shape[:-1]
-        return reshape(out, shape)
-    try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise OpError(f"matmul(): batch dims of {a.shape} and {b.shape} do not broadcast") from None
-    return apply(Matmul, (a, b))
-
-
-mm = bmm = matmul
-
-
-def linear(x, weight, bias=None) -> Tensor:
-    """``x @ weight.T + bias`` as one node (a dense layer's forward).
-
-    Example:
-        >>> import chainrule as cr
-        >>> cr.linear(cr.ones(4, 3), cr.ones(2, 3), cr.zeros(2)).shape
-        (4, 2)
-    """
-    x = as_tensor(x, "linear")
-    w = as_tensor(weight, "linear")
-    xs, ws = x.data.shape, w.data.shape  # the arrays' shapes: no property calls on this path
-    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
-        raise OpError(f"linear(): input of shape {x.shape} does not fit weight of shape {w.shape} "
-                      f"(expected input [..., {w.shape[1] if w.ndim == 2 else '?'}])")
-    if bias is None:
-        return apply(Linear, (x, w))
-    b = as_tensor(bias, "linear")
-    if b.data.shape != ws[:1]:
-        raise OpError(f"linear(): bias of shape {b.shape} does not fit weight {w.shape}")
-    return apply(Linear, (x, w, b))
-
-
+@public(method=True, kind="linalg")
 def dot(a, b) -> Tensor:
     """Inner product of two 1-D tensors."""
     a, b = pair(a, b, "dot")
     if a.ndim != 1 or b.ndim != 1:
         raise OpError(f"dot(): expects two 1-D tensors, got {a.shape} and {b.shape}")
     return matmul(a, b)
+
+
+matmul, linear = Matmul.call, Linear.call
+mm = bmm = matmul

@@ -6,9 +6,10 @@ import math
 
 import numpy as np
 
-from ..autograd.graph import Op, apply
+from ..autograd.graph import apply as _record
 from ..tensor import Tensor, _wrap
 from ._util import as_tensor, norm_axis, norm_dim
+from .op import Op, public
 
 
 def _expand(F, g, x_shape, axis, keepdims):
@@ -46,7 +47,23 @@ def _log_softmax(x, axis):
 
 
 class Sum(Op):
-    """sum of x over axes;  d/dx_i = 1"""
+    """Sum over ``dim`` (an int, a tuple, or all dims); booleans sum as int64.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.sum(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=0).tolist()
+        [4.0, 6.0]
+    """
+
+    kind, method = "reduction", True
+
+    def call(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
+        x = as_tensor(input, "sum")
+        if dtype is not None:
+            x = x.to(dtype)
+        elif x.data.dtype.kind == "b":
+            x = x.to(np.int64)
+        return _reduce(Sum, x, dim, keepdim)
 
     formula = "d sum(x)/dx_i = 1"
 
@@ -58,7 +75,16 @@ class Sum(Op):
 
 
 class Mean(Op):
-    """mean of x over axes;  d/dx_i = 1/n"""
+    """Mean over ``dim`` (all dims by default); needs a floating-point tensor."""
+
+    kind, method = "reduction", True
+    fresh_grads = True
+
+    def call(input, dim=None, keepdim: bool = False):  # noqa: A002
+        x = as_tensor(input, "mean")
+        if x.data.dtype.kind not in "fc":
+            raise TypeError(f"mean(): needs a floating-point tensor, got {x.dtype}; use .float()")
+        return _reduce(Mean, x, dim, keepdim)
 
     formula = "d mean(x)/dx_i = 1/n"
 
@@ -74,7 +100,14 @@ class Mean(Op):
 
 
 class Var(Op):
-    """sum((x - mean)^2) / (n - c);  d/dx_i = 2(x_i - mean)/(n - c)"""
+    """Variance over ``dim``; ``correction=1`` (Bessel, the default) like PyTorch."""
+
+    kind, method = "reduction", True
+    fresh_grads = True
+
+    def call(input, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
+             correction=None):
+        return _reduce(Var, input, dim, keepdim, correction=_correction(unbiased, correction))
 
     formula = "d var(x)/dx_i = 2(x_i - mean)/(n - correction)"
 
@@ -89,7 +122,14 @@ class Var(Op):
 
 
 class Std(Op):
-    """sqrt(var(x));  d/dx_i = (x_i - mean)/((n - c) std)"""
+    """Standard deviation over ``dim``; ``correction=1`` by default like PyTorch."""
+
+    kind, method = "reduction", True
+    fresh_grads = True
+
+    def call(input, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
+             correction=None):
+        return _reduce(Std, input, dim, keepdim, correction=_correction(unbiased, correction))
 
     formula = "d std(x)/dx_i = (x_i - mean)/((n - correction) std)"
 
@@ -106,7 +146,13 @@ class Std(Op):
 
 
 class Amax(Op):
-    """max over axes;  gradient shared evenly among the maximal entries"""
+    """Maximum over ``dim``; ties share the gradient evenly."""
+
+    kind, method = "reduction", True
+    fresh_grads = True
+
+    def call(input, dim=None, keepdim: bool = False):  # noqa: A002
+        return _reduce(Amax, input, dim, keepdim)
 
     formula = "d max(x)/dx_i = 1/k for the k entries equal to the max, else 0"
 
@@ -118,7 +164,13 @@ class Amax(Op):
 
 
 class Amin(Op):
-    """min over axes;  gradient shared evenly among the minimal entries"""
+    """Minimum over ``dim``; ties share the gradient evenly."""
+
+    kind, method = "reduction", True
+    fresh_grads = True
+
+    def call(input, dim=None, keepdim: bool = False):  # noqa: A002
+        return _reduce(Amin, input, dim, keepdim)
 
     formula = "d min(x)/dx_i = 1/k for the k entries equal to the min, else 0"
 
@@ -138,7 +190,10 @@ def _extreme_grad(F, g, out, x, axis, keepdims):
 
 
 class MaxDim(Op):
-    """max along one dim, with indices;  gradient to the arg-max entry"""
+    """max (or min) along one dim, with indices; the public ``max`` and ``min`` use it."""
+
+    public, kind = None, "reduction"
+    fresh_grads = True
 
     formula = "d max(x, dim)/dx_i = 1 at the arg-max, else 0"
     saves = True
@@ -160,7 +215,13 @@ class MaxDim(Op):
 
 
 class Prod(Op):
-    """product over axes;  d/dx_i = product of the other entries"""
+    """Product over ``dim`` (an int or all dims)."""
+
+    kind, method = "reduction", True
+    fresh_grads = True
+
+    def call(input, dim=None, keepdim: bool = False):  # noqa: A002
+        return _reduce(Prod, input, dim, keepdim)
 
     formula = "d prod(x)/dx_i = prod_{j != i} x_j"
 
@@ -219,7 +280,13 @@ def _prod_others(x, axis):
 
 
 class Logsumexp(Op):
-    """ln sum e^x;  d/dx_i = softmax(x)_i"""
+    """ln(sum(exp(x))) over ``dim``, computed without overflow."""
+
+    kind, method = "reduction", True
+    fresh_grads = True
+
+    def call(input, dim, keepdim: bool = False):  # noqa: A002
+        return _reduce(Logsumexp, input, dim, keepdim)
 
     formula = "d logsumexp(x)/dx_i = softmax(x)_i"
 
@@ -236,7 +303,22 @@ class Logsumexp(Op):
 
 
 class Softmax(Op):
-    """s = e^x / sum e^x;  d s_i/dx_j = s_i(delta_ij - s_j)"""
+    """e^x / sum(e^x) along ``dim``, stable for large inputs.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.softmax(cr.tensor([0.0, 0.0]), dim=0).tolist()
+        [0.5, 0.5]
+    """
+
+    kind, method, elementwise = "activation", True, False
+    fresh_grads = True
+
+    def call(input, dim: int = -1, dtype=None):  # noqa: A002
+        x = as_tensor(input, "softmax")
+        if dtype is not None:
+            x = x.to(dtype)
+        return Softmax.record(x, axis=norm_dim(dim, (x.ndim or 1), "softmax"))
 
     formula = "d softmax(z)_i/dz_j = s_i(delta_ij - s_j)"
     latex = r"\frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j)"
@@ -248,7 +330,16 @@ class Softmax(Op):
 
 
 class LogSoftmax(Op):
-    """x - logsumexp(x);  d/dx = delta - softmax"""
+    """log(softmax(x)) along ``dim``, computed stably."""
+
+    kind, method, elementwise = "activation", True, False
+    fresh_grads = True
+
+    def call(input, dim: int = -1, dtype=None):  # noqa: A002
+        x = as_tensor(input, "log_softmax")
+        if dtype is not None:
+            x = x.to(dtype)
+        return LogSoftmax.record(x, axis=norm_dim(dim, (x.ndim or 1), "log_softmax"))
 
     formula = "d log_softmax(z)_i/dz_j = delta_ij - softmax(z)_j"
 
@@ -259,7 +350,13 @@ class LogSoftmax(Op):
 
 
 class Cumsum(Op):
-    """running sum along an axis;  gradient is the reversed running sum"""
+    """Running sum along ``dim``."""
+
+    kind, method = "reduction", True
+
+    def call(input, dim: int):  # noqa: A002
+        x = as_tensor(input, "cumsum")
+        return Cumsum.record(x, axis=norm_dim(dim, (x.ndim or 1), "cumsum"))
 
     formula = "d cumsum(x)_i/dx_j = 1 if j <= i"
 
@@ -272,65 +369,21 @@ class Cumsum(Op):
         return (F.flip(F.cumsum(F.flip(g, axis), axis), axis),)
 
 
-# ---- public functions ----------------------------------------------------------------------
+# ---- helpers of the public functions, and functions built from the primitives --------------
 
 
-def _reduce(op, x, dim, keepdim, name, **extra):
-    x = as_tensor(x, name)
-    axis = norm_axis(dim, x.ndim, name)
+def _reduce(op, x, dim, keepdim, **extra):
+    x = as_tensor(x, op.public)
+    axis = norm_axis(dim, x.ndim, op.public)
     if axis == ():
         axis = None if x.ndim == 0 else axis
-    return apply(op, (x,), dict(axis=axis, keepdims=bool(keepdim), **extra))
-
-
-def sum(x, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A001
-    """Sum over ``dim`` (an int, a tuple, or all dims).
-
-    Example:
-        >>> import chainrule as cr
-        >>> cr.sum(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=0).tolist()
-        [4.0, 6.0]
-    """
-    x = as_tensor(x, "sum")
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x.data.dtype.kind == "b":
-        x = x.to(np.int64)
-    return _reduce(Sum, x, dim, keepdim, "sum")
-
-
-def mean(x, dim=None, keepdim: bool = False) -> Tensor:
-    """Mean over ``dim`` (all dims by default)."""
-    x = as_tensor(x, "mean")
-    if x.data.dtype.kind not in "fc":
-        raise TypeError(f"mean(): needs a floating-point tensor, got {x.dtype}; use .float()")
-    return _reduce(Mean, x, dim, keepdim, "mean")
+    return op.record(x, axis=axis, keepdims=bool(keepdim), **extra)
 
 
 def _correction(unbiased, correction):
     if correction is not None:
         return correction
     return 1 if unbiased is None or unbiased else 0
-
-
-def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    """Variance over ``dim``; ``correction=1`` (Bessel, the default) like PyTorch."""
-    return _reduce(Var, x, dim, keepdim, "var", correction=_correction(unbiased, correction))
-
-
-def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    """Standard deviation over ``dim``; ``correction=1`` by default like PyTorch."""
-    return _reduce(Std, x, dim, keepdim, "std", correction=_correction(unbiased, correction))
-
-
-def amax(x, dim=None, keepdim: bool = False) -> Tensor:
-    """Maximum over ``dim``; ties share the gradient evenly."""
-    return _reduce(Amax, x, dim, keepdim, "amax")
-
-
-def amin(x, dim=None, keepdim: bool = False) -> Tensor:
-    """Minimum over ``dim``; ties share the gradient evenly."""
-    return _reduce(Amin, x, dim, keepdim, "amin")
 
 
 class _ValuesIndices(tuple):
@@ -361,12 +414,13 @@ def _max_min(x, dim, keepdim, largest, name):
 
         v, i = _max_min(reshape(x, (1,)), 0, False, largest, name)
         return _ValuesIndices((v, i))
-    vals, idx = apply(MaxDim, (x,), dict(dim=d, keepdim=bool(keepdim), largest=largest),
-                      want_saved=True)
+    vals, idx = _record(MaxDim, (x,), dict(dim=d, keepdim=bool(keepdim), largest=largest),
+                        want_saved=True)
     return _ValuesIndices((vals, _wrap(idx.astype(np.int64))))
 
 
-def max(x, dim=None, keepdim: bool = False):  # noqa: A001
+@public(method=True, kind="reduction")
+def max(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
     """``max(x)``: the largest value. ``max(x, dim)``: a ``(values, indices)`` pair as in PyTorch.
 
     Example:
@@ -375,63 +429,33 @@ def max(x, dim=None, keepdim: bool = False):  # noqa: A001
         >>> v.tolist(), i.tolist()
         ([5.0, 7.0], [1, 0])
     """
-    return _max_min(x, dim, keepdim, True, "max")
+    return _max_min(input, dim, keepdim, True, "max")
 
 
-def min(x, dim=None, keepdim: bool = False):  # noqa: A001
+@public(method=True, kind="reduction")
+def min(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
     """``min(x)``: the smallest value. ``min(x, dim)``: ``(values, indices)`` as in PyTorch."""
-    return _max_min(x, dim, keepdim, False, "min")
+    return _max_min(input, dim, keepdim, False, "min")
 
 
-def prod(x, dim=None, keepdim: bool = False) -> Tensor:
-    """Product over ``dim`` (an int or all dims)."""
-    return _reduce(Prod, x, dim, keepdim, "prod")
-
-
-def logsumexp(x, dim, keepdim: bool = False) -> Tensor:
-    """ln(sum(exp(x))) over ``dim``, computed without overflow."""
-    return _reduce(Logsumexp, x, dim, keepdim, "logsumexp")
-
-
-def softmax(x, dim: int = -1, dtype=None) -> Tensor:
-    """e^x / sum(e^x) along ``dim``, stable for large inputs.
-
-    Example:
-        >>> import chainrule as cr
-        >>> cr.softmax(cr.tensor([0.0, 0.0]), dim=0).tolist()
-        [0.5, 0.5]
-    """
-    x = as_tensor(x, "softmax")
-    if dtype is not None:
-        x = x.to(dtype)
-    return apply(Softmax, (x,), {"axis": norm_dim(dim, (x.ndim or 1), "softmax")})
-
-
-def log_softmax(x, dim: int = -1, dtype=None) -> Tensor:
-    """log(softmax(x)) along ``dim``, computed stably."""
-    x = as_tensor(x, "log_softmax")
-    if dtype is not None:
-        x = x.to(dtype)
-    return apply(LogSoftmax, (x,), {"axis": norm_dim(dim, (x.ndim or 1), "log_softmax")})
-
-
-def cumsum(x, dim: int) -> Tensor:
-    """Running sum along ``dim``."""
-    x = as_tensor(x, "cumsum")
-    return apply(Cumsum, (x,), {"axis": norm_dim(dim, (x.ndim or 1), "cumsum")})
-
-
-def argmax(x, dim=None, keepdim: bool = False) -> Tensor:
+@public(method=True, kind="reduction")
+def argmax(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """Index of the largest value (flattened when ``dim`` is None); not differentiable."""
-    x = as_tensor(x, "argmax")
+    x = as_tensor(input, "argmax")
     if dim is not None:
         dim = norm_dim(dim, x.ndim or 1, "argmax")
     return _wrap(np.asarray(np.argmax(x.data, axis=dim, keepdims=keepdim), dtype=np.int64))
 
 
-def argmin(x, dim=None, keepdim: bool = False) -> Tensor:
+@public(method=True, kind="reduction")
+def argmin(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """Index of the smallest value; not differentiable."""
-    x = as_tensor(x, "argmin")
+    x = as_tensor(input, "argmin")
     if dim is not None:
         dim = norm_dim(dim, x.ndim or 1, "argmin")
     return _wrap(np.asarray(np.argmin(x.data, axis=dim, keepdims=keepdim), dtype=np.int64))
+
+
+sum, mean, var, std = Sum.call, Mean.call, Var.call, Std.call  # noqa: A001
+amax, amin, prod, logsumexp = Amax.call, Amin.call, Prod.call, Logsumexp.call
+softmax, log_softmax, cumsum = Softmax.call, LogSoftmax.call, Cumsum.call

@@ -6,14 +6,35 @@ import math
 
 import numpy as np
 
-from ..autograd.grad_mode import STATE
-from ..autograd.graph import Op, OpError, apply
+from ..autograd.grad_mode import GRAD
+from ..autograd.graph import OpError
 from ..tensor import Tensor, _wrap
 from ._util import as_tensor, in_layout_of, norm_axis, norm_dim, promote_dtypes
+from .op import Op, public
 
 
 class Reshape(Op):
-    """same entries, new shape;  gradient reshaped back"""
+    """Same entries in a new shape (one dimension may be -1).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.arange(6).reshape(2, 3).shape
+        (2, 3)
+    """
+
+    kind, method, aliases = "shape", True, ("view",)
+
+    def call(input, *shape):  # noqa: A002
+        x = as_tensor(input, "reshape")
+        shape = _shape_arg(shape)
+        if shape == x.shape:
+            return x
+        known = math.prod(s for s in shape if s != -1)
+        if shape.count(-1) > 1 or (-1 not in shape and known != x.data.size) or (
+                -1 in shape and (known == 0 or x.data.size % known)):
+            raise OpError(f"reshape(): cannot reshape a tensor of shape {x.shape} "
+                          f"({x.data.size} elements) into shape {shape}")
+        return Reshape.record(x, shape=shape)
 
     formula = "reshape: gradient reshaped back to the input shape"
 
@@ -29,7 +50,24 @@ class Reshape(Op):
 
 
 class Permute(Op):
-    """axes reordered;  gradient permuted back"""
+    """Reorder the axes: ``permute(x, (1, 0))`` is a transpose."""
+
+    kind, method = "shape", True
+
+    def call(input, *dims):  # noqa: A002
+        x = as_tensor(input, "permute")
+        dims = _shape_arg(dims, "permute")
+        if x.ndim == 0 and dims == ():
+            return x
+        for d in dims:
+            norm_dim(d, x.ndim, "permute")  # out of range: IndexError, not a silent wrap-around
+        if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+            raise OpError(
+                f"permute(): {dims} is not a permutation of the {x.ndim} dims of {x.shape}")
+        dims = tuple(d % x.ndim for d in dims)
+        if dims == tuple(range(x.ndim)):
+            return x
+        return Permute.record(x, axes=dims)
 
     formula = "permute: gradient permuted back"
 
@@ -41,7 +79,22 @@ class Permute(Op):
 
 
 class BroadcastTo(Op):
-    """x repeated to a larger shape;  gradient summed over the copies (by the engine)"""
+    """Repeat x (without copying) to ``shape`` by NumPy broadcasting rules."""
+
+    kind, method = "shape", True
+
+    def call(input, shape):  # noqa: A002
+        x = as_tensor(input, "broadcast_to")
+        shape = tuple(int(s) for s in shape)
+        if shape == x.shape:
+            return x
+        try:
+            if np.broadcast_shapes(x.shape, shape) != shape:
+                raise ValueError
+        except ValueError:
+            raise OpError(
+                f"broadcast_to(): cannot broadcast shape {x.shape} to {shape}") from None
+        return BroadcastTo.record(x, shape=shape)
 
     formula = "broadcast: gradient summed over the broadcast axes"
 
@@ -53,7 +106,13 @@ class BroadcastTo(Op):
 
 
 class Flip(Op):
-    """entries reversed along axes;  gradient reversed back"""
+    """Reverse the order of entries along ``dims``."""
+
+    kind, method = "shape", True
+
+    def call(input, dims):  # noqa: A002
+        x = as_tensor(input, "flip")
+        return Flip.record(x, axis=norm_axis(dims, x.ndim, "flip"))
 
     formula = "flip: gradient flipped back"
 
@@ -65,7 +124,26 @@ class Flip(Op):
 
 
 class Cat(Op):
-    """inputs joined along an axis;  gradient split back into pieces"""
+    """Join tensors along an existing dim; all other dims must match.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.cat([cr.ones(2, 3), cr.zeros(1, 3)]).shape
+        (3, 3)
+    """
+
+    kind, aliases = "shape", ("concatenate",)
+
+    def call(tensors, dim: int = 0):
+        ts = _tensors(tensors, "cat")
+        ndim = ts[0].ndim
+        d = norm_dim(dim, max(ndim, 1), "cat")
+        rest = ts[0].shape[:d] + ts[0].shape[d + 1:]
+        for t_ in ts[1:]:
+            if t_.ndim != ndim or t_.shape[:d] + t_.shape[d + 1:] != rest:
+                raise OpError(
+                    f"cat(): shapes {[t_.shape for t_ in ts]} do not match except in dim {d}")
+        return Cat.record(*ts, axis=d)  # a new tensor even for one piece, like PyTorch
 
     formula = "cat: gradient split back into the pieces"
 
@@ -83,7 +161,16 @@ class Cat(Op):
 
 
 class Stack(Op):
-    """inputs stacked on a new axis;  gradient unstacked"""
+    """Stack equal-shaped tensors along a new dim."""
+
+    kind = "shape"
+
+    def call(tensors, dim: int = 0):
+        ts = _tensors(tensors, "stack")
+        if any(t_.shape != ts[0].shape for t_ in ts):
+            raise OpError(
+                f"stack(): all tensors must have the same shape, got {[t_.shape for t_ in ts]}")
+        return Stack.record(*ts, axis=norm_dim(dim, ts[0].ndim + 1, "stack"))
 
     formula = "stack: gradient unstacked"
 
@@ -96,7 +183,24 @@ class Stack(Op):
 
 
 class Pad(Op):
-    """x surrounded by a constant;  gradient is the inner slice"""
+    """Pad with a constant; ``pad`` lists (left, right) pairs from the LAST dim, as in PyTorch."""
+
+    kind = "shape"
+
+    def call(input, pad, mode: str = "constant", value: float = 0.0):  # noqa: A002
+        x = as_tensor(input, "pad")
+        if mode != "constant":
+            raise ValueError(f"pad(): only mode='constant' is supported, got {mode!r}")
+        pad = tuple(int(p) for p in pad)
+        if len(pad) % 2 or len(pad) // 2 > x.ndim:
+            raise OpError(
+                f"pad(): pad {pad} must hold (left, right) pairs for at most {x.ndim} dims")
+        if any(p < 0 for p in pad):
+            raise OpError(f"pad(): negative padding {pad} is not supported")
+        width = [(0, 0)] * x.ndim
+        for i in range(len(pad) // 2):
+            width[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        return pad_np(x, tuple(width), value)
 
     formula = "pad: gradient is the un-padded slice"
 
@@ -109,7 +213,10 @@ class Pad(Op):
 
 
 class GetItem(Op):
-    """x[index];  gradient scattered back (repeated indices accumulate)"""
+    """x[index] (``Tensor.__getitem__``); the gradient is scattered back."""
+
+    public, kind = None, "indexing"
+    fresh_grads = True
 
     formula = "index: gradient scattered back to the selected entries (repeats add up)"
 
@@ -121,8 +228,9 @@ class GetItem(Op):
 
 
 class IndexAdd(Op):
-    """zeros with g added at index (the adjoint of indexing);  gradient is g[index]"""
+    """Zeros with g added at index: the adjoint of indexing (used by its rule)."""
 
+    public, kind = None, "indexing"
     formula = "scatter-add: gradient gathered at the index"
 
     def forward(g, shape, index):
@@ -158,29 +266,10 @@ def _shape_arg(shape, op="reshape"):
     return tuple(int(s) for s in shape)
 
 
-def reshape(x, *shape) -> Tensor:
-    """Same entries in a new shape (one dimension may be -1).
-
-    Example:
-        >>> import chainrule as cr
-        >>> cr.arange(6).reshape(2, 3).shape
-        (2, 3)
-    """
-    x = as_tensor(x, "reshape")
-    shape = _shape_arg(shape)
-    if shape == x.shape:
-        return x
-    known = math.prod(s for s in shape if s != -1)
-    if shape.count(-1) > 1 or (-1 not in shape and known != x.data.size) or (
-            -1 in shape and (known == 0 or x.data.size % known)):
-        raise OpError(f"reshape(): cannot reshape a tensor of shape {x.shape} "
-                      f"({x.data.size} elements) into shape {shape}")
-    return apply(Reshape, (x,), {"shape": shape})
 
 
-view = reshape
 
-
+@public(method=True, kind="shape")
 def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
     x = as_tensor(x, "flatten")
@@ -195,6 +284,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, shape)
 
 
+@public(method=True, kind="shape")
 def squeeze(x, dim=None) -> Tensor:
     """Drop dims of size 1 (only ``dim`` when given; a dim not of size 1 is left)."""
     x = as_tensor(x, "squeeze")
@@ -206,6 +296,7 @@ def squeeze(x, dim=None) -> Tensor:
     return reshape(x, shape)
 
 
+@public(method=True, kind="shape")
 def unsqueeze(x, dim: int) -> Tensor:
     """Insert a dim of size 1 at ``dim``."""
     x = as_tensor(x, "unsqueeze")
@@ -224,22 +315,9 @@ def expand_dims(x, axis) -> Tensor:
     return reshape(x, tuple(shape))
 
 
-def permute(x, *dims) -> Tensor:
-    """Reorder the axes: ``permute(x, (1, 0))`` is a transpose."""
-    x = as_tensor(x, "permute")
-    dims = _shape_arg(dims, "permute")
-    if x.ndim == 0 and dims == ():
-        return x
-    for d in dims:
-        norm_dim(d, x.ndim, "permute")  # out of range: IndexError, not a silent wrap-around
-    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
-        raise OpError(f"permute(): {dims} is not a permutation of the {x.ndim} dims of {x.shape}")
-    dims = tuple(d % x.ndim for d in dims)
-    if dims == tuple(range(x.ndim)):
-        return x
-    return apply(Permute, (x,), {"axes": dims})
 
 
+@public(method=True, kind="shape")
 def transpose(x, dim0: int, dim1: int) -> Tensor:
     """Swap two axes."""
     x = as_tensor(x, "transpose")
@@ -251,6 +329,7 @@ def transpose(x, dim0: int, dim1: int) -> Tensor:
     return permute(x, tuple(axes))
 
 
+@public(method=True, kind="shape")
 def t(x) -> Tensor:
     """Transpose of a matrix (tensors of up to 2 dims)."""
     x = as_tensor(x, "t")
@@ -259,21 +338,9 @@ def t(x) -> Tensor:
     return transpose(x, 0, 1) if x.ndim == 2 else x
 
 
-def broadcast_to(x, shape) -> Tensor:
-    """Repeat x (without copying) to ``shape`` by NumPy broadcasting rules."""
-    x = as_tensor(x, "broadcast_to")
-    shape = tuple(int(s) for s in shape)
-    if shape == x.shape:
-        return x
-    try:
-        np.broadcast_shapes(x.shape, shape)
-        if np.broadcast_shapes(x.shape, shape) != shape:
-            raise ValueError
-    except ValueError:
-        raise OpError(f"broadcast_to(): cannot broadcast shape {x.shape} to {shape}") from None
-    return apply(BroadcastTo, (x,), {"shape": shape})
 
 
+@public(method=True, kind="shape")
 def expand(x, *sizes) -> Tensor:
     """Like ``broadcast_to``; -1 keeps a dim's size (PyTorch's ``expand``)."""
     x = as_tensor(x, "expand")
@@ -288,15 +355,12 @@ def expand(x, *sizes) -> Tensor:
     return broadcast_to(x, shape)
 
 
+@public(method=True, kind="shape")
 def expand_as(x, other) -> Tensor:
+    """``x`` broadcast to ``other``'s shape."""
     return broadcast_to(x, other.shape)
 
 
-def flip(x, dims) -> Tensor:
-    """Reverse the order of entries along ``dims``."""
-    x = as_tensor(x, "flip")
-    axis = norm_axis(dims, x.ndim, "flip")
-    return apply(Flip, (x,), {"axis": axis})
 
 
 def _tensors(tensors, op):
@@ -314,37 +378,12 @@ def _tensors(tensors, op):
     return ts
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim; all other dims must match.
-
-    Example:
-        >>> import chainrule as cr
-        >>> cr.cat([cr.ones(2, 3), cr.zeros(1, 3)]).shape
-        (3, 3)
-    """
-    ts = _tensors(tensors, "cat")
-    ndim = ts[0].ndim
-    d = norm_dim(dim, max(ndim, 1), "cat")
-    for t_ in ts[1:]:
-        if t_.ndim != ndim or t_.shape[:d] + t_.shape[d + 1:] != ts[0].shape[:d] + ts[0].shape[
-                d + 1:]:
-            raise OpError(f"cat(): shapes {[t_.shape for t_ in ts]} do not match except in dim {d}")
-    return apply(Cat, tuple(ts), {"axis": d})  # a new tensor even for one piece, like PyTorch
 
 
-concatenate = cat
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
-    """Stack equal-shaped tensors along a new dim."""
-    ts = _tensors(tensors, "stack")
-    if any(t_.shape != ts[0].shape for t_ in ts):
-        raise OpError(
-            f"stack(): all tensors must have the same shape, got {[t_.shape for t_ in ts]}")
-    d = norm_dim(dim, ts[0].ndim + 1, "stack")
-    return apply(Stack, tuple(ts), {"axis": d})
 
-
+@public(method=True, kind="shape")
 def split(x, split_size_or_sections, dim: int = 0) -> tuple:
     """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
     x = as_tensor(x, "split")
@@ -367,6 +406,7 @@ def split(x, split_size_or_sections, dim: int = 0) -> tuple:
     return tuple(out)
 
 
+@public(method=True, kind="shape")
 def chunk(x, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` nearly equal pieces (like PyTorch)."""
     x = as_tensor(x, "chunk")
@@ -377,31 +417,20 @@ def chunk(x, chunks: int, dim: int = 0) -> tuple:
     return split(x, size, dim)
 
 
+@public(method=True, kind="shape")
 def unbind(x, dim: int = 0) -> tuple:
+    """The slices of ``x`` along ``dim``, as a tuple."""
     x = as_tensor(x, "unbind")
     d = norm_dim(dim, x.ndim, "unbind")
     lead = (slice(None),) * d
     return tuple(x[lead + (i,)] for i in range(x.shape[d]))
 
 
-def pad(x, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Pad with a constant; ``pad`` lists (left, right) pairs from the LAST dim, as in PyTorch."""
-    x = as_tensor(x, "pad")
-    if mode != "constant":
-        raise ValueError(f"pad(): only mode='constant' is supported, got {mode!r}")
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise OpError(f"pad(): pad {pad} must hold (left, right) pairs for at most {x.ndim} dims")
-    if any(p < 0 for p in pad):
-        raise OpError(f"pad(): negative padding {pad} is not supported")
-    width = [(0, 0)] * x.ndim
-    for i in range(len(pad) // 2):
-        width[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return pad_np(x, tuple(width), value)
 
 
 def pad_np(x, pad_width, value=0.0) -> Tensor:
-    return apply(Pad, (as_tensor(x, "pad"),), {"pad_width": tuple(pad_width), "value": value})
+    """``pad`` with NumPy's ``pad_width`` (one (before, after) pair per dim)."""
+    return Pad.record(as_tensor(x, "pad"), pad_width=tuple(pad_width), value=value)
 
 
 def _convert_index(index):
@@ -422,14 +451,14 @@ def getitem(x, index) -> Tensor:
         probe = arr[index]
     except IndexError as e:
         raise IndexError(f"index: {e} (tensor shape {x.shape})") from None
-    if not (STATE.enabled and x.requires_grad):
+    if not (GRAD.enabled and x.requires_grad):
         return _wrap(probe if isinstance(probe, np.ndarray) else np.asarray(probe))
-    return apply(GetItem, (x,), {"index": index})
+    return GetItem.record(x, index=index)
 
 
 def index_add(shape, index, g) -> Tensor:
     """Differentiable scatter-add of ``g`` into zeros of ``shape`` at ``index``."""
-    return apply(IndexAdd, (as_tensor(g, "index_add"),), {"shape": tuple(shape), "index": index})
+    return IndexAdd.record(as_tensor(g, "index_add"), shape=tuple(shape), index=index)
 
 
 def _fits(shape, target) -> bool:
@@ -476,7 +505,7 @@ def setitem(x: Tensor, index, value) -> None:
     """
     index = _convert_index(index)
     v = value.data if isinstance(value, Tensor) else value
-    if STATE.enabled and (x.requires_grad or getattr(value, "requires_grad", False)):
+    if GRAD.enabled and (x.requires_grad or getattr(value, "requires_grad", False)):
         if x._node is None and x.requires_grad:
             raise RuntimeError(
                 "setitem: in-place assignment into a leaf tensor that requires grad; do it under "
@@ -515,3 +544,8 @@ def setitem(x: Tensor, index, value) -> None:
     except (ValueError, IndexError) as e:
         raise type(e)(f"setitem: {e} (tensor shape {x.shape})") from None
     x._version += 1
+
+
+reshape, permute, broadcast_to, flip = Reshape.call, Permute.call, BroadcastTo.call, Flip.call
+cat, stack, pad = Cat.call, Stack.call, Pad.call
+view, concatenate = reshape, cat

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.graph import Op, apply
+from ...autograd.graph import apply
+from ...ops.op import Op
 from ...tensor import Tensor
 from ._checks import check_reduction, float_input, tensor_arg
 
@@ -29,6 +30,8 @@ def _clamped_logs(x):
 class BinaryCrossEntropy(Op):
     """-w (t log x + (1-t) log(1-x)), logs clamped at -100;
     d/dx = w (x - t) / max(x (1-x), 1e-12),  d/dt = w (log(1-x) - log x)"""
+
+    public, kind = None, "loss"
 
     formula = "d BCE/dx = (x - t) / (x (1 - x))"
 
@@ -65,6 +68,8 @@ def _softplus_neg(F, x):
 class BceWithLogits(Op):
     """(1-t) x + (1 + (p-1) t) softplus(-x), times w;
     d/dx = w ((1-t) - (1 + (p-1) t) sigmoid(-x)),  d/dt = w (-x + (p-1) softplus(-x))"""
+
+    public, kind = None, "loss"
 
     formula = "d BCEWithLogits/dx = sigmoid(x) - t  (no pos_weight)"
     latex = r"\frac{\partial L}{\partial x} = \sigma(x) - t"

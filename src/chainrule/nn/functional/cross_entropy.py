@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.graph import Op, apply
+from ...autograd.graph import apply
+from ...ops.op import Op
 from ...tensor import Tensor
 from ._checks import (
     check_reduction,
@@ -117,6 +118,8 @@ class CrossEntropy(Op):
     """Softmax cross entropy of logits (M, C) against class indices, fused and stable;
     d/dlogits = (sum_c T_c) softmax - T  (T: weighted, smoothed one-hot target)"""
 
+    public, kind = None, "loss"
+
     formula = "d CE/d logits = softmax(logits) - onehot(target)  (per sample, times 1/N)"
     latex = r"\frac{\partial L}{\partial z} = \mathrm{softmax}(z) - y"
     saves = True
@@ -167,6 +170,8 @@ class SoftCrossEntropy(Op):
     """Cross entropy of logits (M, C) against class probabilities (M, C);
     d/dlogits = (sum_c w t) softmax - w t,  d/dtarget = -w log softmax"""
 
+    public, kind = None, "loss"
+
     formula = "d CE/d logits = sum(w t) softmax(logits) - w t;  d CE/d t = -w log softmax"
     saves = True
 
@@ -193,6 +198,8 @@ class SoftCrossEntropy(Op):
 
 class NllLoss(Op):
     """-w_y x[y] averaged by PyTorch's weighted mean;  d/dx = -w_y at the label, else 0"""
+
+    public, kind = None, "loss"
 
     formula = "d NLL/dx_ic = -w_c [c = y_i] (times 1/sum of weights for the mean)"
     saves = True

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.graph import Op, apply
+from ...autograd.graph import apply
+from ...ops.op import Op
 from ...random import _gen
 from ...tensor import Tensor
 
 
 class Dropout(Op):
     """x * mask / (1 - p);  d/dx = mask / (1 - p)"""
+
+    public, kind = None, "dropout"
+    fresh_grads = True
 
     formula = "d dropout(x)/dx = mask / (1 - p)"
 

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from ...autograd.graph import Op, apply
+from ...autograd.graph import apply
+from ...ops.op import Op
 from ...tensor import Tensor
 
 
@@ -36,6 +37,8 @@ class Normalize(Op):
     """(x - mean) / sqrt(var + eps) * w + b over ``axes``;
     dx = invstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dw = sum g xhat, db = sum g"""
 
+    public, kind = None, "normalization"
+    fresh_grads = True
     formula = ("dx = (1/sigma)(g w - mean(g w) - xhat mean(g w xhat)); dw = sum g xhat; "
                "db = sum g")
     saves = True
@@ -99,7 +102,7 @@ def _backward_np(g, w, b, axes, paxes, pshape, saved):
     if w is not None:
         grads.append(gxhat.sum(axis=paxes) if paxes else gxhat)
     if b is not None:
-        grads.append(g.sum(axis=paxes) if paxes else g)
+        grads.append(g.sum(axis=paxes) if paxes else g.copy())  # new arrays: fresh_grads
     return tuple(grads)
 
 

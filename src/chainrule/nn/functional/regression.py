@@ -6,15 +6,18 @@ import math
 
 import numpy as np
 
-from ...autograd.graph import Op, apply
+from ...autograd.graph import apply
 from ...ops._util import like_one
 from ...ops.binary import where
+from ...ops.op import Op
 from ...tensor import Tensor
 from ._checks import check_reduction, float_input, same_shape, tensor_arg
 
 
 class MseLoss(Op):
     """(x - t)^2, reduced;  d/dx = 2(x - t), d/dt = -2(x - t) (times the reduction's scale)"""
+
+    public, kind = None, "loss"
 
     formula = "d (x-t)^2/dx = 2(x-t)"
     saves = True

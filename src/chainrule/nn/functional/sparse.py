@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.graph import Op, apply
+from ...autograd.graph import apply
+from ...ops.op import Op
 from ...tensor import Tensor, _wrap
 
 
@@ -14,6 +15,9 @@ class EmbeddingIndexError(IndexError, ValueError):
 
 class Embedding(Op):
     """W[idx];  dW = g scattered-added back to the looked-up rows (none to padding_idx)"""
+
+    public, kind = None, "embedding"
+    fresh_grads = True
 
     formula = "d W[idx]/dW: gradient rows added back at idx (repeats accumulate)"
 

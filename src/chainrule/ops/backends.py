@@ -1,4 +1,4 @@
-"""The two namespaces a backward rule is written against.
+"""The namespaces a backward rule is written against (installed into the engine at import).
 
 ``NP`` computes gradients as plain arrays (the fast, usual case). ``TENSOR`` computes them with
 differentiable chainrule operations, so that the gradient itself has a graph
@@ -70,21 +70,25 @@ class NP:
 
     @staticmethod
     def sigmoid(x):
-        from ..ops.elementwise import _sigmoid
+        from .elementwise import _sigmoid
 
         return _sigmoid(x)
 
     @staticmethod
     def erf(x):
-        from ..ops.elementwise import _erf
+        from .elementwise import _erf
 
         return _erf(x)
 
     @staticmethod
     def softmax(x, axis):
-        from ..ops.reduce import _softmax
+        from .reduce import _softmax
 
         return _softmax(x, axis)
+
+    @staticmethod
+    def clone(x):
+        return x.copy()
 
     @staticmethod
     def pad(x, pad_width):
@@ -93,7 +97,7 @@ class NP:
     @staticmethod
     def index_add(shape, index, g):
         """Zeros of ``shape`` with ``g`` scattered-added at ``index`` (repeats accumulate)."""
-        from ..ops.shape import _index_add
+        from .shape import _index_add
 
         return _index_add(shape, index, g)
 
@@ -115,23 +119,27 @@ class _TensorBackend:
     owns_g = False
 
     def __getattr__(self, name):
-        from .. import functional as Fn
-        from ..ops import shape as S
+        from . import shape as S
+        from .op import lookup
+
+        def fn(public):
+            return lookup(public).function
 
         table = {
-            "exp": Fn.exp, "log": Fn.log, "sin": Fn.sin, "cos": Fn.cos, "sign": Fn.sign,
-            "abs": Fn.abs, "sigmoid": Fn.sigmoid, "erf": Fn.erf, "matmul": Fn.matmul,
-            "mm": Fn.matmul, "where": Fn.where,
-            "sum": lambda x, axis=None, keepdims=False: Fn.sum(x, dim=axis, keepdim=keepdims),
-            "reshape": lambda x, shape: Fn.reshape(x, shape),
-            "broadcast_to": lambda x, shape: Fn.broadcast_to(x, shape),
-            "transpose": lambda x, axes: Fn.permute(x, axes),
+            "exp": fn("exp"), "log": fn("log"), "sin": fn("sin"), "cos": fn("cos"),
+            "sign": fn("sign"), "abs": fn("abs"), "sigmoid": fn("sigmoid"), "erf": fn("erf"),
+            "matmul": fn("matmul"), "mm": fn("matmul"), "where": fn("where"),
+            "clone": fn("clone"),
+            "sum": lambda x, axis=None, keepdims=False: fn("sum")(x, dim=axis, keepdim=keepdims),
+            "reshape": lambda x, shape: fn("reshape")(x, shape),
+            "broadcast_to": lambda x, shape: fn("broadcast_to")(x, shape),
+            "transpose": lambda x, axes: fn("permute")(x, axes),
             "expand_dims": lambda x, axis: S.expand_dims(x, axis),
-            "flip": lambda x, axis: Fn.flip(x, axis),
-            "cumsum": lambda x, axis: Fn.cumsum(x, axis),
-            "concatenate": lambda xs, axis=0: Fn.cat(xs, axis),
-            "mT": lambda x: Fn.transpose(x, -1, -2),
-            "softmax": lambda x, axis: Fn.softmax(x, axis),
+            "flip": lambda x, axis: fn("flip")(x, axis),
+            "cumsum": lambda x, axis: fn("cumsum")(x, axis),
+            "concatenate": lambda xs, axis=0: fn("cat")(xs, axis),
+            "mT": lambda x: fn("transpose")(x, -1, -2),
+            "softmax": lambda x, axis: fn("softmax")(x, axis),
             "pad": lambda x, pad_width: S.pad_np(x, pad_width),
             "index_add": lambda shape, index, g: S.index_add(shape, index, g),
             "getitem": lambda x, index: x[index],
@@ -144,3 +152,12 @@ class _TensorBackend:
 
 
 TENSOR = _TensorBackend()
+
+
+def _install() -> None:
+    from ..autograd.engine import install_backends
+
+    install_backends(NP, NP_OWNED, TENSOR)
+
+
+_install()

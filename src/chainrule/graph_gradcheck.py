@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .backends import NP
-from .engine import sum_to, toposort
-from .function import FunctionCtx, _Custom
-from .grad_mode import no_grad
+from .autograd.engine import sum_to, toposort
+from .autograd.function import FunctionCtx, _Custom
+from .autograd.grad_mode import no_grad
+from .ops.backends import NP
 
 if TYPE_CHECKING:
-    from ..tensor import Tensor
+    from .tensor import Tensor
 
 
 @dataclass
@@ -122,7 +122,7 @@ class GraphCheckReport:
     def raise_if_failed(self) -> None:
         """Raise ``GradcheckError`` listing the failing ops (does nothing when all pass)."""
         if self.failed:
-            from ..gradcheck import GradcheckError
+            from .gradcheck import GradcheckError
 
             raise GradcheckError(
                 f"gradcheck_graph: the backward of {', '.join(self.failed_ops())} disagrees with "
@@ -155,7 +155,7 @@ class _Replay:
     def forward(self, arrays):
         """Output array and whatever backward needs besides it (saved values or the ctx)."""
         if self.custom:
-            from ..tensor import _wrap
+            from .tensor import _wrap
 
             args = list(self.consts)
             for pos, a in zip(self.positions, arrays):
@@ -256,7 +256,7 @@ def gradcheck_graph(loss: Tensor, atol: float = 1e-5, rtol: float = 1e-3, eps: f
 
 
 def _check_node(index, node, names, atol, rtol, eps, max_entries, rng) -> OpCheck:
-    from .anomaly import format_where
+    from .autograd.anomaly import format_where
 
     check = OpCheck(index=index, op=node.op.name, label=_label(node, names), status="skip",
                     where=format_where(node.where) if node.where else None)
