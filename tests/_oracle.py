@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 import chainrule as cr
+import chainrule.nn  # noqa: F401  (cr.nn.functional for the namespace below)
 
 
 class _Namespace:
@@ -26,7 +27,7 @@ class _Namespace:
         raise AttributeError(name)
 
 
-CR = _Namespace(cr)
+CR = _Namespace(cr, cr.nn.functional)
 TH = _Namespace(torch, torch.nn.functional)
 
 

@@ -146,6 +146,9 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
     got = {}  # id(captured tensor) -> (gradient, owned)
     want = {id(t): t for t in capture}
     want_nodes = {t._node: t for t in capture if t._node is not None}
+    # With a capture, only the part of the graph that leads to the captured tensors runs (as in
+    # PyTorch: no other rule, hook or retain_grad is triggered).
+    run, receive = _part_to_run(roots, want) if capture else (None, None)
     for t, s in zip(roots, seeds):  # seeds are the caller's or a shared constant: not owned
         n = t._node
         if n is None:
@@ -176,11 +179,13 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
                 mine = False
             if node.retains is not None:
                 t = node.retains()
-                if t is not None and _accumulate(t, g, mine, create_graph):
-                    mine = False
+                if t is not None:  # a copy: g goes on to this node's rule, maybe to a hook
+                    _accumulate(t, g, False, create_graph)
             if want_nodes and node in want_nodes:
                 got[id(want_nodes[node])] = (g, mine)
                 mine = False
+            if run is not None and node not in run:
+                continue
             # One C-level tuple comparison; the loop that names the culprit only on mismatch.
             if node.versions != tuple(map(_version, inputs)):
                 _check_versions(node)
@@ -218,6 +223,9 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
                     gi, summed = _sum_to(gi, t.data.shape, F)
                     gi_mine = gi_mine or (plain and summed)
                 n = t._node
+                if receive is not None and (n not in receive if n is not None
+                                            else id(t) not in want):
+                    continue
                 if n is None:
                     arrivals.append((t, gi, gi_mine))
                 elif n not in pending:
@@ -256,6 +264,18 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
     return got
 
 
+def _part_to_run(roots, want):
+    """(nodes whose rule must run, nodes that must receive a gradient) to reach ``want``."""
+    run, receive = set(), {t._node for t in want.values() if t._node is not None}
+    for node in reversed(toposort([t._node for t in roots])):  # producers first
+        for t in node.inputs:
+            if id(t) in want or t._node in receive:
+                run.add(node)
+                receive.add(node)
+                break
+    return run, receive
+
+
 def _sum_per_leaf(arrivals, plain):
     """``(leaf, total gradient, owned)`` per leaf, in order of first arrival."""
     if len(arrivals) < 2:
@@ -287,14 +307,13 @@ def _run_hooks(hooks, g, create_graph):
     return g
 
 
-def _accumulate(t, g, owned, create_graph) -> bool:
+def _accumulate(t, g, owned, create_graph) -> None:
     """Add ``g`` into ``t.grad``: the one way a gradient reaches a ``.grad``.
 
     ``.grad`` takes ``g`` itself only when the engine owns it, else a copy. A leaf's existing
     ``.grad`` is added to in place (the accumulate-until-``zero_grad`` contract); a non-leaf's
     (``retain_grad``) is replaced by the sum, so an earlier result the user kept stays as it
-    was (both as in PyTorch). Returns True when ``g`` became the ``.grad`` (the caller no longer
-    owns it).
+    was (both as in PyTorch).
     """
     if create_graph:
         g = g if isinstance(g, Tensor) else _wrap(g)
@@ -304,23 +323,21 @@ def _accumulate(t, g, owned, create_graph) -> bool:
             # Out of place, so the new .grad has a graph: a differentiable copy when it is the
             # first (g may be the caller's or reach several tensors), else a recorded sum.
             t.grad = BACKENDS.differentiable.clone(g) if t.grad is None else t.grad + g
-        return False
+        return
     if g.dtype != t.data.dtype:
         g, owned = g.astype(t.data.dtype), True
     acc = t.grad
     if acc is None:
-        steal = owned and _writable(g)
-        t.grad = _wrap(g if steal else np.array(g, copy=True))
-        return steal
+        t.grad = _wrap(g if owned and _writable(g) else np.array(g, copy=True))
+        return
     a = acc.data
     if a.shape != np.shape(g):
         raise RuntimeError(f"grad of shape {a.shape} cannot accumulate {np.shape(g)}")
     if t._node is not None:
         t.grad = _wrap(a + g)
-        return False
+        return
     np.add(a, g, out=a)
     acc._version += 1
-    return False
 
 
 def _check_fresh(node, g, gave_g, in_grads) -> None:

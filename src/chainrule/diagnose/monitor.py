@@ -41,16 +41,21 @@ def _active_units(a: np.ndarray) -> np.ndarray:
 
 
 def _activation_stats(kind: str, a: np.ndarray) -> dict[str, float]:
-    """Statistics of one activation output: silent units (relu) or saturated units."""
+    """Statistics of one activation output: silent units (relu) or saturated units.
+
+    ``kind`` names the op (``relu``, ``sigmoid``, ``tanh``); whether its units die or saturate,
+    and its local derivative read off the output, come from the op registry.
+    """
+    from ..ops import gated_ops
+
+    op = gated_ops()[kind]
     a = np.asarray(a)
-    if kind == "relu":
+    if op.gate == "dies":
         # silent on this batch; "dead" (silent on every batch of a window) is decided later
         return {"dead_fraction": float(1.0 - _active_units(a).mean()),
                 "zero_fraction": float((a == 0).mean())}
-    a = a.astype(np.float64)
-    # the local derivative, read off the output: s(1-s) (max 0.25) or 1-t^2 (max 1)
-    deriv, top = (a * (1 - a), 0.25) if kind == "sigmoid" else (1 - a * a, 1.0)
-    return {"saturated_fraction": float((deriv < SATURATION_DERIVATIVE * top).mean()),
+    deriv = op.slope(a.astype(np.float64))
+    return {"saturated_fraction": float((deriv < SATURATION_DERIVATIVE * op.max_slope).mean()),
             "mean_derivative": float(deriv.mean())}
 
 

@@ -9,19 +9,18 @@ from . import fmt
 from .blocks import Formula, Heading, Items, Para, Table
 from .lang import say
 
-_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "^"}
-
 
 def expression(f) -> str:
-    """``z1 = w1 * x`` style text of one forward op."""
+    """``z1 = w1 * x`` style text of one forward op (infix where the op has a ``symbol``)."""
     a = f.inputs
     op = f.op.name
-    if op in _INFIX and len(a) == 2:
-        body = f"{a[0]} {_INFIX[op]} {a[1]}"
-    elif op == "pow_scalar":
-        body = f"{a[0]} ^ {fmt.const(f.attrs.get('p'))}"
-    elif op == "neg":
-        body = f"-{a[0]}"
+    symbol = getattr(f.op, "symbol", "")
+    if symbol and len(a) == 2:
+        body = f"{a[0]} {symbol} {a[1]}"
+    elif symbol and len(a) == 1 and len(f.attrs) == 1:  # x ^ 2
+        body = f"{a[0]} {symbol} {fmt.const(next(iter(f.attrs.values())))}"
+    elif symbol and len(a) == 1 and not f.attrs:  # -x
+        body = f"{symbol}{a[0]}"
     else:
         extra = [f"{k}={v}" for k, v in f.attrs.items() if _short(v) and v is not False]
         body = f"{op}({', '.join(list(a) + extra)})"

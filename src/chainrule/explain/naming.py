@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from . import fmt
 
-ACTIVATIONS = frozenset({
-    "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu", "gelu", "softmax",
-    "log_softmax",
-})
+
+def _is_activation(node) -> bool:
+    """An op the registry calls an activation (relu, sigmoid, softmax, ...)."""
+    return getattr(node.op, "kind", None) == "activation"
+
 
 
 def ordered_nodes(root) -> list:
@@ -77,16 +78,16 @@ class Namer:
         for node in nodes:
             if node in node_given:
                 self._nodes[node] = node_given[node]
-                if node.op.name in ACTIVATIONS:
+                if _is_activation(node):
                     act += 1
                 continue
             uses = consumers.get(node, [])
             if node is root._node:
                 name = "L" if root.data.size == 1 else "out"
-            elif node.op.name in ACTIVATIONS:
+            elif _is_activation(node):
                 act += 1
                 name = f"h{act}"
-            elif uses and all(u.op.name in ACTIVATIONS for u in uses):
+            elif uses and all(_is_activation(u) for u in uses):
                 name = f"z{act + 1}"
             else:
                 tmp += 1

@@ -24,16 +24,12 @@ def broadcast_axes(gshape, shape) -> tuple:
         i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
 
 
-def _elementwise(op) -> bool:
-    return op.__module__.endswith((".elementwise", ".binary"))
-
-
 def local_derivatives(node):
     """Per-input local derivatives d out/d input of an elementwise op (None otherwise).
 
     Evaluated with the op's own backward rule on an upstream gradient of ones.
     """
-    if not _elementwise(node.op) or node.inputs is None:
+    if not getattr(node.op, "elementwise", False) or node.inputs is None:
         return None
     attrs = dict(node.attrs or {})
     if node.saved is not None:
@@ -101,14 +97,16 @@ class Recorder:
 
 
 def _activation_events(node, local) -> list:
-    op = node.op.name
-    out = node.out
-    if op == "relu" and out is not None and out.size:
-        k = int(np.count_nonzero(out <= 0))
+    """Units that pass no gradient: dead ones (``gate == "dies"``) or saturated ones."""
+    op, out = node.op, node.out
+    gate = getattr(op, "gate", None)
+    if gate == "dies" and out is not None and out.size:
+        k = int(np.count_nonzero(op.slope(out) == 0))
         if k:
             return [Event("ev_relu", pct=round(100.0 * k / out.size, 1), k=k, n=out.size)]
-    if op in ("sigmoid", "tanh") and local is not None and local[0] is not None:
+    if gate == "saturates" and local is not None and local[0] is not None:
         sat = int(np.count_nonzero(np.abs(local[0]) < SATURATED))
         if sat:
-            return [Event("ev_saturated", op=op, pct=round(100.0 * sat / local[0].size, 1))]
+            return [Event("ev_saturated", op=op.name,
+                          pct=round(100.0 * sat / local[0].size, 1))]
     return []

@@ -83,7 +83,7 @@ def why_no_grad(tensor, wrt, *, lang: str = "en", names=None) -> WhyNoGrad:
     if blocked is None:
         return answer("zero", grad=g)
     where = ", ".join(f"{namer.node(n)} = {n.op.name}(...)" for n in blocked)
-    if all(n.op.name == "relu" for n in blocked):
+    if all(n.op.gate == "dies" for n in blocked):
         return answer("dead_relu", where=where, grad=g)
     return answer("saturated", where=where, grad=g)
 
@@ -152,14 +152,11 @@ def _tensor(a):
 
 
 def _dead(node) -> bool:
-    op, out = node.op.name, node.out
-    if op == "relu":
-        return bool(np.all(out <= 0))
-    if op == "sigmoid":
-        return bool(np.all(np.abs(out * (1 - out)) < SATURATED))
-    if op == "tanh":
-        return bool(np.all(np.abs(1 - out * out) < SATURATED))
-    return False
+    """Whether an activation that can die or saturate passes (almost) nothing back here."""
+    op = node.op
+    if not getattr(op, "gate", None) or node.out is None:
+        return False
+    return bool(np.all(np.abs(op.slope(node.out)) < SATURATED))
 
 
 def _blockers(tensor, wrt, nodes):
