@@ -5,9 +5,9 @@ All four renderers draw these same blocks, so text, Markdown, LaTeX and HTML nev
 
 from __future__ import annotations
 
+from ..messages import say
 from . import fmt
 from .blocks import Formula, Heading, Items, Para, Table
-from .lang import say
 
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": "^"}
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
+from ..messages import check, say
 from . import fmt
-from .lang import check, say
 from .naming import Namer, ordered_nodes
 
 REASONS = ("ok", "integer_dtype", "not_requires_grad", "no_grad", "detached", "graph_freed",
@@ -51,8 +51,8 @@ def why_no_grad(tensor, wrt, *, lang: str = "en", names=None) -> WhyNoGrad:
     ``tensor.name`` / ``wrt.name`` or "the output" / "the parameter".
     """
     lang = check(lang)
-    out = _name(tensor, names) or ("输出" if lang == "zh" else "the output")
-    w = _name(wrt, names) or ("参数" if lang == "zh" else "the parameter")
+    out = _name(tensor, names) or say(lang, "why_the_output")
+    w = _name(wrt, names) or say(lang, "why_the_parameter")
 
     def answer(reason, key=None, grad=None, **kw):
         text = say(lang, key or f"why_{reason}", out=out, wrt=w, **kw)

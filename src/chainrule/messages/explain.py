@@ -1,17 +1,12 @@
-"""The words of every explanation, in English and Chinese (terms of the Chinese backprop texts).
+"""The sentences of ``cr.explain``, ``cr.explain_step`` and ``cr.why_no_grad``, one dict per
+language (the Chinese follows the terms of the Chinese backprop texts).
 
-A renderer never builds sentences itself: it asks ``say(lang, key, **values)``.
-
-Example:
-    >>> say("zh", "forward")
-    '前向传播'
+Renderers never build sentences themselves: they ask ``chainrule.messages.say(lang, key, ...)``.
 """
 
 from __future__ import annotations
 
-LANGS = ("en", "zh")
-
-_EN = {
+EN = {
     "title": "Backpropagation, step by step",
     "leaves": "Inputs and parameters",
     "forward": "Forward pass",
@@ -101,9 +96,11 @@ _EN = {
                      "derivative is (almost) zero, so the gradient vanishes.",
     "why_zero": "d{out}/d{wrt} is connected but equals zero at this point: the function is flat "
                 "in {wrt} here.",
+    "why_the_output": "the output",  # the names used when a tensor has none
+    "why_the_parameter": "the parameter",
 }
 
-_ZH = {
+ZH = {
     "title": "反向传播，一步一步",
     "leaves": "输入与参数",
     "forward": "前向传播",
@@ -182,17 +179,6 @@ _ZH = {
     "why_saturated": "从 {wrt} 到 {out} 的每条路径都经过饱和的 {where}：其局部导数（几乎）为零，"
                      "梯度消失。",
     "why_zero": "d{out}/d{wrt} 是连通的，但在这一点上等于零：函数在这里关于 {wrt} 是平的。",
+    "why_the_output": "输出",
+    "why_the_parameter": "参数",
 }
-
-_TABLES = {"en": _EN, "zh": _ZH}
-
-
-def check(lang: str) -> str:
-    if lang not in _TABLES:
-        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
-    return lang
-
-
-def say(lang: str, key: str, **values) -> str:
-    """The sentence ``key`` in ``lang`` with ``values`` filled in."""
-    return _TABLES[check(lang)][key].format(**values)
