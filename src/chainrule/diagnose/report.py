@@ -104,8 +104,14 @@ class DiagnosisReport:
                 if v.flagged]
 
     @property
+    def empty(self) -> bool:
+        """True when the monitor recorded no step: then there is nothing to judge."""
+        return self.info.get("records") == 0
+
+    @property
     def ok(self) -> bool:
-        return not self.flags
+        """True when steps were recorded and no verdict is a warning or an error."""
+        return not self.empty and not self.flags
 
     def render(self, lang: str = "en") -> str:
         """The report as text; ``lang="zh"`` for Chinese."""
@@ -114,6 +120,8 @@ class DiagnosisReport:
         def L(key: str, **values: Any) -> str:
             return say(lang, f"report.{key}", **values)
 
+        if self.empty:
+            return "\n".join([L("header", **self.info), L("no_records")])
         colon, sep = L("colon"), L("list_sep")
         out = [L("header", **self.info),
                L("flagged", codes=sep.join(say(lang, f"verdict.{c}") for c in self.flags))
@@ -156,9 +164,13 @@ class DiagnosisReport:
         return self.render()
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
-        return _jsonable({"info": self.info, "flags": self.flags,
-                          "verdicts": [v.to_dict(lang) for v in self.verdicts],
-                          "layers": self.layers, "activations": self.activations})
+        """Everything as JSON-ready data; ``notice`` says so when no step was recorded."""
+        d = {"info": self.info, "flags": self.flags,
+             "verdicts": [v.to_dict(lang) for v in self.verdicts],
+             "layers": self.layers, "activations": self.activations}
+        if self.empty:
+            d["notice"] = say(check(lang), "report.no_records")
+        return _jsonable(d)
 
     def to_json(self, path: str | None = None, lang: str = "en") -> str:
         """JSON text of ``to_dict()``; also written to ``path`` when given."""

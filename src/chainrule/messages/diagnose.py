@@ -44,6 +44,10 @@ EN = {
     "report.act_col_mean_derivative": "mean derivative",
     "report.none": "no problem found",
     "report.flagged": "flagged: {codes}",
+    "report.no_records": (
+        "no step was recorded, so there is nothing to judge: call monitor.record(loss) after "
+        "each loss.backward() (before optimizer.step()), or pass the monitor to "
+        "cr.train.fit(..., callbacks=[monitor])"),
     # punctuation between a label and its text, and between the items of a list
     "report.colon": ": ",
     "report.list_sep": ", ",
@@ -57,6 +61,7 @@ EN = {
         "first/last layer gradient-norm ratio {layer_ratio:.2g} (flagged below "
         "{vanishing_warn:g})"),
     "evidence.too_few_layers": "needs at least two weight layers and one recorded step",
+    "evidence.no_records": "no step was recorded",
     "evidence.nonfinite": (
         "non-finite (Inf/NaN) gradients or loss at {nonfinite_steps} recorded "
         "steps, first at step {first_nonfinite}"),
@@ -205,6 +210,9 @@ ZH = {
     "report.act_col_mean_derivative": "平均导数",
     "report.none": "未发现问题",
     "report.flagged": "发现的问题：{codes}",
+    "report.no_records": (
+        "没有记录任何一步，因此无从判断：每次 loss.backward() 之后（optimizer.step() 之前）"
+        "调用 monitor.record(loss)，或把监视器传给 cr.train.fit(..., callbacks=[monitor])"),
     "report.colon": "：",
     "report.list_sep": "、",
     "report.evidence_sep": "；",
@@ -217,6 +225,7 @@ ZH = {
         "第一层/最后一层梯度范数之比为 {layer_ratio:.2g}"
         "（低于 {vanishing_warn:g} 才报警）"),
     "evidence.too_few_layers": "需要至少两个权重层和一个记录步",
+    "evidence.no_records": "没有记录任何一步",
     "evidence.nonfinite": (
         "有 {nonfinite_steps} 个记录步出现非有限（Inf/NaN）梯度或损失，最早在第 "
         "{first_nonfinite} 步"),
