@@ -88,3 +88,13 @@ def test_saturated_sigmoid_and_tanh():
 def test_flat_but_connected_is_zero():
     w = cr.tensor(0.0, requires_grad=True, name="w")
     assert cr.why_no_grad(w * w, wrt=w).reason == "zero"
+
+
+def test_a_name_at_the_start_of_the_answer_keeps_its_case():
+    w = cr.tensor(1.0, name="w")
+    assert str(cr.why_no_grad(w * 3.0, wrt=w)).startswith("w has requires_grad=False")
+    v = param(3.0)
+    y = v * v
+    assert str(cr.why_no_grad(y, wrt=v, names={y: "L"})).startswith("dL/dw exists")
+    assert str(cr.why_no_grad(v.detach(), wrt=v)).startswith("The output depends")
+

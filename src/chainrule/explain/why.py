@@ -54,9 +54,15 @@ def why_no_grad(tensor, wrt, *, lang: str = "en", names=None) -> WhyNoGrad:
     out = _name(tensor, names) or say(lang, "why_the_output")
     w = _name(wrt, names) or say(lang, "why_the_parameter")
 
+    # a sentence starts with a capital, but a name keeps its case ("h", "dL/dw")
+    keep = tuple(n for n in (_name(tensor, names), _name(wrt, names)) if n)
+    keep += (f"d{out}",)
+
     def answer(reason, key=None, grad=None, **kw):
         text = say(lang, key or f"why_{reason}", out=out, wrt=w, **kw)
-        return WhyNoGrad(reason, text[:1].upper() + text[1:], grad)
+        if not text.startswith(keep):
+            text = text[:1].upper() + text[1:]
+        return WhyNoGrad(reason, text, grad)
 
     if wrt.dtype.kind not in "fc":
         return answer("integer_dtype", dtype=wrt.dtype)
