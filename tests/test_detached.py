@@ -40,3 +40,12 @@ def test_a_pickled_or_copied_detached_tensor_forgets_its_source():
         assert np.array_equal(back.data, h.data)
     assert pickle.loads(pickle.dumps(h))._detached_from is None
     assert copy.deepcopy(h)._detached_from is None
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    from chainrule.autograd import detached
+
+    result = doctest.testmod(detached)
+    assert result.attempted > 0 and result.failed == 0

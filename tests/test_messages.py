@@ -61,3 +61,10 @@ def test_explain_and_diagnose_use_the_catalogue_language_check():
                  lambda: DiagnosisReport([]).render("fr")):
         with pytest.raises(ValueError, match="lang must be one of"):
             call()
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(messages)
+    assert result.attempted > 0 and result.failed == 0

@@ -14,18 +14,19 @@ _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@", "pow": 
 
 def expression(f) -> str:
     """``z1 = w1 * x`` style text of one forward op."""
-    a = f.inputs
-    op = f.op.name
+    return f"{f.name} = {operation(f.op.name, f.inputs, f.attrs)}"
+
+
+def operation(op: str, a, attrs) -> str:
+    """``w1 * x`` style text of op ``op`` applied to the inputs named ``a``."""
     if op in _INFIX and len(a) == 2:
-        body = f"{a[0]} {_INFIX[op]} {a[1]}"
-    elif op == "pow_scalar":
-        body = f"{a[0]} ^ {fmt.const(f.attrs.get('p'))}"
-    elif op == "neg":
-        body = f"-{a[0]}"
-    else:
-        extra = [f"{k}={v}" for k, v in f.attrs.items() if _short(v) and v is not False]
-        body = f"{op}({', '.join(list(a) + extra)})"
-    return f"{f.name} = {body}"
+        return f"{a[0]} {_INFIX[op]} {a[1]}"
+    if op == "pow_scalar" and "p" in attrs:
+        return f"{a[0]} ^ {fmt.const(attrs['p'])}"
+    if op == "neg":
+        return f"-{a[0]}"
+    extra = [f"{k}={v}" for k, v in attrs.items() if _short(v) and v is not False]
+    return f"{op}({', '.join(list(a) + extra)})"
 
 
 def _short(v) -> bool:

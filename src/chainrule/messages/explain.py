@@ -77,10 +77,26 @@ EN = {
                              "on it. Create it with requires_grad=True (or call "
                              "{wrt}.requires_grad_()) before computing {out}.",
     "why_no_graph": "{out} has no graph (it is not the output of a recorded operation): it was "
-                    "computed under no_grad() (or from tensors that do not require grad).{now}",
+                    "computed under no_grad() (or only from tensors that do not require grad, "
+                    "such as .detach() copies or tensors made from .data: operations on them "
+                    "record nothing, so where the link to {wrt} was lost cannot be traced)."
+                    "{now}",
     "why_no_grad_now": " Gradient recording is switched off right now (no_grad is active).",
     "why_detached": "{out} depends on a detached copy of {wrt} ({where}): .detach() cuts the "
                     "graph, so no gradient flows back to {wrt}.",
+    "why_detached_from": "the path from {out} to {wrt} is cut by .detach() ({where}): it took "
+                         "{src} off the graph, and {src} is computed from {wrt}, so no gradient "
+                         "flows back to {wrt}.",
+    "why_detached_unknown": "{out} does not depend on {wrt}: the path breaks at a .detach() "
+                            "({where}). What it detached was {what}, and that value's graph is "
+                            "gone, so whether it was computed from {wrt} cannot be checked; but "
+                            ".detach() cuts the graph, so no gradient flows back through it.",
+    "why_what_op": "the result of {op}",
+    "why_shared_data": "{out} does not use {wrt} itself but a tensor that shares its memory "
+                       "({where}): it was not computed from {wrt} by a recorded operation (it "
+                       "was made from {wrt}.data, from a NumPy array or by a .detach() taken "
+                       "before {wrt} required grad, for example), so to the graph it is a "
+                       "constant and no gradient flows back to {wrt}. Compute with {wrt} itself.",
     "why_graph_freed": (
         "the graph behind {out} was already freed by a backward() call ({where}). Pass "
         "retain_graph=True to the first backward() or recompute {out}."),
@@ -162,10 +178,22 @@ ZH = {
                              "在计算 {out} 之前用 requires_grad=True 创建它（或调用 "
                              "{wrt}.requires_grad_()）。",
     "why_no_graph": "{out} 没有计算图（它不是某个被记录的运算的输出）：它是在 no_grad() 下计算的"
-                    "（或只由不需要梯度的张量算出）。{now}",
+                    "（或只由不需要梯度的张量算出，例如 .detach() 副本或由 .data 得到的张量："
+                    "对它们的运算不做任何记录，因此无法追查与 {wrt} 的联系在哪里断开）。{now}",
     "why_no_grad_now": "当前梯度记录处于关闭状态（no_grad 生效中）。",
     "why_detached": "{out} 依赖的是 {wrt} 的 detach 副本（{where}）：.detach() 切断了计算图，"
                     "梯度传不回 {wrt}。",
+    "why_detached_from": "从 {out} 到 {wrt} 的路径被 .detach() 切断了（{where}）：它把 {src} "
+                         "从计算图中取了出来，而 {src} 是由 {wrt} 算出来的，所以梯度传不回 "
+                         "{wrt}。",
+    "why_detached_unknown": "{out} 不依赖 {wrt}：路径在一个 .detach() 处断开（{where}）。被 "
+                            "detach 的是{what}，而那个值的计算图已经不在了，无法检查它是否由 "
+                            "{wrt} 算出；但 .detach() 会切断计算图，梯度不会从这里传回。",
+    "why_what_op": "一个 {op} 运算的结果",
+    "why_shared_data": "{out} 用的不是 {wrt} 本身，而是与它共享内存的张量（{where}）：它不是由"
+                       "被记录的运算从 {wrt} 算出的（例如由 {wrt}.data 或 NumPy 数组得到，或是在 "
+                       "{wrt} 需要梯度之前 .detach() 出来的），所以对计算图来说它是常量，梯度传不"
+                       "回 {wrt}。计算时请直接使用 {wrt}。",
     "why_graph_freed": (
         "{out} 背后的计算图已被一次 backward() 释放（{where}）。第一次 backward() 时传入 "
         "retain_graph=True，或重新计算 {out}。"),
