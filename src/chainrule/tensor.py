@@ -16,6 +16,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd import engine as _engine  # resolved at call time; breaks the import cycle
+from .autograd.detached import source_of as _detach_source
 from .autograd.grad_mode import GRAD
 
 
@@ -29,6 +30,7 @@ def _wrap(array, requires_grad=False):
     t.name = None
     t._hooks = None
     t._version = 0
+    t._detached_from = None
     return t
 
 
@@ -84,8 +86,9 @@ class Tensor:
         tensor([2., 4.])
     """
 
+    # _detached_from: set by detach() on its result (see autograd/detached.py), else None
     __slots__ = ("data", "grad", "requires_grad", "_node", "name", "_hooks", "_version",
-                 "__weakref__")
+                 "_detached_from", "__weakref__")
     __array_ufunc__ = None  # make NumPy defer to Tensor's reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None,
@@ -97,6 +100,7 @@ class Tensor:
         self.name = name
         self._hooks = None
         self._version = 0
+        self._detached_from = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -216,6 +220,7 @@ class Tensor:
         """A new tensor sharing the data, cut from the graph (no gradient flows through it)."""
         t = _wrap(self.data)
         t._version = self._version
+        t._detached_from = _detach_source(self)  # lets why_no_grad name the cut, weakly
         return t
 
     def detach_(self) -> Tensor:

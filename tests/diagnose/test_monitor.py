@@ -164,3 +164,26 @@ def test_bad_arguments():
         GradientMonitor(_mlp(), every=0)
     with pytest.raises(ValueError, match="no parameters"):
         GradientMonitor(cr.nn.Sequential(cr.nn.ReLU()))
+
+
+def test_report_with_nothing_recorded_says_so_and_judges_nothing():
+    monitor = GradientMonitor(_mlp())  # it has ReLU modules: nothing may claim it has none
+    report = monitor.report()
+    assert report.empty and not report.ok and report.flags == []
+    assert {v.severity for v in report.verdicts} == {"n/a"}
+    assert {v.text("evidence") for v in report.verdicts} == {"no step was recorded"}
+    text = report.render()
+    assert text.splitlines()[1].startswith("no step was recorded, so there is nothing to judge")
+    assert "monitor.record(loss)" in text and "callbacks=[monitor]" in text
+    assert "ReLU" not in text and "no problem found" not in text and len(text.splitlines()) == 2
+    zh = report.render("zh")
+    assert "没有记录任何一步" in zh and "monitor.record(loss)" in zh and "ReLU" not in zh
+    d = report.to_dict("zh")
+    assert d["notice"] == zh.splitlines()[1] and d["layers"] == []
+    assert {v["evidence"] for v in d["verdicts"]} == {"没有记录任何一步"}
+
+    x, y = cr.randn(16, 6), cr.randint(0, 3, (16,))
+    _step(monitor.model, cr.optim.SGD(monitor.model.parameters(), lr=0.1), monitor, x, y)
+    judged = monitor.report()
+    assert not judged.empty and "notice" not in judged.to_dict()
+    assert judged.verdict("dead_relu").severity != "n/a"  # the ReLUs are measured now

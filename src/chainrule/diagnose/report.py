@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import messages as M
+from ..messages import check, say
 
 SEVERITIES = ("error", "warning", "ok", "n/a")
 
@@ -16,8 +16,9 @@ SEVERITIES = ("error", "warning", "ok", "n/a")
 class Verdict:
     """One check of the report: ``code``, ``severity`` and the numbers it was decided on.
 
-    ``evidence`` holds message keys, ``cause`` one key and ``remedies`` keys of
-    ``chainrule.diagnose.messages``; ``facts`` fills their placeholders.
+    ``evidence`` holds ``evidence.*`` message keys, ``cause`` one ``cause.*`` key and
+    ``remedies`` ``remedy.*`` keys of ``chainrule.messages`` (without the prefix); ``facts``
+    fills their placeholders.
     """
 
     code: str
@@ -34,14 +35,14 @@ class Verdict:
     def text(self, part: str, lang: str = "en") -> str | list[str]:
         """``title``, ``evidence`` (one string), ``cause`` or ``remedies`` (a list) in ``lang``."""
         if part == "title":
-            return M.TITLES[lang][self.code]
+            return say(lang, f"verdict.{self.code}")
         if part == "evidence":
-            sep = "; " if lang == "en" else "；"
-            return sep.join(M.EVIDENCE[lang][k].format(**self.facts) for k in self.evidence)
+            return say(lang, "report.evidence_sep").join(
+                say(lang, f"evidence.{k}", **self.facts) for k in self.evidence)
         if part == "cause":
-            return M.CAUSES[lang][self.cause].format(**self.facts) if self.cause else ""
+            return say(lang, f"cause.{self.cause}", **self.facts) if self.cause else ""
         if part == "remedies":
-            return [M.REMEDIES[lang][k] for k in self.remedies]
+            return [say(lang, f"remedy.{k}") for k in self.remedies]
         raise ValueError(f"unknown part {part!r}")
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
@@ -103,39 +104,50 @@ class DiagnosisReport:
                 if v.flagged]
 
     @property
+    def empty(self) -> bool:
+        """True when the monitor recorded no step: then there is nothing to judge."""
+        return self.info.get("records") == 0
+
+    @property
     def ok(self) -> bool:
-        return not self.flags
+        """True when steps were recorded and no verdict is a warning or an error."""
+        return not self.empty and not self.flags
 
     def render(self, lang: str = "en") -> str:
         """The report as text; ``lang="zh"`` for Chinese."""
-        if lang not in M.LANGS:
-            raise ValueError(f"lang must be one of {M.LANGS}, got {lang!r}")
-        L, S = M.LABELS[lang], M.SEVERITY[lang]
-        colon, sep = (": ", ", ") if lang == "en" else ("：", "、")
-        out = [L["header"].format(**self.info),
-               L["flagged"].format(codes=sep.join(M.TITLES[lang][c] for c in self.flags))
-               if self.flags else L["none"], ""]
+        lang = check(lang)
+
+        def L(key: str, **values: Any) -> str:
+            return say(lang, f"report.{key}", **values)
+
+        if self.empty:
+            return "\n".join([L("header", **self.info), L("no_records")])
+        colon, sep = L("colon"), L("list_sep")
+        out = [L("header", **self.info),
+               L("flagged", codes=sep.join(say(lang, f"verdict.{c}") for c in self.flags))
+               if self.flags else L("none"), ""]
         order = {s: i for i, s in enumerate(SEVERITIES)}
         for v in sorted(self.verdicts, key=lambda v: order[v.severity]):
-            out.append(f"[{S[v.severity]}] {v.text('title', lang)}")
-            out.append(f"  {L['evidence']}{colon}{v.text('evidence', lang)}")
+            out.append(f"[{say(lang, f'severity.{v.severity}')}] {v.text('title', lang)}")
+            out.append(f"  {L('evidence')}{colon}{v.text('evidence', lang)}")
             if v.flagged:
                 if v.cause:
-                    out.append(f"  {L['cause']}{colon}{v.text('cause', lang)}")
+                    out.append(f"  {L('cause')}{colon}{v.text('cause', lang)}")
                 if v.remedies:
-                    out.append(f"  {L['remedies']}{colon.rstrip()}")
+                    out.append(f"  {L('remedies')}{colon.rstrip()}")
                     out.extend(f"    - {r}" for r in v.text("remedies", lang))
         if self.layers:
-            out += ["", L["table"]]
-            cols = L["columns"]
+            out += ["", L("table")]
+            cols = [L(f"col_{c}") for c in ("layer", "grad_norm", "weight_norm", "update_ratio")]
             width = max(len(cols[0]), *(len(str(r["layer"])) for r in self.layers)) + 2
             out.append(f"  {cols[0]:<{width}}{cols[1]:>12}{cols[2]:>13}{cols[3]:>15}")
             for r in self.layers:
                 out.append(f"  {r['layer']:<{width}}{_fmt(r['grad_norm']):>12}"
                            f"{_fmt(r['weight_norm']):>13}{_fmt(r['update_ratio']):>15}")
         if self.activations:
-            out += ["", L["acts"].format(window=self.info.get("window", "-"))]
-            cols = L["act_columns"]
+            out += ["", L("acts", window=self.info.get("window", "-"))]
+            cols = [L(f"act_col_{c}")
+                    for c in ("module", "kind", "dead", "saturated", "mean_derivative")]
             width = max(len(cols[0]), *(len(str(r["module"])) for r in self.activations)) + 2
             out.append(f"  {cols[0]:<{width}}{cols[1]:>8}{cols[2]:>10}{cols[3]:>11}{cols[4]:>17}")
             for r in self.activations:
@@ -152,9 +164,13 @@ class DiagnosisReport:
         return self.render()
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
-        return _jsonable({"info": self.info, "flags": self.flags,
-                          "verdicts": [v.to_dict(lang) for v in self.verdicts],
-                          "layers": self.layers, "activations": self.activations})
+        """Everything as JSON-ready data; ``notice`` says so when no step was recorded."""
+        d = {"info": self.info, "flags": self.flags,
+             "verdicts": [v.to_dict(lang) for v in self.verdicts],
+             "layers": self.layers, "activations": self.activations}
+        if self.empty:
+            d["notice"] = say(check(lang), "report.no_records")
+        return _jsonable(d)
 
     def to_json(self, path: str | None = None, lang: str = "en") -> str:
         """JSON text of ``to_dict()``; also written to ``path`` when given."""

@@ -17,6 +17,9 @@ from .report import DiagnosisReport, Verdict
 # batches: one batch of 64 leaves 10-20% of a healthy net's units silent by chance.
 DEAD_WINDOW = 10
 
+CODES = ("vanishing_gradients", "exploding_gradients", "dead_relu", "saturation", "lr_too_large",
+         "lr_too_small")
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -47,9 +50,17 @@ def _nanmedian(a) -> float:
 def diagnose(monitor, thresholds: Thresholds | None = None) -> DiagnosisReport:
     """Compute every verdict from ``monitor``'s records."""
     T = thresholds or Thresholds()
-    layers = monitor.layer_names
     wl = monitor.weight_layers()
     n = len(monitor.records)
+    layers = monitor.layer_names
+    info = {"layers": len(layers), "records": n, "every": monitor.every,
+            "window": min(n, DEAD_WINDOW), "weight_layers": wl, "thresholds": asdict(T)}
+    if not n:
+        # No numbers, no verdicts: judging absent records would state things about the model
+        # that were never measured (no ReLU output seen is not "no ReLU in the model").
+        base = {"records": 0, "every": monitor.every}
+        return DiagnosisReport([Verdict(c, "n/a", dict(base), ["no_records"]) for c in CODES],
+                               [], [], info)
     # steps x weight layers
     G = np.array([monitor.series(name, "grad_norm") for name in wl]).T if n and wl \
         else np.zeros((n, 0))
@@ -74,8 +85,6 @@ def diagnose(monitor, thresholds: Thresholds | None = None) -> DiagnosisReport:
               "weight_norm": _nanmedian(monitor.series(name, "weight_norm")),
               "update_ratio": _nanmedian(monitor.series(name, "update_ratio"))}
              for name in layers]
-    info = {"layers": len(layers), "records": n, "every": monitor.every, "window": base["window"],
-            "weight_layers": wl, "thresholds": asdict(T)}
     return DiagnosisReport(verdicts, table, acts, info)
 
 

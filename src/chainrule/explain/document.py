@@ -5,26 +5,34 @@ All four renderers draw these same blocks, so text, Markdown, LaTeX and HTML nev
 
 from __future__ import annotations
 
+from ..messages import say
+from ..ops import all_ops
 from . import fmt
 from .blocks import Formula, Heading, Items, Para, Table
-from .lang import say
 
 
 def expression(f) -> str:
-    """``z1 = w1 * x`` style text of one forward op (infix where the op has a ``symbol``)."""
-    a = f.inputs
-    op = f.op.name
-    symbol = getattr(f.op, "symbol", "")
+    """``z1 = w1 * x`` style text of one forward op."""
+    return f"{f.name} = {operation(f.op, f.inputs, f.attrs)}"
+
+
+def operation(op, a, attrs) -> str:
+    """``w1 * x`` style text of ``op`` (an op, or an op's name) applied to the inputs named ``a``.
+
+    Infix where the op declares a ``symbol`` in the registry: ``a + b``, ``x ^ 2``, ``-x``.
+    """
+    if isinstance(op, str):
+        op = next((o for o in all_ops() if o.name == op), op)
+    name = getattr(op, "name", op)
+    symbol = getattr(op, "symbol", "")
     if symbol and len(a) == 2:
-        body = f"{a[0]} {symbol} {a[1]}"
-    elif symbol and len(a) == 1 and len(f.attrs) == 1:  # x ^ 2
-        body = f"{a[0]} {symbol} {fmt.const(next(iter(f.attrs.values())))}"
-    elif symbol and len(a) == 1 and not f.attrs:  # -x
-        body = f"{symbol}{a[0]}"
-    else:
-        extra = [f"{k}={v}" for k, v in f.attrs.items() if _short(v) and v is not False]
-        body = f"{op}({', '.join(list(a) + extra)})"
-    return f"{f.name} = {body}"
+        return f"{a[0]} {symbol} {a[1]}"
+    if symbol and len(a) == 1 and len(attrs) == 1:  # x ^ 2
+        return f"{a[0]} {symbol} {fmt.const(next(iter(attrs.values())))}"
+    if symbol and len(a) == 1 and getattr(getattr(op, "forward", None), "nin", 0) == 1:  # -x
+        return f"{symbol}{a[0]}"
+    extra = [f"{k}={v}" for k, v in attrs.items() if _short(v) and v is not False]
+    return f"{name}({', '.join(list(a) + extra)})"
 
 
 def _short(v) -> bool:
@@ -124,8 +132,10 @@ def event_text(e, lang: str) -> str:
         a["small"] = str(tuple(a["small"]))
         a["big"] = str(tuple(a["big"]))
         a["axes"] = str(tuple(a["axes"]))
-    elif e.code in ("ev_relu", "ev_saturated"):
+    elif e.code in ("ev_dead", "ev_saturated"):
         a["pct"] = f"{a['pct']:g}"
+        if e.code == "ev_dead" and a["when"] is None:
+            a["when"] = say(lang, "dead_when_default")
     return say(lang, e.code, **a)
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import inspect
 
+from ..messages import check
 from . import worked
 from .blocks import Code, Heading, Items, Para
 from .fmt import arr
-from .lang import check
 from .render import to_markdown
 
 _TEXT = {

@@ -43,6 +43,19 @@ def ordered_nodes(root) -> list:
     return sorted(seen, key=lambda n: n.seq)
 
 
+def given_name(t, names) -> str | None:
+    """The name the caller gave ``t`` (``names``: a dict or a Module), else ``t.name``."""
+    if isinstance(names, dict):
+        for k, v in names.items():
+            if k is t:
+                return v
+    if names is not None and hasattr(names, "named_parameters"):
+        for n, p in names.named_parameters():
+            if p is t:
+                return n
+    return t.name
+
+
 def param_names(source) -> dict:
     """``{id(tensor): name}`` from a Module (``named_parameters``), a dict or None."""
     if source is None:
@@ -100,8 +113,12 @@ class Namer:
 
     def rename_detached(self, t, source: str) -> str:
         """Call an unnamed detached copy ``source.detach()`` instead of its value or ``c1``."""
+        return self.rename(t, f"{source}.detach()")
+
+    def rename(self, t, name: str) -> str:
+        """Call an unnamed leaf ``name`` when what it was made from says more than ``c1``."""
         if id(t) not in self._given and not t.name:
-            self._leaves[id(t)] = f"{source}.detach()"
+            self._leaves[id(t)] = name
         return self.tensor(t)
 
     def node(self, node) -> str:

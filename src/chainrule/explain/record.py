@@ -103,7 +103,8 @@ def _activation_events(node, local) -> list:
     if gate == "dies" and out is not None and out.size:
         k = int(np.count_nonzero(op.slope(out) == 0))
         if k:
-            return [Event("ev_relu", pct=round(100.0 * k / out.size, 1), k=k, n=out.size)]
+            return [Event("ev_dead", op=op.title or op.name, when=op.dead_when,
+                          pct=round(100.0 * k / out.size, 1), k=k, n=out.size)]
     if gate == "saturates" and local is not None and local[0] is not None:
         sat = int(np.count_nonzero(np.abs(local[0]) < SATURATED))
         if sat:

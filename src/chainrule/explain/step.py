@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..messages import LANGS, check, say
 from . import fmt
 from .blocks import Heading, Items, Para
-from .lang import LANGS, check, say
 from .naming import param_names
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.engine import _seed, run_backward
-from .lang import check
+from ..messages import check
 from .model import ForwardStep, LeafInfo
 from .naming import Namer, ordered_nodes
 from .record import Recorder

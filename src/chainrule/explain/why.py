@@ -1,9 +1,9 @@
 """``why_no_grad(tensor, wrt=param)``: why d tensor/d param is None or zero, in words.
 
 The checks run from the cheapest to the most expensive: the parameter itself (dtype,
-requires_grad), then the output's graph (none, freed, param not in it, reached only through a
-detached copy), then the engine's own gradient and, when it is zero, whether every path crosses a
-dead ReLU or a saturated sigmoid/tanh.
+requires_grad), then the output's graph (none, freed, param not in it: cut by a ``.detach()`` or
+by a tensor that only shares its data, see ``cuts.py``), then the engine's own gradient and, when
+it is zero, whether every path crosses a dead ReLU or a saturated sigmoid/tanh.
 
 Example:
     >>> import chainrule as cr
@@ -19,12 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
+from ..messages import check, say
 from . import fmt
-from .lang import check, say
-from .naming import Namer, ordered_nodes
+from .cuts import find_cut
+from .naming import Namer, given_name, ordered_nodes
 
-REASONS = ("ok", "integer_dtype", "not_requires_grad", "no_grad", "detached", "graph_freed",
-           "not_connected", "dead_relu", "saturated", "zero")
+_RANK = {"detached": 0, "shared": 1, "unknown": 2}
+REASONS = ("ok", "integer_dtype", "not_requires_grad", "no_grad", "detached", "shared_data",
+           "graph_freed", "not_connected", "dead_relu", "saturated", "zero")
 VANISHED = 1e-8  # a gradient this small is "zero" for the question being asked
 SATURATED = 1e-6  # a local derivative this small blocks the path
 
@@ -51,12 +53,19 @@ def why_no_grad(tensor, wrt, *, lang: str = "en", names=None) -> WhyNoGrad:
     ``tensor.name`` / ``wrt.name`` or "the output" / "the parameter".
     """
     lang = check(lang)
-    out = _name(tensor, names) or ("输出" if lang == "zh" else "the output")
-    w = _name(wrt, names) or ("参数" if lang == "zh" else "the parameter")
+    out = given_name(tensor, names) or say(lang, "why_the_output")
+    w = given_name(wrt, names) or say(lang, "why_the_parameter")
+    code = given_name(wrt, names) or "param"  # wrt in code-like text: param.detach()
+
+    # a sentence starts with a capital, but a name keeps its case ("h", "dL/dw")
+    keep = tuple(n for n in (given_name(tensor, names), given_name(wrt, names)) if n)
+    keep += (f"d{out}",)
 
     def answer(reason, key=None, grad=None, **kw):
         text = say(lang, key or f"why_{reason}", out=out, wrt=w, **kw)
-        return WhyNoGrad(reason, text[:1].upper() + text[1:], grad)
+        if not text.startswith(keep):
+            text = text[:1].upper() + text[1:]
+        return WhyNoGrad(reason, text, grad)
 
     if wrt.dtype.kind not in "fc":
         return answer("integer_dtype", dtype=wrt.dtype)
@@ -65,8 +74,10 @@ def why_no_grad(tensor, wrt, *, lang: str = "en", names=None) -> WhyNoGrad:
     if tensor is wrt:
         return answer("ok", value=fmt.num(1.0), grad=np.ones_like(wrt.data))
     if tensor._node is None:
-        if np.may_share_memory(tensor.data, wrt.data):
-            return answer("detached", where=f"{out} = {w}.detach()")
+        cut = find_cut(tensor, wrt)
+        if cut is not None:
+            return _cut_answer(cut, f"{out} = {cut.label(code, names)}", answer, lang, code,
+                               names)
         now = "" if is_grad_enabled() else say(lang, "why_no_grad_now")
         return answer("no_grad", key="why_no_graph", now=now)
     freed = _freed(tensor._node)
@@ -75,7 +86,7 @@ def why_no_grad(tensor, wrt, *, lang: str = "en", names=None) -> WhyNoGrad:
     nodes = ordered_nodes(tensor)
     namer = Namer(tensor, nodes, names=names)
     if wrt._node is None and not any(t is wrt for n in nodes for t in n.inputs):
-        return _not_connected(tensor, wrt, nodes, namer, answer, lang)
+        return _not_connected(tensor, wrt, nodes, namer, answer, lang, names, code)
     g = _grad(tensor, wrt)
     if g is not None and np.max(np.abs(g)) > VANISHED:
         return answer("ok", value=fmt.arr(g), grad=g)
@@ -86,18 +97,6 @@ def why_no_grad(tensor, wrt, *, lang: str = "en", names=None) -> WhyNoGrad:
     if all(n.op.gate == "dies" for n in blocked):
         return answer("dead_relu", where=where, grad=g)
     return answer("saturated", where=where, grad=g)
-
-
-def _name(t, names):
-    if isinstance(names, dict):
-        for k, v in names.items():
-            if k is t:
-                return v
-    if names is not None and hasattr(names, "named_parameters"):
-        for n, p in names.named_parameters():
-            if p is t:
-                return n
-    return t.name
 
 
 def _freed(root):
@@ -114,19 +113,39 @@ def _freed(root):
     return None
 
 
-def _not_connected(tensor, wrt, nodes, namer, answer, lang):
+def _cut_answer(cut, where, answer, lang, code, names):
+    """The answer for a path cut at ``cut``, shown as ``where``."""
+    if cut.kind == "detached" and cut.source is cut.wrt:
+        return answer("detached", where=where)
+    if cut.kind == "detached":
+        return answer("detached", key="why_detached_from", where=where,
+                      src=cut.source_text(code, names))
+    if cut.kind == "unknown":
+        return answer("detached", key="why_detached_unknown", where=where,
+                      what=say(lang, "why_what_op", op=cut.op))
+    return answer("shared_data", where=where)
+
+
+def _not_connected(tensor, wrt, nodes, namer, answer, lang, names, code):
     consts = []  # (distance from the output, leaf, consumer)
+    cuts = []  # (rank of the kind, order met from the output, cut, consumer)
     depth = {tensor._node: 0}
     for n in reversed(nodes):  # consumers before producers: depths are final when read
         for t in n.inputs:
             if t._node is not None:
                 depth[t._node] = min(depth.get(t._node, 1 << 30), depth.get(n, 0) + 1)
+                continue
+            cut = find_cut(t, wrt)
+            if cut is not None:
+                cuts.append((_RANK[cut.kind], len(cuts), cut, n))
             elif not t.requires_grad:
-                if np.may_share_memory(t.data, wrt.data):
-                    name = namer.rename_detached(t, _name(wrt, None) or "param")
-                    return answer("detached", where=say(lang, "why_used_by", name=name,
-                                                        op=namer.node(n)))
                 consts.append((depth.get(n, 0), t, n))
+    if cuts:
+        # a certain detach first, then wrt's data used directly, then an uncheckable detach
+        _, _, cut, n = min(cuts, key=lambda c: c[:2])
+        name = namer.rename(cut.tensor, cut.label(code, names))
+        return _cut_answer(cut, say(lang, "why_used_by", name=name, op=namer.node(n)), answer,
+                           lang, code, names)
     breaks = [say(lang, "why_break", name=namer.tensor(t),
                   shape=fmt.shape(t.data), op=namer.node(n))
               for _, t, n in sorted(consts, key=lambda c: c[0])

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import inspect
 
+from ..messages import check
 from .blocks import Code, Heading, Para
-from .lang import check
 
 _INTRO = {
     "en": ("The 1-1-1 network: one input x = 1, one sigmoid hidden unit, one linear output, "

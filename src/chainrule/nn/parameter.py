@@ -37,6 +37,7 @@ class Parameter(Tensor):
         self.name = None
         self._hooks = None
         self._version = 0
+        self._detached_from = None
         if requires_grad:
             self.requires_grad_(True)
 

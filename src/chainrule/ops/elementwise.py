@@ -285,7 +285,7 @@ class Relu(Op):
     kind, method = "activation", True
     formula = "d relu(z)/dz = 1 if z > 0 else 0"
     latex = r"\frac{d\,\mathrm{ReLU}(z)}{dz} = [z > 0]"
-    gate = "dies"
+    gate, title, dead_when = "dies", "ReLU", "z <= 0"
     fresh_grads = True
 
     def forward(x):

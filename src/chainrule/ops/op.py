@@ -96,6 +96,8 @@ class Op:
     # read off the output, and ``max_slope`` its largest value.
     gate: str | None = None
     max_slope = 1.0
+    title: str | None = None  # the op's name in sentences ("ReLU"); None: ``name``
+    dead_when: str | None = None  # where a "dies" op passes nothing ("z <= 0")
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)

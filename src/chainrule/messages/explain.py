@@ -1,17 +1,12 @@
-"""The words of every explanation, in English and Chinese (terms of the Chinese backprop texts).
+"""The sentences of ``cr.explain``, ``cr.explain_step`` and ``cr.why_no_grad``, one dict per
+language (the Chinese follows the terms of the Chinese backprop texts).
 
-A renderer never builds sentences itself: it asks ``say(lang, key, **values)``.
-
-Example:
-    >>> say("zh", "forward")
-    '前向传播'
+Renderers never build sentences themselves: they ask ``chainrule.messages.say(lang, key, ...)``.
 """
 
 from __future__ import annotations
 
-LANGS = ("en", "zh")
-
-_EN = {
+EN = {
     "title": "Backpropagation, step by step",
     "leaves": "Inputs and parameters",
     "forward": "Forward pass",
@@ -42,7 +37,8 @@ _EN = {
     "ev_broadcast": (
         "{inp} (shape {small}) was broadcast to {big} in the forward pass, so its gradient "
         "is summed over axes {axes}"),
-    "ev_relu": "ReLU zeroes {pct}% of the gradient ({k} of {n} entries had z <= 0)",
+    "ev_dead": "{op} zeroes {pct}% of the gradient ({k} of {n} entries had {when})",
+    "dead_when_default": "a local derivative of 0",
     "ev_saturated": (
         "{op} is saturated on {pct}% of its entries (local derivative below 0.001): "
         "almost no gradient passes there"),
@@ -82,10 +78,26 @@ _EN = {
                              "on it. Create it with requires_grad=True (or call "
                              "{wrt}.requires_grad_()) before computing {out}.",
     "why_no_graph": "{out} has no graph (it is not the output of a recorded operation): it was "
-                    "computed under no_grad() (or from tensors that do not require grad).{now}",
+                    "computed under no_grad() (or only from tensors that do not require grad, "
+                    "such as .detach() copies or tensors made from .data: operations on them "
+                    "record nothing, so where the link to {wrt} was lost cannot be traced)."
+                    "{now}",
     "why_no_grad_now": " Gradient recording is switched off right now (no_grad is active).",
     "why_detached": "{out} depends on a detached copy of {wrt} ({where}): .detach() cuts the "
                     "graph, so no gradient flows back to {wrt}.",
+    "why_detached_from": "the path from {out} to {wrt} is cut by .detach() ({where}): it took "
+                         "{src} off the graph, and {src} is computed from {wrt}, so no gradient "
+                         "flows back to {wrt}.",
+    "why_detached_unknown": "{out} does not depend on {wrt}: the path breaks at a .detach() "
+                            "({where}). What it detached was {what}, and that value's graph is "
+                            "gone, so whether it was computed from {wrt} cannot be checked; but "
+                            ".detach() cuts the graph, so no gradient flows back through it.",
+    "why_what_op": "the result of {op}",
+    "why_shared_data": "{out} does not use {wrt} itself but a tensor that shares its memory "
+                       "({where}): it was not computed from {wrt} by a recorded operation (it "
+                       "was made from {wrt}.data, from a NumPy array or by a .detach() taken "
+                       "before {wrt} required grad, for example), so to the graph it is a "
+                       "constant and no gradient flows back to {wrt}. Compute with {wrt} itself.",
     "why_graph_freed": (
         "the graph behind {out} was already freed by a backward() call ({where}). Pass "
         "retain_graph=True to the first backward() or recompute {out}."),
@@ -101,9 +113,11 @@ _EN = {
                      "derivative is (almost) zero, so the gradient vanishes.",
     "why_zero": "d{out}/d{wrt} is connected but equals zero at this point: the function is flat "
                 "in {wrt} here.",
+    "why_the_output": "the output",  # the names used when a tensor has none
+    "why_the_parameter": "the parameter",
 }
 
-_ZH = {
+ZH = {
     "title": "反向传播，一步一步",
     "leaves": "输入与参数",
     "forward": "前向传播",
@@ -131,7 +145,8 @@ _ZH = {
     "ev_sum": "{name} 被使用了 {n} 次，所以它的梯度要相加：{parts} = {total}",
     "ev_broadcast": (
         "{inp}（形状 {small}）在前向传播中被广播到 {big}，所以它的梯度要沿轴 {axes} 求和"),
-    "ev_relu": "ReLU 把 {pct}% 的梯度置零（{n} 个元素中有 {k} 个 z <= 0）",
+    "ev_dead": "{op} 把 {pct}% 的梯度置零（{n} 个元素中有 {k} 个 {when}）",
+    "dead_when_default": "局部导数为 0",
     "ev_saturated": "{op} 在 {pct}% 的元素上饱和（局部导数小于 0.001）：那里几乎没有梯度通过",
     "leaf_grad": "d{root}/d{name} = {value}",
     "not_written": (
@@ -165,10 +180,22 @@ _ZH = {
                              "在计算 {out} 之前用 requires_grad=True 创建它（或调用 "
                              "{wrt}.requires_grad_()）。",
     "why_no_graph": "{out} 没有计算图（它不是某个被记录的运算的输出）：它是在 no_grad() 下计算的"
-                    "（或只由不需要梯度的张量算出）。{now}",
+                    "（或只由不需要梯度的张量算出，例如 .detach() 副本或由 .data 得到的张量："
+                    "对它们的运算不做任何记录，因此无法追查与 {wrt} 的联系在哪里断开）。{now}",
     "why_no_grad_now": "当前梯度记录处于关闭状态（no_grad 生效中）。",
     "why_detached": "{out} 依赖的是 {wrt} 的 detach 副本（{where}）：.detach() 切断了计算图，"
                     "梯度传不回 {wrt}。",
+    "why_detached_from": "从 {out} 到 {wrt} 的路径被 .detach() 切断了（{where}）：它把 {src} "
+                         "从计算图中取了出来，而 {src} 是由 {wrt} 算出来的，所以梯度传不回 "
+                         "{wrt}。",
+    "why_detached_unknown": "{out} 不依赖 {wrt}：路径在一个 .detach() 处断开（{where}）。被 "
+                            "detach 的是{what}，而那个值的计算图已经不在了，无法检查它是否由 "
+                            "{wrt} 算出；但 .detach() 会切断计算图，梯度不会从这里传回。",
+    "why_what_op": "一个 {op} 运算的结果",
+    "why_shared_data": "{out} 用的不是 {wrt} 本身，而是与它共享内存的张量（{where}）：它不是由"
+                       "被记录的运算从 {wrt} 算出的（例如由 {wrt}.data 或 NumPy 数组得到，或是在 "
+                       "{wrt} 需要梯度之前 .detach() 出来的），所以对计算图来说它是常量，梯度传不"
+                       "回 {wrt}。计算时请直接使用 {wrt}。",
     "why_graph_freed": (
         "{out} 背后的计算图已被一次 backward() 释放（{where}）。第一次 backward() 时传入 "
         "retain_graph=True，或重新计算 {out}。"),
@@ -182,17 +209,6 @@ _ZH = {
     "why_saturated": "从 {wrt} 到 {out} 的每条路径都经过饱和的 {where}：其局部导数（几乎）为零，"
                      "梯度消失。",
     "why_zero": "d{out}/d{wrt} 是连通的，但在这一点上等于零：函数在这里关于 {wrt} 是平的。",
+    "why_the_output": "输出",
+    "why_the_parameter": "参数",
 }
-
-_TABLES = {"en": _EN, "zh": _ZH}
-
-
-def check(lang: str) -> str:
-    if lang not in _TABLES:
-        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
-    return lang
-
-
-def say(lang: str, key: str, **values) -> str:
-    """The sentence ``key`` in ``lang`` with ``values`` filled in."""
-    return _TABLES[check(lang)][key].format(**values)
