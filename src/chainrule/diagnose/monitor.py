@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 # Activation modules watched by forward hooks, by class name (so subclasses of other libraries'
-# modules with the same names work too): "relu" units can die, "sigmoid"/"tanh" units saturate.
+# modules with the same names work too), and the op each applies: whether its units die or
+# saturate, and its local derivative, come from that op's registry entry.
 ACTIVATION_KINDS = {"ReLU": "relu", "ReLU6": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}
 
 # A unit counts as saturated when its local derivative is below this fraction of the
@@ -27,6 +28,15 @@ try:  # a real Callback when the training package is importable, so fit() treats
     from ..train.callbacks.base import Callback as _CallbackBase
 except ImportError:  # pragma: no cover - the hook names below are all fit() needs
     _CallbackBase = object
+
+
+def gate(kind: str) -> str | None:
+    """"dies" or "saturates": what the units of the activation op ``kind`` (an op name) can
+    suffer, from the op registry (None for an op that does neither)."""
+    from ..ops import gated_ops
+
+    op = gated_ops().get(kind)
+    return op.gate if op is not None else None
 
 
 def _norm(a) -> float:
@@ -165,7 +175,7 @@ class GradientMonitor(_CallbackBase):
             self._call_count[label] = n
             key = label if n == 1 else f"{label}#{n}"  # one module applied several times
             self._pending_acts[key] = _activation_stats(kind, out.data)
-            if kind == "relu":
+            if gate(kind) == "dies":
                 self._pending_masks[key] = _active_units(np.asarray(out.data))
             self._kinds.setdefault(key, kind)
 

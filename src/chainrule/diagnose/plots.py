@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .monitor import gate
+
 
 def _figure(ax, size=(7.0, 4.0)):
     try:
@@ -133,8 +135,9 @@ def plot_activations(monitor, path: str | None = None, ax=None) -> Any:
     cmap = _cmap()
     for j, name in enumerate(names):
         kind = monitor.activation_kind(name)
-        key = "dead_fraction" if kind == "relu" else "saturated_fraction"
-        what = "silent units" if kind == "relu" else "saturated outputs"
+        dies = gate(kind) == "dies"
+        key = "dead_fraction" if dies else "saturated_fraction"
+        what = "silent units" if dies else "saturated outputs"
         ax.plot(monitor.steps, monitor.series(name, key), lw=1,
                 color=cmap(j / max(len(names) - 1, 1)), label=f"{name} ({kind}): {what}")
     ax.set_ylim(-0.02, 1.02)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .monitor import gate
 from .report import DiagnosisReport, Verdict
 
 # A ReLU unit is dead when it outputs 0 for every sample of the last DEAD_WINDOW recorded
@@ -146,8 +147,8 @@ def _vanishing(f, acts, T) -> Verdict:
         severity = "error" if f["layer_ratio"] < T.vanishing_error else "warning"
         evidence = ["layer_ratio"]
     facts = dict(f)
-    relus = [a for a in acts if a["kind"] == "relu"]
-    squash = [a for a in acts if a["kind"] in ("sigmoid", "tanh")]
+    relus = [a for a in acts if gate(a["kind"]) == "dies"]
+    squash = [a for a in acts if gate(a["kind"]) == "saturates"]
     worst_dead = max((a["dead_fraction"] for a in relus), default=0.0)
     worst_sat = max((a["saturated_fraction"] for a in squash), default=0.0)
     remedies = ["relu", "init_he", "norm", "residual"]
@@ -220,7 +221,7 @@ def _activation_table(monitor) -> list[dict]:
     for name in monitor.activation_names:
         kind = monitor.activation_kind(name)
         row = {"module": name, "kind": kind}
-        if kind == "relu":
+        if gate(kind) == "dies":
             row["dead_fraction"] = monitor.dead_fraction(name, DEAD_WINDOW)
             row["silent_fraction"] = _nanmedian(monitor.series(name, "dead_fraction"))
             row["zero_fraction"] = _nanmedian(monitor.series(name, "zero_fraction"))
@@ -232,7 +233,7 @@ def _activation_table(monitor) -> list[dict]:
 
 
 def _dead(acts, base, T) -> Verdict:
-    relus = [a for a in acts if a["kind"] == "relu"]
+    relus = [a for a in acts if gate(a["kind"]) == "dies"]
     if not relus:
         return Verdict("dead_relu", "n/a", dict(base), ["no_relu"])
     worst = max(relus, key=lambda a: a["dead_fraction"])
@@ -246,7 +247,7 @@ def _dead(acts, base, T) -> Verdict:
 
 
 def _saturation(acts, base, T) -> Verdict:
-    squash = [a for a in acts if a["kind"] in ("sigmoid", "tanh")]
+    squash = [a for a in acts if gate(a["kind"]) == "saturates"]
     if not squash:
         return Verdict("saturation", "n/a", dict(base), ["no_squash"])
     worst = max(squash, key=lambda a: a["saturated_fraction"])
