@@ -110,23 +110,8 @@ def _op_name(op) -> str:
     return getattr(op, "name", None) or getattr(op, "__name__", "op")
 
 
-# Why these ops usually go non-finite; shown under the statistics as a first thing to try.
-_FORWARD_HINTS = {
-    "log": "log of a value <= 0: clamp the input (x.clamp(min=1e-12)), or use log_softmax / "
-           "cross_entropy instead of log(softmax(x))",
-    "sqrt": "sqrt of a negative value: clamp the input at 0",
-    "div": "division by zero: add a small epsilon to the denominator",
-    "exp": "exp overflowed (above ~88 in float32): use logsumexp / softmax, which subtract the max",
-    "pow": "a negative base to a fractional power, or 0 to a negative power",
-    "pow_scalar": "a negative base to a fractional power, or 0 to a negative power",
-}
-_BACKWARD_HINTS = {
-    "sqrt": "the derivative 1/(2 sqrt(x)) is infinite at x = 0: use sqrt(x + eps)",
-    "log": "the derivative 1/x is infinite at x = 0: clamp the input away from 0",
-    "div": "the derivative -a/b^2 is infinite where the denominator is 0",
-    "pow": "x^p with p < 1 has an infinite derivative at x = 0",
-    "pow_scalar": "x^p with p < 1 has an infinite derivative at x = 0",
-}
+# Why an op usually goes non-finite is declared by the op itself (``nan_hint`` for the forward,
+# ``nan_grad_hint`` for its rule) and shown under the statistics as a first thing to try.
 
 
 def _inputs_report(inputs) -> str:
@@ -150,7 +135,7 @@ def check_forward(op, inputs, out) -> None:
         hint = ("an input already held NaN/Inf before this op: it came from outside the recorded "
                 "ops (the data, or a parameter that an update made non-finite)")
     else:
-        hint = _FORWARD_HINTS.get(name, "the inputs are finite: look at their ranges above")
+        hint = getattr(op, "nan_hint", "") or "the inputs are finite: look at their ranges above"
     raise FloatingPointError(
         f"detect_anomaly: {name}() produced non-finite values in the forward pass "
         f"({stats(out.data)})\n  created at {format_where(where)}\n  inputs:\n"
@@ -169,9 +154,9 @@ def check_backward(node, grads, upstream=None) -> None:
             hint = ("the gradient arriving at this op was already non-finite: it came from a "
                     "gradient hook or the seed passed to backward()")
         else:
-            hint = _BACKWARD_HINTS.get(
-                name, "the forward values are finite but the local derivative is not: check the "
-                      "inputs' ranges above against the op's derivative")
+            hint = getattr(node.op, "nan_grad_hint", "") or (
+                "the forward values are finite but the local derivative is not: check the "
+                "inputs' ranges above against the op's derivative")
         raise FloatingPointError(
             f"detect_anomaly: the backward of {name}() returned non-finite values for its input "
             f"{i} ({stats(data)})\n  op created at {format_where(node.where)}{up}\n  inputs:\n"

@@ -78,6 +78,8 @@ class Div(Op):
     fresh_grads = True
 
     formula = "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2"
+    nan_hint = "division by zero: add a small epsilon to the denominator"
+    nan_grad_hint = "the derivative -a/b^2 is infinite where the denominator is 0"
     forward = np.true_divide
 
     def backward(F, g, out, a, b):
@@ -96,6 +98,8 @@ class Pow(Op):
     fresh_grads = True
 
     formula = "d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln(a)"
+    nan_hint = "a negative base to a fractional power, or 0 to a negative power"
+    nan_grad_hint = "x^p with p < 1 has an infinite derivative at x = 0"
     forward = np.power
 
     def backward(F, g, out, a, b):

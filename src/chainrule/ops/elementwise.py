@@ -134,6 +134,8 @@ class Exp(Op):
 
     kind, method, promote = "elementwise", True, "float"
     formula = "d exp(x)/dx = exp(x)"
+    nan_hint = ("exp overflowed (above ~88 in float32): use logsumexp / softmax, which subtract "
+                "the max")
     latex = r"\frac{d e^x}{dx} = e^x"
     fresh_grads = True
     forward = np.exp
@@ -148,6 +150,9 @@ class Log(Op):
     kind, method, promote = "elementwise", True, "float"
     formula = "d ln(x)/dx = 1/x"
     latex = r"\frac{d \ln x}{dx} = \frac{1}{x}"
+    nan_hint = ("log of a value <= 0: clamp the input (x.clamp(min=1e-12)), or use log_softmax / "
+                "cross_entropy instead of log(softmax(x))")
+    nan_grad_hint = "the derivative 1/x is infinite at x = 0: clamp the input away from 0"
     fresh_grads = True
     forward = np.log
 
@@ -172,6 +177,8 @@ class Sqrt(Op):
 
     kind, method, promote = "elementwise", True, "float"
     formula = "d sqrt(x)/dx = 1/(2 sqrt(x))"
+    nan_hint = "sqrt of a negative value: clamp the input at 0"
+    nan_grad_hint = "the derivative 1/(2 sqrt(x)) is infinite at x = 0: use sqrt(x + eps)"
     latex = r"\frac{d\sqrt{x}}{dx} = \frac{1}{2\sqrt{x}}"
     fresh_grads = True
     forward = np.sqrt
@@ -457,6 +464,8 @@ class PowScalar(Op):
 
     public, kind, symbol = None, "elementwise", "^"
     formula = "d x^p/dx = p x^(p-1)"
+    nan_hint = "a negative base to a fractional power, or 0 to a negative power"
+    nan_grad_hint = "x^p with p < 1 has an infinite derivative at x = 0"
     latex = r"\frac{d x^p}{dx} = p\,x^{p-1}"
     fresh_grads = True
 

@@ -96,6 +96,8 @@ class Op:
     # read off the output, and ``max_slope`` its largest value.
     gate: str | None = None
     max_slope = 1.0
+    nan_hint = ""  # why the forward usually goes non-finite (shown by detect_anomaly)
+    nan_grad_hint = ""  # why the rule usually does
     title: str | None = None  # the op's name in sentences ("ReLU"); None: ``name``
     dead_when: str | None = None  # where a "dies" op passes nothing ("z <= 0")
 
