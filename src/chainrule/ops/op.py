@@ -292,18 +292,20 @@ def _default_call(op):
 
 
 def _arity(op) -> int:
+    """How many inputs ``op.forward`` takes (-1 when it takes ``*args`` or keywords)."""
     fwd = op.__dict__.get("forward", op.forward)
     nin = getattr(fwd, "nin", None)  # a NumPy ufunc
     if nin is not None:
         return nin
-    params = inspect.signature(fwd).parameters.values()
-    if any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in params):
+    code = getattr(fwd, "__code__", None)
+    if code is None or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or \
+            code.co_kwonlyargcount:
         return -1
-    return len(params)
+    return code.co_argcount
 
 
 def _name_function(fn, name: str, doc: str | None, module: str) -> None:
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = module
     if doc:
-        fn.__doc__ = inspect.cleandoc(doc)
+        fn.__doc__ = doc
