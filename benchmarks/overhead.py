@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import interleaved, limit_threads  # noqa: E402
+from timing import interleaved, limit_threads, tune_malloc  # noqa: E402
 
 LR = 0.1
 
@@ -95,7 +95,10 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=9)
     p.add_argument("--min-time", type=float, default=0.1)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--malloc-tuning", choices=("on", "off"), default="on",
+                   help="apply cr.tune_allocator() first (on), or keep glibc's defaults")
     args = p.parse_args()
+    tuned = tune_malloc(args.malloc_tuning)
 
     import torch
     import torch.nn.functional as tF
@@ -118,7 +121,8 @@ def main() -> None:
     samples = interleaved({**runs, **ops}, args.repeats, args.min_time, args.min_time)
     med = {k: statistics.median(v) * 1e6 for k, v in samples.items()}
 
-    print(f"# Overhead ({args.threads} thread, medians of {args.repeats} interleaved samples)\n")
+    print(f"# Overhead ({args.threads} thread, medians of {args.repeats} interleaved samples, "
+          f"malloc {'tuned' if tuned else 'defaults'})\n")
     print("| training step of the 1-1-1 net | chainrule us | PyTorch us | ratio (target <= 0.30) |")
     print("|---|---|---|---|")
     for style in ("raw", "nn/optim"):

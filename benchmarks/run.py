@@ -2,12 +2,19 @@
 
     python benchmarks/run.py                 # every case, 1 and 2 threads -> benchmarks/RESULTS.md
     python benchmarks/run.py --cases C A128 --threads 2 --quick
+    python benchmarks/run.py --cases B CNN --malloc-tuning off   # glibc's malloc defaults
 
 For each thread count a fresh child process (with the BLAS/OpenMP thread variables set before
 NumPy or PyTorch load, and threadpoolctl limits when installed) first checks that chainrule's
 gradients equal PyTorch's on one batch from the same weights, then times every implementation
 interleaved (see timing.py). Peak memory is measured per implementation in its own fresh process
 that imports only that implementation's framework. The parent writes the markdown report.
+
+chainrule's allocator tuning (``cr.tune_allocator()``) is applied at the start of each timing
+process, as a user's loop would; ``--malloc-tuning off`` keeps glibc's defaults instead. The
+setting is process-wide: every implementation in a timing process runs under it, and what the
+others allocated first shapes glibc's adaptive thresholds; ``alloc.py`` measures each
+implementation alone with and without it.
 """
 
 from __future__ import annotations
@@ -24,7 +31,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from cases import CASES, CHAINRULE, CHAINRULE_FIT, GEMM, HAVE_JAX, IMPLS, JAX, NUMPY, TORCH  # noqa: E402
-from timing import interleaved, limit_threads, machine_info, peak_rss_mib, thread_env  # noqa: E402
+from timing import (  # noqa: E402
+    interleaved,
+    limit_threads,
+    machine_info,
+    malloc_env,
+    peak_rss_mib,
+    thread_env,
+    tune_malloc,
+)
 
 GRAD_RTOL = 1e-4  # float32: max |difference| / max |gradient| over each parameter
 
@@ -58,8 +73,11 @@ def grad_check(case) -> dict:
 
 def worker(args) -> None:
     threads = args.threads[0]
+    # Before anything is built: the first steps must already run under the chosen malloc.
+    tuned = tune_malloc(args.malloc_tuning)
     how = limit_threads(threads)
-    result = {"threads": threads, "how": how, "cases": {}, "checks": {}, "data": {}}
+    result = {"threads": threads, "how": how, "cases": {}, "checks": {}, "data": {},
+              "faults": {}}
     for key in args.cases:
         case = CASES[key]
         result["checks"][key] = grad_check(case)
@@ -71,10 +89,12 @@ def worker(args) -> None:
         gc.collect()
         gc.freeze()
         epoch = case.unit == "epoch"
+        faults: dict = {}
         samples = interleaved(runners, args.repeats,
                               min_seconds=0.0 if epoch else args.min_time,
-                              warmup_seconds=0.0 if epoch else args.min_time)
+                              warmup_seconds=0.0 if epoch else args.min_time, faults=faults)
         result["cases"][key] = samples
+        result["faults"][key] = {impl: statistics.median(f) for impl, f in faults.items()}
         if hasattr(case, "describe_data"):
             result["data"][key] = case.describe_data()
         del runners
@@ -82,12 +102,20 @@ def worker(args) -> None:
             f"{impl} {statistics.median(s) * 1e3:.3f} ms" for impl, s in samples.items()),
             file=sys.stderr, flush=True)
     result["info"] = machine_info()
+    # Read back at the end: nothing in the run (fit included) may have changed it.
+    from chainrule import _alloc
+
+    if _alloc.applied != tuned:
+        raise RuntimeError("the allocator tuning changed during the run")
+    result["malloc_tuned"] = tuned
     Path(args.json_out).write_text(json.dumps(result))
 
 
 def rss_worker(args) -> None:
     """Setup plus a few units of one implementation; print RSS after setup and the peak."""
     case = CASES[args.rss[0]]
+    if args.rss[1] in (CHAINRULE, CHAINRULE_FIT):  # as its users get it; others untouched
+        tune_malloc(args.malloc_tuning)
     runner = case.builders[args.rss[1]]()
     limit_threads(args.threads[0])
     after_setup = peak_rss_mib()
@@ -96,8 +124,10 @@ def rss_worker(args) -> None:
     print(json.dumps({"setup": after_setup, "peak": peak_rss_mib()}))
 
 
-def _child(argv: list[str], threads: int) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(HERE / "run.py"), *argv], env=thread_env(threads),
+def _child(argv: list[str], threads: int, tuning: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(HERE / "run.py"), *argv,
+                           "--malloc-tuning", tuning],
+                          env=malloc_env(thread_env(threads), tuning),
                           stdout=subprocess.PIPE, text=True, check=True)
 
 
@@ -151,6 +181,10 @@ def report(runs: dict, rss: dict, args) -> str:
             for t, r in sorted(runs.items()))
     lines += [f"| {k} | {v} |" for k, v in info.items()]
     lines.append(f"| thread control | {next(iter(runs.values()))['how']} |")
+    tuned = {r["malloc_tuned"] for r in runs.values()}
+    lines.append("| malloc | " + ", ".join(
+        "`cr.tune_allocator()` applied in the timing processes" if t else "glibc's defaults "
+        "(`--malloc-tuning off`, or not glibc)" for t in sorted(tuned)) + " |")
     data = {k: v for r in runs.values() for k, v in r["data"].items()}
     for key, text in data.items():
         lines.append(f"| data of case {key} | {text} |")
@@ -173,7 +207,7 @@ def report(runs: dict, rss: dict, args) -> str:
 
     lines += ["", "## Every measurement", "",
               "| case | threads | implementation | median ms | min ms | max ms | vs PyTorch "
-              "| GEMM GFLOP/s |", "|---|---|---|---|---|---|---|---|"]
+              "| GEMM GFLOP/s | page faults per unit |", "|---|---|---|---|---|---|---|---|---|"]
     for key in args.cases:
         case = CASES[key]
         for threads, run in sorted(runs.items()):
@@ -185,10 +219,12 @@ def report(runs: dict, rss: dict, args) -> str:
                 s = samples[impl]
                 med = statistics.median(s)
                 gflops = f"{case.flops / med / 1e9:.1f}" if case.flops and key != "C" else "-"
+                flt = run.get("faults", {}).get(key, {}).get(impl)
+                flt = _faults(flt) if flt is not None else "-"
                 lines.append(f"| {key} | {threads} | {impl} | {_ms(med)} | {_ms(min(s))} | "
-                             f"{_ms(max(s))} | {_ratio(med, torch_med)} | {gflops} |")
+                             f"{_ms(max(s))} | {_ratio(med, torch_med)} | {gflops} | {flt} |")
             if not HAVE_JAX:
-                lines.append("| | | jax jit | - | - | - | - | not installed: skipped |")
+                lines.append("| | | jax jit | - | - | - | - | not installed: skipped | - |")
 
     if rss:
         lines += ["", f"## Peak memory ({args.rss_threads} threads)", "",
@@ -219,6 +255,10 @@ def report(runs: dict, rss: dict, args) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _faults(n: float) -> str:
+    return f"{n:.0f}" if n >= 10 or n == 0 else f"{n:.1f}"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
@@ -232,6 +272,9 @@ def main() -> None:
     p.add_argument("--no-rss", action="store_true", help="skip the peak-memory processes")
     p.add_argument("--rss-threads", type=int, default=2)
     p.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    p.add_argument("--malloc-tuning", choices=("on", "off"), default="on",
+                   help="run with cr.tune_allocator() applied (on, as fit and a tuned loop do) "
+                   "or with glibc's default malloc settings (off)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json-out", help=argparse.SUPPRESS)
     p.add_argument("--rss", nargs=2, metavar=("CASE", "IMPL"), help=argparse.SUPPRESS)
@@ -252,7 +295,7 @@ def main() -> None:
             print(f"timing with {threads} thread(s)...", file=sys.stderr, flush=True)
             _child(["--worker", "--threads", str(threads), "--repeats", str(args.repeats),
                     "--min-time", str(args.min_time), "--json-out", str(out),
-                    "--cases", *args.cases], threads)
+                    "--cases", *args.cases], threads, args.malloc_tuning)
             runs[threads] = json.loads(out.read_text())
     rss: dict = {}
     if not args.no_rss:
@@ -260,7 +303,7 @@ def main() -> None:
         for key in args.cases:
             for impl in CASES[key].builders:
                 res = _child(["--rss", key, impl, "--threads", str(args.rss_threads)],
-                             args.rss_threads)
+                             args.rss_threads, args.malloc_tuning)
                 rss.setdefault(key, {})[impl] = json.loads(res.stdout.strip().splitlines()[-1])
     text = report(runs, rss, args)
     Path(args.out).write_text(text)

@@ -61,15 +61,47 @@ def calibrate(step, min_seconds: float) -> int:
         n = max(n * 2, int(n * min_seconds / max(dt, 1e-9)) + 1)
 
 
+def malloc_env(env: dict[str, str], tuning: str) -> dict[str, str]:
+    """``env`` for a child process that runs with chainrule's allocator tuning ``"on"`` or
+    ``"off"``. Off sets ``CHAINRULE_NO_MALLOPT``, so nothing in the child (``fit`` included)
+    applies it; on clears it, and the child calls ``tune_malloc`` itself."""
+    env = {k: v for k, v in env.items() if k not in ("CHAINRULE_MALLOPT", "CHAINRULE_NO_MALLOPT")}
+    if tuning == "off":
+        env["CHAINRULE_NO_MALLOPT"] = "1"
+    return env
+
+
+def tune_malloc(tuning: str) -> bool:
+    """In a child: apply ``cr.tune_allocator()`` when ``tuning`` is ``"on"``, as a user's own
+    loop would before training. Returns whether the settings are in force. They hold for the
+    whole process, so every implementation timed in it runs with the same malloc."""
+    import chainrule
+    from chainrule import _alloc
+
+    if tuning == "on":
+        chainrule.tune_allocator()
+    return _alloc.applied
+
+
+def minor_faults() -> int:
+    """Minor page faults of this process so far: each is a page the kernel mapped (and
+    zero-filled) on first touch, the cost the allocator tuning avoids."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def interleaved(runners: dict, repeats: int, min_seconds: float, warmup_seconds: float,
-                gap_seconds: float = 0.05) -> dict[str, list[float]]:
+                gap_seconds: float = 0.05,
+                faults: dict[str, list[float]] | None = None) -> dict[str, list[float]]:
     """Seconds per call of each runner's ``step``: ``repeats`` samples each, interleaved.
 
     Each runner first runs for ``warmup_seconds`` (caches, allocator, lazy init); the number of
     calls per sample is calibrated so one sample lasts about ``min_seconds``. Before each sample
     the process idles ``gap_seconds`` and runs one untimed step: the previous implementation's
     thread pool (OpenBLAS, OpenMP, XLA) may still be spinning on the cores, and the sample must
-    not pay for it.
+    not pay for it. When ``faults`` is a dict it receives each runner's minor page faults per
+    call, one value per sample.
     """
     counts = {}
     for name, r in runners.items():
@@ -86,10 +118,13 @@ def interleaved(runners: dict, repeats: int, min_seconds: float, warmup_seconds:
             step, n = runners[name].step, counts[name]
             time.sleep(gap_seconds)
             step()
+            f0 = minor_faults() if faults is not None else 0
             t0 = time.perf_counter()
             for _ in range(n):
                 step()
             samples[name].append((time.perf_counter() - t0) / n)
+            if faults is not None:
+                faults.setdefault(name, []).append((minor_faults() - f0) / n)
     return samples
 
 

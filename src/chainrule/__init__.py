@@ -9,7 +9,8 @@ Example:
     tensor(-8.)
 """
 
-from . import _alloc, autograd, func, functional, methods, ops  # noqa: F401  (see _alloc, methods)
+from . import autograd, func, functional, methods, ops  # noqa: F401  (see methods, ops)
+from ._alloc import tune_allocator  # applies nothing unless CHAINRULE_MALLOPT=1
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,

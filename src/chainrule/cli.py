@@ -5,6 +5,9 @@ Each command is one ``add_parser(subparsers)`` function that adds its sub-parser
 the code they drive and are imported only when the command line is built, so ``chainrule
 train`` never pays for the others. To add one, append its module to ``COMMANDS``; a module
 listed in ``OPTIONAL_COMMANDS`` joins when it exists and provides ``add_parser``.
+
+Every command runs with ``chainrule.tune_allocator()`` applied (glibc's malloc keeps freed large
+arrays for reuse); ``CHAINRULE_NO_MALLOPT=1`` in the environment keeps glibc's defaults.
 """
 
 from __future__ import annotations
@@ -89,6 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
+    # The command line is its own process and runs its own loop: the process-wide malloc
+    # options are ours to set (see chainrule._alloc).
+    from ._alloc import tune_allocator
+
+    tune_allocator()
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

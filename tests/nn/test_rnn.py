@@ -77,34 +77,85 @@ def test_unbatched_sequence(kind):
     _compare(ours, theirs, np.random.randn(6, 3), None, np.float64, kind == "LSTM")
 
 
-@pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
+CELLS = [("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}), ("LSTMCell", {}),
+         ("GRUCell", {})]
+CELL_RTOL = 1e-10
+CELL_ATOL = 1e-13  # entries that cancel to ~0 differ in the last bits, not relative to 0
+
+
+def _cell_close(got, want, what):
+    g, w = got.data, want.detach().numpy()
+    assert g.shape == w.shape, f"{what}: shape {g.shape} != torch's {w.shape}"
+    np.testing.assert_allclose(g, w, rtol=CELL_RTOL, atol=CELL_ATOL, err_msg=what)
+
+
+def _unroll(cell, xs, state):
+    """Run ``cell`` by hand over the steps ``xs`` from ``state``; every step's state tensors
+    (h, or h and c) keep their gradients, so each one can be compared."""
+    states = []
+    for x in xs:
+        state = cell(x, state)
+        parts = state if isinstance(state, tuple) else (state,)
+        for t in parts:
+            t.retain_grad()
+        states.append(parts)
+    return states
+
+
+@pytest.mark.parametrize("kind,kw", CELLS)
+@pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("batched", [True, False])
-def test_cells(kind, batched):
-    theirs = getattr(torch.nn, kind)(3, 4, dtype=torch.float64)
-    ours = getattr(nn, kind)(3, 4, dtype=np.float64)
+@pytest.mark.parametrize("given_state", [True, False])
+def test_cell_unrolled_gradients_match_torch(kind, kw, bias, batched, given_state):
+    """A sequence unrolled by hand through the cell: every step's output, and the gradients of
+    every input step, the initial state, every intermediate state and every parameter, equal
+    PyTorch's in float64."""
+    theirs = getattr(torch.nn, kind)(3, 4, bias=bias, dtype=torch.float64, **kw)
+    ours = getattr(nn, kind)(3, 4, bias=bias, dtype=np.float64, **kw)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     copy_weights(theirs, ours)
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((2, 3) if batched else (3,))
-    hshape = (2, 4) if batched else (4,)
     lstm = kind == "LSTMCell"
-    hx = (rng.standard_normal(hshape), rng.standard_normal(hshape)) if lstm else \
-        rng.standard_normal(hshape)
-    cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    ch = tuple(cr.tensor(h) for h in hx) if lstm else cr.tensor(hx)
-    th = tuple(torch.tensor(h) for h in hx) if lstm else torch.tensor(hx)
-    co, to = ours(cx, ch), theirs(tx, th)
-    co = co if lstm else (co,)
-    to = to if lstm else (to,)
-    for a, b in zip(co, to):
-        close(a, b, np.float64, "cell output")
-    sum(a.sum() * (i + 1) for i, a in enumerate(co)).backward()
-    sum(b.sum() * (i + 1) for i, b in enumerate(to)).backward()
-    close(cx.grad, tx.grad, np.float64, "input grad")
+    rng = np.random.default_rng(3)
+    lead = (2,) if batched else ()
+    steps = 4
+    xs = [rng.standard_normal(lead + (3,)) for _ in range(steps)]
+    h0 = [rng.standard_normal(lead + (4,)) for _ in range(2 if lstm else 1)]
+
+    cxs = [cr.tensor(x, requires_grad=True) for x in xs]
+    txs = [torch.tensor(x, requires_grad=True) for x in xs]
+    if given_state:
+        ch0 = [cr.tensor(h, requires_grad=True) for h in h0]
+        th0 = [torch.tensor(h, requires_grad=True) for h in h0]
+        cstate = tuple(ch0) if lstm else ch0[0]
+        tstate = tuple(th0) if lstm else th0[0]
+    else:
+        cstate = tstate = None
+    cstates = _unroll(ours, cxs, cstate)
+    tstates = _unroll(theirs, txs, tstate)
+
+    # Weigh every step's h (and c) by its own random tensor, so no gradient is a plain sum.
+    loss_c = loss_t = 0
+    for t, (cs, ts) in enumerate(zip(cstates, tstates)):
+        for k, (a, b) in enumerate(zip(cs, ts)):
+            _cell_close(a, b, f"step {t} state {k}")
+            u = rng.standard_normal(b.shape)
+            loss_c = loss_c + (a * cr.tensor(u)).sum()
+            loss_t = loss_t + (b * torch.tensor(u)).sum()
+    loss_c.backward()
+    loss_t.backward()
+
+    for t, (a, b) in enumerate(zip(cxs, txs)):
+        _cell_close(a.grad, b.grad, f"grad of input step {t}")
+    for t, (cs, ts) in enumerate(zip(cstates, tstates)):
+        for k, (a, b) in enumerate(zip(cs, ts)):
+            _cell_close(a.grad, b.grad, f"grad of step {t} state {k}")
+    if given_state:
+        for k, (a, b) in enumerate(zip(ch0, th0)):
+            _cell_close(a.grad, b.grad, f"grad of initial state {k}")
     tp = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        close(p.grad, tp[name].grad, np.float64, f"grad of {name}")
-    h = ours(cx)[0] if lstm else ours(cx)  # default zero state
-    assert h.shape == ((2, 4) if batched else (4,))
+        _cell_close(p.grad, tp[name].grad, f"grad of {name}")
+    assert cstates[0][0].shape == lead + (4,)
 
 
 def test_recurrent_errors_and_init():

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from .._alloc import tune_allocator
 from ..autograd import detect_anomaly as _detect_anomaly
 from ..random import manual_seed
 from ._data import as_batches, split_batch
@@ -103,6 +104,9 @@ class Trainer:
         """Train for ``epochs`` epochs; see ``chainrule.train.fit`` for the arguments."""
         from .checkpoint import restore
 
+        # fit owns the loop, so it may set the process-wide malloc options that keep each
+        # step's large temporaries mapped (see cr.tune_allocator; CHAINRULE_NO_MALLOPT=1 vetoes).
+        tune_allocator()
         _check_positive_int(epochs, "epochs", allow_zero=True)
         _check_positive_int(batch_size, "batch_size")
         _check_positive_int(initial_epoch, "initial_epoch", allow_zero=True)
@@ -247,6 +251,11 @@ def fit(model: Any, train: Any, loss: str | Callable | None = None, optimizer: A
             ``ModelCheckpoint`` or ``save_checkpoint`` and restores model, optimizer,
             scheduler, history, callbacks and RNG state, so the result matches an
             uninterrupted run exactly.
+
+    On glibc (Linux) ``fit`` first calls ``cr.tune_allocator()``, which keeps freed large
+    arrays in the process for the next step instead of returning them to the OS; the setting
+    is process-wide and stays. ``CHAINRULE_NO_MALLOPT=1`` in the environment keeps glibc's
+    defaults.
 
     Returns:
         ``History``: ``history.history["loss"]``, ``["val_accuracy"]``, ``["lr"]``...
