@@ -54,8 +54,8 @@ _TEXT = {
         "more_items": [
             "`chainrule explain [--lang zh] [--format text|markdown|latex|html]` prints the "
             "worked example from the command line.",
-            "`cr.explain_step(optimizer)` shows the next update of every parameter (SGD, "
-            "momentum, Adam); see [explain.md](explain.md).",
+            "`cr.explain_step(optimizer)` shows the next update of every parameter (SGD with "
+            "momentum, Adam, AdamW, RMSprop, Adagrad); see [explain.md](explain.md).",
             "`cr.why_no_grad(tensor, wrt=param)` says why a gradient is missing.",
             "`cr.viz.to_dot(loss)` draws the graph; see [viz.md](viz.md).",
         ],
@@ -89,7 +89,8 @@ _TEXT = {
         "more_items": [
             "`chainrule explain [--lang zh] [--format text|markdown|latex|html]` "
             "在命令行打印算例。",
-            "`cr.explain_step(optimizer)` 显示每个参数下一次的更新（SGD、动量、Adam）；"
+            "`cr.explain_step(optimizer)` 显示每个参数下一次的更新（SGD 与动量、Adam、AdamW、"
+            "RMSprop、Adagrad）；"
             "见 [explain.md](explain.md)。",
             "`cr.why_no_grad(tensor, wrt=param)` 说明梯度为什么缺失。",
             "`cr.viz.to_dot(loss)` 画出计算图；见 [viz.md](viz.md)。",

@@ -1,9 +1,11 @@
-"""``explain_step(optimizer)``: each parameter's update in numbers (SGD, momentum, Adam).
+"""``explain_step(optimizer)``: each parameter's update in numbers (SGD, Adam, AdamW, RMSprop,
+Adagrad).
 
-By default nothing changes: the update is computed from the optimizer's hyper-parameters and
-state *before* ``step()``, with the same formulas as ``cr.optim``. With ``step=True`` the
-optimizer's own ``step()`` runs too, the report shows before/after, and every predicted value is
-checked against what ``step()`` produced (``report.checked``).
+By default nothing changes: each parameter's update is computed by the optimizer's own update
+code, run on copies of the parameter and its state (``Optimizer.update_terms``), which records
+the update's named terms for the sentences. With ``step=True`` the optimizer's ``step()`` runs
+too, the report shows before/after, and every predicted value is checked against what ``step()``
+produced (``report.checked``).
 
 Example:
     >>> import chainrule as cr
@@ -24,6 +26,7 @@ from ..messages import LANGS, check, say
 from . import fmt
 from .blocks import Heading, Items, Para
 from .naming import param_names
+from .updates import render, supported
 
 
 @dataclass
@@ -104,23 +107,21 @@ def explain_step(optimizer, lr: float | None = None, *, lang: str = "en", names=
     if step and lr is not None:
         raise ValueError("explain_step(): lr= shows a what-if update; it cannot be combined "
                          "with step=True, which runs the optimizer's own step()")
+    kind = type(optimizer).__name__
+    if not supported(optimizer):
+        raise TypeError(f"explain_step(): {kind} is not supported "
+                        "(SGD, Adam, AdamW, RMSprop and Adagrad are)")
     given = param_names(model)
     given.update(param_names(names))
-    kind = type(optimizer).__name__
     updates, count = [], 0
     for group in optimizer.param_groups:
-        hp = dict(group)
-        if lr is not None:
-            hp["lr"] = lr
         for p in group["params"]:
             count += 1
             name = given.get(id(p)) or p.name or f"p{count}"
-            state = optimizer.state.get(p, {}) if hasattr(optimizer.state, "get") else {}
-            rule = _rule_for(optimizer)
-            texts = {}
-            for lg in LANGS:
-                old, new, texts[lg] = rule(name, p, hp, state, lg)
-            updates.append(ParamUpdate(name, old, new, texts))
+            u = optimizer.update_terms(p, lr=lr)
+            old = np.array(p.data, copy=True)
+            texts = {lg: render(optimizer, name, u, lg) for lg in LANGS}
+            updates.append(ParamUpdate(name, old, old if u is None else u.new, texts))
     report = StepReport(kind, updates, lang)
     if step:
         optimizer.step()
@@ -138,109 +139,3 @@ def explain_step(optimizer, lr: float | None = None, *, lang: str = "en", names=
         if ok:
             report.notes.append(("upd_checked", {}))
     return report
-
-
-def _rule_for(optimizer):
-    """SGD or Adam formulas, chosen by class (AdamW is an Adam); others are refused."""
-    bases = {c.__name__ for c in type(optimizer).__mro__}
-    if "Adam" in bases:
-        return _adam
-    if "SGD" in bases:
-        return _sgd
-    raise TypeError(f"explain_step(): {type(optimizer).__name__} is not supported "
-                    "(SGD, Adam and AdamW are)")
-
-
-def _arr(x):
-    if x is None:
-        return None
-    return np.asarray(getattr(x, "data", x), dtype=np.float64)
-
-
-def _sgd(name, p, hp, state, lang):
-    old = _arr(p.data)
-    if p.grad is None:
-        return old, old, [say(lang, "upd_nograd", name=name)]
-    grad = _arr(p.grad)
-    lr, wd = hp.get("lr", 0.0), hp.get("weight_decay", 0.0)
-    mom, damp = hp.get("momentum", 0.0), hp.get("dampening", 0.0)
-    lines, g = [], grad
-    if hp.get("maximize"):
-        g = -g
-        lines.append(say(lang, "upd_maximize"))
-    if wd:
-        g = g + wd * old
-        lines.append(say(lang, "upd_sgd_wd", name=name, grad=fmt.arr(grad), wd=fmt.const(wd),
-                         old=fmt.arr(old), g=fmt.arr(g)))
-    if not mom and not wd and not hp.get("maximize"):
-        new = old - lr * g
-        lines.append(say(lang, "upd_plain", name=name, old=fmt.arr(old), lr=fmt.num(lr),
-                         grad=_p(fmt.arr(grad)), new=fmt.arr(new)))
-        return old, new, lines
-    d = g
-    if mom:
-        prev = _arr(state.get("momentum_buffer"))
-        if prev is None:
-            buf = g
-            lines.append(say(lang, "upd_momentum_first", buf=fmt.arr(buf)))
-        else:
-            buf = mom * prev + (1 - damp) * g
-            lines.append(say(lang, "upd_momentum", m=fmt.const(mom), prev=_p(fmt.arr(prev)),
-                             damp=fmt.const(1 - damp), g=_p(fmt.arr(g)), buf=fmt.arr(buf)))
-        if hp.get("nesterov"):
-            d = g + mom * buf
-            lines.append(say(lang, "upd_nesterov", g=fmt.arr(d)))
-        else:
-            d = buf
-    new = old - lr * d
-    lines.append(say(lang, "upd_sgd_step", name=name, d="g" if d is g else "buf",
-                     old=fmt.arr(old), lr=fmt.num(lr), dval=_p(fmt.arr(d)), new=fmt.arr(new)))
-    return old, new, lines
-
-
-def _adam(name, p, hp, state, lang):
-    old = _arr(p.data)
-    if p.grad is None:
-        return old, old, [say(lang, "upd_nograd", name=name)]
-    g = _arr(p.grad)
-    lr, (b1, b2), eps = hp["lr"], hp["betas"], hp.get("eps", 1e-8)
-    wd = hp.get("weight_decay", 0.0)
-    lines = []
-    if hp.get("maximize"):
-        g = -g
-        lines.append(say(lang, "upd_maximize"))
-    base = old
-    if wd and hp.get("decoupled_weight_decay", False):
-        base = old * (1 - lr * wd)
-        lines.append(say(lang, "upd_adamw", name=name, val=fmt.arr(base)))
-    elif wd:
-        g = g + wd * old
-        lines.append(say(lang, "upd_sgd_wd", name=name, grad=fmt.arr(_arr(p.grad)),
-                         wd=fmt.const(wd), old=fmt.arr(old), g=fmt.arr(g)))
-    t = int(np.asarray(_arr(state.get("step", 0)))) + 1
-    mprev = _arr(state.get("exp_avg"))
-    vprev = _arr(state.get("exp_avg_sq"))
-    mprev = np.zeros_like(old) if mprev is None else mprev
-    vprev = np.zeros_like(old) if vprev is None else vprev
-    m = b1 * mprev + (1 - b1) * g
-    v = b2 * vprev + (1 - b2) * g * g
-    lines.append(say(lang, "upd_adam_t", t=t))
-    lines.append(say(lang, "upd_adam_m", b1=fmt.const(b1), mprev=_p(fmt.arr(mprev)),
-                     c1=fmt.const(round(1 - b1, 12)), g=_p(fmt.arr(g)), m=fmt.arr(m)))
-    lines.append(say(lang, "upd_adam_v", b2=fmt.const(b2), vprev=_p(fmt.arr(vprev)),
-                     c2=fmt.const(round(1 - b2, 12)), g2=_p(fmt.arr(g * g)), v=fmt.arr(v)))
-    if hp.get("amsgrad"):
-        vmax = _arr(state.get("max_exp_avg_sq"))
-        v = np.maximum(v, vmax if vmax is not None else 0.0)
-    mhat = m / (1 - b1 ** t)
-    vhat = v / (1 - b2 ** t)
-    lines.append(say(lang, "upd_adam_hat", mhat=fmt.arr(mhat), vhat=fmt.arr(vhat)))
-    new = base - lr * mhat / (np.sqrt(vhat) + eps)
-    lines.append(say(lang, "upd_adam_step", name=name, old=fmt.arr(base), lr=fmt.num(lr),
-                     mhat=_p(fmt.arr(mhat)), vhat=fmt.arr(vhat), eps=fmt.const(eps),
-                     new=fmt.arr(new)))
-    return old, new, lines
-
-
-def _p(s: str) -> str:
-    return f"({s})" if s.startswith("-") else s

@@ -63,6 +63,22 @@ EN = {
     "upd_adam_step": "{name}_new = {name}_old - lr × m̂ / (√v̂ + ε) = {old} - {lr} × {mhat} / "
                      "(√{vhat} + {eps}) = {new}",
     "upd_adamw": "decoupled weight decay: {name} = {name} × (1 - lr × wd) = {val}",
+    "upd_amsgrad": "AMSGrad: v_max = max(v_max, v) = max({prev}, {v}) = {vmax}",
+    "upd_adam_hat_ams": "bias corrections: m̂ = m / (1 - β1^t) = {mhat}, "
+                        "v̂ = v_max / (1 - β2^t) = {vhat}",
+    "upd_rms_v": "square average v = α × v + (1 - α) × g² = {a} × {vprev} + {c} × {g2} = {v}",
+    "upd_rms_gavg": "gradient average (centered) ḡ = α × ḡ + (1 - α) × g = {a} × {prev} + "
+                    "{c} × {g} = {gavg}",
+    "upd_rms_avg": "denominator avg = √v + ε = {avg} (ε = {eps})",
+    "upd_rms_avg_centered": "denominator avg = √(v - ḡ²) + ε = {avg} (ε = {eps})",
+    "upd_rms_momentum": "momentum buffer: buf = momentum × buf + g / avg = {m} × {prev} + {g} / "
+                        "{avg} = {buf}",
+    "upd_rms_step": "{name}_new = {name}_old - lr × g / avg = {old} - {lr} × {g} / {avg} = {new}",
+    "upd_adagrad_sum": "sum of squared gradients: s = s + g² = {prev} + {g2} = {s}",
+    "upd_adagrad_clr": "decayed learning rate: clr = lr / (1 + (t - 1) × lr_decay) = {lr} / "
+                       "(1 + {tm1} × {decay}) = {clr}",
+    "upd_adagrad_step": "{name}_new = {name}_old - clr × g / (√s + ε) = {old} - {clr} × {g} / "
+                        "(√{s} + {eps}) = {new}",
     "upd_maximize": "maximize=True: the gradient is negated",
     "upd_nograd": "{name} has no gradient: step() leaves it unchanged",
     "upd_predicted": "Computed from the optimizer's hyper-parameters and state before step(); "
@@ -167,6 +183,22 @@ ZH = {
     "upd_adam_step": "{name}_new = {name}_old - 学习率 × m̂ / (√v̂ + ε) = {old} - {lr} × {mhat} / "
                      "(√{vhat} + {eps}) = {new}",
     "upd_adamw": "解耦权重衰减：{name} = {name} × (1 - 学习率 × wd) = {val}",
+    "upd_amsgrad": "AMSGrad：v_max = max(v_max, v) = max({prev}, {v}) = {vmax}",
+    "upd_adam_hat_ams": "偏差修正：m̂ = m / (1 - β1^t) = {mhat}，v̂ = v_max / (1 - β2^t) = {vhat}",
+    "upd_rms_v": "梯度平方的滑动平均 v = α × v + (1 - α) × g² = {a} × {vprev} + {c} × {g2} = {v}",
+    "upd_rms_gavg": "梯度的滑动平均（centered）ḡ = α × ḡ + (1 - α) × g = {a} × {prev} + "
+                    "{c} × {g} = {gavg}",
+    "upd_rms_avg": "分母 avg = √v + ε = {avg}（ε = {eps}）",
+    "upd_rms_avg_centered": "分母 avg = √(v - ḡ²) + ε = {avg}（ε = {eps}）",
+    "upd_rms_momentum": "动量缓存：buf = momentum × buf + g / avg = {m} × {prev} + {g} / {avg} = "
+                        "{buf}",
+    "upd_rms_step": "{name}_new = {name}_old - 学习率 × g / avg = {old} - {lr} × {g} / {avg} = "
+                    "{new}",
+    "upd_adagrad_sum": "梯度平方和：s = s + g² = {prev} + {g2} = {s}",
+    "upd_adagrad_clr": "衰减后的学习率：clr = 学习率 / (1 + (t - 1) × lr_decay) = {lr} / "
+                       "(1 + {tm1} × {decay}) = {clr}",
+    "upd_adagrad_step": "{name}_new = {name}_old - clr × g / (√s + ε) = {old} - {clr} × {g} / "
+                        "(√{s} + {eps}) = {new}",
     "upd_maximize": "maximize=True：梯度取反",
     "upd_nograd": "{name} 没有梯度：step() 不会改变它",
     "upd_predicted": "根据优化器的超参数和状态在 step() 之前计算；没有改动任何值。",

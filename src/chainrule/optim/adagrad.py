@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,13 @@ class Adagrad(Optimizer):
         0.5
     """
 
+    terms = {
+        "t": "the step number, counting this one",
+        "g": "the gradient, negated by maximize, plus weight_decay * p",
+        "sum": "the sum of squared gradients, this step's included",
+        "clr": "the decayed learning rate lr / (1 + (t - 1) * lr_decay)",
+    }
+
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, *, maximize: bool = False) -> None:
@@ -35,62 +41,60 @@ class Adagrad(Optimizer):
         # Like PyTorch, the state exists from the start (so a fresh state_dict already has it).
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p, group)
-
-    def _init_state(self, p, group) -> dict[str, Any]:
-        state = self.state[p]
-        state["step"] = 0
-        state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
-        return state
+                _start(self.state[p], p.data, group["initial_accumulator_value"])
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
         for key in ("lr_decay", "eps", "initial_accumulator_value"):
             _check_nonneg(group, key)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
-        loss = self._begin_step(closure)
-        state_of = self.state
-        for group in self.param_groups:
-            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-            wd, maximize = group["weight_decay"], group["maximize"]
-            kdtype = kstep = None
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                d, g = p.data, grad.data
-                p._version += 1
-                state = state_of[p]
-                if not state:
-                    state = self._init_state(p, group)
-                step = state["step"] = state["step"] + 1
-                clr = lr / (1.0 + (step - 1) * lr_decay)
-                s = state["sum"]
-                if d.size == 1:
-                    # One element: Python floats are several times cheaper than NumPy calls.
-                    gv, dv = (-g.item() if maximize else g.item()), d.item()
-                    if wd:
-                        gv = gv + wd * dv
-                    sv = s.item() + gv * gv
-                    s.flat[0] = sv
-                    d.flat[0] = dv - clr * (gv / (sv ** 0.5 + eps))
-                    continue
-                if d.dtype is not kdtype or step != kstep:
-                    kdtype, kstep = d.dtype, step
-                    k_wd, k_eps, k_neg_clr = _constants(kdtype, wd, eps, -clr)
-                t, u = self._tmps(d)
-                if maximize:
-                    g = np.negative(g, out=u)
-                if wd:
-                    np.multiply(d, k_wd, out=t)
-                    g = np.add(g, t, out=u)
-                np.multiply(g, g, out=t)
-                s += t
-                np.sqrt(s, out=t)
-                t += k_eps
-                np.divide(g, t, out=t)
-                t *= k_neg_clr
-                d += t
-        return loss
+    def _hyper(self, group: dict[str, Any]) -> tuple:
+        return (group["lr"], group["lr_decay"], group["eps"], group["weight_decay"],
+                group["maximize"], group["initial_accumulator_value"], {})
+
+    def _update(self, h, w, g, state, terms=None):
+        lr, lr_decay, eps, wd, maximize, init, memo = h
+        step, clr, s = _advance(state, w, lr, lr_decay, init)
+        k = memo.get((w.dtype, step))
+        if k is None:
+            k = memo[w.dtype, step] = _constants(w.dtype, wd, eps, -clr)
+        k_wd, k_eps, k_neg_clr = k
+        t, u = self._tmps(w)
+        if maximize:
+            g = np.negative(g, out=u)
+        if wd:
+            np.multiply(w, k_wd, out=t)
+            g = np.add(g, t, out=u)
+        np.multiply(g, g, out=t)
+        s += t
+        if terms is not None:
+            terms.update(t=step, g=g.copy(), sum=s.copy(), clr=clr)
+        np.sqrt(s, out=t)
+        t += k_eps
+        np.divide(g, t, out=t)
+        t *= k_neg_clr
+        w += t
+
+    def _update_one(self, h, w, g, state):
+        lr, lr_decay, eps, wd, maximize, init, _ = h
+        _, clr, s = _advance(state, w, lr, lr_decay, init)
+        gv, wv = (-g.item() if maximize else g.item()), w.item()
+        if wd:
+            gv = gv + wd * wv
+        sv = s.item() + gv * gv
+        s.flat[0] = sv
+        w.flat[0] = wv - clr * (gv / (sv ** 0.5 + eps))
+
+
+def _start(state: dict[str, Any], w: np.ndarray, init: float) -> None:
+    state["step"] = 0
+    state["sum"] = np.full_like(w, init)
+
+
+def _advance(state: dict[str, Any], w: np.ndarray, lr: float, lr_decay: float,
+             init: float) -> tuple[int, float, np.ndarray]:
+    """Count the step in ``state``; returns it, the decayed learning rate and the sum."""
+    if not state:  # a parameter added by add_param_group, or state cleared by hand
+        _start(state, w, init)
+    step = state["step"] = state["step"] + 1
+    return step, lr / (1.0 + (step - 1) * lr_decay), state["sum"]

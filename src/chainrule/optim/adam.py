@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,17 @@ class Adam(Optimizer):
         tensor([0.9], requires_grad=True)
     """
 
+    terms = {
+        "t": "the step number, counting this one",
+        "g": "the gradient, negated by maximize, plus weight_decay * p unless decoupled",
+        "decayed": "p * (1 - lr * weight_decay) with decoupled weight decay (AdamW)",
+        "m": "the first moment b1 * m + (1 - b1) * g",
+        "v": "the second moment b2 * v + (1 - b2) * g * g",
+        "vmax": "the largest second moment so far (amsgrad)",
+        "m_hat": "m / (1 - b1**t), the bias-corrected first moment",
+        "v_hat": "v (vmax with amsgrad) / (1 - b2**t), the bias-corrected second moment",
+    }
+
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
@@ -48,78 +58,85 @@ class Adam(Optimizer):
                     raise ValueError(f"invalid beta parameter at index {i}: {b} "
                                      "(must be in [0, 1))")
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
-        loss = self._begin_step(closure)
-        state_of = self.state
-        for group in self.param_groups:
-            lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
-            wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            one_m_b1, one_m_b2, shrink = 1.0 - b1, 1.0 - b2, 1.0 - lr * wd
-            kdtype = kstep = None
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                d, g = p.data, grad.data
-                p._version += 1
-                state = state_of[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(d)
-                    state["exp_avg_sq"] = np.zeros_like(d)
-                step = state["step"] = state["step"] + 1
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                bias1 = 1.0 - b1 ** step
-                bias2_sqrt = (1.0 - b2 ** step) ** 0.5
-                if d.size == 1:
-                    # One element: Python floats are several times cheaper than NumPy calls.
-                    gv, dv = (-g.item() if maximize else g.item()), d.item()
-                    if wd:
-                        if decoupled:
-                            dv = dv * shrink
-                        else:
-                            gv = gv + wd * dv
-                    mv = m.item()
-                    mv = mv + one_m_b1 * (gv - mv)
-                    vv = v.item() * b2 + one_m_b2 * gv * gv
-                    m.flat[0], v.flat[0] = mv, vv
-                    if amsgrad:
-                        vmax = _buffer(state, "max_exp_avg_sq", d)
-                        vv = max(vmax.item(), vv)
-                        vmax.flat[0] = vv
-                    d.flat[0] = dv - lr / bias1 * (mv / (vv ** 0.5 / bias2_sqrt + eps))
-                    continue
-                if d.dtype is not kdtype or step != kstep:
-                    kdtype, kstep = d.dtype, step
-                    k_1mb1, k_b2, k_1mb2, k_wd, k_shrink, k_eps, k_bias2, k_neg_size = _constants(
-                        kdtype, one_m_b1, b2, one_m_b2, wd, shrink, eps, bias2_sqrt, -lr / bias1)
-                t, u = self._tmps(d)
-                if maximize:
-                    g = np.negative(g, out=u)
-                if wd:
-                    if decoupled:
-                        d *= k_shrink
-                    else:
-                        np.multiply(d, k_wd, out=t)
-                        g = np.add(g, t, out=u)
-                # m.lerp_(g, 1 - b1) as PyTorch writes it, rounding included
-                np.subtract(g, m, out=t)
-                t *= k_1mb1
-                m += t
-                v *= k_b2
-                np.multiply(g, g, out=t)
-                t *= k_1mb2
-                v += t
-                if amsgrad:
-                    vmax = _buffer(state, "max_exp_avg_sq", d)
-                    np.maximum(vmax, v, out=vmax)
-                    v = vmax
-                np.sqrt(v, out=t)
-                t /= k_bias2
-                t += k_eps
-                np.divide(m, t, out=t)
-                t *= k_neg_size
-                d += t
-        return loss
+    def _hyper(self, group: dict[str, Any]) -> tuple:
+        b1, b2 = group["betas"]
+        return (group["lr"], b1, b2, group["eps"], group["weight_decay"], group["amsgrad"],
+                group["maximize"], group["decoupled_weight_decay"], {})
+
+    def _update(self, h, w, g, state, terms=None):
+        lr, b1, b2, eps, wd, amsgrad, maximize, decoupled, memo = h
+        step = _advance(state, w)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        bias1, bias2 = 1.0 - b1 ** step, 1.0 - b2 ** step
+        k = memo.get((w.dtype, step))
+        if k is None:
+            k = memo[w.dtype, step] = _constants(w.dtype, 1.0 - b1, b2, 1.0 - b2, wd,
+                                                 1.0 - lr * wd, eps, bias2 ** 0.5, -lr / bias1)
+        k_1mb1, k_b2, k_1mb2, k_wd, k_shrink, k_eps, k_bias2, k_neg_size = k
+        t, u = self._tmps(w)
+        if maximize:
+            g = np.negative(g, out=u)
+        if wd:
+            if decoupled:
+                w *= k_shrink
+            else:
+                np.multiply(w, k_wd, out=t)
+                g = np.add(g, t, out=u)
+        # m.lerp_(g, 1 - b1) as PyTorch writes it, rounding included
+        np.subtract(g, m, out=t)
+        t *= k_1mb1
+        m += t
+        v *= k_b2
+        np.multiply(g, g, out=t)
+        t *= k_1mb2
+        v += t
+        if terms is not None:
+            terms.update(t=step, g=g.copy(), m=m.copy(), v=v.copy())
+            if wd and decoupled:
+                terms["decayed"] = w.copy()
+        if amsgrad:
+            vmax = _buffer(state, "max_exp_avg_sq", w)
+            np.maximum(vmax, v, out=vmax)
+            v = vmax
+            if terms is not None:
+                terms["vmax"] = vmax.copy()
+        if terms is not None:  # the bias-corrected moments, which the update folds into k_*
+            terms["m_hat"] = m / bias1
+            terms["v_hat"] = v / bias2
+        np.sqrt(v, out=t)
+        t /= k_bias2
+        t += k_eps
+        np.divide(m, t, out=t)
+        t *= k_neg_size
+        w += t
+
+    def _update_one(self, h, w, g, state):
+        lr, b1, b2, eps, wd, amsgrad, maximize, decoupled, _ = h
+        step = _advance(state, w)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        gv, wv = (-g.item() if maximize else g.item()), w.item()
+        if wd:
+            if decoupled:
+                wv = wv * (1.0 - lr * wd)
+            else:
+                gv = gv + wd * wv
+        mv = m.item()
+        mv = mv + (1.0 - b1) * (gv - mv)
+        vv = v.item() * b2 + (1.0 - b2) * gv * gv
+        m.flat[0], v.flat[0] = mv, vv
+        if amsgrad:
+            vmax = _buffer(state, "max_exp_avg_sq", w)
+            vv = max(vmax.item(), vv)
+            vmax.flat[0] = vv
+        bias2_sqrt = (1.0 - b2 ** step) ** 0.5
+        w.flat[0] = wv - lr / (1.0 - b1 ** step) * (mv / (vv ** 0.5 / bias2_sqrt + eps))
+
+
+def _advance(state: dict[str, Any], w: np.ndarray) -> int:
+    """Count the step in ``state`` (creating the moments on the first) and return it."""
+    if not state:
+        state["step"] = 0
+        state["exp_avg"] = np.zeros_like(w)
+        state["exp_avg_sq"] = np.zeros_like(w)
+    step = state["step"] = state["step"] + 1
+    return step

@@ -1,10 +1,14 @@
-"""``Optimizer``: parameter groups, per-parameter state, ``zero_grad`` and state dicts.
+"""``Optimizer``: parameter groups, state, the one update loop, ``zero_grad`` and state dicts.
 
-Subclasses implement ``step`` as one plain loop over each group's parameters that updates the
-``.data`` arrays in place with NumPy: no graph is recorded and no Tensor is created. Two things
-keep the per-parameter cost low: scratch arrays shared by parameters of one shape stand in for
-temporaries, and one-element parameters (a 1-1-1 network's weights) are updated with Python
-floats, which is several times cheaper than a dozen NumPy calls on one number.
+``step`` is written once, here: for each group it reads the hyper-parameters, then hands every
+parameter that has a gradient to the subclass's ``_update``, which changes the ``.data`` array in
+place with NumPy: no graph is recorded and no Tensor is created. ``_update`` is the optimizer's
+one formula. Asked to (a ``terms`` dict), it also records its named intermediate values, which
+is how ``update_terms`` and ``cr.explain_step`` show an update without a second copy of the
+formula. Two things keep the per-parameter cost low: scratch arrays shared by parameters of one
+shape stand in for temporaries, and one-element parameters (a 1-1-1 network's weights) go to
+``_update_one``, the same formula on Python floats, several times cheaper than a dozen NumPy
+calls on one number.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
+from .terms import UpdateTerms, copy_state
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
@@ -38,6 +43,9 @@ class Optimizer:
         >>> w
         tensor([0.8, 1.6], requires_grad=True)
     """
+
+    #: The named terms ``_update`` records, name: meaning (each optimizer lists its own).
+    terms: ClassVar[dict[str, str]] = {}
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -151,7 +159,86 @@ class Optimizer:
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
-        raise NotImplementedError
+        loss = self._begin_step(closure)
+        state_of = self.state
+        update, update_one = self._update, self._update_one
+        for group in self.param_groups:
+            h = self._hyper(group)
+            keep_state = self._keeps_state(group)
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                p._version += 1  # graphs that saved the old value must refuse to backward
+                w = p.data
+                state = state_of[p] if keep_state else None
+                if w.size == 1:
+                    update_one(h, w, grad.data, state)
+                else:
+                    update(h, w, grad.data, state)
+        return loss
+
+    # ---- the per-parameter update (subclasses) ------------------------------------------------
+    def _hyper(self, group: dict[str, Any]) -> tuple:
+        """The group's hyper-parameters as the tuple ``_update`` unpacks, read once per step.
+
+        The built-in optimizers end it with an empty dict in which ``_update`` keeps the
+        ``_constants`` it derives, per dtype (and step): computed for the first parameter, reused
+        for the others of this step, dropped with the tuple when the step ends (a scheduler may
+        change the hyper-parameters before the next).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define its update")
+
+    def _keeps_state(self, group: dict[str, Any]) -> bool:
+        """Whether the group's parameters have state (plain SGD has none, like PyTorch's)."""
+        return True
+
+    def _update(self, h: tuple, w: np.ndarray, g: np.ndarray, state: dict[str, Any] | None,
+                terms: dict[str, Any] | None = None) -> None:
+        """Update one parameter array ``w`` in place from its gradient ``g`` and its ``state``.
+
+        ``terms`` is None on the hot path; a dict asks for the named terms (``self.terms``) to be
+        stored in it as copies, which later steps cannot change.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define its update")
+
+    def _update_one(self, h: tuple, w: np.ndarray, g: np.ndarray,
+                    state: dict[str, Any] | None) -> None:
+        """``_update`` for a one-element ``w``; subclasses compute it with Python floats."""
+        self._update(h, w, g, state)
+
+    def update_terms(self, p: Tensor, *, lr: float | None = None) -> UpdateTerms | None:
+        """The named terms of ``p``'s next update, without changing anything.
+
+        Runs the optimizer's own update on copies of ``p``'s data and state, recording the terms
+        listed in ``self.terms``; ``lr`` replaces the group's learning rate (a what-if). Returns
+        None when ``p`` has no gradient (``step()`` would leave it alone).
+
+        Example:
+            >>> import chainrule as cr
+            >>> w = cr.tensor([1.0], requires_grad=True)
+            >>> opt = cr.optim.SGD([w], lr=0.1, momentum=0.9)
+            >>> (w * 2).sum().backward()
+            >>> u = opt.update_terms(w)
+            >>> u["buf"], u.new, w.data
+            (array([2.], dtype=float32), array([0.8], dtype=float32), array([1.], dtype=float32))
+        """
+        group = next((g for g in self.param_groups if any(q is p for q in g["params"])), None)
+        if group is None:
+            raise ValueError("update_terms(): the tensor is not one of this optimizer's "
+                             "parameters")
+        if p.grad is None:
+            return None
+        if lr is not None:
+            group = {**group, "lr": lr}
+        before = copy_state(self.state.get(p))
+        state = copy_state(before)
+        w = np.array(p.data, copy=True)
+        u = UpdateTerms(old=np.array(p.data, copy=True), new=w,
+                        grad=np.array(p.grad.data, copy=True), group=group, before=before)
+        # The array formula, also for one element: it is the one that records its terms.
+        self._update(self._hyper(group), w, u.grad, state, u.terms)
+        return u
 
     def _begin_step(self, closure):
         """Count the step and evaluate the closure (with recording on) if there is one."""

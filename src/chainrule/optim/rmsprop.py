@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,14 @@ class RMSprop(Optimizer):
         0.98
     """
 
+    terms = {
+        "g": "the gradient, negated by maximize, plus weight_decay * p",
+        "square_avg": "the running mean of squared gradients alpha * v + (1 - alpha) * g * g",
+        "grad_avg": "the running mean of gradients (centered)",
+        "avg": "the denominator sqrt(square_avg - grad_avg**2) + eps (sqrt(square_avg) + eps)",
+        "buf": "the momentum buffer momentum * buf + g / avg",
+    }
+
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                  centered: bool = False, *, maximize: bool = False) -> None:
@@ -40,79 +47,80 @@ class RMSprop(Optimizer):
         if "alpha" in group and not 0.0 <= group["alpha"] <= 1.0:
             raise ValueError(f"invalid alpha value: {group['alpha']} (must be in [0, 1])")
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
-        loss = self._begin_step(closure)
-        state_of = self.state
-        for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            wd, mom, centered = group["weight_decay"], group["momentum"], group["centered"]
-            maximize, one_m_alpha = group["maximize"], 1.0 - alpha
-            kdtype = None
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                d, g = p.data, grad.data
-                p._version += 1
-                state = state_of[p]
-                if not state:
-                    state["step"] = 0
-                    state["square_avg"] = np.zeros_like(d)
-                state["step"] += 1
-                sq = state["square_avg"]
-                if d.size == 1:
-                    # One element: Python floats are several times cheaper than NumPy calls.
-                    gv, dv = (-g.item() if maximize else g.item()), d.item()
-                    if wd:
-                        gv = gv + wd * dv
-                    sv = sq.item() * alpha + one_m_alpha * gv * gv
-                    sq.flat[0] = sv
-                    if centered:
-                        gm = _buffer(state, "grad_avg", d)
-                        mv = gm.item()
-                        mv = mv + one_m_alpha * (gv - mv)
-                        gm.flat[0] = mv
-                        sv = sv - mv * mv
-                    step = gv / (sv ** 0.5 + eps)
-                    if mom > 0:
-                        buf = _buffer(state, "momentum_buffer", d)
-                        step = buf.item() * mom + step
-                        buf.flat[0] = step
-                    d.flat[0] = dv - lr * step
-                    continue
-                if d.dtype is not kdtype:
-                    kdtype = d.dtype
-                    k_alpha, k_keep, k_wd, k_eps, k_mom, k_neg_lr = _constants(
-                        kdtype, alpha, one_m_alpha, wd, eps, mom, -lr)
-                t, u = self._tmps(d)
-                if maximize:
-                    g = np.negative(g, out=u)
-                if wd:
-                    np.multiply(d, k_wd, out=t)
-                    g = np.add(g, t, out=u)
-                sq *= k_alpha
-                np.multiply(g, g, out=t)
-                t *= k_keep
-                sq += t
-                if centered:
-                    gm = _buffer(state, "grad_avg", d)
-                    np.subtract(g, gm, out=t)  # gm.lerp_(g, 1 - alpha)
-                    t *= k_keep
-                    gm += t
-                    np.multiply(gm, gm, out=t)
-                    np.subtract(sq, t, out=t)
-                    np.sqrt(t, out=t)
-                else:
-                    np.sqrt(sq, out=t)
-                t += k_eps
-                np.divide(g, t, out=t)
-                if mom > 0:
-                    buf = _buffer(state, "momentum_buffer", d)
-                    buf *= k_mom
-                    buf += t
-                    np.multiply(buf, k_neg_lr, out=t)
-                else:
-                    t *= k_neg_lr
-                d += t
-        return loss
+    def _hyper(self, group: dict[str, Any]) -> tuple:
+        return (group["lr"], group["alpha"], group["eps"], group["weight_decay"],
+                group["momentum"], group["centered"], group["maximize"], {})
+
+    def _update(self, h, w, g, state, terms=None):
+        lr, alpha, eps, wd, mom, centered, maximize, memo = h
+        sq = _advance(state, w)
+        k = memo.get(w.dtype)
+        if k is None:
+            k = memo[w.dtype] = _constants(w.dtype, alpha, 1.0 - alpha, wd, eps, mom, -lr)
+        k_alpha, k_keep, k_wd, k_eps, k_mom, k_neg_lr = k
+        t, u = self._tmps(w)
+        if maximize:
+            g = np.negative(g, out=u)
+        if wd:
+            np.multiply(w, k_wd, out=t)
+            g = np.add(g, t, out=u)
+        sq *= k_alpha
+        np.multiply(g, g, out=t)
+        t *= k_keep
+        sq += t
+        if centered:
+            gm = _buffer(state, "grad_avg", w)
+            np.subtract(g, gm, out=t)  # gm.lerp_(g, 1 - alpha)
+            t *= k_keep
+            gm += t
+            np.multiply(gm, gm, out=t)
+            np.subtract(sq, t, out=t)
+            np.sqrt(t, out=t)
+        else:
+            np.sqrt(sq, out=t)
+        t += k_eps
+        if terms is not None:
+            terms.update(g=g.copy(), square_avg=sq.copy(), avg=t.copy())
+            if centered:
+                terms["grad_avg"] = gm.copy()
+        np.divide(g, t, out=t)
+        if mom > 0:
+            buf = _buffer(state, "momentum_buffer", w)
+            buf *= k_mom
+            buf += t
+            if terms is not None:
+                terms["buf"] = buf.copy()
+            np.multiply(buf, k_neg_lr, out=t)
+        else:
+            t *= k_neg_lr
+        w += t
+
+    def _update_one(self, h, w, g, state):
+        lr, alpha, eps, wd, mom, centered, maximize, _ = h
+        sq = _advance(state, w)
+        gv, wv = (-g.item() if maximize else g.item()), w.item()
+        if wd:
+            gv = gv + wd * wv
+        sv = sq.item() * alpha + (1.0 - alpha) * gv * gv
+        sq.flat[0] = sv
+        if centered:
+            gm = _buffer(state, "grad_avg", w)
+            mv = gm.item()
+            mv = mv + (1.0 - alpha) * (gv - mv)
+            gm.flat[0] = mv
+            sv = sv - mv * mv
+        step = gv / (sv ** 0.5 + eps)
+        if mom > 0:
+            buf = _buffer(state, "momentum_buffer", w)
+            step = buf.item() * mom + step
+            buf.flat[0] = step
+        w.flat[0] = wv - lr * step
+
+
+def _advance(state: dict[str, Any], w: np.ndarray) -> np.ndarray:
+    """Count the step in ``state`` (creating it on the first) and return the square average."""
+    if not state:
+        state["step"] = 0
+        state["square_avg"] = np.zeros_like(w)
+    state["step"] += 1
+    return state["square_avg"]

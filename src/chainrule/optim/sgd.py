@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,12 @@ class SGD(Optimizer):
         tensor([0.42], requires_grad=True)
     """
 
+    terms = {
+        "g": "the gradient, negated by maximize, plus weight_decay * p",
+        "buf": "the momentum buffer after this step",
+        "d": "the direction p moves against: g, buf, or g + momentum * buf (Nesterov)",
+    }
+
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
                  maximize: bool = False) -> None:
@@ -42,67 +47,68 @@ class SGD(Optimizer):
                                       or group.get("dampening", 0) != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
-        loss = self._begin_step(closure)
-        state_of = self.state
-        for group in self.param_groups:
-            lr, wd, mom = group["lr"], group["weight_decay"], group["momentum"]
-            damp_keep, nesterov = 1.0 - group["dampening"], group["nesterov"]
-            maximize = group["maximize"]
-            kdtype = None
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                d, g = p.data, grad.data
-                p._version += 1
-                if d.size == 1:
-                    # One element: Python floats are several times cheaper than NumPy calls.
-                    gv = -g.item() if maximize else g.item()
-                    if wd:
-                        gv = gv + wd * d.item()
-                    if mom:
-                        state = state_of[p]
-                        buf = state.get("momentum_buffer")
-                        if buf is None:
-                            state["momentum_buffer"] = np.full_like(d, gv)
-                            bv = gv
-                        else:
-                            bv = buf.item() * mom + damp_keep * gv
-                            buf.flat[0] = bv
-                        gv = gv + mom * bv if nesterov else bv
-                    d.flat[0] = d.item() - lr * gv
-                    continue
-                if d.dtype is not kdtype:
-                    kdtype = d.dtype
-                    k_wd, k_mom, k_damp, k_neg_lr = _constants(kdtype, wd, mom, damp_keep, -lr)
-                if not (wd or maximize or mom):
-                    axpy_(d, g, k_neg_lr)  # plain SGD: one pass, no scratch buffers
-                    continue
-                t, u = self._tmps(d)
-                if wd:
-                    np.multiply(d, k_wd, out=t)
-                    (np.subtract if maximize else np.add)(t, g, out=t)
-                    g = t
-                elif maximize:
-                    g = np.negative(g, out=t)
-                if mom:
-                    state = state_of[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        state["momentum_buffer"] = buf = g.copy()
-                    else:
-                        buf *= k_mom
-                        if damp_keep != 1.0:
-                            np.multiply(g, k_damp, out=u)
-                            buf += u
-                        else:
-                            buf += g
-                    if nesterov:
-                        np.multiply(buf, k_mom, out=u)
-                        g = np.add(g, u, out=u)
-                    else:
-                        g = buf
-                axpy_(d, g, k_neg_lr, t if g is u else u)  # g may be u itself (Nesterov)
-        return loss
+    def _hyper(self, group: dict[str, Any]) -> tuple:
+        return (group["lr"], group["weight_decay"], group["momentum"], 1.0 - group["dampening"],
+                group["nesterov"], group["maximize"], {})
+
+    def _keeps_state(self, group: dict[str, Any]) -> bool:
+        return bool(group["momentum"])
+
+    def _update(self, h, w, g, state, terms=None):
+        lr, wd, mom, damp_keep, nesterov, maximize, memo = h
+        k = memo.get(w.dtype)
+        if k is None:
+            k = memo[w.dtype] = _constants(w.dtype, wd, mom, damp_keep, -lr)
+        k_wd, k_mom, k_damp, k_neg_lr = k
+        if not (wd or maximize or mom):
+            if terms is not None:
+                terms["g"] = terms["d"] = g.copy()
+            axpy_(w, g, k_neg_lr)  # plain SGD: one pass, no scratch buffers
+            return
+        t, u = self._tmps(w)
+        if wd:
+            np.multiply(w, k_wd, out=t)
+            (np.subtract if maximize else np.add)(t, g, out=t)
+            g = t
+        elif maximize:
+            g = np.negative(g, out=t)
+        if terms is not None:
+            terms["g"] = g.copy()
+        d = g
+        if mom:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                state["momentum_buffer"] = buf = g.copy()
+            else:
+                buf *= k_mom
+                if damp_keep != 1.0:
+                    np.multiply(g, k_damp, out=u)
+                    buf += u
+                else:
+                    buf += g
+            if terms is not None:
+                terms["buf"] = buf.copy()
+            if nesterov:
+                np.multiply(buf, k_mom, out=u)
+                d = np.add(g, u, out=u)
+            else:
+                d = buf
+        if terms is not None:
+            terms["d"] = d.copy()
+        axpy_(w, d, k_neg_lr, t if d is u else u)  # d may be u itself (Nesterov)
+
+    def _update_one(self, h, w, g, state):
+        lr, wd, mom, damp_keep, nesterov, maximize, _ = h
+        gv = -g.item() if maximize else g.item()
+        if wd:
+            gv = gv + wd * w.item()
+        if mom:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                state["momentum_buffer"] = np.full_like(w, gv)
+                bv = gv
+            else:
+                bv = buf.item() * mom + damp_keep * gv
+                buf.flat[0] = bv
+            gv = gv + mom * bv if nesterov else bv
+        w.flat[0] = w.item() - lr * gv
