@@ -23,14 +23,13 @@ class Add(Op):
     """
 
     kind, method, promote, symbol = "elementwise", True, "common", "+"
-
+    formula = "d(a+b)/da = 1, d(a+b)/db = 1"
     def call(input, other, alpha=1):  # noqa: A002
         a, b = pair(input, other, "add")
         if alpha != 1:
             b = mul(b, alpha)
         return Add.record(a, b)
 
-    formula = "d(a+b)/da = 1, d(a+b)/db = 1"
     forward = np.add
 
     def backward(F, g, out, a, b):
@@ -42,14 +41,13 @@ class Sub(Op):
 
     kind, method, promote, symbol = "elementwise", True, "common", "-"
     aliases = ("subtract",)
-
+    formula = "d(a-b)/da = 1, d(a-b)/db = -1"
     def call(input, other, alpha=1):  # noqa: A002
         a, b = pair(input, other, "sub")
         if alpha != 1:
             b = mul(b, alpha)
         return Sub.record(a, b)
 
-    formula = "d(a-b)/da = 1, d(a-b)/db = -1"
     forward = np.subtract
 
     def backward(F, g, out, a, b):
@@ -62,7 +60,6 @@ class Mul(Op):
     kind, method, promote, symbol = "elementwise", True, "common", "*"
     aliases = ("multiply",)
     fresh_grads = True
-
     formula = "d(ab)/da = b, d(ab)/db = a"
     forward = np.multiply
 
@@ -76,7 +73,6 @@ class Div(Op):
     kind, method, promote, symbol = "elementwise", True, "float", "/"
     aliases = ("divide", "true_divide")
     fresh_grads = True
-
     formula = "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2"
     nan_hint = "division by zero: add a small epsilon to the denominator"
     nan_grad_hint = "the derivative -a/b^2 is infinite where the denominator is 0"
@@ -96,7 +92,6 @@ class Pow(Op):
 
     public, kind, promote, symbol = None, "elementwise", "common", "^"
     fresh_grads = True
-
     formula = "d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln(a)"
     nan_hint = "a negative base to a fractional power, or 0 to a negative power"
     nan_grad_hint = "x^p with p < 1 has an infinite derivative at x = 0"
@@ -113,7 +108,6 @@ class Maximum(Op):
 
     kind, method, promote = "elementwise", True, "common"
     fresh_grads = True
-
     formula = "d max(a,b)/da = 1 if a > b (1/2 on ties)"
     forward = np.maximum
 
@@ -129,7 +123,6 @@ class Minimum(Op):
 
     kind, method, promote = "elementwise", True, "common"
     fresh_grads = True
-
     formula = "d min(a,b)/da = 1 if a < b (1/2 on ties)"
     forward = np.minimum
 
@@ -152,6 +145,7 @@ class Where(Op):
 
     kind = "elementwise"
     fresh_grads = True
+    formula = "d where(c,a,b)/da = 1 where c, d/db = 1 where not c"
 
     def call(condition, input, other):  # noqa: A002
         cond = as_tensor(condition, "where")
@@ -159,8 +153,6 @@ class Where(Op):
             cond = Tensor(cond.data.astype(bool))
         a, b = pair(input, other, "where")
         return Where.record(cond, a, b)
-
-    formula = "d where(c,a,b)/da = 1 where c, d/db = 1 where not c"
 
     def forward(cond, a, b):
         return np.where(cond, a, b)

@@ -71,13 +71,12 @@ class Unfold(Op):
     """
 
     kind = "convolution"
+    formula = "unfold: gradient of each column is added back to its receptive field (fold)"
 
     def call(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
         x = as_tensor(input, "unfold")
         k, s, p, d, _, _ = _geometry(x, kernel_size, stride, padding, dilation, "unfold")
         return Unfold.record(x, k=k, s=s, p=p, d=d)
-
-    formula = "unfold: gradient of each column is added back to its receptive field (fold)"
 
     def forward(x, k, s, p, d):
         return _unfold(x, k, s, p, d)
@@ -93,6 +92,7 @@ class Fold(Op):
     """Sum sliding blocks back into images: the adjoint of ``unfold``."""
 
     kind = "convolution"
+    formula = "fold: gradient of each column is its receptive field of the upstream (unfold)"
 
     def call(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
         cols = as_tensor(input, "fold")
@@ -105,8 +105,6 @@ class Fold(Op):
             raise OpError(f"fold(): input {cols.shape} does not match kernel {k} and output size "
                           f"{size} (expected (N, C*{k[0] * k[1]}, {ho * wo}))")
         return Fold.record(cols, size=size, k=k, s=s, p=p, d=d)
-
-    formula = "fold: gradient of each column is its receptive field of the upstream (unfold)"
 
     def forward(cols, size, k, s, p, d):
         return _fold(cols, size, k, s, p, d)
@@ -168,6 +166,8 @@ class MaxPool2d(Op):
     """Maximum over each window, as ``torch.nn.functional.max_pool2d``."""
 
     kind = "pooling"
+    formula = "d maxpool/dx = 1 at each window's maximum, else 0"
+    fresh_grads = True
 
     def call(input, kernel_size, stride=None, padding=0, dilation=1):  # noqa: A002
         x = as_tensor(input, "max_pool2d")
@@ -175,9 +175,6 @@ class MaxPool2d(Op):
         if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
             raise OpError(f"max_pool2d(): padding {p} must be at most half the kernel size {k}")
         return MaxPool2d.record(x, k=k, s=s, p=p, d=d)
-
-    formula = "d maxpool/dx = 1 at each window's maximum, else 0"
-    fresh_grads = True
 
     def forward(x, k, s, p, d):
         # One np.maximum per kernel offset over strided views: several times faster than a
@@ -253,6 +250,11 @@ class Conv2d(Op):
     """
 
     kind = "convolution"
+    formula = ("conv: dL/dx = col2im(W^T G) (a transposed convolution), dL/dW = G unfold(x)^T, "
+               "dL/db = sum of G over batch and positions")
+    saves = True
+    pass_needs_input_grad = True
+    fresh_grads = True
 
     def call(input, weight, bias=None, stride=1, padding=0, dilation=1,  # noqa: A002
              groups: int = 1):
@@ -271,12 +273,6 @@ class Conv2d(Op):
         if b.shape != (w.shape[0],):
             raise OpError(f"conv2d(): bias {b.shape} does not fit {w.shape[0]} output channels")
         return Conv2d.record(x, w, b, k=k, s=s, p=p, d=d)
-
-    formula = ("conv: dL/dx = col2im(W^T G) (a transposed convolution), dL/dW = G unfold(x)^T, "
-               "dL/db = sum of G over batch and positions")
-    saves = True
-    pass_needs_input_grad = True
-    fresh_grads = True
 
     def forward(x, w, b=None, *, k, s, p, d):
         n = x.shape[0]

@@ -22,7 +22,9 @@ class Matmul(Op):
     kind, method, promote, symbol = "linalg", True, "common", "@"
     aliases = ("mm", "bmm")
     fresh_grads = True
-
+    formula = "d(AB)/dA = G B^T, d(AB)/dB = A^T G"
+    latex = (r"\frac{\partial L}{\partial A} = G B^{\top},\ "
+             r"\frac{\partial L}{\partial B} = A^{\top} G")
     def call(input, other):  # noqa: A002
         a, b = pair(input, other, "matmul")
         if a.ndim == 0 or b.ndim == 0:
@@ -52,9 +54,6 @@ class Matmul(Op):
                 f"matmul(): batch dims of {a.shape} and {b.shape} do not broadcast") from None
         return Matmul.record(a, b)
 
-    formula = "d(AB)/dA = G B^T, d(AB)/dB = A^T G"
-    latex = (r"\frac{\partial L}{\partial A} = G B^{\top},\ "
-             r"\frac{\partial L}{\partial B} = A^{\top} G")
     forward = np.matmul
     pass_needs_input_grad = True  # x @ W with x the data: skip the product nobody reads
 
@@ -73,6 +72,13 @@ class Linear(Op):
     """
 
     kind = "linalg"
+    formula = "y = x W^T + b:  dL/dx = G W, dL/dW = G^T x, dL/db = sum over batch of G"
+    latex = (r"\frac{\partial L}{\partial x} = G W,\ \frac{\partial L}{\partial W} = G^{\top} x,"
+             r"\ \frac{\partial L}{\partial b} = \textstyle\sum_n G_n")
+
+    # The input is often the data batch: skipping its gradient saves one of the three GEMMs.
+    pass_needs_input_grad = True
+    fresh_grads = True
 
     def call(input, weight, bias=None):  # noqa: A002
         x = as_tensor(input, "linear")
@@ -88,14 +94,6 @@ class Linear(Op):
         if b.data.shape != ws[:1]:
             raise OpError(f"linear(): bias of shape {b.shape} does not fit weight {w.shape}")
         return Linear.record(x, w, b)
-
-    formula = "y = x W^T + b:  dL/dx = G W, dL/dW = G^T x, dL/db = sum over batch of G"
-    latex = (r"\frac{\partial L}{\partial x} = G W,\ \frac{\partial L}{\partial W} = G^{\top} x,"
-             r"\ \frac{\partial L}{\partial b} = \textstyle\sum_n G_n")
-
-    # The input is often the data batch: skipping its gradient saves one of the three GEMMs.
-    pass_needs_input_grad = True
-    fresh_grads = True
 
     def forward(x, w, b=None):
         if x.size == 1 and w.size == 1 and x.ndim == 2 and _same_dtype(x, w, b):

@@ -56,6 +56,7 @@ class Sum(Op):
     """
 
     kind, method = "reduction", True
+    formula = "d sum(x)/dx_i = 1"
 
     def call(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
         x = as_tensor(input, "sum")
@@ -64,8 +65,6 @@ class Sum(Op):
         elif x.data.dtype.kind == "b":
             x = x.to(np.int64)
         return _reduce(Sum, x, dim, keepdim)
-
-    formula = "d sum(x)/dx_i = 1"
 
     def forward(x, axis, keepdims):
         return np.sum(x, axis=axis, keepdims=keepdims)
@@ -79,14 +78,13 @@ class Mean(Op):
 
     kind, method = "reduction", True
     fresh_grads = True
+    formula = "d mean(x)/dx_i = 1/n"
 
     def call(input, dim=None, keepdim: bool = False):  # noqa: A002
         x = as_tensor(input, "mean")
         if x.data.dtype.kind not in "fc":
             raise TypeError(f"mean(): needs a floating-point tensor, got {x.dtype}; use .float()")
         return _reduce(Mean, x, dim, keepdim)
-
-    formula = "d mean(x)/dx_i = 1/n"
 
     def forward(x, axis, keepdims):
         if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
@@ -104,12 +102,11 @@ class Var(Op):
 
     kind, method = "reduction", True
     fresh_grads = True
+    formula = "d var(x)/dx_i = 2(x_i - mean)/(n - correction)"
 
     def call(input, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
              correction=None):
         return _reduce(Var, input, dim, keepdim, correction=_correction(unbiased, correction))
-
-    formula = "d var(x)/dx_i = 2(x_i - mean)/(n - correction)"
 
     def forward(x, axis, correction, keepdims):
         return np.var(x, axis=axis, ddof=correction, keepdims=keepdims)
@@ -126,12 +123,11 @@ class Std(Op):
 
     kind, method = "reduction", True
     fresh_grads = True
+    formula = "d std(x)/dx_i = (x_i - mean)/((n - correction) std)"
 
     def call(input, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
              correction=None):
         return _reduce(Std, input, dim, keepdim, correction=_correction(unbiased, correction))
-
-    formula = "d std(x)/dx_i = (x_i - mean)/((n - correction) std)"
 
     def forward(x, axis, correction, keepdims):
         return np.std(x, axis=axis, ddof=correction, keepdims=keepdims)
@@ -150,11 +146,10 @@ class Amax(Op):
 
     kind, method = "reduction", True
     fresh_grads = True
+    formula = "d max(x)/dx_i = 1/k for the k entries equal to the max, else 0"
 
     def call(input, dim=None, keepdim: bool = False):  # noqa: A002
         return _reduce(Amax, input, dim, keepdim)
-
-    formula = "d max(x)/dx_i = 1/k for the k entries equal to the max, else 0"
 
     def forward(x, axis, keepdims):
         return np.max(x, axis=axis, keepdims=keepdims)
@@ -168,11 +163,10 @@ class Amin(Op):
 
     kind, method = "reduction", True
     fresh_grads = True
+    formula = "d min(x)/dx_i = 1/k for the k entries equal to the min, else 0"
 
     def call(input, dim=None, keepdim: bool = False):  # noqa: A002
         return _reduce(Amin, input, dim, keepdim)
-
-    formula = "d min(x)/dx_i = 1/k for the k entries equal to the min, else 0"
 
     def forward(x, axis, keepdims):
         return np.min(x, axis=axis, keepdims=keepdims)
@@ -194,7 +188,6 @@ class MaxDim(Op):
 
     public, kind = None, "reduction"
     fresh_grads = True
-
     formula = "d max(x, dim)/dx_i = 1 at the arg-max, else 0"
     saves = True
 
@@ -219,11 +212,10 @@ class Prod(Op):
 
     kind, method = "reduction", True
     fresh_grads = True
+    formula = "d prod(x)/dx_i = prod_{j != i} x_j"
 
     def call(input, dim=None, keepdim: bool = False):  # noqa: A002
         return _reduce(Prod, input, dim, keepdim)
-
-    formula = "d prod(x)/dx_i = prod_{j != i} x_j"
 
     def forward(x, axis, keepdims):
         return np.prod(x, axis=axis, keepdims=keepdims)
@@ -284,11 +276,10 @@ class Logsumexp(Op):
 
     kind, method = "reduction", True
     fresh_grads = True
+    formula = "d logsumexp(x)/dx_i = softmax(x)_i"
 
     def call(input, dim, keepdim: bool = False):  # noqa: A002
         return _reduce(Logsumexp, input, dim, keepdim)
-
-    formula = "d logsumexp(x)/dx_i = softmax(x)_i"
 
     def forward(x, axis, keepdims):
         m = np.max(x, axis=axis, keepdims=True)
@@ -312,18 +303,13 @@ class Softmax(Op):
     """
 
     kind, method, elementwise = "activation", True, False
-    fresh_grads = True
-
-    def call(input, dim: int = -1, dtype=None):  # noqa: A002
-        x = as_tensor(input, "softmax")
-        if dtype is not None:
-            x = x.to(dtype)
-        return Softmax.record(x, axis=norm_dim(dim, (x.ndim or 1), "softmax"))
-
     formula = "d softmax(z)_i/dz_j = s_i(delta_ij - s_j)"
     latex = r"\frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j)"
-
+    fresh_grads = True
     forward = _softmax
+
+    def call(input, dim: int = -1, dtype=None):  # noqa: A002
+        return _along_dim(Softmax, input, dim, dtype)
 
     def backward(F, g, out, x, axis):
         return (out * (g - F.sum(g * out, axis=axis, keepdims=True)),)
@@ -333,15 +319,11 @@ class LogSoftmax(Op):
     """log(softmax(x)) along ``dim``, computed stably."""
 
     kind, method, elementwise = "activation", True, False
+    formula = "d log_softmax(z)_i/dz_j = delta_ij - softmax(z)_j"
     fresh_grads = True
 
     def call(input, dim: int = -1, dtype=None):  # noqa: A002
-        x = as_tensor(input, "log_softmax")
-        if dtype is not None:
-            x = x.to(dtype)
-        return LogSoftmax.record(x, axis=norm_dim(dim, (x.ndim or 1), "log_softmax"))
-
-    formula = "d log_softmax(z)_i/dz_j = delta_ij - softmax(z)_j"
+        return _along_dim(LogSoftmax, input, dim, dtype)
 
     forward = _log_softmax
 
@@ -353,12 +335,11 @@ class Cumsum(Op):
     """Running sum along ``dim``."""
 
     kind, method = "reduction", True
+    formula = "d cumsum(x)_i/dx_j = 1 if j <= i"
 
     def call(input, dim: int):  # noqa: A002
         x = as_tensor(input, "cumsum")
         return Cumsum.record(x, axis=norm_dim(dim, (x.ndim or 1), "cumsum"))
-
-    formula = "d cumsum(x)_i/dx_j = 1 if j <= i"
 
     def forward(x, axis):
         return np.cumsum(x, axis=axis).reshape(x.shape)  # NumPy makes a 0-d input 1-d
@@ -378,6 +359,14 @@ def _reduce(op, x, dim, keepdim, **extra):
     if axis == ():
         axis = None if x.ndim == 0 else axis
     return op.record(x, axis=axis, keepdims=bool(keepdim), **extra)
+
+
+def _along_dim(op, x, dim, dtype):
+    """softmax / log_softmax: ``x`` (cast to ``dtype`` first, if given) along one ``dim``."""
+    x = as_tensor(x, op.public)
+    if dtype is not None:
+        x = x.to(dtype)
+    return op.record(x, axis=norm_dim(dim, (x.ndim or 1), op.public))
 
 
 def _correction(unbiased, correction):

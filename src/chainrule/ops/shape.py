@@ -23,6 +23,7 @@ class Reshape(Op):
     """
 
     kind, method, aliases = "shape", True, ("view",)
+    formula = "reshape: gradient reshaped back to the input shape"
 
     def call(input, *shape):  # noqa: A002
         x = as_tensor(input, "reshape")
@@ -35,8 +36,6 @@ class Reshape(Op):
             raise OpError(f"reshape(): cannot reshape a tensor of shape {x.shape} "
                           f"({x.data.size} elements) into shape {shape}")
         return Reshape.record(x, shape=shape)
-
-    formula = "reshape: gradient reshaped back to the input shape"
 
     def forward(x, shape):
         return np.reshape(x, shape)
@@ -53,6 +52,7 @@ class Permute(Op):
     """Reorder the axes: ``permute(x, (1, 0))`` is a transpose."""
 
     kind, method = "shape", True
+    formula = "permute: gradient permuted back"
 
     def call(input, *dims):  # noqa: A002
         x = as_tensor(input, "permute")
@@ -69,8 +69,6 @@ class Permute(Op):
             return x
         return Permute.record(x, axes=dims)
 
-    formula = "permute: gradient permuted back"
-
     def forward(x, axes):
         return np.transpose(x, axes)
 
@@ -82,6 +80,7 @@ class BroadcastTo(Op):
     """Repeat x (without copying) to ``shape`` by NumPy broadcasting rules."""
 
     kind, method = "shape", True
+    formula = "broadcast: gradient summed over the broadcast axes"
 
     def call(input, shape):  # noqa: A002
         x = as_tensor(input, "broadcast_to")
@@ -96,8 +95,6 @@ class BroadcastTo(Op):
                 f"broadcast_to(): cannot broadcast shape {x.shape} to {shape}") from None
         return BroadcastTo.record(x, shape=shape)
 
-    formula = "broadcast: gradient summed over the broadcast axes"
-
     def forward(x, shape):
         return np.broadcast_to(x, shape)
 
@@ -109,12 +106,11 @@ class Flip(Op):
     """Reverse the order of entries along ``dims``."""
 
     kind, method = "shape", True
+    formula = "flip: gradient flipped back"
 
     def call(input, dims):  # noqa: A002
         x = as_tensor(input, "flip")
         return Flip.record(x, axis=norm_axis(dims, x.ndim, "flip"))
-
-    formula = "flip: gradient flipped back"
 
     def forward(x, axis):
         return np.flip(x, axis)
@@ -133,6 +129,7 @@ class Cat(Op):
     """
 
     kind, aliases = "shape", ("concatenate",)
+    formula = "cat: gradient split back into the pieces"
 
     def call(tensors, dim: int = 0):
         ts = _tensors(tensors, "cat")
@@ -144,8 +141,6 @@ class Cat(Op):
                 raise OpError(
                     f"cat(): shapes {[t_.shape for t_ in ts]} do not match except in dim {d}")
         return Cat.record(*ts, axis=d)  # a new tensor even for one piece, like PyTorch
-
-    formula = "cat: gradient split back into the pieces"
 
     def forward(*xs, axis):
         return np.concatenate(xs, axis=axis)
@@ -164,6 +159,7 @@ class Stack(Op):
     """Stack equal-shaped tensors along a new dim."""
 
     kind = "shape"
+    formula = "stack: gradient unstacked"
 
     def call(tensors, dim: int = 0):
         ts = _tensors(tensors, "stack")
@@ -171,8 +167,6 @@ class Stack(Op):
             raise OpError(
                 f"stack(): all tensors must have the same shape, got {[t_.shape for t_ in ts]}")
         return Stack.record(*ts, axis=norm_dim(dim, ts[0].ndim + 1, "stack"))
-
-    formula = "stack: gradient unstacked"
 
     def forward(*xs, axis):
         return np.stack(xs, axis=axis)
@@ -186,6 +180,7 @@ class Pad(Op):
     """Pad with a constant; ``pad`` lists (left, right) pairs from the LAST dim, as in PyTorch."""
 
     kind = "shape"
+    formula = "pad: gradient is the un-padded slice"
 
     def call(input, pad, mode: str = "constant", value: float = 0.0):  # noqa: A002
         x = as_tensor(input, "pad")
@@ -202,8 +197,6 @@ class Pad(Op):
             width[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
         return pad_np(x, tuple(width), value)
 
-    formula = "pad: gradient is the un-padded slice"
-
     def forward(x, pad_width, value):
         return np.pad(x, pad_width, constant_values=value)
 
@@ -217,7 +210,6 @@ class GetItem(Op):
 
     public, kind = None, "indexing"
     fresh_grads = True
-
     formula = "index: gradient scattered back to the selected entries (repeats add up)"
 
     def forward(x, index):

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_nonneg, _constants
+from .optimizer import Optimizer, ParamsT, _check_nonneg, _constants, _l2_grad
 
 
 class Adagrad(Optimizer):
@@ -60,11 +60,7 @@ class Adagrad(Optimizer):
             k = memo[w.dtype, step] = _constants(w.dtype, wd, eps, -clr)
         k_wd, k_eps, k_neg_clr = k
         t, u = self._tmps(w)
-        if maximize:
-            g = np.negative(g, out=u)
-        if wd:
-            np.multiply(w, k_wd, out=t)
-            g = np.add(g, t, out=u)
+        g = _l2_grad(g, w, maximize, k_wd if wd else None, t, u)
         np.multiply(g, g, out=t)
         s += t
         if terms is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _buffer, _check_nonneg, _constants
+from .optimizer import Optimizer, ParamsT, _buffer, _check_nonneg, _constants, _l2_grad
 
 
 class Adam(Optimizer):
@@ -74,14 +74,9 @@ class Adam(Optimizer):
                                                  1.0 - lr * wd, eps, bias2 ** 0.5, -lr / bias1)
         k_1mb1, k_b2, k_1mb2, k_wd, k_shrink, k_eps, k_bias2, k_neg_size = k
         t, u = self._tmps(w)
-        if maximize:
-            g = np.negative(g, out=u)
-        if wd:
-            if decoupled:
-                w *= k_shrink
-            else:
-                np.multiply(w, k_wd, out=t)
-                g = np.add(g, t, out=u)
+        g = _l2_grad(g, w, maximize, k_wd if wd and not decoupled else None, t, u)
+        if wd and decoupled:
+            w *= k_shrink
         # m.lerp_(g, 1 - b1) as PyTorch writes it, rounding included
         np.subtract(g, m, out=t)
         t *= k_1mb1

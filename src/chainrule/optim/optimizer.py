@@ -350,6 +350,19 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def _l2_grad(g: np.ndarray, w: np.ndarray, maximize: bool, k_wd, t: np.ndarray,
+             u: np.ndarray) -> np.ndarray:
+    """The gradient an update uses: negated with ``maximize``, plus ``weight_decay * w`` (L2)
+    when ``k_wd`` is given. Written into the scratch ``u`` when it changes (``t`` is clobbered);
+    the caller's ``g`` is never written."""
+    if maximize:
+        g = np.negative(g, out=u)
+    if k_wd is not None:
+        np.multiply(w, k_wd, out=t)
+        g = np.add(g, t, out=u)
+    return g
+
+
 def _buffer(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:
     """``state[key]``, created as zeros on first use (also when an option such as momentum is
     switched on mid-training, e.g. by OneCycleLR)."""

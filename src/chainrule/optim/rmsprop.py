@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _buffer, _check_nonneg, _constants
+from .optimizer import Optimizer, ParamsT, _buffer, _check_nonneg, _constants, _l2_grad
 
 
 class RMSprop(Optimizer):
@@ -59,11 +59,7 @@ class RMSprop(Optimizer):
             k = memo[w.dtype] = _constants(w.dtype, alpha, 1.0 - alpha, wd, eps, mom, -lr)
         k_alpha, k_keep, k_wd, k_eps, k_mom, k_neg_lr = k
         t, u = self._tmps(w)
-        if maximize:
-            g = np.negative(g, out=u)
-        if wd:
-            np.multiply(w, k_wd, out=t)
-            g = np.add(g, t, out=u)
+        g = _l2_grad(g, w, maximize, k_wd if wd else None, t, u)
         sq *= k_alpha
         np.multiply(g, g, out=t)
         t *= k_keep

@@ -32,7 +32,6 @@ class BinaryCrossEntropy(Op):
     d/dx = w (x - t) / max(x (1-x), 1e-12),  d/dt = w (log(1-x) - log x)"""
 
     public, kind = None, "loss"
-
     formula = "d BCE/dx = (x - t) / (x (1 - x))"
 
     def forward(x, t, weight, red):
@@ -70,7 +69,6 @@ class BceWithLogits(Op):
     d/dx = w ((1-t) - (1 + (p-1) t) sigmoid(-x)),  d/dt = w (-x + (p-1) softplus(-x))"""
 
     public, kind = None, "loss"
-
     formula = "d BCEWithLogits/dx = sigmoid(x) - t  (no pos_weight)"
     latex = r"\frac{\partial L}{\partial x} = \sigma(x) - t"
 

@@ -119,7 +119,6 @@ class CrossEntropy(Op):
     d/dlogits = (sum_c T_c) softmax - T  (T: weighted, smoothed one-hot target)"""
 
     public, kind = None, "loss"
-
     formula = "d CE/d logits = softmax(logits) - onehot(target)  (per sample, times 1/N)"
     latex = r"\frac{\partial L}{\partial z} = \mathrm{softmax}(z) - y"
     saves = True
@@ -171,7 +170,6 @@ class SoftCrossEntropy(Op):
     d/dlogits = (sum_c w t) softmax - w t,  d/dtarget = -w log softmax"""
 
     public, kind = None, "loss"
-
     formula = "d CE/d logits = sum(w t) softmax(logits) - w t;  d CE/d t = -w log softmax"
     saves = True
 
@@ -200,7 +198,6 @@ class NllLoss(Op):
     """-w_y x[y] averaged by PyTorch's weighted mean;  d/dx = -w_y at the label, else 0"""
 
     public, kind = None, "loss"
-
     formula = "d NLL/dx_ic = -w_c [c = y_i] (times 1/sum of weights for the mean)"
     saves = True
 

@@ -15,7 +15,6 @@ class Dropout(Op):
 
     public, kind = None, "dropout"
     fresh_grads = True
-
     formula = "d dropout(x)/dx = mask / (1 - p)"
 
     def forward(x, mask):

@@ -18,7 +18,6 @@ class MseLoss(Op):
     """(x - t)^2, reduced;  d/dx = 2(x - t), d/dt = -2(x - t) (times the reduction's scale)"""
 
     public, kind = None, "loss"
-
     formula = "d (x-t)^2/dx = 2(x-t)"
     saves = True
     pass_needs_input_grad = True

@@ -18,7 +18,6 @@ class Embedding(Op):
 
     public, kind = None, "embedding"
     fresh_grads = True
-
     formula = "d W[idx]/dW: gradient rows added back at idx (repeats accumulate)"
 
     def forward(w, idx, padding_idx):
