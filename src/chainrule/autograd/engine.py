@@ -256,11 +256,7 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
         if key in want:
             got[key] = (g, mine)
         elif accumulate:
-            if mine and leaf.grad is None and type(g) is np.ndarray and \
-                    g.dtype == leaf.data.dtype and g.flags.writeable:
-                leaf.grad = _wrap(g)  # the usual case, once per parameter per step
-            else:
-                _accumulate(leaf, g, mine, create_graph)
+            _accumulate(leaf, g, mine, create_graph)
     return got
 
 
