@@ -311,6 +311,11 @@ def _accumulate(t, g, owned, create_graph) -> None:
     (``retain_grad``) is replaced by the sum, so an earlier result the user kept stays as it
     was (both as in PyTorch).
     """
+    acc = t.grad
+    if acc is None and owned and type(g) is np.ndarray and g.flags.writeable and \
+            g.dtype == t.data.dtype and not create_graph:
+        t.grad = _wrap(g)  # the usual case: once per parameter per step, kept short
+        return
     if create_graph:
         g = g if isinstance(g, Tensor) else _wrap(g)
         with set_grad_enabled(True):
@@ -322,7 +327,6 @@ def _accumulate(t, g, owned, create_graph) -> None:
         return
     if g.dtype != t.data.dtype:
         g, owned = g.astype(t.data.dtype), True
-    acc = t.grad
     if acc is None:
         t.grad = _wrap(g if owned and _writable(g) else np.array(g, copy=True))
         return

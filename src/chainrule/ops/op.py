@@ -280,8 +280,14 @@ def _default_call(op):
     """``op.call`` for an op whose arguments are just its inputs (PyTorch's parameter names)."""
     n = _arity(op)
     if n == 1:
+        name, to_float_ints = op.public, op.promote == "float"
+
         def call(input):  # noqa: A002
-            return op.apply(input)
+            # Op.apply for one input, inlined: cr.relu(x) and x.exp() run once per op call
+            x = input if type(input) is Tensor else as_tensor(input, name)
+            if to_float_ints and x.data.dtype.kind in "biu":
+                x = to_float(x)
+            return _record(op, (x,), None)
     elif n == 2:
         def call(input, other):  # noqa: A002
             return op.apply(input, other)
