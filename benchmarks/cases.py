@@ -17,7 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import models
 import numpy as np
+from models import ProductsBound
 from reference import CnnGemmBound, GemmBound, NumpyCNN, NumpyMLP, mlp_gemm_flops
 
 # Implementation names, in the order the tables show them.
@@ -513,3 +515,45 @@ register(mlp_epoch_case(
 register(cnn_step_case(
     "CNN", "LeNet-like CNN (conv 6 and 16 channels 5x5, ReLU, max-pool 2, dense 120-84-10), "
     "softmax cross-entropy, SGD, batch 64", LENET, 64, 0.01, {}))
+
+
+# ---- real models: one model definition drives both frameworks (models.py) ---------------------
+
+
+def model_case(key: str, title: str, runner, products, targets: dict, note: str = "") -> Case:
+    """A case whose chainrule and PyTorch runners come from the same model code."""
+
+    def chainrule():
+        import chainrule as cr
+
+        return runner(cr)
+
+    def pytorch():
+        import torch
+
+        return runner(torch)
+
+    builders = {CHAINRULE: chainrule, TORCH: pytorch, GEMM: lambda: ProductsBound(products)}
+    return Case(key, title, "step", ProductsBound.flops_of(products), builders, targets, note)
+
+
+register(model_case(
+    "gpt", "nanoGPT-shaped decoder: 4 blocks, d=128, 4 heads, T=64, batch 12, vocab 65, exact "
+    "GELU, dropout 0.1, tied head, cross entropy, AdamW", models.gpt_runner,
+    models.gpt_products(), {TORCH: 0.90}, note="attention written out: QK^T, masked_fill, "
+    "softmax, dropout, @ V"))
+register(model_case(
+    "gpt-sdpa", "the same decoder with F.scaled_dot_product_attention(is_causal=True)",
+    lambda fw: models.gpt_runner(fw, sdpa=True), models.gpt_products(), {TORCH: 0.90}))
+register(model_case(
+    "convnet", "PyTorch's MNIST example net: conv 1-32 and 32-64 3x3, ReLU, max-pool 2, dropout "
+    "0.25, dense 9216-128, dropout 0.5, dense 10, log_softmax + nll_loss, SGD momentum, batch 64",
+    models.convnet_runner, models.convnet_products(), {TORCH: 0.90}))
+register(model_case(
+    "lstm", "PyTorch's word LM example: embedding 10000x200, 2-layer LSTM 200 (dropout 0.2), "
+    "decoder 10000, bptt 35, batch 20, cross entropy, clip_grad_norm_ 0.25, SGD",
+    models.lstm_runner, models.lstm_products(), {TORCH: 0.90}))
+register(model_case(
+    "transformer", "2 x nn.TransformerEncoderLayer (d=128, 4 heads, feed-forward 2048, dropout "
+    "0.1), seq 64, batch 16, linear head, cross entropy, Adam", models.transformer_runner,
+    models.transformer_products(), {TORCH: 0.90}))
