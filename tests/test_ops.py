@@ -68,6 +68,12 @@ def _mask(shape, seed=3):
     return np.asarray(np.random.default_rng(seed).random(shape) > 0.4)
 
 
+def _lstm_shapes(t, n, i, h, bias=True):
+    """x, h0, c0, w_ih, w_hh (and b_ih, b_hh) of one LSTM layer."""
+    return ((t, n, i), (n, h), (n, h), (4 * h, i), (4 * h, h)) + (((4 * h,), (4 * h,)) if bias
+                                                                   else ())
+
+
 ROWS = [
     # ---- elementwise, one input -----------------------------------------------------------
     Row("exp", lambda L, x: L.exp(x), [(S,), ((3,),), ((2, 1, 3),)]),
@@ -357,10 +363,36 @@ ROWS = [
         [((4, 3), (3,), (3,)), ((3, 2, 2), (2,), (2,)), ((2, 2, 2, 2), (2,), (2,))],
         tfn=lambda L, x, w, b: torch.nn.functional.batch_norm(x, None, None, w, b,
                                                               training=True)),
+    Row("lstm_layer", lambda L, *a: _lstm_layer(*a),
+        [_lstm_shapes(3, 2, 2, 2), _lstm_shapes(1, 1, 3, 1), _lstm_shapes(2, 3, 1, 2)],
+        tfn=lambda L, *a: _torch_lstm_layer(*a)),
+    Row("lstm_layer_reverse_no_bias", lambda L, *a: _lstm_layer(*a, reverse=True),
+        [_lstm_shapes(3, 2, 2, 2, bias=False), _lstm_shapes(2, 1, 1, 3, bias=False)],
+        tfn=lambda L, *a: _torch_lstm_layer(*a, reverse=True)),
     Row("dropout", lambda L, x: _dropout(x), [((4,),), ((2, 3),), ((1, 2, 2),)],
         tfn=lambda L, x: x * torch.tensor(_dropout(cr.ones(*x.shape,
                                                            dtype=cr.float64)).detach().numpy())),
 ]
+
+
+def _lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    from chainrule.nn.functional.recurrent import lstm_layer
+
+    return lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=reverse)
+
+
+def _torch_lstm_layer(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    """The same layer written step by step in PyTorch: (T + 1, N, H), h_1..h_T then c_T."""
+    steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
+    hs = {}
+    for t in steps:
+        gates = x[t] @ w_ih.T + h @ w_hh.T
+        if b_ih is not None:
+            gates = gates + b_ih + b_hh
+        i, f, g, o = gates.chunk(4, 1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = hs[t] = torch.sigmoid(o) * torch.tanh(c)
+    return torch.stack([hs[t] for t in range(x.shape[0])] + [c])
 
 
 def _dropout(x):

@@ -62,9 +62,10 @@ class Mul(Op):
     fresh_grads = True
     formula = "d(ab)/da = b, d(ab)/db = a"
     forward = np.multiply
+    pass_needs_input_grad = True  # x * 0.5: no full-size product for the constant
 
-    def backward(F, g, out, a, b):
-        return g * b, g * a
+    def backward(F, g, out, a, b, needs_input_grad=(True, True)):
+        return (g * b if needs_input_grad[0] else None), (g * a if needs_input_grad[1] else None)
 
 
 class Div(Op):
@@ -154,12 +155,41 @@ class Where(Op):
         a, b = pair(input, other, "where")
         return Where.record(cond, a, b)
 
+    pass_needs_input_grad = True  # masked_fill's value is usually a constant
+
     def forward(cond, a, b):
+        if a.ndim == 0 and b.ndim and a.dtype == b.dtype and _covers(b.shape, cond.shape):
+            # masked_fill: copy, then write the value under the mask (2x faster than where)
+            out = b.copy()
+            np.copyto(out, a, where=cond)
+            return out
         return np.where(cond, a, b)
 
-    def backward(F, g, out, cond, a, b):
+    def backward(F, g, out, cond, a, b, needs_input_grad=(False, True, True)):
+        if not F.differentiable:
+            return None, (_masked_grad(g, cond, False) if needs_input_grad[1] else None), (
+                _masked_grad(g, cond, True) if needs_input_grad[2] else None)
         zero = zeros_like_grad(F, g)
         return None, F.where(cond, g, zero), F.where(cond, zero, g)
+
+
+def _covers(shape, other) -> bool:
+    """Whether ``other`` broadcasts to ``shape`` without growing it."""
+    if len(other) > len(shape):
+        return False
+    return all(o == 1 or o == s for o, s in zip(other[::-1], shape[::-1]))
+
+
+def _masked_grad(g, cond, where_true):
+    """g with exact zeros where ``cond`` is ``where_true`` (broadcast to g's shape), a new array.
+
+    ``copyto`` with a mask runs 2x faster than ``np.where`` with a zeros array, and needs no
+    zeros array."""
+    shape = np.broadcast_shapes(g.shape, cond.shape)
+    out = np.empty(shape, g.dtype)
+    out[...] = g
+    np.copyto(out, 0, where=cond if where_true else ~cond)
+    return out
 
 
 def pow_tensor(a, b) -> Tensor:

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import dtypes
 from ..tensor import Tensor
+from . import _special
 from ._util import as_tensor, dense_order, inverse_order, like_one, zeros_like_grad
 from .op import Op, public
 
@@ -95,14 +96,9 @@ def _sigmoid_float(v: float) -> float:
     return e / (1.0 + e)
 
 
-_erf_scalar = np.frompyfunc(math.erf, 1, 1)
-
-
 def _erf(x):
-    """The error function to full double precision (NumPy has none)."""
-    x = np.asarray(x)
-    # frompyfunc gives a bare Python float for 0-d input, so convert with asarray, not astype.
-    return np.asarray(_erf_scalar(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+    """The error function to within an ulp or two (NumPy has none; see ``_special``)."""
+    return _special.erf(x)
 
 
 class Neg(Op):
@@ -390,11 +386,19 @@ class Erf(Op):
 
 
 class Gelu(Op):
-    """x * Phi(x) (Phi: the standard normal CDF); ``approximate="tanh"`` for the tanh formula."""
+    """x * Phi(x) (Phi: the standard normal CDF); ``approximate="tanh"`` for the tanh formula.
+
+    The exact form is computed without an elementwise Python ``erf``: float32 through a
+    rational approximation of the normal tail (a few ulp, and accurate in the far negative tail,
+    where PyTorch's ``0.5 * (1 + erf(x / sqrt 2))`` cancels to zero), float64 through the
+    vectorized ``erf``. The forward also keeps the local derivative, so the backward is one
+    multiplication.
+    """
 
     kind, method, promote = "activation", True, "float"
     formula = "d gelu(z)/dz = Phi(z) + z phi(z)"
     fresh_grads = True
+    saves = True
 
     def call(input, approximate: str = "none"):  # noqa: A002
         if approximate not in ("none", "tanh"):
@@ -403,10 +407,15 @@ class Gelu(Op):
 
     def forward(x, approximate):
         if approximate == "tanh":
-            return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
-        return 0.5 * x * (1 + _erf(x / _SQRT2))
+            return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))), None
+        return _special.gelu_exact(x)
 
-    def backward(F, g, out, x, approximate):
+    def backward(F, g, out, x, approximate, saved=None):
+        if not F.differentiable and saved is not None:
+            if F.owns_g and g.dtype == saved.dtype and g.shape == saved.shape:
+                g *= saved
+                return (g,)
+            return (g * saved,)
         if approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
             t = F.sigmoid(2 * inner) * 2 - 1  # tanh written with the backend's sigmoid

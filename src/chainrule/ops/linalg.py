@@ -99,7 +99,14 @@ class Linear(Op):
         if x.size == 1 and w.size == 1 and x.ndim == 2 and _same_dtype(x, w, b):
             return like_one(x, x.item() * w.item() + (0.0 if b is None else b.item()))
         # np.dot is np.matmul for 2-D operands (the same GEMM) with half the call overhead.
-        y = np.dot(x, w.T) if x.ndim == 2 else np.matmul(x, w.T)
+        if x.ndim == 2:
+            y = np.dot(x, w.T)
+        elif x.ndim > 2:
+            # One GEMM over all leading dims: np.matmul would run one GEMM per leading index,
+            # streaming the whole weight each time (35x for a (35, 20, H) sequence batch).
+            y = np.dot(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + w.shape[:1])
+        else:
+            y = np.matmul(x, w.T)
         if b is not None:
             y += b  # in place: the bias add needs no second (batch, out) array
         return y
@@ -114,7 +121,12 @@ class Linear(Op):
                 return gx, gw
             return gx, gw, like_one(b, gv) if needs_input_grad[2] else None
         mm = F.mm if g.ndim == 2 else F.matmul
-        gx = mm(g, w) if needs_input_grad[0] else None
+        if not needs_input_grad[0]:
+            gx = None
+        elif g.ndim > 2 and not F.differentiable:
+            gx = np.dot(g.reshape(-1, g.shape[-1]), w).reshape(g.shape[:-1] + w.shape[1:])
+        else:
+            gx = mm(g, w)
         if not needs_input_grad[1]:
             gw = None
         elif g.ndim == 2:

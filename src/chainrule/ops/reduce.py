@@ -36,8 +36,12 @@ def _count(shape, axis) -> int:
 
 
 def _softmax(x, axis):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    e /= np.sum(e, axis=axis, keepdims=True)
+    # One new array, written in place; the ufuncs' reduce skips np.max's Python wrapper.
+    if x.ndim == 0:
+        return np.exp(x - x)  # 1 (NaN for NaN or inf, as PyTorch)
+    e = np.subtract(x, np.maximum.reduce(x, axis, None, None, True))
+    np.exp(e, out=e)
+    e /= np.add.reduce(e, axis, None, None, True)
     return e
 
 
@@ -312,6 +316,12 @@ class Softmax(Op):
         return _along_dim(Softmax, input, dim, dtype)
 
     def backward(F, g, out, x, axis):
+        if F.owns_g and g.dtype == out.dtype and g.shape == out.shape:
+            # g is ours: (g - sum(g s)) s in place, one temporary for the row sums
+            dot = np.add.reduce(np.multiply(g, out), axis, None, None, True)
+            g -= dot
+            g *= out
+            return (g,)
         return (out * (g - F.sum(g * out, axis=axis, keepdims=True)),)
 
 

@@ -242,9 +242,38 @@ def _index_add(shape, index, g):
     out = np.zeros(shape, dtype=g.dtype)
     if _is_basic(index):
         out[index] = g
+    elif isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size > 16:
+        _add_rows(out, index, g)
     else:
         np.add.at(out, index, g)
     return out
+
+
+def _add_rows(out, index, g):
+    """``np.add.at(out, index, g)`` for an integer array indexing dim 0 (an embedding's or a
+    gather's backward), through the flat one-dimensional form of ``add.at``: NumPy has a fast
+    loop for a 1-D array with a 1-D index, 4-8x faster than its generic row-by-row loop. Same
+    order of additions, so the same sums."""
+    n = out.shape[0]
+    width = out.size // n if n else 0
+    flat = index.reshape(-1).astype(np.intp, copy=False)
+    if flat.size and flat.min() < 0:
+        flat = np.where(flat < 0, flat + n, flat)
+    pos = np.multiply(flat, width)[:, None] + _arange(width)
+    np.add.at(out.reshape(-1), pos.reshape(-1), g.reshape(-1))
+
+
+_ARANGES: dict = {}
+
+
+def _arange(n: int) -> np.ndarray:
+    r = _ARANGES.get(n)
+    if r is None:
+        r = np.arange(n)
+        r.flags.writeable = False
+        if len(_ARANGES) < 32:
+            _ARANGES[n] = r
+    return r
 
 
 # ---- public functions ----------------------------------------------------------------------

@@ -67,11 +67,19 @@ def _flat_index(y: np.ndarray, m: int, c: int) -> np.ndarray:
 
 def _plain_ce(x, y, red):
     """Mean or summed CE with no weights, smoothing or ignored labels: the usual call, with the
-    fewest NumPy calls (the two sums are taken over whole vectors, not row by row)."""
+    fewest NumPy calls (the two sums are taken over whole vectors, not row by row) and one
+    (M, C) array: the shifted logits are exponentiated in place, and only the labels' entries
+    of x - max are formed."""
     m, c = x.shape
-    z, p, lse = _lse_parts(x)
+    mx = _max_reduce(x, 1, None, None, True)
+    p = np.subtract(x, mx, order="C")
+    np.exp(p, out=p)
+    s = _add_reduce(p, 1, None, None, True)
+    p /= s
     flat = _flat_index(y, m, c)
-    total = _add_reduce(lse, None) - _add_reduce(z.take(flat), None)
+    picked = x.take(flat) if x.flags.c_contiguous else x[_rows_index(m), y]
+    picked = picked - mx[:, 0]
+    total = _add_reduce(np.log(s), None) - _add_reduce(picked, None)
     out = total / m if red == "mean" else total
     return np.asarray(out, dtype=x.dtype), (p, None, m, flat)
 

@@ -44,6 +44,8 @@ class Normalize(Op):
     saves = True
 
     def forward(x, w=None, b=None, *, axes, paxes, eps, pshape):
+        if _trailing(x, axes, pshape) and x.size:
+            return _ln_forward(x, w, b, len(axes), eps)
         n = _count(x, axes)
         mean = x.mean(axis=axes, keepdims=True)
         xhat = x - mean
@@ -79,9 +81,90 @@ class Normalize(Op):
         return tuple(grads)
 
 
+def _trailing(x, axes, pshape) -> bool:
+    """Whether ``axes`` are x's last dims and the parameters, if any, span exactly them (layer
+    norm, group norm): then the statistics are row statistics of a 2-D view."""
+    return pshape is None and axes == tuple(range(x.ndim - len(axes), x.ndim)) and x.ndim >= 1
+
+
+_ONES: dict = {}
+
+
+def _ones(n: int, dtype) -> np.ndarray:
+    key = (n, np.dtype(dtype))
+    v = _ONES.get(key)
+    if v is None:
+        v = np.ones(n, dtype)
+        v.flags.writeable = False
+        if len(_ONES) < 64:
+            _ONES[key] = v
+    return v
+
+
+def _ln_forward(x, w, b, k, eps):
+    """``Normalize.forward`` over the last ``k`` dims, on the (rows, d) view.
+
+    Row and column sums are matrix-vector products with a vector of ones: BLAS reads the array
+    once, 3-4x faster than NumPy's reductions along a short axis.
+    """
+    d = math.prod(x.shape[x.ndim - k:])
+    keep = x.shape[:x.ndim - k] + (1,) * k
+    x2 = x.reshape(-1, d)
+    ones = _ones(d, x.dtype)
+    mean = np.dot(x2, ones)
+    mean *= 1.0 / d
+    xhat = np.subtract(x2, mean[:, None])
+    var = np.einsum("ij,ij->i", xhat, xhat)
+    var *= 1.0 / d
+    invstd = var + eps
+    np.sqrt(invstd, out=invstd)
+    np.divide(1.0, invstd, out=invstd)
+    xhat *= invstd[:, None]
+    if w is None:
+        out = xhat.copy()
+    else:
+        out = np.multiply(xhat, w.reshape(d))
+        if b is not None:
+            out += b.reshape(d)
+    return out.reshape(x.shape), (xhat.reshape(x.shape), mean.reshape(keep), var.reshape(keep),
+                                  invstd.reshape(keep))
+
+
+def _ln_backward(g, w, b, k, saved):
+    """``_backward_np`` for ``_ln_forward``: six passes over g's size and five GEMVs."""
+    xhat, _, _, invstd = saved
+    d = math.prod(xhat.shape[xhat.ndim - k:])
+    g2, xhat2 = g.reshape(-1, d), xhat.reshape(-1, d)
+    inv_n = 1.0 / d
+    istd = invstd.reshape(-1, 1)
+    rows = _ones(g2.shape[0], g2.dtype)
+    gxhat = np.multiply(g2, xhat2)
+    if w is None:
+        ones = _ones(d, g2.dtype)
+        m1, m2 = np.dot(g2, ones), np.dot(gxhat, ones)
+        gx = g2 - (m1 * inv_n)[:, None]
+    else:
+        w2 = w.reshape(d)
+        m1, m2 = np.dot(g2, w2), np.dot(gxhat, w2)
+        gx = np.multiply(g2, w2)
+        gx -= (m1 * inv_n)[:, None]
+    grads = [gx.reshape(g.shape)]
+    if w is not None:
+        grads.append(np.dot(rows, gxhat).reshape(w.shape))
+    np.multiply(xhat2, (m2 * inv_n)[:, None], out=gxhat)
+    gx -= gxhat
+    gx *= istd
+    if b is not None:
+        grads.append(np.dot(rows, g2).reshape(b.shape))
+    return tuple(grads)
+
+
 def _backward_np(g, w, b, axes, paxes, pshape, saved):
     """The same rule on arrays, with in-place steps to save temporaries (the training path)."""
-    xhat, _, _, invstd = saved
+    xhat = saved[0]
+    if _trailing(xhat, axes, pshape) and xhat.size:
+        return _ln_backward(g, w, b, len(axes), saved)
+    _, _, _, invstd = saved
     inv_n = 1.0 / _count(xhat, axes)
     gxhat = g * xhat
     if w is None:

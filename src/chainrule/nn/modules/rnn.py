@@ -17,6 +17,7 @@ from ...ops.shape import cat, stack
 from ...tensor import Tensor, _wrap
 from .. import functional as F
 from .. import init
+from ..functional.recurrent import lstm_layer
 from ..parameter import Parameter
 from .linear import _factory_dtype
 from .module import Module
@@ -230,6 +231,8 @@ class _RNNBase(Module):
         """The layer/direction/time loops; ``states`` is a list per state kind (h, or h and c)
         of per-(layer, direction) initial tensors. Returns the output sequence and the finals."""
         x = input if not self.batch_first else input.transpose(0, 1)
+        if self.mode == "LSTM":
+            return self._run_lstm(x, states)
         steps = list(x.unbind(0))
         dirs = 2 if self.bidirectional else 1
         finals = [[] for _ in states]
@@ -258,6 +261,28 @@ class _RNNBase(Module):
         if self.batch_first:
             out = out.transpose(0, 1)
         return out, [stack(f, 0) for f in finals]
+
+    def _run_lstm(self, x: Tensor, states):
+        """``_run`` for an LSTM: each layer and direction is one fused ``lstm_layer`` over the
+        whole sequence (see ``nn.functional.recurrent``)."""
+        t_len = x.shape[0]
+        dirs = 2 if self.bidirectional else 1
+        finals: list = [[], []]
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                seq = lstm_layer(x, states[0][k], states[1][k], *self._layer_params(layer, d),
+                                 reverse=bool(d))
+                outs.append(seq[:t_len])
+                finals[0].append(seq[t_len - 1] if d == 0 else seq[0])
+                finals[1].append(seq[t_len])
+            x = outs[0] if dirs == 1 else cat(outs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout)
+        if self.batch_first:
+            x = x.transpose(0, 1)
+        return x, [stack(f, 0) for f in finals]
 
     def _forward(self, input: Tensor, hx, kinds: int):  # noqa: A002
         self._check_input(input)
