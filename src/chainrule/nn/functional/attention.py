@@ -11,6 +11,7 @@ from ...ops.linalg import matmul
 from ...ops.reduce import softmax
 from ...tensor import Tensor, _wrap
 from .dropout import dropout
+from .fused_attention import attention
 
 
 def _additive_mask(mask, dtype) -> Tensor:
@@ -47,6 +48,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if is_causal and attn_mask is not None:
         raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal")
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    fused = _fused(query, key, value, attn_mask, dropout_p, is_causal, s)
+    if fused is not None:
+        return fused
     scores = matmul(query, key.transpose(-2, -1)) * s
     if is_causal:
         lq, lk = query.shape[-2], key.shape[-2]
@@ -58,3 +62,31 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if dropout_p:
         weights = dropout(weights, dropout_p)
     return matmul(weights, value)
+
+
+def _fused(query, key, value, attn_mask, dropout_p, is_causal, scale):
+    """The one-node ``Attention`` when the operands allow it (same batch dims, float, a mask
+    that broadcasts to the scores), else None (the composed path handles the rest)."""
+    q, k, v = query._data, key._data, value._data
+    if q.shape[:-2] != k.shape[:-2] or k.shape[:-2] != v.shape[:-2] or q.dtype.kind != "f" or \
+            not (q.dtype == k.dtype == v.dtype):
+        return None
+    mask = None
+    if attn_mask is not None:
+        mask = _additive_mask(attn_mask, q.dtype)
+        scores_shape = q.shape[:-1] + (k.shape[-2],)
+        if mask._data.dtype != q.dtype or mask.ndim > len(scores_shape) or any(
+                m not in (1, t) for m, t in zip(mask.shape[::-1], scores_shape[::-1])):
+            return None
+    keep = None
+    if dropout_p:
+        from ...random import _gen
+        from .dropout import _keep
+
+        shape = q.shape[:-1] + (k.shape[-2],)
+        if dropout_p >= 1.0:
+            keep = np.zeros(shape, q.dtype)
+        else:
+            keep = _keep(_gen(None), shape, dropout_p).astype(q.dtype)
+            keep *= q.dtype.type(1.0 / (1.0 - dropout_p))
+    return attention(query, key, value, mask, scale=scale, causal=is_causal, keep=keep)

@@ -72,16 +72,17 @@ def _plain_ce(x, y, red):
     of x - max are formed."""
     m, c = x.shape
     mx = _max_reduce(x, 1, None, None, True)
-    p = np.subtract(x, mx, order="C")
-    np.exp(p, out=p)
-    s = _add_reduce(p, 1, None, None, True)
-    p /= s
+    e = np.subtract(x, mx, order="C")
+    np.exp(e, out=e)
+    s = _add_reduce(e, 1, None, None, True)
     flat = _flat_index(y, m, c)
     picked = x.take(flat) if x.flags.c_contiguous else x[_rows_index(m), y]
     picked = picked - mx[:, 0]
     total = _add_reduce(np.log(s), None) - _add_reduce(picked, None)
     out = total / m if red == "mean" else total
-    return np.asarray(out, dtype=x.dtype), (p, None, m, flat)
+    # The softmax e / s is never formed here: the backward scales e by g / (N s) in its one
+    # pass, which saves a pass over the (M, C) logits.
+    return np.asarray(out, dtype=x.dtype), (e, None, m, (flat, s))
 
 
 def _reduce_rows(rows, red, denom):
@@ -157,17 +158,19 @@ class CrossEntropy(Op):
         return np.asarray(out, dtype=x.dtype), (p, wrow, denom, None)
 
     def backward(F, g, out, x, y, keep, weight, eps, red, saved):
-        p, wrow, denom, flat = saved
+        p, wrow, denom, plain = saved
         s = _row_scale(F, g, red, denom)
-        if not F.differentiable and wrow is None and not eps:
-            # The hot path (plain mean/sum CE): p - onehot, scaled, in one new array.
-            gx = p * s
-            if flat is not None:  # the plain forward: p, so gx, is row-major
+        if not F.differentiable:
+            if plain is not None:  # p holds exp(x - max), not yet normalised by its row sums
+                flat, sums = plain
+                gx = p * (s / sums)  # softmax - onehot, scaled, in one new row-major array
                 gx.reshape(-1)[flat] -= s
-            else:
+                return (gx,)
+            if wrow is None and not eps:
+                gx = p * s
                 gx[_rows_index(p.shape[0]), y] -= s[:, 0] if red == "none" else s
-            return (gx,)
-        t = _target_matrix(p.shape, y, wrow, keep, weight, eps, p.dtype)
+                return (gx,)
+        t = _target_matrix(x.shape, y, wrow, keep, weight, eps, x.dtype)
         tsum = t.sum(axis=1, keepdims=True)
         probs = _softmax_t(F, x) if F.differentiable else p
         return ((probs * tsum - t) * s,)

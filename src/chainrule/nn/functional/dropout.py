@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ...autograd.graph import apply
+from ...ops._util import dense_order, inverse_order
 from ...ops.op import Op
 from ...random import _gen
 from ...tensor import Tensor
@@ -52,11 +53,20 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
 def _masked(input: Tensor, mask_shape, p: float, generator) -> Tensor:  # noqa: A002
     """x times a scaled keep-mask of ``mask_shape`` (broadcast over the remaining dims)."""
     dt = input._data.dtype if input._data.dtype.kind == "f" else np.dtype(np.float32)
+    x = input._data
+    order = None
+    if tuple(mask_shape) == x.shape and not x.flags.c_contiguous and x.size >= 1024:
+        # Stored in another axis order (a convolution's output, batch innermost): make the mask
+        # in the same order, or every pass over x, the mask and the gradient runs strided.
+        order = dense_order(x)
+    shape = mask_shape if order is None else tuple(x.shape[i] for i in order)
     if p == 1.0:
-        mask = np.zeros(mask_shape, dtype=dt)
+        mask = np.zeros(shape, dtype=dt)
     else:
-        mask = _keep(_gen(generator), mask_shape, p).astype(dt)
+        mask = _keep(_gen(generator), shape, p).astype(dt)
         mask *= dt.type(1.0 / (1.0 - p))
+    if order is not None:
+        mask = mask.transpose(inverse_order(order))
     return apply(Dropout, (input,), {"mask": mask})
 
 

@@ -25,18 +25,26 @@ from ...ops.op import Op
 from ...tensor import Tensor
 
 
+def _gate_order(hid: int) -> np.ndarray:
+    """Rows of PyTorch's (i, f, g, o) gate layout in the order (i, f, o, g): the three sigmoid
+    gates side by side, so one sigmoid pass covers them and no work is spent on g."""
+    return np.r_[0:2 * hid, 3 * hid:4 * hid, 2 * hid:3 * hid]
+
+
 def _forward_np(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     t_len, n = x.shape[:2]
     hid = w_hh.shape[1]
     dt = x.dtype
+    order = _gate_order(hid)
+    w_ih, w_hh = w_ih[order], w_hh[order]
     if reverse:
         x = x[::-1]
     xw = np.dot(x.reshape(t_len * n, -1), w_ih.T)
     if b_ih is not None:
-        xw += b_ih
-        xw += b_hh
+        xw += b_ih[order]
+        xw += b_hh[order]
     xw = xw.reshape(t_len, n, 4 * hid)
-    acts = np.empty((t_len, n, 4 * hid), dt)  # sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
+    acts = np.empty((t_len, n, 4 * hid), dt)  # sigmoid(i), sigmoid(f), sigmoid(o), tanh(g)
     cells = np.empty((t_len + 1, n, hid), dt)  # c_0 .. c_T
     tanh_c = np.empty((t_len, n, hid), dt)
     hs = np.empty((t_len + 2, n, hid), dt)  # h_0, h_1 .. h_T, then c_T (the output's tail)
@@ -45,33 +53,37 @@ def _forward_np(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     pre = np.empty((n, 4 * hid), dt)
     ig = np.empty((n, hid), dt)
     w_hh_t = w_hh.T
-    g_cols = slice(2 * hid, 3 * hid)
+    sig, i_, f_, o_, g_ = (slice(0, 3 * hid), slice(0, hid), slice(hid, 2 * hid),
+                           slice(2 * hid, 3 * hid), slice(3 * hid, 4 * hid))
     with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x < -88: sigmoid 0, right
         for t in range(t_len):
             np.dot(hs[t], w_hh_t, out=pre)
             pre += xw[t]
             a = acts[t]
-            np.negative(pre, out=a)
-            np.exp(a, out=a)
-            a += 1
-            np.reciprocal(a, out=a)
-            np.tanh(pre[:, g_cols], out=a[:, g_cols])
-            np.multiply(a[:, hid:2 * hid], cells[t], out=cells[t + 1])
-            np.multiply(a[:, :hid], a[:, g_cols], out=ig)
+            s = a[:, sig]
+            np.negative(pre[:, sig], out=s)
+            np.exp(s, out=s)
+            s += 1
+            np.reciprocal(s, out=s)
+            np.tanh(pre[:, g_], out=a[:, g_])
+            np.multiply(a[:, f_], cells[t], out=cells[t + 1])
+            np.multiply(a[:, i_], a[:, g_], out=ig)
             cells[t + 1] += ig
             np.tanh(cells[t + 1], out=tanh_c[t])
-            np.multiply(a[:, 3 * hid:], tanh_c[t], out=hs[t + 1])
+            np.multiply(a[:, o_], tanh_c[t], out=hs[t + 1])
     hs[t_len + 1] = cells[t_len]
     out = hs[1:]
     if reverse:  # the outputs in the input's time order, the final cell state last
         out = np.concatenate([out[t_len - 1::-1], out[t_len:]])
-    return out, (acts, cells, tanh_c, hs)
+    return out, (acts, cells, tanh_c, hs, w_ih, w_hh)
 
 
-def _backward_np(g, x, w_ih, w_hh, saved, reverse, needs):
-    acts, cells, tanh_c, hs = saved
+def _backward_np(g, x, saved, reverse, needs):
+    acts, cells, tanh_c, hs, w_ih, w_hh = saved  # the weights' rows in (i, f, o, g) order
     t_len, n, four_h = acts.shape
     hid = four_h // 4
+    i_, f_, o_, g_ = (slice(0, hid), slice(hid, 2 * hid), slice(2 * hid, 3 * hid),
+                      slice(3 * hid, 4 * hid))
     if reverse:
         x = x[::-1]
         g = np.concatenate([g[t_len - 1::-1], g[t_len:]])
@@ -79,42 +91,49 @@ def _backward_np(g, x, w_ih, w_hh, saved, reverse, needs):
     # The local derivatives of all steps at once: s(1-s) for the sigmoid gates, 1-t^2 for g.
     slope = np.subtract(1, acts)
     slope *= acts
-    gg = acts[:, :, 2 * hid:3 * hid]
-    np.multiply(gg, gg, out=slope[:, :, 2 * hid:3 * hid])
-    np.subtract(1, slope[:, :, 2 * hid:3 * hid], out=slope[:, :, 2 * hid:3 * hid])
+    gg = acts[:, :, g_]
+    np.multiply(gg, gg, out=slope[:, :, g_])
+    np.subtract(1, slope[:, :, g_], out=slope[:, :, g_])
     tanh_slope = np.multiply(tanh_c, tanh_c)
     np.subtract(1, tanh_slope, out=tanh_slope)
     dc = g[t_len].copy()
     dh = g[t_len - 1].copy()
     dc_t = np.empty((n, hid), acts.dtype)
-    w_hh_c = np.ascontiguousarray(w_hh)
     for t in range(t_len - 1, -1, -1):
         a, d = acts[t], dgates[t]
-        np.multiply(dh, tanh_c[t], out=d[:, 3 * hid:])  # d h / d o
-        np.multiply(dh, a[:, 3 * hid:], out=dc_t)
+        np.multiply(dh, tanh_c[t], out=d[:, o_])  # d h / d o
+        np.multiply(dh, a[:, o_], out=dc_t)
         dc_t *= tanh_slope[t]
         dc_t += dc  # the cell's total gradient at step t
-        np.multiply(dc_t, a[:, 2 * hid:3 * hid], out=d[:, :hid])  # d c / d i
-        np.multiply(dc_t, cells[t], out=d[:, hid:2 * hid])  # d c / d f
-        np.multiply(dc_t, a[:, :hid], out=d[:, 2 * hid:3 * hid])  # d c / d g
+        np.multiply(dc_t, a[:, g_], out=d[:, i_])  # d c / d i
+        np.multiply(dc_t, cells[t], out=d[:, f_])  # d c / d f
+        np.multiply(dc_t, a[:, i_], out=d[:, g_])  # d c / d g
         d *= slope[t]
-        np.multiply(dc_t, a[:, hid:2 * hid], out=dc)
+        np.multiply(dc_t, a[:, f_], out=dc)
         if t:
-            np.dot(d, w_hh_c, out=dh)
+            np.dot(d, w_hh, out=dh)
             dh += g[t - 1]
         else:
-            dh = np.dot(d, w_hh_c)
+            dh = np.dot(d, w_hh)
     d2 = dgates.reshape(t_len * n, four_h)
+    order = _gate_order(hid)
+
+    def rows_back(a):  # (i, f, o, g) rows back to PyTorch's (i, f, g, o)
+        out = np.empty_like(a)
+        out[order] = a
+        return out
+
     grads = {}
     if needs[0]:
         dx = np.dot(d2, w_ih).reshape(x.shape)
         grads["x"] = dx[::-1].copy() if reverse else dx
     grads["h0"] = dh if needs[1] else None
     grads["c0"] = dc if needs[2] else None
-    grads["w_ih"] = np.dot(d2.T, x.reshape(t_len * n, -1)) if needs[3] else None
-    grads["w_hh"] = np.dot(d2.T, hs[:t_len].reshape(t_len * n, hid)) if needs[4] else None
+    grads["w_ih"] = rows_back(np.dot(d2.T, x.reshape(t_len * n, -1))) if needs[3] else None
+    grads["w_hh"] = rows_back(np.dot(d2.T, hs[:t_len].reshape(t_len * n, hid))) if needs[4] \
+        else None
     if len(needs) > 5:
-        db = np.add.reduce(d2, axis=0)
+        db = rows_back(np.add.reduce(d2, axis=0))
         grads["b_ih"] = db if needs[5] else None
         grads["b_hh"] = (db.copy() if needs[5] else db) if needs[6] else None
     return grads
@@ -165,7 +184,7 @@ class LstmLayer(Op):
             ys = _composite(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
             gs = iter(grad([ys], wrt, grad_outputs=[g], create_graph=True, allow_unused=True))
             return tuple(next(gs) if need else None for need in needs_input_grad)
-        grads = _backward_np(g, x, w_ih, w_hh, saved, reverse, needs_input_grad)
+        grads = _backward_np(g, x, saved, reverse, needs_input_grad)
         order = ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh")[:len(needs_input_grad)]
         return tuple(grads[k] for k in order)
 

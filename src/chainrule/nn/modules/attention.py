@@ -120,22 +120,32 @@ class MultiheadAttention(Module):
         q = linear(query, wq, bq).reshape(tgt, n * h, hd).transpose(0, 1)
         k = linear(key, wk, bk).reshape(src, n * h, hd).transpose(0, 1)
         v = linear(value, wv, bv).reshape(src, n * h, hd).transpose(0, 1)
+        add = self._mask(attn_mask, key_padding_mask, is_causal, n, tgt, src, q.dtype)
+        if not need_weights:  # one fused node (see nn.functional.fused_attention)
+            p = self.dropout if self.training else 0.0
+            out = F.scaled_dot_product_attention(q, k, v, None if add is None else _wrap(add),
+                                                 dropout_p=p, scale=1.0 / math.sqrt(hd))
+            out = out.transpose(0, 1).reshape(tgt, n, e)
+            return self._finish(out, None, batched, n, tgt, src, average_attn_weights)
         scores = q @ k.transpose(1, 2) * (1.0 / math.sqrt(hd))  # (N*H, L, S)
-        add = self._mask(attn_mask, key_padding_mask, is_causal, n, tgt, src, scores.dtype)
         if add is not None:
             scores = scores + _wrap(add)
         weights = F.softmax(scores, -1)
         if self.dropout and self.training:
             weights = F.dropout(weights, self.dropout)
         out = (weights @ v).transpose(0, 1).reshape(tgt, n, e)
+        return self._finish(out, weights, batched, n, tgt, src, average_attn_weights)
+
+    def _finish(self, out, weights, batched, n, tgt, src, average_attn_weights):
+        """The output projection and layout, and the weights (None when not asked for)."""
         out = self.out_proj(out)
         if self.batch_first and batched:
             out = out.transpose(0, 1)
         if not batched:
             out = out.squeeze(1)
-        if not need_weights:
+        if weights is None:
             return out, None
-        w = weights.reshape(n, h, tgt, src)
+        w = weights.reshape(n, self.num_heads, tgt, src)
         if average_attn_weights:
             w = w.mean(dim=1)
         if not batched:
