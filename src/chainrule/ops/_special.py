@@ -160,9 +160,10 @@ def gelu_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = x.size
     step = min(n, GELU_CHUNK)
     tmp = [np.empty(step, x.dtype) for _ in range(4)]
-    for i in range(0, n, step):
-        j = min(i + step, n)
-        _gelu_block(x[i:j], y[i:j], d[i:j], [t[:j - i] for t in tmp])
+    with np.errstate(invalid="ignore"):  # inf * 0 at infinite inputs: NaN, as PyTorch
+        for i in range(0, n, step):
+            j = min(i + step, n)
+            _gelu_block(x[i:j], y[i:j], d[i:j], [t[:j - i] for t in tmp])
     return y.reshape(shape), d.reshape(shape)
 
 
@@ -170,8 +171,10 @@ def _gelu_block(x, y, d, tmp):
     """One block of ``gelu_float32``; ``tmp``: four scratch arrays of the block's size.
 
     No masks: NumPy's ``where`` and masked ufuncs run 50-100x slower than a plain pass on
-    random signs. With q = Phi(-|x|), x Phi(x) is max(x, 0) - |x| q on both sides, and the
-    derivative is step(x) + sign(x) (|x| phi(x) - q).
+    random signs. With q = Phi(-|x|) (so Phi(x) is 1 - q or q), x Phi(x) is max(x, 0) - |x| q on
+    both sides, and the derivative Phi(x) + x phi(x) is 1/2 + x phi(x) + sign(x) (1/2 - q).
+    Signs are copied bitwise (``copysign`` is a slow scalar loop), constants come as cached
+    blocks where NumPy's scalar loop is slow (``minimum``, ``maximum``).
     """
     dt = x.dtype.type
     a, capped, q, den = tmp
@@ -185,14 +188,17 @@ def _gelu_block(x, y, d, tmp):
     np.divide(q, _horner_monic(_Q_MONIC, capped, den), out=q)
     q *= pdf  # Phi(-|x|)
     _with_const(np.maximum, x, 0.0, y)
-    np.multiply(a, q, out=capped)
-    y -= capped
-    np.multiply(a, pdf, out=pdf)
-    pdf -= q  # |x| phi(x) - Phi(-|x|)
-    sign = _with_const(np.copysign, x, 1.0, q, const_first=True)
-    pdf *= sign
-    np.greater(sign, dt(0.0), out=a, casting="unsafe")  # the step, 1 from +0 on
-    pdf += a
+    # |x| q with |x| capped: the same where q is not 0, and +inf gives inf, not inf * 0
+    np.multiply(capped, q, out=a)
+    y -= a
+    if np.fmin.reduce(x) == -np.inf:  # PyTorch's x * Phi(x) is NaN there: match it
+        y[x == -np.inf] = np.nan
+    pdf *= x
+    np.subtract(dt(0.5), q, out=q)  # >= 0 (NaN for NaN x)
+    bits = q.view(np.int32)
+    bits |= np.bitwise_and(x.view(np.int32), np.int32(-2 ** 31), out=den.view(np.int32))
+    pdf += q
+    pdf += dt(0.5)
 
 
 def gelu_exact(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -204,15 +210,21 @@ def gelu_exact(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         y, d = gelu_float32(x.astype(np.float32))
         y, d = y.astype(x.dtype), d.astype(x.dtype)
     else:
-        x = x.reshape(-1)  # 1-D: NumPy turns 0-d results into scalars
-        cdf = erf(x * (1.0 / math.sqrt(2.0)))
-        cdf += 1.0
-        cdf *= 0.5
-        d = np.multiply(x, x)
-        d *= -0.5
-        np.exp(d, out=d)
-        d *= 1.0 / _SQRT_2PI  # phi(x)
-        y = x * cdf
-        d *= x
-        d += cdf
+        with np.errstate(invalid="ignore"):  # inf * 0 at infinite inputs: NaN, as PyTorch
+            y, d = _gelu_float64(x.reshape(-1))  # 1-D: NumPy turns 0-d results into scalars
     return y.reshape(shape), d.reshape(shape)
+
+
+def _gelu_float64(x):
+    """PyTorch's formula with the accurate ``erf``: x (1 + erf(x / sqrt 2)) / 2."""
+    cdf = erf(x * (1.0 / math.sqrt(2.0)))
+    cdf += 1.0
+    cdf *= 0.5
+    d = np.multiply(x, x)
+    d *= -0.5
+    np.exp(d, out=d)
+    d *= 1.0 / _SQRT_2PI  # phi(x)
+    y = x * cdf
+    d *= x
+    d += cdf
+    return y, d
