@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .._blas import matmul_add_
 from ..autograd.graph import OpError
 from ..tensor import Tensor
 from ._util import as_tensor
@@ -284,9 +285,18 @@ class Conv2d(Op):
         ho = _out_size(x.shape[2], k[0], s[0], p[0], d[0])
         wo = _out_size(x.shape[3], k[1], s[1], p[1], d[1])
         cols = _im2col_cm(x, k, s, p, d, ho, wo)
-        y2 = np.dot(w.reshape(o, -1), cols)  # (O, Ho*Wo*N): the whole batch in one GEMM
-        if b is not None:
-            y2 += b.reshape(o, 1)
+        w2 = w.reshape(o, -1)
+        y2 = None
+        if b is not None and b.dtype is w.dtype is cols.dtype:
+            # the bias first, then BLAS adds the product into it: one pass less
+            y2 = np.empty((o, cols.shape[1]), cols.dtype)
+            y2[...] = b.reshape(o, 1)
+            if not matmul_add_(y2, w2, cols):
+                y2 = None
+        if y2 is None:
+            y2 = np.dot(w2, cols)  # (O, Ho*Wo*N): the whole batch in one GEMM
+            if b is not None:
+                y2 += b.reshape(o, 1)
         # The (N, O, Ho, Wo) result stays stored as (O, Ho, Wo, N): no transposing copy, and
         # elementwise ops, pooling and the next convolution's im2col all run over batch-long
         # contiguous rows in that order (like PyTorch's channels_last, with the batch last).

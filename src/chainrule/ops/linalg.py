@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._blas import matmul_add_
 from ..autograd.graph import OpError
 from ..tensor import Tensor
 from ._util import as_tensor, like_one, pair
 from .op import Op, public
+
+# Outputs of at least this many entries get the bias through the GEMM (below, the ctypes call
+# costs more than the pass it saves).
+_BIAS_IN_GEMM = 65536
 
 
 class Matmul(Op):
@@ -98,6 +103,15 @@ class Linear(Op):
     def forward(x, w, b=None):
         if x.size == 1 and w.size == 1 and x.ndim == 2 and _same_dtype(x, w, b):
             return like_one(x, x.item() * w.item() + (0.0 if b is None else b.item()))
+        if b is not None and x.ndim >= 2 and x.dtype is w.dtype is b.dtype and \
+                x.size // max(x.shape[-1], 1) * w.shape[0] >= _BIAS_IN_GEMM:
+            # The output starts as the bias and BLAS adds the product into it (beta = 1): one
+            # pass over the output less than a product followed by ``y += b``.
+            y = np.empty(x.shape[:-1] + w.shape[:1], x.dtype)
+            y2 = y.reshape(-1, w.shape[0])
+            y2[...] = b
+            if matmul_add_(y2, x.reshape(-1, x.shape[-1]), w.T):
+                return y
         # np.dot is np.matmul for 2-D operands (the same GEMM) with half the call overhead.
         if x.ndim == 2:
             y = np.dot(x, w.T)
@@ -123,6 +137,11 @@ class Linear(Op):
         mm = F.mm if g.ndim == 2 else F.matmul
         if not needs_input_grad[0]:
             gx = None
+        elif g.ndim == 2 and not F.differentiable and x.flags.f_contiguous and \
+                not x.flags.c_contiguous:
+            # x is a transposed view (a flattened batch-innermost image): the gradient is made
+            # in the same layout, so the layers below need no transposing copy of it.
+            gx = np.dot(w.T, g.T).T
         elif g.ndim > 2 and not F.differentiable:
             gx = np.dot(g.reshape(-1, g.shape[-1]), w).reshape(g.shape[:-1] + w.shape[1:])
         else:
