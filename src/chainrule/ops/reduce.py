@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd.graph import apply as _record
 from ..tensor import Tensor, _wrap
+from ._rows import rowsum
 from ._util import as_tensor, norm_axis, norm_dim
 from .op import Op, public
 
@@ -41,7 +42,7 @@ def _softmax(x, axis):
         return np.exp(x - x)  # 1 (NaN for NaN or inf, as PyTorch)
     e = np.subtract(x, np.maximum.reduce(x, axis, None, None, True))
     np.exp(e, out=e)
-    e /= np.add.reduce(e, axis, None, None, True)
+    e /= rowsum(e) if axis == x.ndim - 1 else np.add.reduce(e, axis, None, None, True)
     return e
 
 
@@ -318,7 +319,8 @@ class Softmax(Op):
     def backward(F, g, out, x, axis):
         if F.owns_g and g.dtype == out.dtype and g.shape == out.shape:
             # g is ours: (g - sum(g s)) s in place, one temporary for the row sums
-            dot = np.add.reduce(np.multiply(g, out), axis, None, None, True)
+            t = np.multiply(g, out)
+            dot = rowsum(t) if axis == out.ndim - 1 else np.add.reduce(t, axis, None, None, True)
             g -= dot
             g *= out
             return (g,)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.graph import apply
+from ...ops._rows import rowsum
 from ...ops.op import Op
 
 _CAUSAL: dict = {}  # (L, S, dtype) -> read-only additive mask: 0 on and below the diagonal
@@ -38,7 +39,7 @@ def _softmax_rows_(s):
     """Softmax over the last axis, in place."""
     s -= np.maximum.reduce(s, -1, None, None, True)
     np.exp(s, out=s)
-    s /= np.add.reduce(s, -1, None, None, True)
+    s /= rowsum(s)
     return s
 
 
@@ -74,7 +75,7 @@ class Attention(Op):
         if keep is not None:
             ds *= keep
         t = np.multiply(ds, p)
-        ds -= np.add.reduce(t, -1, None, None, True)
+        ds -= rowsum(t)
         ds *= p  # d loss / d scores
         dq = np.matmul(ds, k) if needs_input_grad[0] else None
         dk = np.matmul(ds.swapaxes(-1, -2), q) if needs_input_grad[1] else None

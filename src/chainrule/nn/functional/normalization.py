@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ...autograd.graph import apply
+from ...ops._rows import ones as _ones
 from ...ops.op import Op
 from ...tensor import Tensor
 
@@ -85,20 +86,6 @@ def _trailing(x, axes, pshape) -> bool:
     """Whether ``axes`` are x's last dims and the parameters, if any, span exactly them (layer
     norm, group norm): then the statistics are row statistics of a 2-D view."""
     return pshape is None and axes == tuple(range(x.ndim - len(axes), x.ndim)) and x.ndim >= 1
-
-
-_ONES: dict = {}
-
-
-def _ones(n: int, dtype) -> np.ndarray:
-    key = (n, np.dtype(dtype))
-    v = _ONES.get(key)
-    if v is None:
-        v = np.ones(n, dtype)
-        v.flags.writeable = False
-        if len(_ONES) < 64:
-            _ONES[key] = v
-    return v
 
 
 def _ln_forward(x, w, b, k, eps):
