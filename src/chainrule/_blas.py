@@ -129,15 +129,15 @@ def matmul_add_(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     """
     fn = _GEMM.get(c.dtype)
     if fn is None or a.dtype != c.dtype or b.dtype != c.dtype or a.ndim != 2 or b.ndim != 2 \
-            or not c.flags.c_contiguous or not c.flags.writeable:
+            or c.ndim != 2 or not c.flags.writeable:
         return False
     m, k = a.shape
     n = b.shape[1]
     if b.shape[0] != k or c.shape != (m, n) or min(m, n, k) == 0:
         return False
-    fa, fb = _operand(a), _operand(b)
-    if fa is None or fb is None:
-        return False
+    fa, fb, fc = _operand(a), _operand(b), _operand(c)
+    if fa is None or fb is None or fc is None or fc[0] != _NO_TRANS:
+        return False  # c may be a block of columns of a wider array, not a transposed one
     fn(_ROW_MAJOR, fa[0], fb[0], m, n, k, 1.0, a.ctypes.data, fa[1], b.ctypes.data, fb[1], 1.0,
-       _address(c), n)
+       c.ctypes.data if not c.flags.c_contiguous else _address(c), fc[1])
     return True

@@ -14,6 +14,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .._blas import matmul_add_
 from ..autograd.graph import OpError
 from ..tensor import Tensor
+from ._rows import rowsum
 from ._util import as_tensor
 from .op import Op, public
 
@@ -214,35 +215,81 @@ class MaxPool2d(Op):
         return (gx[:, :, p[0]:p[0] + h, p[1]:p[1] + w],)
 
 
-def _im2col_cm(x, k, s, p, d, ho, wo):
-    """im2col as (C*kh*kw, Ho*Wo*N): channels-and-offsets by positions, batch innermost.
-
-    A whole batch is then one GEMM ``W @ cols``. The image is first laid out as (C, H, W, N),
-    so each kernel offset's block is one strided copy whose inner run is Wo*N contiguous values
-    (with unit stride), instead of Wo values: NumPy's per-run overhead dominated the old layout.
-    An image that a convolution or pooling made is already stored that way: no copy then.
-    """
-    c, n = x.shape[1], x.shape[0]
-    (kh, kw) = k
-    xt = _padded(x, p, 0).transpose(1, 2, 3, 0)  # (C, H, W, N) view
-    xt = np.ascontiguousarray(xt)
-    cols = np.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
-    for idx, v in enumerate(_offsets(xt, k, s, d, ho, wo, axis=1)):
-        cols[:, idx // kw, idx % kw] = v
-    return cols.reshape(c * kh * kw, ho * wo * n)
+# The convolution runs over blocks of output rows: each block's im2col columns (at most this many
+# values, 2 MiB in float32) are made, multiplied and dropped while they are still in cache.
+# Materialising the columns of a whole batch wrote and re-read tens of megabytes (288 x 36864
+# floats for a 32-channel 3x3 layer at batch 64), and its GEMM with the input gradient (K = the
+# few output channels) ran at memory speed.
+_CONV_BLOCK = 1 << 19
 
 
-def _col2im_cm(cols, shape, k, s, p, d, ho, wo):
-    """The adjoint of ``_im2col_cm``: add the columns back into an (N, C, H, W) image."""
-    n, c, h, w = shape
-    (kh, kw) = k
-    blocks = cols.reshape(c, kh * kw, ho, wo, n)
-    img = np.zeros((c, h + 2 * p[0], w + 2 * p[1], n), dtype=cols.dtype)
-    for idx, v in enumerate(_offsets(img, k, s, d, ho, wo, axis=1)):
-        v += blocks[:, idx]
-    if p[0] or p[1]:
-        img = np.ascontiguousarray(img[:, p[0]:p[0] + h, p[1]:p[1] + w])
-    return img.transpose(3, 0, 1, 2)  # (N, C, H, W), stored batch innermost like the forward
+def _image_cm(x, p):
+    """The padded image as (C, Hp, Wp, N), batch innermost: no copy when x is stored that way
+    (a convolution's or pooling's output)."""
+    return np.ascontiguousarray(_padded(x, p, 0).transpose(1, 2, 3, 0))
+
+
+def _row_blocks(ho, wo, n, c_kk):
+    """(first, last) output rows of each block."""
+    rows = max(1, _CONV_BLOCK // max(1, c_kk * wo * n))
+    for h0 in range(0, ho, rows):
+        yield h0, min(ho, h0 + rows)
+
+
+def _cols(views, h0, h1, c, kk, wo, n, dtype):
+    """im2col of output rows h0..h1: (C*kh*kw, rows*Wo*N), channels-and-offsets by positions,
+    batch innermost; each offset's part is one strided copy with runs of Wo*N values."""
+    cols = np.empty((c, kk, h1 - h0, wo, n), dtype)
+    for idx, v in enumerate(views):
+        cols[:, idx] = v[:, h0:h1]
+    return cols.reshape(c * kk, -1)
+
+
+def _conv_forward(x, w, b, k, s, p, d, ho, wo):
+    """(O, Ho*Wo*N): the bias, then W (O, C*kh*kw) @ columns added block by block."""
+    n, c = x.shape[:2]
+    o, kk = w.shape[0], k[0] * k[1]
+    views = list(_offsets(_image_cm(x, p), k, s, d, ho, wo, axis=1))
+    w2 = w.reshape(o, -1)
+    y2 = np.empty((o, ho * wo * n), np.result_type(x, w))
+    if b is None:
+        y2.fill(0)
+    else:
+        y2[...] = b.reshape(o, 1)
+    for h0, h1 in _row_blocks(ho, wo, n, c * kk):
+        cols = _cols(views, h0, h1, c, kk, wo, n, x.dtype)
+        part = y2[:, h0 * wo * n:h1 * wo * n]
+        if not matmul_add_(part, w2, cols):
+            part += np.dot(w2, cols)
+    return y2
+
+
+def _conv_backward(g2, x, w, k, s, p, d, ho, wo, need_x, need_w):
+    """Input and weight gradients block by block: the columns are made again (in cache) for
+    ``G cols^T``, and ``W^T G`` of each block is added straight back into the image."""
+    n, c, h, wd = x.shape
+    o, kk = w.shape[0], k[0] * k[1]
+    w2 = w.reshape(o, -1)
+    views = list(_offsets(_image_cm(x, p), k, s, d, ho, wo, axis=1)) if need_w else None
+    gw = np.zeros((o, c * kk), g2.dtype) if need_w else None
+    img = np.zeros((c, h + 2 * p[0], wd + 2 * p[1], n), g2.dtype) if need_x else None
+    targets = list(_offsets(img, k, s, d, ho, wo, axis=1)) if need_x else None
+    for h0, h1 in _row_blocks(ho, wo, n, c * kk):
+        gb = g2[:, h0 * wo * n:h1 * wo * n]
+        if need_w:
+            cols = _cols(views, h0, h1, c, kk, wo, n, x.dtype)
+            if not matmul_add_(gw, gb, cols.T):
+                gw += np.dot(gb, cols.T)
+        if need_x:
+            dcols = np.dot(w2.T, gb).reshape(c, kk, h1 - h0, wo, n)
+            for idx, t in enumerate(targets):
+                t[:, h0:h1] += dcols[:, idx]
+    gx = None
+    if need_x:
+        if p[0] or p[1]:
+            img = np.ascontiguousarray(img[:, p[0]:p[0] + h, p[1]:p[1] + wd])
+        gx = img.transpose(3, 0, 1, 2)  # (N, C, H, W), stored batch innermost like the forward
+    return gx, (gw.reshape(w.shape) if need_w else None)
 
 
 class Conv2d(Op):
@@ -257,7 +304,6 @@ class Conv2d(Op):
     kind = "convolution"
     formula = ("conv: dL/dx = col2im(W^T G) (a transposed convolution), dL/dW = G unfold(x)^T, "
                "dL/db = sum of G over batch and positions")
-    saves = True
     pass_needs_input_grad = True
     fresh_grads = True
 
@@ -284,39 +330,22 @@ class Conv2d(Op):
         o = w.shape[0]
         ho = _out_size(x.shape[2], k[0], s[0], p[0], d[0])
         wo = _out_size(x.shape[3], k[1], s[1], p[1], d[1])
-        cols = _im2col_cm(x, k, s, p, d, ho, wo)
-        w2 = w.reshape(o, -1)
-        y2 = None
-        if b is not None and b.dtype is w.dtype is cols.dtype:
-            # the bias first, then BLAS adds the product into it: one pass less
-            y2 = np.empty((o, cols.shape[1]), cols.dtype)
-            y2[...] = b.reshape(o, 1)
-            if not matmul_add_(y2, w2, cols):
-                y2 = None
-        if y2 is None:
-            y2 = np.dot(w2, cols)  # (O, Ho*Wo*N): the whole batch in one GEMM
-            if b is not None:
-                y2 += b.reshape(o, 1)
+        y2 = _conv_forward(x, w, b, k, s, p, d, ho, wo)  # (O, Ho*Wo*N): the whole batch
         # The (N, O, Ho, Wo) result stays stored as (O, Ho, Wo, N): no transposing copy, and
         # elementwise ops, pooling and the next convolution's im2col all run over batch-long
         # contiguous rows in that order (like PyTorch's channels_last, with the batch last).
-        return y2.reshape(o, ho, wo, n).transpose(3, 0, 1, 2), cols
+        return y2.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
 
-    def backward(F, g, out, x, w, b=None, *, k, s, p, d, saved,
-                 needs_input_grad=(True, True, True)):
+    def backward(F, g, out, x, w, b=None, *, k, s, p, d, needs_input_grad=(True, True, True)):
         n, o, ho, wo = g.shape
         if F.differentiable:
             return _conv2d_backward_graph(F, g, x, w, b, k, s, p, d, needs_input_grad)
-        g2 = g.transpose(1, 2, 3, 0).reshape(o, ho * wo * n)  # (O, Ho*Wo*N), one copy
-        gx = gw = gb = None
-        if needs_input_grad[0]:
-            gx = _col2im_cm(np.dot(w.reshape(o, -1).T, g2), x.shape, k, s, p, d, ho, wo)
-        if needs_input_grad[1]:
-            gw = np.dot(g2, saved.T).reshape(w.shape)
+        g2 = g.transpose(1, 2, 3, 0).reshape(o, ho * wo * n)  # (O, Ho*Wo*N), a view or a copy
+        gx, gw = _conv_backward(g2, x, w, k, s, p, d, ho, wo, needs_input_grad[0],
+                                needs_input_grad[1])
         if b is None:
             return gx, gw
-        if needs_input_grad[2]:
-            gb = np.add.reduce(g2, 1)
+        gb = rowsum(g2)[:, 0] if needs_input_grad[2] else None
         return gx, gw, gb
 
 
