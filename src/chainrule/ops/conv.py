@@ -221,6 +221,7 @@ class MaxPool2d(Op):
 # floats for a 32-channel 3x3 layer at batch 64), and its GEMM with the input gradient (K = the
 # few output channels) ran at memory speed.
 _CONV_BLOCK = 1 << 19
+_CONV_WHOLE = 1 << 21  # columns up to this size are made at once (and kept for the backward)
 
 
 def _image_cm(x, p):
@@ -230,7 +231,10 @@ def _image_cm(x, p):
 
 
 def _row_blocks(ho, wo, n, c_kk):
-    """(first, last) output rows of each block."""
+    """(first, last) output rows of each block: one block when all the columns are small."""
+    if c_kk * ho * wo * n <= _CONV_WHOLE:
+        yield 0, ho
+        return
     rows = max(1, _CONV_BLOCK // max(1, c_kk * wo * n))
     for h0 in range(0, ho, rows):
         yield h0, min(ho, h0 + rows)
@@ -256,28 +260,32 @@ def _conv_forward(x, w, b, k, s, p, d, ho, wo):
         y2.fill(0)
     else:
         y2[...] = b.reshape(o, 1)
-    for h0, h1 in _row_blocks(ho, wo, n, c * kk):
+    blocks = list(_row_blocks(ho, wo, n, c * kk))
+    for h0, h1 in blocks:
         cols = _cols(views, h0, h1, c, kk, wo, n, x.dtype)
         part = y2[:, h0 * wo * n:h1 * wo * n]
         if not matmul_add_(part, w2, cols):
             part += np.dot(w2, cols)
-    return y2
+    # A layer whose columns fit in one block keeps them for its backward (small, and making
+    # them again would cost more than keeping them)
+    return y2, (cols if len(blocks) == 1 else None)
 
 
-def _conv_backward(g2, x, w, k, s, p, d, ho, wo, need_x, need_w):
+def _conv_backward(g2, x, w, k, s, p, d, ho, wo, need_x, need_w, kept=None):
     """Input and weight gradients block by block: the columns are made again (in cache) for
     ``G cols^T``, and ``W^T G`` of each block is added straight back into the image."""
     n, c, h, wd = x.shape
     o, kk = w.shape[0], k[0] * k[1]
     w2 = w.reshape(o, -1)
-    views = list(_offsets(_image_cm(x, p), k, s, d, ho, wo, axis=1)) if need_w else None
+    views = list(_offsets(_image_cm(x, p), k, s, d, ho, wo, axis=1)) if need_w and \
+        kept is None else None
     gw = np.zeros((o, c * kk), g2.dtype) if need_w else None
     img = np.zeros((c, h + 2 * p[0], wd + 2 * p[1], n), g2.dtype) if need_x else None
     targets = list(_offsets(img, k, s, d, ho, wo, axis=1)) if need_x else None
     for h0, h1 in _row_blocks(ho, wo, n, c * kk):
         gb = g2[:, h0 * wo * n:h1 * wo * n]
         if need_w:
-            cols = _cols(views, h0, h1, c, kk, wo, n, x.dtype)
+            cols = kept if kept is not None else _cols(views, h0, h1, c, kk, wo, n, x.dtype)
             if not matmul_add_(gw, gb, cols.T):
                 gw += np.dot(gb, cols.T)
         if need_x:
@@ -304,6 +312,7 @@ class Conv2d(Op):
     kind = "convolution"
     formula = ("conv: dL/dx = col2im(W^T G) (a transposed convolution), dL/dW = G unfold(x)^T, "
                "dL/db = sum of G over batch and positions")
+    saves = True
     pass_needs_input_grad = True
     fresh_grads = True
 
@@ -330,19 +339,20 @@ class Conv2d(Op):
         o = w.shape[0]
         ho = _out_size(x.shape[2], k[0], s[0], p[0], d[0])
         wo = _out_size(x.shape[3], k[1], s[1], p[1], d[1])
-        y2 = _conv_forward(x, w, b, k, s, p, d, ho, wo)  # (O, Ho*Wo*N): the whole batch
+        y2, kept = _conv_forward(x, w, b, k, s, p, d, ho, wo)  # (O, Ho*Wo*N): whole batch
         # The (N, O, Ho, Wo) result stays stored as (O, Ho, Wo, N): no transposing copy, and
         # elementwise ops, pooling and the next convolution's im2col all run over batch-long
         # contiguous rows in that order (like PyTorch's channels_last, with the batch last).
-        return y2.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
+        return y2.reshape(o, ho, wo, n).transpose(3, 0, 1, 2), kept
 
-    def backward(F, g, out, x, w, b=None, *, k, s, p, d, needs_input_grad=(True, True, True)):
+    def backward(F, g, out, x, w, b=None, *, k, s, p, d, saved=None,
+                 needs_input_grad=(True, True, True)):
         n, o, ho, wo = g.shape
         if F.differentiable:
             return _conv2d_backward_graph(F, g, x, w, b, k, s, p, d, needs_input_grad)
         g2 = g.transpose(1, 2, 3, 0).reshape(o, ho * wo * n)  # (O, Ho*Wo*N), a view or a copy
         gx, gw = _conv_backward(g2, x, w, k, s, p, d, ho, wo, needs_input_grad[0],
-                                needs_input_grad[1])
+                                needs_input_grad[1], saved)
         if b is None:
             return gx, gw
         gb = rowsum(g2)[:, 0] if needs_input_grad[2] else None
