@@ -48,7 +48,15 @@ from .dtypes import (
     uint8,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .random import Generator, get_rng_state, manual_seed, set_rng_state
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from .tensor import Tensor, tensor
 
 bool = bool_  # noqa: A001
