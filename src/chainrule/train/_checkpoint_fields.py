@@ -96,6 +96,9 @@ def check(raw: Any, path: str) -> dict:
             raise f.fail(f"training.{key}", "is missing")
         f.int_at_least(training[key], f"training.{key}")
     _check_history(f, training.get("history"))
+    stop = training.setdefault("stop_training", False)
+    if not isinstance(stop, bool):
+        raise f.fail("training.stop_training", "must be true or false", stop)
     f.dict_of(training.get("extra", {}), "training.extra")
     if training["format"] == FORMAT_V1:
         training["rng"] = _v1_rng(f, training.get("rng"))

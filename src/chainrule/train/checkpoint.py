@@ -149,7 +149,7 @@ def save_checkpoint(path: str | os.PathLike, model: Any, optimizer: Any = None, 
         raise TypeError(f"{where}: extra must be a dict, got {type(extra).__name__}")
     training = {"epoch": epoch, "step": step,
                 "history": history.state_dict() if history is not None else None,
-                "extra": extra or {}, "progress": None}
+                "extra": extra or {}, "progress": None, "stop_training": False}
     return _write(path, _payload(model, optimizer, scheduler, list(callbacks),
                                  {"train": loader, "val": val_loader},
                                  _check_generators(generators, where), training))
@@ -169,7 +169,8 @@ def save_trainer(path: str | os.PathLike, trainer: Any, *, mid_epoch: bool = Fal
                 f"a Dataset, an (X, y) pair, a list of batches, or an object with "
                 f"state_dict()/load_state_dict()")
     training = {"epoch": trainer.epoch + (0 if mid_epoch else 1), "step": trainer.step,
-                "history": trainer.history.state_dict(), "extra": {}, "progress": progress}
+                "history": trainer.history.state_dict(), "extra": {}, "progress": progress,
+                "stop_training": bool(trainer.stop_training)}
     return _write(path, _payload(trainer.model, trainer.optimizer, trainer.scheduler,
                                  trainer.callbacks,
                                  {"train": trainer.train_loader, "val": trainer.val_loader},
@@ -332,9 +333,10 @@ def resume(path: str | os.PathLike, model: Any, optimizer: Any = None, scheduler
     return ckpt
 
 
-def restore(path: str | os.PathLike, trainer: Any) -> tuple[int, dict | None]:
-    """Restore a whole ``Trainer`` from a checkpoint; returns the epoch to continue from and
-    the running sums of an epoch interrupted mid-way (None at an epoch end)."""
+def restore(path: str | os.PathLike, trainer: Any) -> tuple[int, dict | None, bool]:
+    """Restore a whole ``Trainer`` from a checkpoint; returns the epoch to continue from, the
+    running sums of an epoch interrupted mid-way (None at an epoch end) and whether the run
+    had been told to stop when the checkpoint was written."""
     path = os.fspath(path)
     ckpt = load_checkpoint(path)
     progress = ckpt["progress"]
@@ -357,4 +359,4 @@ def restore(path: str | os.PathLike, trainer: Any) -> tuple[int, dict | None]:
               lambda: trainer.history.load_state_dict(history_before))
     r.run()
     trainer.step = int(ckpt["step"])
-    return int(ckpt["epoch"]), progress
+    return int(ckpt["epoch"]), progress, bool(ckpt["stop_training"])

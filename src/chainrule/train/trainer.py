@@ -176,10 +176,10 @@ class Trainer:
         val_loader = None if val is None else as_batches(val, batch_size, False, "fit val")
         self.train_loader, self.val_loader, self.epochs = loader, val_loader, epochs
         self.has_validation = val_loader is not None
-        resumed = None
+        resumed, stopped = None, False
         if resume is not None:
             # After seeding: the checkpoint's RNG state must win over the seed.
-            initial_epoch, resumed = restore(resume, self)
+            initial_epoch, resumed, stopped = restore(resume, self)
         try:
             steps = len(loader)
         except TypeError:
@@ -197,10 +197,14 @@ class Trainer:
         for fn in hooks["on_train_begin"]:
             fn(self)
         anomaly = _detect_anomaly() if detect_anomaly else contextlib.nullcontext()
+        # A checkpoint written as the run stopped (EarlyStopping, TerminateOnNaN) resumes to the
+        # same end: the rest of its epoch without more batches, or nothing at an epoch end.
+        first = epochs if stopped and resumed is None else initial_epoch
         try:
-            for epoch in range(initial_epoch, epochs):
-                self._run_epoch(epoch, loader, val_loader, hooks, anomaly, resumed, progress)
-                resumed = None
+            for epoch in range(first, epochs):
+                self._run_epoch(epoch, loader, val_loader, hooks, anomaly, resumed, progress,
+                                stopped)
+                resumed, stopped = None, False
                 if self.stop_training:
                     break
         except BaseException:
@@ -214,7 +218,8 @@ class Trainer:
         return self.history
 
     def _run_epoch(self, epoch: int, loader, val_loader, hooks, anomaly,
-                   resumed: dict | None = None, display: Any = None) -> None:
+                   resumed: dict | None = None, display: Any = None,
+                   stopped: bool = False) -> None:
         """Train one epoch, validate, step the scheduler, record and report the logs.
 
         ``resumed``: the running sums of this epoch from a checkpoint taken inside it. Its
@@ -233,7 +238,8 @@ class Trainer:
                     fn(self, epoch)
             self._partial = _EpochSums(names, 0.0, resumed)
         with anomaly:
-            logs = self._train_epoch(loader, hooks, self._partial, skip=resumed is not None)
+            logs = self._train_epoch(loader, hooks, self._partial, skip=resumed is not None,
+                                     stopped=stopped)
         if val_loader is not None:
             val_logs = evaluate_loader(self.model, val_loader, self.loss_fn, self.metrics)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -254,8 +260,8 @@ class Trainer:
         if self._to_save:
             self._write_checkpoints()
 
-    def _train_epoch(self, loader, hooks, acc: _EpochSums, skip: bool = False
-                     ) -> dict[str, float]:
+    def _train_epoch(self, loader, hooks, acc: _EpochSums, skip: bool = False,
+                     stopped: bool = False) -> dict[str, float]:
         model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
         metrics = list(self.metrics.items())
         names = [name for name, _ in metrics]
@@ -263,8 +269,11 @@ class Trainer:
         begin, after, end = (hooks["on_batch_begin"], hooks["on_after_backward"],
                              hooks["on_batch_end"])
         sched = self.scheduler if self.scheduler_interval == "step" else None
-        source = iter(loader)
-        batches = source
+        if stopped:  # the checkpoint was written by the step that stopped the run
+            self.stop_training = True
+            source = batches = iter(())
+        else:
+            source = batches = iter(loader)
         if skip and acc.batch and not callable(getattr(loader, "load_state_dict", None)):
             # A resumed epoch over a list of batches: skip what was trained before the
             # checkpoint (a DataLoader was put at its position by the checkpoint itself).
