@@ -267,7 +267,8 @@ class DataLoader:
                 f"{what}, whose order is only known as it is iterated; save between passes, "
                 f"or use a cr.data.Sampler (its pass is drawn whole at the start) with the "
                 f"loader's own batching or a cr.data.BatchSampler")
-        return {"order": current.order, "position": current.position,
+        order = None if current.order is None else current.order.copy()  # the caller's own
+        return {"order": order, "position": current.position,
                 "batching": self._batching(current.order)}
 
     def _batching(self, order) -> list | None:
