@@ -89,10 +89,14 @@ def op_table(path: Path) -> set[Key]:
                     return getattr(module, name)
             raise AttributeError(name)
 
+    tensor = cr.Tensor
+    own = vars(tensor).get("__getattribute__")  # None: Tensor uses object's
+    plain = own or object.__getattribute__
+
     def spy_attribute(self, name):
         if sys._getframe(1).f_code.co_filename == source:
             found.add(("Tensor", name))
-        return object.__getattribute__(self, name)
+        return plain(self, name)
 
     def spy_operator(name, function):
         def operator(*args, **kwargs):
@@ -101,7 +105,6 @@ def op_table(path: Path) -> set[Key]:
             return function(*args, **kwargs)
         return operator
 
-    tensor = cr.Tensor
     operators = {n: f for n, f in vars(tensor).items() if n in OPERATORS}
     tensor.__getattribute__ = spy_attribute
     try:
@@ -112,7 +115,10 @@ def op_table(path: Path) -> set[Key]:
             for case in row.cases:
                 row.fn(recording, *table.make_inputs(table._arrays(row, case), "cr"))
     finally:
-        del tensor.__getattribute__
+        if own is None:
+            del tensor.__getattribute__
+        else:
+            tensor.__getattribute__ = own
         for name, function in operators.items():
             setattr(tensor, name, function)
     return found
