@@ -47,7 +47,7 @@ def test_error_is_both_not_implemented_and_attribute_error():
     assert cr.NotSupportedError is NotSupportedError
     with pytest.raises(NotImplementedError, match="sparse tensors"):
         cr.sparse_coo_tensor([[0]], [1.0])
-    assert getattr(cr, "compile", None) is None
+    assert getattr(cr, "fx", None) is None
 
 
 def test_tensor_refusals_on_instances_parameters_and_assignment():

@@ -4,11 +4,12 @@ The rules read the tests themselves, so the answer follows the suite and cannot 
 
 1. **The op table.** Every row of ``tests/test_ops.py`` runs ``test_torch_parity``, which
    compares the row's outputs and input gradients with torch's. A row's chainrule side is one
-   function, ``fn(L, *tensors)``. ``op_table`` runs it on each of the row's cases with a
-   recording ``L`` and records what the row's own code reaches: ``L.<name>``, resolved as
-   ``tests/_oracle.py`` resolves it (``cr.<name>``, else ``cr.nn.functional.<name>``), Tensor
-   attributes (``x.sum``, ``x.T``) and Tensor operators (``a + b``, ``x[i]``). Only lookups made
-   by code in ``test_ops.py`` count, not those chainrule makes internally.
+   function, ``fn(L, *tensors)``. ``op_table`` runs it on each of the row's cases with the
+   oracle's ``L`` (``tests/_oracle.py``: ``cr.<name>``, else ``cr.nn.functional.<name>``),
+   wrapped to record what the row's own code reaches: ``L.<name>``, Tensor attributes
+   (``x.sum``, ``x.T``) and Tensor operators (``a + b``, ``x[i]``). Only lookups made by code
+   in ``test_ops.py`` count, not those chainrule makes internally, and a case that raises
+   counts for nothing.
 2. **Twin tests.** Anywhere in ``tests/``, a unit (a module-level function or a method, with
    its decorators, or another module-level statement such as a table) that names the same API
    on chainrule's side and on torch's side, at the corresponding place:
@@ -66,28 +67,35 @@ def collect(tests_dir: Path) -> dict[Key, set[str]]:
 def op_table(path: Path) -> set[Key]:
     """Run every row of the op table once per case, recording what the row's code reaches."""
     tests_dir = str(path.parent)
-    if tests_dir not in sys.path:
+    added = tests_dir not in sys.path
+    if added:
         sys.path.insert(0, tests_dir)  # the table imports tests/_oracle.py
-    spec = importlib.util.spec_from_file_location("_api_coverage_test_ops", path)
-    table = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = table  # its dataclasses look their module up there
-    spec.loader.exec_module(table)
+    try:
+        spec = importlib.util.spec_from_file_location("_api_coverage_test_ops", path)
+        table = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = table  # its dataclasses look their module up there
+        spec.loader.exec_module(table)
+    finally:
+        if added:
+            sys.path.remove(tests_dir)
     source = table._arrays.__code__.co_filename
 
     import chainrule as cr
 
-    functional = cr.nn.functional
+    oracle = table.CR  # tests/_oracle.py's namespace: L.<name> on chainrule's side
+    modules = ((cr, ""), (cr.nn.functional, "nn.functional"))
     found: set[Key] = set()
 
     class RecordingNamespace:
-        """``L`` of the op table, as in ``tests/_oracle.py``, noting each name it gives out."""
+        """``L`` as the op table gets it from the oracle, noting where each name came from."""
 
         def __getattr__(self, name):
-            for module, key in ((cr, ""), (functional, "nn.functional")):
-                if hasattr(module, name):
+            value = getattr(oracle, name)
+            for module, key in modules:
+                if getattr(module, name, None) is value:
                     found.add((key, name))
-                    return getattr(module, name)
-            raise AttributeError(name)
+                    break
+            return value
 
     tensor = cr.Tensor
     own = vars(tensor).get("__getattribute__")  # None: Tensor uses object's
@@ -113,7 +121,11 @@ def op_table(path: Path) -> set[Key]:
         recording = RecordingNamespace()
         for row in table.ROWS:
             for case in row.cases:
-                row.fn(recording, *table.make_inputs(table._arrays(row, case), "cr"))
+                seen = set(found)
+                try:
+                    row.fn(recording, *table.make_inputs(table._arrays(row, case), "cr"))
+                except Exception:  # a failing row compares nothing (and fails the suite)
+                    found.intersection_update(seen)
     finally:
         if own is None:
             del tensor.__getattribute__

@@ -1,8 +1,8 @@
 """What chainrule leaves out of PyTorch's API on purpose, and the error that says so.
 
 Some PyTorch subsystems have no place in a NumPy engine: sparse and quantized tensors, graph
-capture and compilation, CUDA streams and events, storage objects. Reaching for one of them
-(``cr.sparse_coo_tensor``, ``t.to_sparse()``, ``cr.compile``) raises ``NotSupportedError``,
+capture (``torch.fx``, ``torch.export``), streams and events, storage objects. Reaching for one
+of them (``cr.sparse_coo_tensor``, ``t.to_sparse()``, ``cr.fx``) raises ``NotSupportedError``,
 which names the feature, says why chainrule leaves it out and what to use instead, where a
 bare ``AttributeError`` would only say the name is unknown.
 
@@ -12,7 +12,7 @@ module lacks, so existing names cost nothing. On ``Tensor`` each refused method 
 a descriptor that raises when it is read.
 
 ``NotSupportedError`` is both a ``NotImplementedError`` and an ``AttributeError``: code that
-probes with ``hasattr(t, "to_sparse")`` or ``getattr(cr, "compile", None)`` learns, correctly,
+probes with ``hasattr(t, "to_sparse")`` or ``getattr(cr, "fx", None)`` learns, correctly,
 that chainrule has no such thing.
 
 Example:
@@ -54,12 +54,12 @@ QUANTIZED = Family(
     "chainrule computes in NumPy's float and integer types; it has no quantized dtypes, "
     "observers or quantized kernels",
     "train and run in float32 (or float16 to halve the memory)")
-COMPILE = Family(
-    "compilation and graph capture",
-    "chainrule runs eagerly: every op is a NumPy call recorded on a dynamic graph, so there is "
-    "nothing for TorchScript, torch.compile, torch.fx or torch.export to trace or compile",
-    "call the model directly (drop torch.compile, or turn the script's compile option off); "
-    "save trained weights with cr.save")
+GRAPH_CAPTURE = Family(
+    "graph capture",
+    "chainrule runs eagerly: every op is a NumPy call, recorded on a dynamic graph that exists "
+    "only for the backward pass, so there is no program for torch.fx or torch.export to "
+    "capture",
+    "call the model directly, and save trained weights with cr.save")
 STREAMS = Family(
     "streams and events",
     "chainrule computes on the CPU with NumPy and every op finishes before the next starts, so "
@@ -91,7 +91,7 @@ REFUSED: dict[str, dict[str, Family]] = {
             "qint8", "qint32", "quint8", "quint4x2", "quint2x4", "qscheme",
             "per_tensor_affine", "per_tensor_symmetric", "per_channel_affine",
             "per_channel_symmetric", "per_channel_affine_float_qparams"], QUANTIZED),
-        **dict.fromkeys(["jit", "compile", "compiler", "fx", "export"], COMPILE),
+        **dict.fromkeys(["fx", "export"], GRAPH_CAPTURE),
         **dict.fromkeys(["Stream", "Event"], STREAMS),
         **dict.fromkeys(["UntypedStorage", "TypedStorage"], STORAGE),
     },
