@@ -25,7 +25,7 @@ class Adadelta(Optimizer):
         >>> opt = cr.optim.Adadelta([w], rho=0.5, eps=1e-2)
         >>> (w * 2).sum().backward(); opt.step()
         >>> round(w.item(), 4)
-        0.9293
+        0.8589
     """
 
     terms = {
@@ -42,7 +42,7 @@ class Adadelta(Optimizer):
                  weight_decay: float = 0.0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:
-        check_options("Adadelta", foreach=foreach, capturable=capturable,
+        check_options(type(self).__name__, foreach=foreach, capturable=capturable,
                       differentiable=differentiable)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
@@ -75,7 +75,7 @@ class Adadelta(Optimizer):
         np.multiply(g, k_1mrho, out=t)
         t *= g
         v += t
-        std = np.add(v, k_eps)
+        std = np.add(v, k_eps, out=np.empty_like(w))  # a third buffer (0-d safe)
         np.sqrt(std, out=std)
         if terms is not None:
             terms["std"] = std.copy()

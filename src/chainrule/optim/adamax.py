@@ -40,7 +40,7 @@ class Adamax(Optimizer):
                  weight_decay: float = 0.0, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
-        check_options("Adamax", foreach=foreach, differentiable=differentiable,
+        check_options(type(self).__name__, foreach=foreach, differentiable=differentiable,
                       capturable=capturable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         maximize=maximize)

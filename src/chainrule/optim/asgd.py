@@ -31,6 +31,7 @@ class ASGD(Optimizer):
         0.8
     """
 
+    _scalar_state = ("eta", "mu")
     terms = {
         "t": "the step number, counting this one",
         "g": "the gradient, negated by maximize, plus weight_decay * p",
@@ -43,7 +44,7 @@ class ASGD(Optimizer):
                  alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0.0,
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
-        check_options("ASGD", foreach=foreach, differentiable=differentiable,
+        check_options(type(self).__name__, foreach=foreach, differentiable=differentiable,
                       capturable=capturable)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                         maximize=maximize)

@@ -31,9 +31,10 @@ class NAdam(Optimizer):
         >>> opt = cr.optim.NAdam([w], lr=0.1)
         >>> (w * 2).sum().backward(); opt.step()
         >>> round(w.item(), 4)
-        0.9
+        0.8944
     """
 
+    _scalar_state = ("mu_product",)
     terms = {
         "t": "the step number, counting this one",
         "g": "the gradient, negated by maximize, plus weight_decay * p unless decoupled",
@@ -52,7 +53,7 @@ class NAdam(Optimizer):
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        check_options("NAdam", foreach=foreach, capturable=capturable,
+        check_options(type(self).__name__, foreach=foreach, capturable=capturable,
                       differentiable=differentiable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay,
@@ -101,7 +102,7 @@ class NAdam(Optimizer):
         np.multiply(g, k_1mb2, out=t)
         t *= g
         v += t
-        denom = np.divide(v, k_bias2)
+        denom = np.divide(v, k_bias2, out=np.empty_like(w))  # a third buffer (0-d safe)
         np.sqrt(denom, out=denom)
         denom += k_eps
         if terms is not None:

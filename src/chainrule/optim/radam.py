@@ -50,7 +50,7 @@ class RAdam(Optimizer):
                  weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False) -> None:
-        check_options("RAdam", foreach=foreach, capturable=capturable,
+        check_options(type(self).__name__, foreach=foreach, capturable=capturable,
                       differentiable=differentiable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
