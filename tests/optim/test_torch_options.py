@@ -15,7 +15,8 @@ OPTIONS = ("foreach", "fused", "capturable", "differentiable")
 
 
 def _signature(cls):
-    return [(p.name, p.kind, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
+    params = inspect.signature(cls.__init__).parameters.values()
+    return [(p.name, p.kind, p.default) for p in params]
 
 
 @pytest.mark.parametrize("name", [*CLASS_NAMES, "LBFGS", "SparseAdam"])

@@ -185,3 +185,14 @@ def test_docstring_examples_run(module):
     mod = importlib.import_module(f"chainrule.optim.{module}")
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD"])
+def test_explain_step_refuses_optimizers_without_sentences_and_points_to_update_terms(name):
+    w = cr.tensor([1.0, -2.0], requires_grad=True)
+    opt = getattr(cr.optim, name)([w])
+    (w * w).sum().backward()
+    with pytest.raises(TypeError, match=rf"{name} is not supported .*{name}.update_terms\(p\)"):
+        cr.explain_step(opt)
+    u = opt.update_terms(w)
+    assert u.new.shape == (2,) and not np.array_equal(u.new, u.old) and "g" in u
