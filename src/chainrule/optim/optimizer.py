@@ -1,14 +1,18 @@
 """``Optimizer``: parameter groups, state, the one update loop, ``zero_grad`` and state dicts.
 
 ``step`` is written once, here: for each group it reads the hyper-parameters, then hands every
-parameter that has a gradient to the subclass's ``_update``, which changes the ``.data`` array in
-place with NumPy: no graph is recorded and no Tensor is created. ``_update`` is the optimizer's
-one formula. Asked to (a ``terms`` dict), it also records its named intermediate values, which
-is how ``update_terms`` and ``cr.explain_step`` show an update without a second copy of the
-formula. Two things keep the per-parameter cost low: scratch arrays shared by parameters of one
-shape stand in for temporaries, and one-element parameters (a 1-1-1 network's weights) go to
-``_update_one``, the same formula on Python floats, several times cheaper than a dozen NumPy
-calls on one number.
+parameter that has a gradient to the subclass's ``_update``, which changes the parameter's array
+(``._data``) in place with NumPy: no graph is recorded and no Tensor is created. ``_update`` is
+the optimizer's one formula. Asked to (a ``terms`` dict), it also records its named intermediate
+values, which is how ``update_terms`` and ``cr.explain_step`` show an update without a second
+copy of the formula. Two things keep the per-parameter cost low: scratch arrays shared by
+parameters of one shape stand in for temporaries, and one-element parameters (a 1-1-1 network's
+weights) go to ``_update_one``, the same formula on Python floats, several times cheaper than a
+dozen NumPy calls on one number (an optimizer without one falls back to ``_update``).
+
+A subclass may instead write ``step()`` the PyTorch way, looping over ``param_groups`` itself
+(LBFGS does, and so can user code); ``__init_subclass__`` makes every ``step`` count its calls,
+which is how a scheduler tells whether the optimizer has stepped yet.
 """
 
 from __future__ import annotations
