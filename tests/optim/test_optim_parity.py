@@ -103,3 +103,37 @@ def test_scalar_state_keeps_its_dtype_through_save_and_load(make, keys, tmp_path
         resumed.cr_step(opt2)
     for a, b in zip(resumed.cr_params, straight.cr_params):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+GROUPED = [
+    ("Adadelta", dict(rho=0.8), dict(lr=0.5)),
+    ("Adamax", dict(betas=(0.85, 0.99)), dict(lr=0.03)),
+    ("NAdam", dict(momentum_decay=0.01), dict(lr=0.03, decoupled_weight_decay=True)),
+    ("NAdam", dict(), dict(lr=0.03)),
+    ("RAdam", dict(betas=(0.8, 0.95)), dict(lr=0.03, decoupled_weight_decay=True)),
+    ("RAdam", dict(), dict(lr=0.03)),
+    ("ASGD", dict(t0=3), dict(lr=0.05, lambd=0.01)),
+]
+
+
+@pytest.mark.parametrize("name, group_options, kwargs", GROUPED,
+                         ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(GROUPED)])
+def test_param_groups_with_and_without_weight_decay_match_torch_to_1e12(name, group_options,
+                                                                        kwargs):
+    twin = Twin()
+
+    def groups(ps):
+        w1, b1, w2, b2 = ps
+        return [{"params": [w1, b1]},  # the defaults: no weight decay
+                {"params": [w2], "weight_decay": 0.05, **group_options},
+                {"params": [b2], "weight_decay": 0.02, "lr": kwargs["lr"] * 2, "maximize": True}]
+
+    opt_cr = getattr(cr.optim, name)(groups(twin.cr_params), **kwargs)
+    opt_th = getattr(torch.optim, name)(groups(twin.th_params), **kwargs)
+    for step in range(10):
+        loss_cr, loss_th = twin.cr_step(opt_cr), twin.th_step(opt_th)
+        assert loss_cr == pytest.approx(loss_th, rel=1e-12)
+        for p, q in zip(twin.cr_params, twin.th_params):
+            np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12,
+                                       atol=1e-14, err_msg=f"after step {step}")
+    assert twin.moved() > 1e-2
