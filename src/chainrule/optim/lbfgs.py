@@ -57,7 +57,6 @@ class LBFGS(Optimizer):
             raise ValueError("LBFGS: all parameters must form one group (it treats them as "
                              "one vector); per-group options are not supported")
         self._params: list[Tensor] = self.param_groups[0]["params"]
-        self._numel = sum(p._data.size for p in self._params)
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)

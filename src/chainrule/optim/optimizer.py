@@ -322,7 +322,8 @@ class Optimizer:
         """Restore a ``state_dict()``: hyper-parameters and buffers, matched by position.
 
         The optimizer must hold the same number of groups and of parameters per group. Buffers
-        are copied (and cast to each parameter's dtype), so training resumes exactly.
+        are copied (floating ones cast to each parameter's dtype, except 0-d state such as
+        NAdam's ``mu_product``, which keeps its own), so training resumes exactly.
 
         Example:
             >>> import chainrule as cr
