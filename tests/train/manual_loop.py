@@ -32,6 +32,12 @@ def build(optimizer: str = "Adam", seed: int = 0):
         "AdamW": lambda: cr.optim.AdamW(params, lr=0.02),
         "RMSprop": lambda: cr.optim.RMSprop(params, lr=0.01, momentum=0.3, centered=True),
         "Adagrad": lambda: cr.optim.Adagrad(params, lr=0.1),
+        "Adadelta": lambda: cr.optim.Adadelta(params, lr=1.0),
+        "Adamax": lambda: cr.optim.Adamax(params, lr=0.02),
+        "ASGD": lambda: cr.optim.ASGD(params, lr=0.05, t0=2),
+        "NAdam": lambda: cr.optim.NAdam(params, lr=0.02),
+        "RAdam": lambda: cr.optim.RAdam(params, lr=0.02),
+        "LBFGS": lambda: cr.optim.LBFGS(params, lr=0.5, max_iter=3, history_size=4),
     }[optimizer]()
     sched = cr.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2)
     rng = np.random.default_rng(1)
@@ -53,10 +59,17 @@ def train(model, opt, sched, loader, start_epoch=0, start_batch=0, cut=None, on_
     for epoch in range(start_epoch, EPOCHS):
         first = start_batch if epoch == start_epoch else 0
         for batch, (x, y) in enumerate(loader, start=first):
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
+            def closure(x=x, y=y):
+                opt.zero_grad()
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                return loss
+
+            if isinstance(opt, cr.optim.LBFGS):
+                loss = opt.step(closure)  # several evaluations, each its own dropout mask
+            else:
+                loss = closure()
+                opt.step()
             losses.append(float(loss.detach().numpy()))
             sched.step(epoch + batch / len(loader))
             if (epoch, batch) == cut:

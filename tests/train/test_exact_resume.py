@@ -63,6 +63,15 @@ OPTIMIZERS = {
     "RMSprop-centered-momentum": lambda p: cr.optim.RMSprop(p, lr=0.01, momentum=0.5,
                                                             centered=True),
     "Adagrad": lambda p: cr.optim.Adagrad(p, lr=0.1, lr_decay=0.01),
+    "Adadelta": lambda p: cr.optim.Adadelta(p, lr=1.0, rho=0.8, weight_decay=1e-3),
+    "Adamax": lambda p: cr.optim.Adamax(p, lr=0.02),
+    "ASGD": lambda p: cr.optim.ASGD(p, lr=0.05, t0=3),  # averaging from step 3 on
+    "NAdam": lambda p: cr.optim.NAdam(p, lr=0.02),
+    "NAdam-decoupled": lambda p: cr.optim.NAdam(p, lr=0.02, weight_decay=0.01,
+                                                decoupled_weight_decay=True),
+    "RAdam": lambda p: cr.optim.RAdam(p, lr=0.02),  # rectified from step 6 on
+    "RAdam-decoupled": lambda p: cr.optim.RAdam(p, lr=0.02, weight_decay=0.01,
+                                                decoupled_weight_decay=True),
 }
 # Optimizers fit cannot drive (a closure per step); the manual-loop tests cover them.
 NOT_FOR_FIT = {"LBFGS", "SparseAdam"}
@@ -100,6 +109,9 @@ SCHEDULERS = {
             lrs.ExponentialLR(o, gamma=0.9)], milestones=[3]), "step"),
     "ChainedScheduler": lambda o: (lrs.ChainedScheduler(
         [lrs.StepLR(o, step_size=2, gamma=0.5), lrs.ExponentialLR(o, gamma=0.95)]), "step"),
+    "CyclicLR": lambda o: (lrs.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=3), "step"),
+    "CyclicLR-exp-range": lambda o: (lrs.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=2,
+                                                  mode="exp_range", gamma=0.9), "step"),
     "OneCycleLR": lambda o: (lrs.OneCycleLR(o, max_lr=0.05, total_steps=20), "step"),
     "ReduceLROnPlateau": lambda o: (lrs.ReduceLROnPlateau(o, factor=0.5, patience=0,
                                                           threshold=0.5), "epoch"),

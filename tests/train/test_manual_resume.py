@@ -43,7 +43,8 @@ def _no_fsync(monkeypatch):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("optimizer", ["SGD", "SGD-momentum", "SGD-nesterov", "Adam", "AdamW",
-                                       "RMSprop", "Adagrad"])
+                                       "RMSprop", "Adagrad", "Adadelta", "Adamax", "ASGD",
+                                       "NAdam", "RAdam", "LBFGS"])
 def test_every_cut_of_the_manual_loop(optimizer, dtype, tmp_path):
     cr.set_default_dtype(getattr(cr, dtype))
     model, opt, sched, loader = build(optimizer)
