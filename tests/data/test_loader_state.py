@@ -79,6 +79,11 @@ LOADERS = {
         2))[0], batch_size=3, shuffle=True, generator=_g(3, s)),
     "dataset-generator": lambda s: DataLoader(Noisy(4 + s), batch_size=4, shuffle=True,
                                               generator=_g(5, s)),
+    "subset-of-dataset-generator": lambda s: DataLoader(
+        cr.data.Subset(Noisy(4 + s), [9, 2, 5, 7, 1]), batch_size=2, shuffle=True,
+        generator=_g(5, s)),
+    "concat-of-dataset-generators": lambda s: DataLoader(
+        Noisy(4 + s) + Noisy(40 + s), batch_size=5, shuffle=True, generator=_g(5, s)),
     "RandomSampler-replacement": lambda s: DataLoader(_ds(), batch_size=4, sampler=RandomSampler(
         range(N), replacement=True, num_samples=17, generator=_g(6, s))),
     "RandomSampler-global": lambda s: DataLoader(_ds(), batch_size=4, sampler=RandomSampler(

@@ -231,3 +231,19 @@ def test_format_1_checkpoints_still_resume(tmp_path):
     cr.save(bad, tmp_path / "bad.ckpt")
     with pytest.raises(ValueError, match="field 'training.rng' is not valid JSON"):
         cr.train.load_checkpoint(tmp_path / "bad.ckpt")
+
+
+def test_inside_an_epoch_the_data_must_continue_at_its_position(tmp_path):
+    X, y = blobs(24)
+    batches = list(cr.data.DataLoader(cr.data.TensorDataset(cr.tensor(X), cr.tensor(y)),
+                                      batch_size=8))
+    model, opt, sched, _ = _job()
+    _fit(model, opt, sched, batches,
+         callbacks=[ModelCheckpoint(str(tmp_path / "s{step}.ckpt"), save_freq=4)])
+    # Saved from a list of batches (no loader state): a DataLoader cannot know where to go on.
+    model, opt, sched, loader = _job()
+    with pytest.raises(ValueError, match="taken inside an epoch but holds no position in the "
+                                         "training data for DataLoader"):
+        _fit(model, opt, sched, (X, y), resume=str(tmp_path / "s4.ckpt"))
+    with pytest.raises(ValueError, match="needs training data that can start at batch 1"):
+        _fit(model, opt, sched, iter(batches), resume=str(tmp_path / "s4.ckpt"))

@@ -10,9 +10,9 @@ import numpy as np
 
 from ..random import (
     _generator_state,
-    _held_generator_restorers,
-    _held_generator_states,
+    _held_generators,
     _is_generator,
+    _named_restorers,
     _state_restorer,
     default_generator,
 )
@@ -30,6 +30,20 @@ from .sampler import (
 
 # Orders that are the same on every pass, so the loader may read them whole or skip through them.
 _FIXED_ORDERS = (list, tuple, range, np.ndarray)
+
+
+def _dataset_generators(dataset, prefix: str = "") -> dict:
+    """The generators a dataset holds, also inside the datasets it wraps (``Subset``,
+    ``ConcatDataset``), by attribute path."""
+    out = {prefix + name: g for name, g in _held_generators(dataset).items()}
+    inner = getattr(dataset, "dataset", None)
+    if isinstance(inner, Dataset):
+        out.update(_dataset_generators(inner, f"{prefix}dataset."))
+    parts = getattr(dataset, "datasets", None)
+    for i, part in enumerate(parts if isinstance(parts, (list, tuple)) else ()):
+        if isinstance(part, Dataset):
+            out.update(_dataset_generators(part, f"{prefix}datasets.{i}."))
+    return out
 
 
 class _Pass:
@@ -155,9 +169,8 @@ class DataLoader:
         """Whether batches are the loader's (or a plain ``BatchSampler``'s) slices of one
         sampler's order, so a pass is known whole at its start."""
         bs = self.batch_sampler
-        return (type(bs) is BatchSampler or isinstance(bs, BatchSampler) and (
-            type(bs).__iter__ is BatchSampler.__iter__
-            and type(bs).batches is BatchSampler.batches))
+        return (isinstance(bs, BatchSampler) and type(bs).__iter__ is BatchSampler.__iter__
+                and type(bs).batches is BatchSampler.batches)
 
     def _order_source(self):
         """The sampler whose pass the loader draws up front, or None (iterated lazily)."""
@@ -253,7 +266,8 @@ class DataLoader:
             "sampler": None if self.sampler is None else component_state(self.sampler),
             "batch_sampler": (component_state(self.batch_sampler) if self._own_batches is False
                               else None),
-            "dataset": {"generators": _held_generator_states(self.dataset)},
+            "dataset": {"generators": {name: _generator_state(g) for name, g in
+                                       _dataset_generators(self.dataset).items()}},
             "pass": None if current is None else self._pass_state(current),
         }
 
@@ -305,9 +319,10 @@ class DataLoader:
         if own is not None:
             restorers.append(_state_restorer(own, saved, f"{where}: generator"))
         dataset = state_dict["dataset"]
-        restorers += _held_generator_restorers(
-            self.dataset, dataset.get("generators") if isinstance(dataset, dict) else dataset,
-            f"{where}: dataset")
+        restorers += _named_restorers(
+            _dataset_generators(self.dataset),
+            dataset.get("generators") if isinstance(dataset, dict) else dataset,
+            f"{where}: dataset", type(self.dataset).__name__)
         pending = self._check_pass(state_dict["pass"], where)
         if self.sampler is not None:
             load_component_state(self.sampler, state_dict["sampler"], f"{where}: sampler")

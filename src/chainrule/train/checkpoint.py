@@ -333,6 +333,25 @@ def resume(path: str | os.PathLike, model: Any, optimizer: Any = None, scheduler
     return ckpt
 
 
+def _check_inside_epoch(path: str, ckpt: dict, trainer: Any) -> None:
+    """A checkpoint from inside an epoch continues that epoch: the metrics must be the same
+    and the training data must be able to continue at the saved position."""
+    progress, names = ckpt["progress"], list(trainer.metrics)
+    if list(progress["sums"]) != names:
+        raise ValueError(f"{path!r}: the checkpoint was taken inside an epoch with metrics "
+                         f"{list(progress['sums'])}; this run has {names}")
+    loader = trainer.train_loader
+    if callable(getattr(loader, "load_state_dict", None)):
+        saved = ckpt["data"]["train"]
+        if saved is None or not isinstance(saved, dict) or saved.get("pass") is None:
+            raise ValueError(f"{path!r}: the checkpoint was taken inside an epoch but holds no "
+                             f"position in the training data for {type(loader).__name__}")
+    elif not isinstance(loader, (list, tuple)):
+        raise ValueError(f"{path!r}: the checkpoint was taken inside an epoch; continuing it "
+                         f"needs training data that can start at batch {progress['batch']} "
+                         f"(a DataLoader or a list of batches), not {type(loader).__name__}")
+
+
 def restore(path: str | os.PathLike, trainer: Any) -> tuple[int, dict | None, bool]:
     """Restore a whole ``Trainer`` from a checkpoint; returns the epoch to continue from, the
     running sums of an epoch interrupted mid-way (None at an epoch end) and whether the run
@@ -341,10 +360,7 @@ def restore(path: str | os.PathLike, trainer: Any) -> tuple[int, dict | None, bo
     ckpt = load_checkpoint(path)
     progress = ckpt["progress"]
     if progress is not None:
-        names = list(trainer.metrics)
-        if list(progress["sums"]) != names:
-            raise ValueError(f"{path!r}: the checkpoint was taken inside an epoch with metrics "
-                             f"{list(progress['sums'])}; this run has {names}")
+        _check_inside_epoch(path, ckpt, trainer)
     r = _Restore(path, ckpt)
     r.model(trainer.model)
     r.stateful("optimizer", trainer.optimizer)

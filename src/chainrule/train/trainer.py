@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -125,8 +126,8 @@ class Trainer:
         self._phase: str | None = None  # "batch" or "epoch" while those end hooks run
         self._to_save: list = []  # checkpoints asked for during the hooks now running
 
-    def save_checkpoint(self, path: str, on_saved: Callable[[str], None] | None = None
-                        ) -> None:
+    def save_checkpoint(self, path: str | os.PathLike,
+                        on_saved: Callable[[str], None] | None = None) -> None:
         """Write a resumable checkpoint of this run to ``path``; call it from a callback's
         ``on_batch_end`` (a checkpoint inside the epoch, with the data position) or
         ``on_epoch_end``. The file is written once every callback has finished that hook,
@@ -141,7 +142,7 @@ class Trainer:
         if self._phase is None:
             raise ValueError("Trainer.save_checkpoint: call it from a callback's on_batch_end "
                              "or on_epoch_end")
-        self._to_save.append((path, self._phase == "batch", on_saved))
+        self._to_save.append((os.fspath(path), self._phase == "batch", on_saved))
 
     def _write_checkpoints(self) -> None:
         from .checkpoint import save_trainer
