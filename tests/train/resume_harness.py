@@ -69,6 +69,33 @@ class LRJitter(Callback):
             group["lr"] = group["lr"] * (0.9 + 0.2 * float(self.gen.random()))
 
 
+class NoisySGD(cr.optim.SGD):
+    """An optimizer with randomness of its own: Gaussian noise added to every update."""
+
+    def __init__(self, params, lr, seed):
+        super().__init__(params, lr=lr)
+        self.noise = cr.Generator(seed)
+
+    def step(self, closure=None):
+        out = super().step(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                p._data += (self.noise.normal(0, 1e-3, p.shape)).astype(p._data.dtype)
+        return out
+
+
+class JitteredLoss(nn.Module):
+    """A loss with randomness of its own: each batch's loss scaled by a random factor."""
+
+    def __init__(self, seed):
+        super().__init__()
+        self.gen = cr.Generator(seed)
+
+    def forward(self, output, target):
+        scale = 0.5 + float(self.gen.random())
+        return nn.functional.cross_entropy(output, target) * scale
+
+
 class AugmentedDataset(cr.data.Dataset):
     """Per-sample random noise from the dataset's own generator (the collate path)."""
 
@@ -116,6 +143,8 @@ def run(cfg: dict, dtype, folder, *, resume=None, cut_steps=(), cut_epochs=()):
     cr.manual_seed(7 + offset)
     model = model_for(cfg.get("model", "dropout"), offset)
     opt = cfg.get("optimizer", lambda p: cr.optim.Adam(p, lr=0.02))(model.parameters())
+    if isinstance(opt, NoisySGD):
+        opt.noise.manual_seed(opt.noise.initial_seed() + offset)
     sched, interval = cfg.get("scheduler", lambda o: (None, "epoch"))(opt)
     X, y = data(dtype)
     train = cfg.get("train", lambda X, y, s: (X, y))(X, y, offset)
@@ -124,7 +153,8 @@ def run(cfg: dict, dtype, folder, *, resume=None, cut_steps=(), cut_epochs=()):
     cut = Cut(folder, cut_steps, cut_epochs)
     if fresh:
         cr.manual_seed(12345)  # the global generator somewhere else entirely
-    history = fit(model, train, loss="cross_entropy", optimizer=opt, scheduler=sched,
+    loss = cfg.get("loss", lambda s: "cross_entropy")(offset)
+    history = fit(model, train, loss=loss, optimizer=opt, scheduler=sched,
                   scheduler_interval=interval, epochs=EPOCHS, batch_size=BATCH, val=val,
                   callbacks=[*callbacks, cut], verbose=0, seed=3,
                   shuffle=cfg.get("shuffle", True), resume=resume)

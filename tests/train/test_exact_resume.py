@@ -16,8 +16,10 @@ from resume_harness import (
     BATCH,
     AugmentedDataset,
     BucketBatches,
+    JitteredLoss,
     LRJitter,
     N,
+    NoisySGD,
     check_all_cuts,
 )
 
@@ -72,6 +74,7 @@ OPTIMIZERS = {
     "RAdam": lambda p: cr.optim.RAdam(p, lr=0.02),  # rectified from step 6 on
     "RAdam-decoupled": lambda p: cr.optim.RAdam(p, lr=0.02, weight_decay=0.01,
                                                 decoupled_weight_decay=True),
+    "NoisySGD": lambda p: NoisySGD(p, lr=0.1, seed=21),  # an optimizer with a generator
 }
 # Optimizers fit cannot drive (a closure per step); the manual-loop tests cover them.
 NOT_FOR_FIT = {"LBFGS", "SparseAdam"}
@@ -239,6 +242,10 @@ def _split_and_shuffle(X, y, s):
 @pytest.mark.parametrize("name", sorted(LOADERS))
 def test_loaders_and_models(name, dtype, tmp_path):
     check_all_cuts(LOADERS[name], dtype, tmp_path)
+
+
+def test_a_loss_with_a_generator(dtype, tmp_path):
+    check_all_cuts({"loss": lambda s: JitteredLoss(31 + s)}, dtype, tmp_path)
 
 
 def test_a_lazy_batch_sampler_resumes_at_epoch_ends(dtype, tmp_path):

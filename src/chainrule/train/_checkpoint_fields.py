@@ -19,6 +19,10 @@ from ..tensor import Tensor
 FORMAT_V1 = "chainrule.train.checkpoint/1"  # global RNG only, no loader state
 FORMAT = "chainrule.train.checkpoint/2"
 
+# Who holds the generators saved under "rng" besides the global one ("extra": named by the
+# caller of save_checkpoint).
+GENERATOR_OWNERS = ("model", "optimizer", "scheduler", "loss", "extra")
+
 # The running sums of an epoch interrupted by a checkpoint: keys and what each must be.
 PROGRESS_FIELDS = ("batch", "seen", "loss_sum", "sums", "lr", "elapsed")
 
@@ -102,7 +106,8 @@ def check(raw: Any, path: str) -> dict:
     f.dict_of(training.get("extra", {}), "training.extra")
     if training["format"] == FORMAT_V1:
         training["rng"] = _v1_rng(f, training.get("rng"))
-        training.update(progress=None, data=None, generators={})
+        training.update(progress=None, data=None,
+                        generators={owner: {} for owner in GENERATOR_OWNERS})
         return training
     rng = f.dict_of(raw.get("rng"), "rng")
     if "global" not in rng:
@@ -111,8 +116,8 @@ def check(raw: Any, path: str) -> dict:
     if not isinstance(rng["global"], (Tensor, np.ndarray)):
         raise f.fail("rng.global", "must be the uint8 tensor of cr.get_rng_state()",
                      rng["global"])
-    f.generator_states(rng.get("model", {}), "rng.model")
-    f.generator_states(rng.get("extra", {}), "rng.extra")
+    for owner in GENERATOR_OWNERS:
+        f.generator_states(rng.get(owner, {}), f"rng.{owner}")
     data = f.dict_of(raw.get("data"), "data")
     for name in ("train", "val"):
         if name not in data:
@@ -122,7 +127,7 @@ def check(raw: Any, path: str) -> dict:
     if progress is not None:
         _check_progress(f, progress)
     training.update(rng=rng["global"], data=data, progress=progress,
-                    generators={"model": rng.get("model", {}), "extra": rng.get("extra", {})})
+                    generators={owner: rng.get(owner, {}) for owner in GENERATOR_OWNERS})
     return training
 
 

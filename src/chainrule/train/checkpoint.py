@@ -8,7 +8,8 @@ A checkpoint is a ``cr.save`` safetensors file holding:
 - ``data``: the ``state_dict()`` of the training and validation loaders: their generators, their
   samplers' and the dataset's, and the position inside a pass when saved mid-epoch;
 - ``rng``: the global generator (dropout, shuffling without ``generator=``), the generators
-  held by the model's modules, and any others named by the caller;
+  held by the model's modules, the optimizer, the scheduler and the loss, and any others named
+  by the caller;
 - ``training``: the format, the epoch to continue from, the optimizer step count, the history,
   the running sums of an epoch interrupted mid-way, and free-form ``extra`` values.
 
@@ -59,7 +60,10 @@ def _state_of(obj) -> dict | None:
 
 
 def _module_generators(model) -> dict:
-    """The generators held by the model's modules, by ``module.attribute`` name."""
+    """The generators held by a model's modules (or by any object: an optimizer, a
+    scheduler, a loss), by ``module.attribute`` name."""
+    if model is None:
+        return {}
     modules = model.named_modules() if hasattr(model, "named_modules") else [("", model)]
     out = {}
     for name, module in modules:
@@ -97,8 +101,12 @@ def _check_generators(generators: Mapping | None, where: str) -> dict:
     return generators
 
 
+def _states(generators: dict) -> dict:
+    return {name: _generator_state(g) for name, g in generators.items()}
+
+
 def _payload(model, optimizer, scheduler, callbacks, loaders: dict, generators: dict,
-             training: dict) -> dict:
+             training: dict, loss: Any = None) -> dict:
     return {
         "model": model.state_dict(),
         "optimizer": _state_of(optimizer),
@@ -106,9 +114,10 @@ def _payload(model, optimizer, scheduler, callbacks, loaders: dict, generators: 
         "callbacks": [{"type": type(cb).__name__, "state": _state_of(cb),
                        "generators": _held_generator_states(cb)} for cb in callbacks],
         "data": {name: _loader_state(loader) for name, loader in loaders.items()},
-        "rng": {"global": get_rng_state(),
-                "model": {k: _generator_state(g) for k, g in _module_generators(model).items()},
-                "extra": {k: _generator_state(g) for k, g in generators.items()}},
+        "rng": {"global": get_rng_state(), "model": _states(_module_generators(model)),
+                "optimizer": _states(_module_generators(optimizer)),
+                "scheduler": _states(_module_generators(scheduler)),
+                "loss": _states(_module_generators(loss)), "extra": _states(generators)},
         "training": {"format": FORMAT, **training},
     }
 
@@ -174,7 +183,7 @@ def save_trainer(path: str | os.PathLike, trainer: Any, *, mid_epoch: bool = Fal
     return _write(path, _payload(trainer.model, trainer.optimizer, trainer.scheduler,
                                  trainer.callbacks,
                                  {"train": trainer.train_loader, "val": trainer.val_loader},
-                                 {}, training))
+                                 {}, training, loss=trainer.loss_fn))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
@@ -235,10 +244,7 @@ class _Restore:
                   for k, v in model.state_dict().items()}
         self.add(lambda: model.load_state_dict(self.ckpt["model"]),
                  lambda: model.load_state_dict(before))
-        held = _module_generators(model)
-        saved = self.ckpt["generators"]["model"] if self.ckpt["format"] == FORMAT else None
-        if saved is not None:
-            self._generators(held, saved, "the model's generators")
+        self.held_generators("model", model)
 
     def stateful(self, name: str, obj) -> None:
         if obj is None:
@@ -248,6 +254,13 @@ class _Restore:
         before = obj.state_dict()
         self.add(lambda: obj.load_state_dict(self.ckpt[name]),
                  lambda: obj.load_state_dict(before))
+        self.held_generators(name, obj)
+
+    def held_generators(self, owner: str, obj) -> None:
+        """The generators ``obj`` (the model, optimizer, scheduler or loss) holds."""
+        if self.ckpt["format"] == FORMAT:
+            self._generators(_module_generators(obj), self.ckpt["generators"][owner],
+                             f"the {owner}'s generators")
 
     def loader(self, name: str, loader) -> None:
         if self.ckpt["format"] == FORMAT_V1 or loader is None:
@@ -368,6 +381,7 @@ def restore(path: str | os.PathLike, trainer: Any) -> tuple[int, dict | None, bo
     r.loader("train", trainer.train_loader)
     r.loader("val", trainer.val_loader)
     r.callbacks(trainer.callbacks)
+    r.held_generators("loss", trainer.loss_fn)
     r.global_rng()
     history_before = trainer.history.state_dict()
     if ckpt["history"] is not None:
