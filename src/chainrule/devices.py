@@ -29,12 +29,13 @@ _NONE_MSG = ("there is no accelerator: this build of chainrule computes on the C
              "(NumPy arrays)")
 
 
-class DeviceUnavailableError(RuntimeError, AssertionError):
+class DeviceUnavailableError(NotImplementedError, AssertionError):
     """A tensor or module was to be placed on a device other than the CPU.
 
-    It is a ``RuntimeError``, and an ``AssertionError`` too: a CPU-only PyTorch raises
-    ``AssertionError("Torch not compiled with CUDA enabled")`` for CUDA and ``RuntimeError`` for
-    the other devices, so code written against either catches it.
+    It is a ``RuntimeError`` (through ``NotImplementedError``) and an ``AssertionError``: a
+    CPU-only PyTorch raises ``AssertionError("Torch not compiled with CUDA enabled")`` for
+    CUDA, ``NotImplementedError`` when a factory targets MPS and ``RuntimeError`` for the rest,
+    so code written to catch any of them catches this.
     """
 
 
@@ -216,6 +217,10 @@ def check(dev: Any, where: str) -> device:
         dev = _STATE.current
         if dev is None:
             return CPU
+        if dev._type != "cpu":
+            raise unavailable(dev, f"{where} (on the default device, set by `with cr.device(...)` "
+                                   "or cr.set_default_device)")
+        return CPU
     elif dev is CPU or (type(dev) is str and dev == "cpu"):  # the common case, unparsed
         return CPU
     d = as_device(dev, where)
@@ -224,9 +229,14 @@ def check(dev: Any, where: str) -> device:
     return CPU
 
 
-def check_factory(dev: Any, layout: Any, pin_memory: Any, where: str) -> None:
-    """A factory's ``device=``, ``layout=`` and ``pin_memory=`` arguments, checked."""
-    if dev is not None or _STATE.current is not None:
+def check_factory(dev: Any, layout: Any, pin_memory: Any, where: str, *,
+                  follows_default: bool = True) -> None:
+    """A factory's ``device=``, ``layout=`` and ``pin_memory=`` arguments, checked.
+
+    ``follows_default``: whether ``device=None`` means the default device (a ``Tensor.new_*``
+    call means the tensor's own device instead, the CPU).
+    """
+    if dev is not None or (follows_default and _STATE.current is not None):
         check(dev, where)
     if layout is not None and layout is not strided:
         raise ValueError(f"{where}: layout={layout!r} is not supported; chainrule stores every "
@@ -313,6 +323,9 @@ def parse_to(args: tuple, kwargs: dict, where: str, tensor_type: type):
         if dtype is not None and not (_is_dtype(dtype) or (isinstance(dtype, str)
                                                             and _dtype_name(dtype))):
             raise TypeError(f"{where}: dtype must be a dtype, got {_typename(dtype)}")
+    for flag in ("non_blocking", "copy"):
+        if not isinstance(got.get(flag, False), (bool, np.bool_)):
+            raise TypeError(f"{where}: {flag} must be a bool, got {_typename(got[flag])}")
     device_given = dev is not None
     if device_given:
         check(dev, where)

@@ -1,0 +1,42 @@
+"""Run one line under PyTorch (the CPU-only oracle) and under chainrule; compare the outcomes.
+
+A line is a function of the library (``lambda L: L.device("cuda:1").index``). Both runs must
+return equal results, or both must raise, chainrule's error being an instance of the class
+PyTorch raised (so code that catches PyTorch's error catches chainrule's).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+
+import chainrule as cr
+
+
+def outcome(fn, lib):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return "ok", fn(lib)
+        except Exception as e:  # noqa: BLE001 - the exception is the outcome
+            return "raised", e
+
+
+def same_outcome(fn, convert=lambda v: v):
+    """Assert ``fn(torch)`` and ``fn(cr)`` agree; return chainrule's result or exception."""
+    t_kind, t_val = outcome(fn, torch)
+    c_kind, c_val = outcome(fn, cr)
+    if t_kind == "raised":
+        assert c_kind == "raised", f"PyTorch raised {t_val!r}; chainrule returned {c_val!r}"
+        assert isinstance(c_val, type(t_val)), (
+            f"PyTorch raised {type(t_val).__name__}, chainrule {type(c_val).__name__}: {c_val}")
+    else:
+        assert c_kind == "ok", f"PyTorch returned {t_val!r}; chainrule raised {c_val!r}"
+        assert convert(c_val) == convert(t_val), (c_val, t_val)
+    return c_val
+
+
+def dtype_name(d) -> str:
+    """``torch.float64`` and ``dtype('float64')`` both as ``'float64'``."""
+    return str(d).removeprefix("torch.")
