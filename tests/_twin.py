@@ -38,5 +38,5 @@ def same_outcome(fn, convert=lambda v: v):
 
 
 def dtype_name(d) -> str:
-    """``torch.float64`` and ``dtype('float64')`` both as ``'float64'``."""
-    return str(d).removeprefix("torch.")
+    """``torch.float64``, ``dtype('float64')`` and ``chainrule.bfloat16`` as plain names."""
+    return str(d).removeprefix("torch.").removeprefix("chainrule.")

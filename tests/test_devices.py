@@ -388,3 +388,35 @@ def test_the_classic_preamble_runs():
     assert model.weight.grad.device == device
     mps = cr.device("mps") if cr.backends.mps.is_available() else cr.device("cpu")
     assert mps.type == "cpu"
+
+
+@pytest.mark.parametrize("make", [
+    lambda L, d: L.nn.Linear(2, 3, device=d), lambda L, d: L.nn.Linear(2, 3, True, d),
+    lambda L, d: L.nn.Conv2d(1, 2, 3, device=d), lambda L, d: L.nn.LSTM(2, 3, device=d),
+    lambda L, d: L.nn.Embedding(4, 2, device=d), lambda L, d: L.nn.LayerNorm(3, device=d),
+    lambda L, d: L.nn.BatchNorm1d(3, device=d),
+])
+@pytest.mark.parametrize("dev", ["cpu", "cuda", "cuda:1", "mps"])
+def test_layers_built_on_a_device_match_pytorch(make, dev):
+    e = same_outcome(lambda L: _module_outcome(make(L, dev)))
+    if isinstance(e, Exception):
+        assert "chainrule computes on the CPU only" in str(e)
+
+
+def test_layers_follow_the_default_device_like_pytorch():
+    for L in (torch, cr):
+        with L.device("cpu"):
+            assert L.nn.Linear(2, 2).weight.device == L.device("cpu")
+    with cr.device("cuda"):
+        with pytest.raises(DeviceUnavailableError, match="Linear.*default device"):
+            cr.nn.Linear(2, 2)
+
+
+def test_user_modules_with_a_device_argument_are_left_alone():
+    class Model(cr.nn.Module):
+        def __init__(self, device="auto"):  # the user's own meaning
+            super().__init__()
+            self.device = device
+            self.fc = cr.nn.Linear(2, 2)
+
+    assert Model("auto").device == "auto"

@@ -8,6 +8,8 @@ path). The walkers below find them by type; buffers are the attributes named by
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from itertools import count
@@ -19,6 +21,30 @@ from ... import devices, dtypes
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor, _wrap
 from ..parameter import Parameter
+
+
+def _check_device_on_init(cls: type) -> None:
+    """A chainrule layer whose ``__init__`` takes PyTorch's ``device=`` checks it (and, when
+    None, the default device) before building, as every factory does: ``nn.Linear(2, 2,
+    device='cuda')`` raises ``DeviceUnavailableError`` instead of building on the CPU. One
+    wrapper here covers every layer, present and future; user classes are left alone."""
+    init = cls.__dict__["__init__"]
+    params = list(inspect.signature(init).parameters.values())
+    names = [p.name for p in params]
+    if "device" not in names:
+        return
+    at = names.index("device")  # self is 0, so args[at - 1]
+    positional = params[at].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+
+    @functools.wraps(init)
+    def checked(self, *args: Any, **kwargs: Any) -> None:
+        dev = kwargs.get("device")
+        if dev is None and positional and len(args) >= at:
+            dev = args[at - 1]
+        devices.check(dev, f"{type(self).__name__}()")
+        init(self, *args, **kwargs)
+
+    cls.__init__ = checked
 
 
 def _indexed(kind: str, device: Any) -> str:
@@ -86,6 +112,11 @@ class Module:
     """
 
     _hooked = False  # class default; an instance sets True while it has forward hooks
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("chainrule.") and "__init__" in cls.__dict__:
+            _check_device_on_init(cls)
 
     def __init__(self) -> None:
         d = self.__dict__
