@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from . import dtypes
+
 # The device types PyTorch 2.13 parses, in its order (its error message lists them so).
 TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
          "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
@@ -274,6 +276,10 @@ strided = layout("strided")
 # ---- the call forms of ``to()`` -------------------------------------------------------------
 def _is_dtype(x: Any) -> bool:
     if isinstance(x, np.dtype) or any(x is t for t in (float, int, bool, complex)):
+        return True
+    # a dtype chainrule can name but not store (cr.bfloat16): a dtype, refused by the cast
+    unsupported = getattr(dtypes, "UnsupportedDtype", None)
+    if unsupported is not None and isinstance(x, unsupported):
         return True
     return isinstance(x, type) and issubclass(x, np.generic)
 

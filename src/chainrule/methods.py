@@ -65,6 +65,13 @@ def to(self, *args, **kwargs) -> Tensor:
         >>> x.to("cpu") is x, x.to("cpu", cr.float64).dtype
         (True, dtype('float64'))
     """
+    if len(args) == 1 and not kwargs:  # the per-batch calls, x.to(device) and x.to(dtype)
+        a = args[0]
+        if (type(a) is str and a == "cpu") or (type(a) is devices.device and a.type == "cpu"
+                                                 and a.index is None):
+            return self
+        if isinstance(a, np.dtype):
+            return self if a == self._data.dtype else elementwise.cast(self, a)
     dtype, _, copy, _ = devices.parse_to(args, kwargs, "to()", Tensor)
     if dtype is not None:
         dt = dtypes.as_dtype(dtype)
