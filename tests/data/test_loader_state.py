@@ -68,6 +68,8 @@ LOADERS = {
     "sequential": lambda s: DataLoader(_ds(), batch_size=3),
     "shuffle-generator": lambda s: DataLoader(_ds(), batch_size=3, shuffle=True,
                                               generator=_g(0, s)),
+    "shuffle-numpy-generator": lambda s: DataLoader(_ds(), batch_size=3, shuffle=True,
+                                                    generator=np.random.default_rng(s)),
     "shuffle-global": lambda s: DataLoader(_ds(), batch_size=3, shuffle=True),
     "drop-last": lambda s: DataLoader(_ds(), batch_size=3, shuffle=True, drop_last=True,
                                       generator=_g(0, s)),
@@ -213,6 +215,18 @@ def test_the_state_goes_through_save_and_load(tmp_path):
     again = LOADERS["batch_sampler"](7)
     again.load_state_dict(cr.load(tmp_path / "l.safetensors")["loader"])
     assert _passes(again, 2) == [rest[:2], rest[2:]]
+
+
+@pytest.mark.parametrize("name", ["shuffle-numpy-generator", "dataset-generator"])
+def test_generator_states_go_through_save_and_load(name, tmp_path):
+    loader = LOADERS[name](0)
+    it = iter(loader)
+    next(it)
+    cr.save(loader.state_dict(), tmp_path / "l.safetensors")
+    want = [_values(b) for b in it] + _passes(loader, 1)[0]
+    again = LOADERS[name](5)
+    again.load_state_dict(cr.load(tmp_path / "l.safetensors"))
+    assert sum(_passes(again, 2), []) == want
 
 
 def test_samplers_state_dicts():

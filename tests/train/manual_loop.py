@@ -1,10 +1,8 @@
 """The training loop users write by hand, stopped and resumed through ``cr.save``/``cr.load``.
 
-Run as a script it is one process of a stopped-and-resumed run:
-``python manual_loop.py full OUT`` trains without stopping and saves the final state to OUT;
-``python manual_loop.py stop CKPT`` trains until the cut and saves a checkpoint to CKPT;
-``python manual_loop.py resume CKPT OUT`` (a fresh process) continues from CKPT and saves the
-final state to OUT.
+Run as a script, ``python manual_loop.py resume CKPT OUT`` is the fresh process of a stopped
+run: it builds the run again, continues from the checkpoint CKPT and saves the final state to
+OUT.
 """
 
 from __future__ import annotations
@@ -103,20 +101,11 @@ def final_state(model, opt, losses) -> dict:
 
 
 if __name__ == "__main__":
-    mode, path = sys.argv[1], sys.argv[2]
-    if mode == "full":
-        model, opt, sched, loader = build()
-        losses = train(model, opt, sched, loader)
-        cr.save(final_state(model, opt, losses), path)
-    elif mode == "stop":
-        model, opt, sched, loader = build()
-        train(model, opt, sched, loader, cut=(1, 1),
-              on_cut=lambda e: save_state(model, opt, sched, loader, e, path))
-    elif mode == "resume":
-        model, opt, sched, loader = build(seed=1)  # a fresh process; seeds do not matter
-        cr.manual_seed(4321)
-        start, first = load_state(model, opt, sched, loader, path)
-        losses = train(model, opt, sched, loader, start_epoch=start, start_batch=first)
-        cr.save(final_state(model, opt, losses), sys.argv[3])
-    else:
+    mode, path, out = sys.argv[1:]
+    if mode != "resume":
         raise SystemExit(f"unknown mode {mode!r}")
+    model, opt, sched, loader = build(seed=1)  # a fresh process; seeds do not matter
+    cr.manual_seed(4321)
+    start, first = load_state(model, opt, sched, loader, path)
+    losses = train(model, opt, sched, loader, start_epoch=start, start_batch=first)
+    cr.save(final_state(model, opt, losses), out)
