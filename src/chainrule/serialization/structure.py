@@ -43,7 +43,7 @@ _DTYPES = {np.dtype(t).name: np.dtype(t) for t in (
     np.float16, np.float32, np.float64, np.complex64, np.complex128)}
 
 
-def _module_base() -> type | None:
+def module_base() -> type | None:
     """``cr.nn.Module`` if chainrule.nn is loaded (no module can exist before it is)."""
     mod = sys.modules.get("chainrule.nn.modules.module")
     return None if mod is None else mod.Module
@@ -114,7 +114,7 @@ class Flattener:
         if not root and is_plain(obj):
             self.values[self._claim(path or "value")] = json.dumps(obj)
             return {"value": path or "value"}
-        module = _module_base()
+        module = module_base()
         if module is not None and isinstance(obj, module):
             return self._module(obj, path)
         if isinstance(obj, dict):
@@ -177,8 +177,16 @@ class Flattener:
             raise TypeError(f"save: the module at {_where(path)} is a {cls.__qualname__}, a "
                             "class defined inside a function; define it at module level so "
                             "that load can find it by name")
-        state = [[attr, self.node(value, _join(path, attr), in_module=True)]
-                 for attr, value in vars(module).items() if attr not in HOOK_ATTRIBUTES]
+        attrs = [(a, v) for a, v in vars(module).items() if a not in HOOK_ATTRIBUTES]
+        nodes: dict[str, Any] = {}
+        # Tensors and modules held directly first, so that they are stored under their own
+        # names ("features.0.weight", as in state_dict) even when a container attribute
+        # listing them comes earlier; Rebuilder follows the same order.
+        for direct in (True, False):
+            for attr, value in attrs:
+                if isinstance(value, (Tensor, module_base())) == direct:
+                    nodes[attr] = self.node(value, _join(path, attr), in_module=True)
+        state = [[attr, nodes[attr]] for attr, _ in attrs]
         return {"module": {"class": allowlist.name_of(cls), "path": path, "state": state}}
 
 
@@ -273,18 +281,22 @@ class Rebuilder:
         if not isinstance(path, str) or not isinstance(state, list) or path in self._modules:
             raise self.corrupt({"module": body})
         cls = self._global(name, "module")
-        module_base = sys.modules["chainrule.nn.modules.module"].Module
-        if not isinstance(cls, type) or not issubclass(cls, module_base):
+        if not isinstance(cls, type) or not issubclass(cls, module_base()):
             raise ValueError(f"{self.where}: {name!r} is not a chainrule.nn.Module subclass, so "
                              "it cannot be rebuilt as a module")
         obj = cls.__new__(cls)  # never __init__: the saved state is the whole module
         self._modules[path] = obj
-        attrs = {}
-        for attr, node in state:
-            if not isinstance(attr, str) or attr in HOOK_ATTRIBUTES:
+        for entry in state:
+            if not isinstance(entry, list) or len(entry) != 2 or not isinstance(
+                    entry[0], str) or entry[0] in HOOK_ATTRIBUTES:
                 raise self.corrupt({"module": body})
-            _check_not_method(cls, attr, self.where)
-            attrs[attr] = self.node(node)
+            _check_not_method(cls, entry[0], self.where)
+        values = {}
+        for direct in (True, False):  # Flattener's order: directly held tensors and modules
+            for attr, node in state:
+                if (isinstance(node, dict) and next(iter(node), None) in _DIRECT) == direct:
+                    values[attr] = self.node(node)
+        attrs = {attr: values[attr] for attr, _ in state}
         if type(attrs.get("training")) is not bool or not _is_buffer_table(
                 attrs.get("_buffer_names")):
             raise ValueError(f"{self.where}: the saved state of module {path or '(root)'!r} "
@@ -343,6 +355,7 @@ def _refusal(name: str, purpose: str, where: str) -> str:
             f"({short} from {owner}).")
 
 
+_DIRECT = ("tensor", "leaf", "parameter", "module", "module_ref")
 _KINDS = {
     "tensor": Rebuilder._tensor, "value": Rebuilder._value, "dict": Rebuilder._dict,
     "list": lambda r, body: [r.node(v) for v in body],
