@@ -229,6 +229,12 @@ def _bytearray(data=b""):
         raise UnpicklingError(f"builtins.bytearray: {e}") from None
 
 
+def _bytes(*args):
+    if args:  # protocols 0-2 write only b"" this way; other bytes go through _codecs.encode
+        raise UnpicklingError("builtins.bytes: only the empty form is supported")
+    return b""
+
+
 def _complex(real=0.0, imag=0.0):
     if type(real) not in (int, float) or type(imag) not in (int, float):
         raise UnpicklingError("builtins.complex: expected two numbers")
@@ -259,7 +265,7 @@ def _table() -> dict[str, Any]:
         "collections.OrderedDict": _ordered_dict, "collections.Counter": _counter,
         "torch.Size": _size, "torch.device": _device,
         "builtins.set": _collection(set), "builtins.frozenset": _collection(frozenset),
-        "builtins.bytearray": _bytearray, "builtins.complex": _complex, "_codecs.encode": _encode,
+        "builtins.bytearray": _bytearray, "builtins.bytes": _bytes, "builtins.complex": _complex, "_codecs.encode": _encode,
     }
     table: dict[str, Any] = {name: SafeCall(name, fn) for name, fn in calls.items()}
     for name, dtype in _DTYPES.items():
