@@ -331,7 +331,7 @@ def load(f: PathOrFile, map_location=None, pickle_module=None, *,
             return torch_archive.load_zip(file, size, where, map_location, weights_only,
                                           encoding)
         if torch_archive.looks_like_legacy(head):
-            return torch_archive.load_legacy(file.read(), where, map_location, weights_only,
+            return torch_archive.load_legacy(file, size, where, map_location, weights_only,
                                              encoding)
         if torch_archive.looks_like_tar(head):
             raise ValueError(f"{where}: a tar-format PyTorch file (PyTorch before 0.4); "

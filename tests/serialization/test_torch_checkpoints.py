@@ -223,6 +223,7 @@ class FakeDevice:
 @pytest.mark.parametrize("map_location", [
     None, "cpu", "cpu:0", torch.device("cpu"), FakeDevice("cpu"), {"cuda:0": "cpu"},
     lambda storage, loc: storage, lambda storage, loc: None, lambda storage, loc: storage.cpu(),
+    lambda storage, loc: storage.to(torch.device("cpu")),
 ])
 def test_map_location_to_the_cpu(roundtrip, map_location):
     got = roundtrip({"w": torch.ones(2)}, map_location=map_location)
@@ -231,7 +232,7 @@ def test_map_location_to_the_cpu(roundtrip, map_location):
 
 @pytest.mark.parametrize("map_location", [
     "cuda", "cuda:0", torch.device("cuda", 1), FakeDevice("mps"), {"cpu": "cuda:0"},
-    lambda storage, loc: storage.cuda(),
+    lambda storage, loc: storage.cuda(), lambda storage, loc: storage.to("cuda:0"),
 ])
 def test_map_location_elsewhere_is_a_clear_error(roundtrip, map_location):
     with pytest.raises(RuntimeError, match="CPU only"):

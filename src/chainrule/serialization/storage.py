@@ -32,7 +32,8 @@ class Storage:
     first use by ``read()``, viewed as elements of any dtype by ``array(dtype)``.
 
     It plays the part of ``torch.UntypedStorage`` for a ``map_location`` callable: ``cpu()``
-    returns it, ``cuda()`` / ``to()`` explain that chainrule has only the CPU.
+    returns it, as does ``to('cpu')``; ``cuda()`` and other devices explain that chainrule has
+    only the CPU.
     """
 
     def __init__(self, key: str, dtype: np.dtype | str | None, nbytes: int, location: str,
@@ -59,7 +60,9 @@ class Storage:
                            "the CPU only: return the storage itself (lambda storage, loc: "
                            "storage) or pass map_location='cpu'")
 
-    to = cuda
+    def to(self, device="cpu", *args, **kwargs):
+        name = getattr(device, "type", device)
+        return self if isinstance(name, str) and name.split(":")[0] == "cpu" else self.cuda()
 
     def __repr__(self) -> str:
         return f"<storage {self.key!r} of a PyTorch checkpoint, {self._nbytes} bytes>"

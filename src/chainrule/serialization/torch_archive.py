@@ -200,10 +200,13 @@ def load_zip(f: BinaryIO, size: int, where: str, map_location=None,
 
 
 # ---- the legacy stream -------------------------------------------------------------------------
-def load_legacy(data: bytes, where: str, map_location=None, weights_only: bool | None = None,
-                encoding: str = "ASCII") -> Any:
+def load_legacy(f: BinaryIO, size: int, where: str, map_location=None,
+                weights_only: bool | None = None, encoding: str = "ASCII") -> Any:
     """Load the pre-1.6 stream format (still written with
-    ``torch.save(..., _use_new_zipfile_serialization=False)``)."""
+    ``torch.save(..., _use_new_zipfile_serialization=False)``) from the binary file ``f``."""
+    data = np.empty(size, dtype=np.uint8)  # one writable buffer: storages are views of it
+    if f.readinto(memoryview(data)) != size:
+        raise UnpicklingError(f"{where}: the file changed size while being read")
     opts = _Options(where, map_location, weights_only, encoding)
     magic, pos = _run(data, 0, opts)
     if magic != _LEGACY_MAGIC:
@@ -227,14 +230,14 @@ def load_legacy(data: bytes, where: str, map_location=None, weights_only: bool |
     for key in keys:
         if pos + 8 > len(data):
             raise UnpicklingError(f"{where}: the file is truncated before storage {key!r}")
-        (count,) = struct.unpack("<q" if little else ">q", data[pos:pos + 8])
+        (count,) = struct.unpack("<q" if little else ">q", data[pos:pos + 8].tobytes())
         pos += 8
         dtype, nbytes = seen[key].dtype, seen[key].nbytes()
         if count * (itemsize(dtype) if dtype is not None else 1) != nbytes or (
                 pos + nbytes > len(data)):
             raise UnpicklingError(f"{where}: storage {key!r} does not match its description "
                                   "or the file is truncated")
-        blobs[key] = np.frombuffer(data, np.uint8, nbytes, pos).copy()
+        blobs[key] = data[pos:pos + nbytes]
         pos += nbytes
     if pos != len(data):
         raise UnpicklingError(f"{where}: {len(data) - pos} unexpected bytes at the end")

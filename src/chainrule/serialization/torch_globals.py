@@ -265,7 +265,8 @@ def _table() -> dict[str, Any]:
         "collections.OrderedDict": _ordered_dict, "collections.Counter": _counter,
         "torch.Size": _size, "torch.device": _device,
         "builtins.set": _collection(set), "builtins.frozenset": _collection(frozenset),
-        "builtins.bytearray": _bytearray, "builtins.bytes": _bytes, "builtins.complex": _complex, "_codecs.encode": _encode,
+        "builtins.bytearray": _bytearray, "builtins.bytes": _bytes,
+        "builtins.complex": _complex, "_codecs.encode": _encode,
     }
     table: dict[str, Any] = {name: SafeCall(name, fn) for name, fn in calls.items()}
     for name, dtype in _DTYPES.items():
