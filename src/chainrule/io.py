@@ -272,10 +272,9 @@ def _check_load_options(pickle_module, weights_only, mmap, pickle_load_args) -> 
     if pickle_module is not None:
         raise TypeError("load: pickle_module must be None; chainrule never uses a pickle "
                         "module (it reads PyTorch files with its own restricted interpreter)")
-    if weights_only not in (None, True, False):
-        raise TypeError(f"load: weights_only must be a bool, got {weights_only!r}")
-    if mmap not in (None, True, False):
-        raise TypeError(f"load: mmap must be a bool, got {mmap!r}")
+    for name, flag in (("weights_only", weights_only), ("mmap", mmap)):
+        if flag is not None and not isinstance(flag, bool):
+            raise TypeError(f"load: {name} must be a bool, got {flag!r}")
     encoding = pickle_load_args.pop("encoding", "ASCII")
     if pickle_load_args:
         raise TypeError(f"load: unexpected keyword arguments {sorted(pickle_load_args)}; of "
@@ -335,8 +334,8 @@ def load(f: PathOrFile, map_location=None, pickle_module=None, *,
                                              encoding)
         if torch_archive.looks_like_tar(head):
             raise ValueError(f"{where}: a tar-format PyTorch file (PyTorch before 0.4); "
-                             "chainrule does not read it: load and re-save it with a recent "
-                             "torch (torch.save(torch.load(f)['state_dict'], f2))")
+                             "chainrule does not read it: re-save it with a recent torch "
+                             "(torch.save(torch.load(f), f2)) and load that")
         restore = check_map_location(map_location, where)
         tensors, meta = _read(file, size, where, verify)
     _restore_all(tensors, restore)

@@ -167,7 +167,8 @@ def test_safe_globals_is_scoped_and_renamable(trained):
     cr.serialization.add_safe_globals([sgd_steps])
     with cr.serialization.safe_globals([Net]):
         assert cr.serialization.get_safe_globals() == [sgd_steps, Net]
-    assert cr.serialization.get_safe_globals() == [sgd_steps]
+        cr.serialization.add_safe_globals([batch])  # added inside the block: it stays
+    assert cr.serialization.get_safe_globals() == [sgd_steps, batch]
     # A class that moved: allow it under the name the file uses.
     def move(tree):
         tree["module"]["class"] = "oldpkg.models.Net"

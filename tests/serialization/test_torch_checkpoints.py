@@ -275,7 +275,8 @@ def test_weights_only_false_enables_no_pickle(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, err", [
-    ({"weights_only": "yes"}, TypeError), ({"pickle_module": object()}, TypeError),
+    ({"weights_only": "yes"}, TypeError), ({"weights_only": 1}, TypeError),
+    ({"pickle_module": object()}, TypeError),
     ({"mmap": "no"}, TypeError), ({"fix_imports": True}, TypeError),
     ({"map_location": 3}, TypeError), ({"map_location": {0: "cpu"}}, TypeError),
 ])

@@ -84,15 +84,18 @@ class safe_globals:  # noqa: N801  (PyTorch's name)
 
     def __init__(self, safe_globals: list) -> None:
         self._items = _check(safe_globals, "safe_globals")
-        self._before: list | None = None
 
     def __enter__(self) -> safe_globals:
-        self._before = list(_allowed)
         _allowed.extend(self._items)
         return self
 
     def __exit__(self, *exc) -> None:
-        _allowed[:] = self._before or []
+        # Remove what this block added, once each; entries added before or inside it stay.
+        for item in reversed(self._items):
+            for i in range(len(_allowed) - 1, -1, -1):
+                if _allowed[i] is item:
+                    del _allowed[i]
+                    break
 
 
 def user_globals() -> dict[str, Any]:
