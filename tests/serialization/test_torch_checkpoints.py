@@ -221,7 +221,8 @@ class FakeDevice:
 
 
 @pytest.mark.parametrize("map_location", [
-    None, "cpu", "cpu:0", torch.device("cpu"), FakeDevice("cpu"), {"cuda:0": "cpu"},
+    None, "cpu", "cpu:0", torch.device("cpu"), FakeDevice("cpu"), cr.device("cpu"),
+    {"cuda:0": "cpu"}, {"cuda:0": cr.device("cpu")},
     lambda storage, loc: storage, lambda storage, loc: None, lambda storage, loc: storage.cpu(),
     lambda storage, loc: storage.to(torch.device("cpu")),
 ])
@@ -231,11 +232,12 @@ def test_map_location_to_the_cpu(roundtrip, map_location):
 
 
 @pytest.mark.parametrize("map_location", [
-    "cuda", "cuda:0", torch.device("cuda", 1), FakeDevice("mps"), {"cpu": "cuda:0"},
+    "cuda", "cuda:0", torch.device("cuda", 1), FakeDevice("mps"), cr.device("cuda"),
+    {"cpu": "cuda:0"},
     lambda storage, loc: storage.cuda(), lambda storage, loc: storage.to("cuda:0"),
 ])
 def test_map_location_elsewhere_is_a_clear_error(roundtrip, map_location):
-    with pytest.raises(RuntimeError, match="CPU only"):
+    with pytest.raises(cr.devices.DeviceUnavailableError, match="CPU only"):
         roundtrip({"w": torch.ones(2)}, map_location=map_location)
 
 

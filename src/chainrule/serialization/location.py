@@ -4,13 +4,16 @@ chainrule computes on the CPU, so every storage must end up there. ``map_locatio
 PyTorch's forms: ``None`` (where it was saved), a device string or device object
 (``'cpu'``, ``torch.device('cpu')``), a dict from saved locations to targets
 (``{'cuda:0': 'cpu'}``) or a callable ``f(storage, location)`` returning the storage (or
-``None`` for the default). Any target other than the CPU is an error that says so.
+``None`` for the default). Any target other than the CPU is a ``DeviceUnavailableError`` (a
+``RuntimeError``, as ``cr.devices`` raises for every other placement) that says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from ..devices import DeviceUnavailableError
 
 MapLocation = Any  # None | str | device-like | dict | callable
 
@@ -31,10 +34,10 @@ def _is_cpu(name: str) -> bool:
     return base == "cpu" and (not index or index.isdigit())
 
 
-def _refuse(target: str, saved: str, where: str) -> RuntimeError:
+def _refuse(target: str, saved: str, where: str) -> DeviceUnavailableError:
     how = ("pass map_location='cpu'" if target == saved
            else "map it to 'cpu' instead")
-    return RuntimeError(
+    return DeviceUnavailableError(
         f"{where}: a storage saved on {saved!r} would be restored to {target!r}, but chainrule "
         f"computes on the CPU only (NumPy arrays): {how}")
 
@@ -80,8 +83,9 @@ def check_map_location(map_location: MapLocation, where: str) -> Callable[[Any, 
         return restore
     target = _device_name(map_location, where)
     if not _is_cpu(target):
-        raise RuntimeError(f"{where}: map_location={target!r}, but chainrule computes on the "
-                           "CPU only (NumPy arrays); use map_location='cpu' or leave it out")
+        raise DeviceUnavailableError(
+            f"{where}: map_location={target!r}, but chainrule computes on the CPU only (NumPy "
+            "arrays); use map_location='cpu' or leave it out")
 
     def restore(storage, saved):
         return None

@@ -56,9 +56,12 @@ class Storage:
         return self
 
     def cuda(self, *args, **kwargs):
-        raise RuntimeError("load: map_location asked for a CUDA storage; chainrule computes on "
-                           "the CPU only: return the storage itself (lambda storage, loc: "
-                           "storage) or pass map_location='cpu'")
+        from ..devices import DeviceUnavailableError
+
+        raise DeviceUnavailableError(
+            "load: map_location asked for a CUDA storage; chainrule computes on the CPU only: "
+            "return the storage itself (lambda storage, loc: storage) or pass "
+            "map_location='cpu'")
 
     def to(self, device="cpu", *args, **kwargs):
         name = getattr(device, "type", device)
