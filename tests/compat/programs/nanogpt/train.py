@@ -62,8 +62,8 @@ if args.double:
 
 
 def get_batch(split, step):
-    # the data source: batches drawn from a generator seeded by the step, so that a resumed run
-    # sees the batches an uninterrupted one would
+    # the data source: batch number `step` comes from a generator seeded by it, so that a
+    # resumed run sees the batches an uninterrupted one would
     data = train_data if split == 'train' else val_data
     rng = np.random.default_rng((step, split == 'train'))
     ix = torch.from_numpy(rng.integers(0, len(data) - block_size, (batch_size,)))
@@ -144,7 +144,7 @@ def get_lr(it):
 
 
 record = []
-X, Y = get_batch('train', iter_num)
+X, Y = get_batch('train', iter_num * gradient_accumulation_steps)
 t0 = time.time()
 local_iter_num = 0
 raw_model = model
@@ -177,7 +177,7 @@ while True:
         with ctx:
             logits, loss = model(X, Y)
             loss = loss / gradient_accumulation_steps
-        X, Y = get_batch('train', 1_000 * (iter_num + 1) + micro_step)
+        X, Y = get_batch('train', iter_num * gradient_accumulation_steps + micro_step + 1)
         scaler.scale(loss).backward()
     if grad_clip != 0.0:
         scaler.unscale_(optimizer)
