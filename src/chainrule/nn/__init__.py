@@ -9,7 +9,7 @@ Example:
     (16, 4)
 """
 
-from . import functional, init, utils  # noqa: F401
+from . import functional, init, parallel, utils  # noqa: F401
 from .modules import (  # noqa: F401
     CELU,
     ELU,
@@ -95,5 +95,6 @@ from .modules import (  # noqa: F401
     Unflatten,
     Upsample,
 )
+from .parallel import DataParallel  # noqa: F401
 from .parameter import Parameter  # noqa: F401
 from .summary import summary  # noqa: F401
