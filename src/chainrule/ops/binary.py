@@ -149,8 +149,8 @@ class Where(Op):
 
     def call(condition, input, other):  # noqa: A002
         cond = as_tensor(condition, "where")
-        if cond.data.dtype != np.bool_:
-            cond = Tensor(cond.data.astype(bool))
+        if cond._data.dtype != np.bool_:
+            cond = Tensor(cond._data.astype(bool))
         a, b = pair(input, other, "where")
         return Where.record(cond, a, b)
 
@@ -169,7 +169,7 @@ def pow_tensor(a, b) -> Tensor:
 
 def _floor_div(a: Tensor, b: Tensor, op: str) -> Tensor:
     try:
-        return _wrap(np.asarray(np.floor_divide(a.data, b.data)))
+        return _wrap(np.asarray(np.floor_divide(a._data, b._data)))
     except ValueError as e:
         raise OpError(f"{op}(): {e} (input shapes: {a.shape}, {b.shape})") from None
 
