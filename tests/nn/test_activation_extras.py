@@ -94,6 +94,7 @@ def test_gumbel_softmax():
     assert logits.grad is not None and np.abs(logits.grad.numpy()).sum() > 0
 
 
+@pytest.mark.filterwarnings("ignore:keyword argument `max_value`")
 def test_hardtanh_old_argument_names_and_errors():
     with pytest.warns(FutureWarning, match="`min_value` is deprecated"):
         th = torch.nn.Hardtanh(min_value=-0.5, max_value=0.5)
