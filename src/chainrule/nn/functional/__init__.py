@@ -9,7 +9,7 @@ Example:
 
 from ...ops.conv import avg_pool2d, conv2d, fold, max_pool2d, unfold  # noqa: F401
 from ...ops.linalg import linear  # noqa: F401
-from ...ops.shape import flatten, pad  # noqa: F401
+from ...ops.shape import flatten  # noqa: F401
 from .activation import (  # noqa: F401
     celu,
     celu_,
@@ -59,6 +59,7 @@ from .interpolate import interpolate  # noqa: F401
 from .kl_div import kl_div  # noqa: F401
 from .likelihood import gaussian_nll_loss, poisson_nll_loss  # noqa: F401
 from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401
+from .padding import pad  # noqa: F401
 from .pooling import (  # noqa: F401
     adaptive_avg_pool2d,
     adaptive_max_pool2d,

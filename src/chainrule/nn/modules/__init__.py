@@ -59,6 +59,23 @@ from .loss import (  # noqa: F401
 )
 from .module import Module, RemovableHandle, StateDictError  # noqa: F401
 from .normalization import GroupNorm, LayerNorm  # noqa: F401
+from .padding import (  # noqa: F401
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
 from .pooling import (  # noqa: F401
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
