@@ -60,6 +60,12 @@ from .kl_div import kl_div  # noqa: F401
 from .likelihood import gaussian_nll_loss, poisson_nll_loss  # noqa: F401
 from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401
 from .padding import pad  # noqa: F401
+from .pixelshuffle import (  # noqa: F401
+    channel_shuffle,
+    native_channel_shuffle,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
 from .pooling import (  # noqa: F401
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
