@@ -7,7 +7,7 @@ Example:
     [0.0, 2.0]
 """
 
-from ...ops.conv import avg_pool2d, conv2d, fold, max_pool2d, unfold  # noqa: F401
+from ...ops.conv import conv2d, fold, unfold  # noqa: F401
 from ...ops.linalg import linear  # noqa: F401
 from ...ops.shape import flatten  # noqa: F401
 from .activation import (  # noqa: F401
@@ -67,10 +67,25 @@ from .pixelshuffle import (  # noqa: F401
     pixel_unshuffle,
 )
 from .pooling import (  # noqa: F401
+    adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
     avg_pool1d,
+    avg_pool2d,
+    lp_pool1d,
+    lp_pool2d,
     max_pool1d,
+    max_pool1d_with_indices,
+    max_pool2d,
+    max_pool2d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
 )
 from .ranking import (  # noqa: F401
     cosine_embedding_loss,

@@ -1,14 +1,27 @@
-"""Pooling layers over (N, C, H, W) images."""
+"""Pooling layers: max, average, power-average, adaptive and unpooling, over
+``nn.functional``."""
 
 from __future__ import annotations
 
-from ...ops.conv import avg_pool2d, max_pool2d
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
 
 
-class MaxPool2d(Module):
+class _MaxPoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
     """Maximum over each ``kernel_size`` window (stride defaults to the kernel size).
 
     Example:
@@ -17,17 +30,23 @@ class MaxPool2d(Module):
         (1, 3, 4, 4)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1) -> None:
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
+    def forward(self, input: Tensor):  # noqa: A002
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation)
 
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}")
+class MaxPool1d(_MaxPoolNd):
+    """Maximum over each window of (N, C, L) inputs.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.MaxPool1d(2)(cr.zeros(1, 3, 8)).shape
+        (1, 3, 4)
+    """
+
+    def forward(self, input: Tensor):  # noqa: A002
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
 
 
 class AvgPool2d(Module):
@@ -39,38 +58,19 @@ class AvgPool2d(Module):
         [[[[1.0, 1.0], [1.0, 1.0]]]]
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
-        self.padding = padding
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return avg_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class MaxPool1d(Module):
-    """Maximum over each window of (N, C, L) inputs.
-
-    Example:
-        >>> import chainrule as cr
-        >>> cr.nn.MaxPool1d(2)(cr.zeros(1, 3, 8)).shape
-        (1, 3, 4)
-    """
-
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1) -> None:
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}")
 
 
 class AvgPool1d(Module):
@@ -82,19 +82,94 @@ class AvgPool1d(Module):
         [[[1.0, 1.0]]]
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
         super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
-        self.padding = padding
+
+        def single(v):  # PyTorch keeps AvgPool1d's sizes as 1-tuples
+            return tuple(v) if isinstance(v, (tuple, list)) else (v,)
+
+        self.kernel_size = single(kernel_size)
+        self.stride = single(stride if stride is not None else kernel_size)
+        self.padding, self.ceil_mode, self.count_include_pad = single(padding), ceil_mode, \
+            count_include_pad
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
+class _LPPoolNd(Module):
+    def __init__(self, norm_type: float, kernel_size, stride=None,
+                 ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling: (sum of x^p over each window)^(1/p) (p = inf is max pooling,
+    p = 1 sum pooling).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LPPool2d(2, 3, stride=2)(cr.ones(1, 2, 7, 7)).shape
+        (1, 2, 3, 3)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling over (N, C, L) inputs.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LPPool1d(2, 3, stride=2)(cr.ones(1, 2, 7)).shape
+        (1, 2, 3)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class _AdaptivePool(Module):
+    def __init__(self, output_size) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class _AdaptiveMaxPool(_AdaptivePool):
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+
+class AdaptiveAvgPool1d(_AdaptivePool):
+    """Average-pool (N, C, L) inputs to ``output_size`` positions whatever L is.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.AdaptiveAvgPool1d(3)(cr.ones(2, 4, 10)).shape
+        (2, 4, 3)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool2d(_AdaptivePool):
     """Average-pool to a fixed ``output_size`` whatever the input size (1 = global pooling).
 
     Example:
@@ -103,18 +178,37 @@ class AdaptiveAvgPool2d(Module):
         (2, 8, 1, 1)
     """
 
-    def __init__(self, output_size) -> None:
-        super().__init__()
-        self.output_size = output_size
-
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.adaptive_avg_pool2d(input, self.output_size)
 
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """Average-pool (N, C, D, H, W) inputs to a fixed ``output_size``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.AdaptiveAvgPool3d(1)(cr.ones(2, 3, 4, 5, 6)).shape
+        (2, 3, 1, 1, 1)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.adaptive_avg_pool3d(input, self.output_size)
 
 
-class AdaptiveMaxPool2d(Module):
+class AdaptiveMaxPool1d(_AdaptiveMaxPool):
+    """Max-pool (N, C, L) inputs to ``output_size`` positions.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.AdaptiveMaxPool1d(2)(cr.ones(1, 3, 7)).shape
+        (1, 3, 2)
+    """
+
+    def forward(self, input: Tensor):  # noqa: A002
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     """Max-pool to a fixed ``output_size`` whatever the input size.
 
     Example:
@@ -123,12 +217,60 @@ class AdaptiveMaxPool2d(Module):
         (1, 3, 2, 2)
     """
 
-    def __init__(self, output_size) -> None:
-        super().__init__()
-        self.output_size = output_size
+    def forward(self, input: Tensor):  # noqa: A002
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.adaptive_max_pool2d(input, self.output_size)
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """Max-pool (N, C, D, H, W) inputs to a fixed ``output_size``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.AdaptiveMaxPool3d((1, 2, 2))(cr.ones(1, 3, 4, 5, 6)).shape
+        (1, 3, 1, 2, 2)
+    """
+
+    def forward(self, input: Tensor):  # noqa: A002
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
+class _MaxUnpoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding = padding
 
     def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Undo ``MaxPool2d(..., return_indices=True)`` as far as it can: each value goes back to
+    its index, every other position is zero.
+
+    Example:
+        >>> import chainrule as cr
+        >>> pool, unpool = cr.nn.MaxPool2d(2, return_indices=True), cr.nn.MaxUnpool2d(2)
+        >>> y, idx = pool(cr.randn(1, 1, 4, 4))
+        >>> unpool(y, idx).shape
+        (1, 1, 4, 4)
+    """
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:  # noqa: A002
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Undo ``MaxPool1d(..., return_indices=True)``: values back at their indices.
+
+    Example:
+        >>> import chainrule as cr
+        >>> y, idx = cr.nn.MaxPool1d(2, return_indices=True)(cr.randn(1, 2, 6))
+        >>> cr.nn.MaxUnpool1d(2)(y, idx).shape
+        (1, 2, 6)
+    """
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:  # noqa: A002
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
