@@ -58,7 +58,14 @@ from .dropout import dropout, dropout1d, dropout2d  # noqa: F401
 from .interpolate import interpolate  # noqa: F401
 from .kl_div import kl_div  # noqa: F401
 from .likelihood import gaussian_nll_loss, poisson_nll_loss  # noqa: F401
-from .normalization import batch_norm, group_norm, layer_norm  # noqa: F401
+from .normalization import (  # noqa: F401
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+)
 from .padding import pad  # noqa: F401
 from .pixelshuffle import (  # noqa: F401
     channel_shuffle,

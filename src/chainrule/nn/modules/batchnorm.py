@@ -1,9 +1,11 @@
-"""``BatchNorm1d``: per-channel normalisation over the batch, with running statistics."""
+"""Batch normalisation (1-d, 2-d and 3-d): per-channel normalisation over the batch, with
+running statistics. ``_BatchNorm`` is also the base of the instance norms."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..._unavailable import unavailable_class
 from ...tensor import Tensor, _wrap
 from .. import functional as F
 from .. import init
@@ -17,7 +19,7 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None) -> None:
+                 dtype=None, bias: bool = True) -> None:
         super().__init__()
         if not isinstance(num_features, int) or num_features <= 0:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got "
@@ -27,7 +29,7 @@ class _BatchNorm(Module):
         dt = _factory_dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dt))
-            self.bias = Parameter(np.zeros(num_features, dtype=dt))
+            self.bias = Parameter(np.zeros(num_features, dtype=dt)) if bias else None
         else:
             self.weight = self.bias = None
         if track_running_stats:
@@ -49,7 +51,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim not in self._expected_dims:
@@ -74,7 +77,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -106,3 +110,27 @@ class BatchNorm2d(_BatchNorm):
 
     _expected_dims = (4,)
     _expected_text = "4D (N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) volumes, per channel C.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.BatchNorm3d(2)(cr.randn(3, 2, 2, 3, 3)).shape
+        (3, 2, 2, 3, 3)
+    """
+
+    _expected_dims = (5,)
+    _expected_text = "5D (N, C, D, H, W)"
+
+
+def _no_sync(*args, **kwargs):
+    raise NotImplementedError(
+        "chainrule.nn.SyncBatchNorm.convert_sync_batchnorm: batch norm synchronised across "
+        "processes is not available yet in chainrule")
+
+
+SyncBatchNorm = unavailable_class("batch norm synchronised across processes",
+                                  "chainrule.nn.SyncBatchNorm", _BatchNorm)
+SyncBatchNorm.convert_sync_batchnorm = staticmethod(_no_sync)
