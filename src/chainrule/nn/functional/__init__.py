@@ -50,12 +50,25 @@ from .activation import (  # noqa: F401
     threshold_,
 )
 from .attention import scaled_dot_product_attention  # noqa: F401
+from .bilinear import bilinear  # noqa: F401
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: F401
 from .conv import conv_transpose2d  # noqa: F401
 from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
 from .distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
-from .dropout import dropout, dropout1d, dropout2d  # noqa: F401
-from .interpolate import interpolate  # noqa: F401
+from .dropout import (  # noqa: F401
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
+from .interpolate import (  # noqa: F401
+    interpolate,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from .kl_div import kl_div  # noqa: F401
 from .likelihood import gaussian_nll_loss, poisson_nll_loss  # noqa: F401
 from .normalization import (  # noqa: F401

@@ -56,3 +56,42 @@ class Dropout2d(Dropout):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.dropout2d(input, self.p, self.training)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of (N, C, D, H, W) inputs with probability ``p`` while training.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Dropout3d(0.5).eval()(cr.ones(1, 2, 2, 2, 2)).shape
+        (1, 2, 2, 2, 2)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout3d(input, self.p, self.training)
+
+
+class AlphaDropout(Dropout):
+    """Dropout that keeps SELU's self-normalisation (zero mean, unit variance) while training.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.AlphaDropout(0.2).eval()(cr.ones(3)).tolist()
+        [1.0, 1.0, 1.0]
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    """Alpha dropout of whole channels while training.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.FeatureAlphaDropout(0.2).eval()(cr.ones(1, 2, 3)).shape
+        (1, 2, 3)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.feature_alpha_dropout(input, self.p, self.training)
