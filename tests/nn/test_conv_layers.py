@@ -172,6 +172,6 @@ def test_interpolate_errors():
     with pytest.raises(ValueError, match="exactly one"):
         nn.functional.interpolate(x)
     with pytest.raises(ValueError, match="mode"):
-        nn.functional.interpolate(x, scale_factor=2, mode="bicubic")
+        nn.functional.interpolate(x, scale_factor=2, mode="cubic")
     with pytest.raises(ValueError, match="needs a"):
         nn.functional.interpolate(x, scale_factor=2, mode="linear")
