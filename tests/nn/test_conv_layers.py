@@ -29,8 +29,8 @@ def test_conv2d_init_bounds_and_errors():
     assert np.abs(conv.bias.detach().numpy()).max() <= bound
     with pytest.raises(ValueError, match=r"Conv2d\(4, 8\).*\(2, 3, 9, 9\)"):
         conv(cr.zeros(2, 3, 9, 9))
-    with pytest.raises(ValueError, match="groups"):
-        nn.Conv2d(4, 8, 3, groups=2)
+    with pytest.raises(ValueError, match=r"divisible by groups \(3\)"):
+        nn.Conv2d(4, 8, 3, groups=3)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

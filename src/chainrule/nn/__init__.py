@@ -43,6 +43,8 @@ from .modules import (  # noqa: F401
     ConstantPad3d,
     Conv1d,
     Conv2d,
+    Conv3d,
+    ConvTranspose1d,
     ConvTranspose2d,
     CosineEmbeddingLoss,
     CosineSimilarity,

@@ -7,7 +7,7 @@ Example:
     [0.0, 2.0]
 """
 
-from ...ops.conv import conv2d, fold, unfold  # noqa: F401
+from ...ops.conv import fold, unfold  # noqa: F401
 from ...ops.linalg import linear  # noqa: F401
 from ...ops.shape import flatten  # noqa: F401
 from .activation import (  # noqa: F401
@@ -52,7 +52,13 @@ from .activation import (  # noqa: F401
 from .attention import scaled_dot_product_attention  # noqa: F401
 from .bilinear import bilinear  # noqa: F401
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: F401
-from .conv import conv_transpose2d  # noqa: F401
+from .conv import (  # noqa: F401
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+)
 from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
 from .distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
 from .dropout import (  # noqa: F401
