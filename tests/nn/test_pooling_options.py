@@ -163,3 +163,37 @@ def test_pooling_errors_name_the_function_and_argument():
         F.max_unpool2d(cr.zeros(1, 1, 2, 2), cr.zeros(1, 1, 2), 2)
     with pytest.raises(ValueError, match="outside the output"):
         F.max_unpool2d(cr.zeros(1, 1, 1, 1), cr.tensor([[[[9]]]]), 2)
+
+
+POOL3D = [
+    ("max_pool3d", dict(kernel_size=2)),
+    ("max_pool3d", dict(kernel_size=(2, 3, 2), stride=(1, 2, 2), padding=(1, 1, 0),
+                        dilation=(1, 1, 2))),
+    ("max_pool3d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True,
+                        return_indices=True)),
+    ("avg_pool3d", dict(kernel_size=2)),
+    ("avg_pool3d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True,
+                        count_include_pad=False)),
+    ("avg_pool3d", dict(kernel_size=(2, 3, 3), padding=(1, 1, 0), divisor_override=5)),
+]
+
+
+@pytest.mark.parametrize("name,kw", POOL3D)
+@pytest.mark.parametrize("shape", [(2, 2, 5, 6, 5), (2, 4, 5, 6)])
+def test_pool3d(name, kw, shape):
+    _check(name, _x(shape, 10), **kw)
+
+
+def test_pool3d_layers_lp_and_unpool():
+    x = np.abs(_x((1, 2, 4, 5, 6), 11)) + 0.1
+    for layer, kw in (("MaxPool3d", dict(kernel_size=2, ceil_mode=True)),
+                      ("AvgPool3d", dict(kernel_size=2, stride=1)),
+                      ("LPPool3d", dict(norm_type=2, kernel_size=2))):
+        run_pair(getattr(nn, layer)(**kw), getattr(torch.nn, layer)(**kw), x, np.float64)
+        assert repr(getattr(nn, layer)(**kw)) == repr(getattr(torch.nn, layer)(**kw))
+    y, i = nn.MaxPool3d(2, return_indices=True)(cr.tensor(x))
+    ty, ti = torch.nn.MaxPool3d(2, return_indices=True)(torch.tensor(x))
+    close(nn.MaxUnpool3d(2)(y, i, output_size=x.shape[-3:]),
+          torch.nn.MaxUnpool3d(2)(ty, ti, output_size=x.shape[-3:]), np.float64, "unpool3d")
+    assert cr.gradcheck(lambda t: F.avg_pool3d(t, 2, padding=1, count_include_pad=False),
+                        (cr.tensor(x[:, :, :3, :3, :3], requires_grad=True),))

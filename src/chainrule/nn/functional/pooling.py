@@ -16,6 +16,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ...ops.binary import maximum
 from ...ops.conv import avg_pool2d as _avg_pool2d_op
 from ...ops.conv import max_pool2d as _max_pool2d_op
 from ...ops.elementwise import relu
@@ -78,16 +79,22 @@ def _far_pad(extra) -> tuple:
 
 def _max_indices(x: np.ndarray, k, s, p, d, extra, out_size) -> np.ndarray:
     """Flat (per channel) input index of each window's first maximum, as PyTorch returns."""
-    h, w = x.shape[2:]
-    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0] + extra[0]), (p[1], p[1] + extra[1])),
+    n = len(k)
+    spatial = x.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple((pi, pi + ei) for pi, ei in zip(p, extra)),
                 constant_values=-np.inf)
-    win = sliding_window_view(xp, (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1), axis=(2, 3))
-    win = win[:, :, ::s[0], ::s[1], ::d[0], ::d[1]][:, :, :out_size[0], :out_size[1]]
-    flat = win.reshape(win.shape[:4] + (-1,))
-    am = flat.argmax(axis=-1)
-    rows = np.arange(out_size[0])[:, None] * s[0] - p[0] + (am // k[1]) * d[0]
-    cols = np.arange(out_size[1])[None, :] * s[1] - p[1] + (am % k[1]) * d[1]
-    return (rows * w + cols).astype(np.int64)
+    span = tuple(di * (ki - 1) + 1 for ki, di in zip(k, d))
+    win = sliding_window_view(xp, span, axis=tuple(range(2, 2 + n)))
+    win = win[(slice(None), slice(None)) + tuple(slice(None, None, si) for si in s)
+              + tuple(slice(None, None, di) for di in d)]
+    win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_size)]
+    am = win.reshape(win.shape[:2 + n] + (-1,)).argmax(axis=-1)
+    offsets = np.unravel_index(am, k)
+    coords = []
+    for a in range(n):
+        pos = np.arange(out_size[a]).reshape((-1,) + (1,) * (n - 1 - a))
+        coords.append(pos * s[a] - p[a] + offsets[a] * d[a])
+    return np.ravel_multi_index(tuple(coords), spatial).astype(np.int64)
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
@@ -165,7 +172,10 @@ def _divisors(shape, k, s, p, size, count_include_pad: bool) -> np.ndarray:
             parts.append(end - start)
         else:
             parts.append(np.minimum(end, length) - np.maximum(start, 0))
-    return np.multiply.outer(parts[0], parts[1]) if len(parts) == 2 else parts[0]
+    out = parts[0]
+    for part in parts[1:]:
+        out = np.multiply.outer(out, part)
+    return out
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
@@ -249,6 +259,96 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None,  # noqa
     k = _ints(kernel_size, 1, "lp_pool1d", "kernel_size")[0]
     out = avg_pool1d(input ** norm_type, k, stride, 0, ceil_mode)
     return ((out.sign() * relu(out.abs())) * float(k)) ** (1.0 / norm_type)
+
+
+def _depth_slices(xe: Tensor, k0: int, s0: int, d0: int, depth: int):
+    """Per kernel depth offset, the input slices its windows read, with every output depth
+    folded into the channels: (N, C*Do, H, W). A 3-d pool is then 2-d pools of these."""
+    n, c = xe.shape[:2]
+    for j in range(k0):
+        start = j * d0
+        sl = xe[:, :, start:start + s0 * (depth - 1) + 1:s0]
+        yield sl.reshape(n, c * depth, *xe.shape[3:])
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+               ceil_mode: bool = False, return_indices: bool = False):
+    """Maximum over windows of (N, C, D, H, W) or (C, D, H, W) inputs.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.max_pool3d(cr.arange(8.0).reshape(1, 1, 2, 2, 2), 2).flatten().tolist()
+        [7.0]
+    """
+    x = _batched(input, 3, "max_pool3d")
+    k, s, p, d, size, extra = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, 3,
+                                        "max_pool3d")
+    widths = tuple(v for a in (2, 1, 0) for v in (p[a], p[a] + extra[a]))
+    xe = pad(x, widths, value=-math.inf) if any(widths) else x
+    out = None
+    for sl in _depth_slices(xe, k[0], s[0], d[0], size[0]):
+        y = _max_pool2d_op(sl, k[1:], s[1:], 0, d[1:])
+        out = y if out is None else maximum(out, y)
+    out = _unbatch(out.reshape(x.shape[:2] + size), input, 3)
+    if not return_indices:
+        return out
+    idx = _max_indices(x._data, k, s, p, d, extra, size)
+    return out, _wrap(_unbatch_array(idx, input, 3))
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
+                            dilation=1, ceil_mode: bool = False, return_indices: bool = True):
+    """``max_pool3d(..., return_indices=True)``."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Mean over windows of (N, C, D, H, W) or (C, D, H, W) inputs.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.avg_pool3d(cr.arange(8.0).reshape(1, 1, 2, 2, 2), 2).flatten().tolist()
+        [3.5]
+    """
+    x = _batched(input, 3, "avg_pool3d")
+    k, s, p, _, size, extra = _geometry(x, kernel_size, stride, padding, 1, ceil_mode, 3,
+                                        "avg_pool3d")
+    if divisor_override is not None and (not isinstance(divisor_override, int)
+                                         or divisor_override == 0):
+        raise ValueError(f"avg_pool3d: divisor_override must be a non-zero int, got "
+                         f"{divisor_override!r}")
+    widths = tuple(v for a in (2, 1, 0) for v in (p[a], p[a] + extra[a]))
+    xe = pad(x, widths) if any(widths) else x
+    sums = None
+    for sl in _depth_slices(xe, k[0], s[0], 1, size[0]):
+        y = _avg_pool2d_op(sl, k[1:], s[1:], 0)
+        sums = y if sums is None else sums + y
+    sums = sums.reshape(x.shape[:2] + size) * float(k[1] * k[2])
+    if divisor_override is not None:
+        out = sums / float(divisor_override)
+    else:
+        out = sums / _wrap(_divisors(x.shape[2:], k, s, p, size, count_include_pad)
+                           .astype(sums.dtype))
+    return _unbatch(out, input, 3)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None,  # noqa: A002
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, D, H, W) or (C, D, H, W) inputs.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.lp_pool3d(cr.ones(1, 1, 2, 2, 2), 1, 2).flatten().tolist()
+        [8.0]
+    """
+    k = _ints(kernel_size, 3, "lp_pool3d", "kernel_size")
+    out = avg_pool3d(input ** norm_type, k, stride, 0, ceil_mode)
+    return ((out.sign() * relu(out.abs())) * float(math.prod(k))) ** (1.0 / norm_type)
 
 
 # ---- adaptive pooling ------------------------------------------------------------------------
@@ -475,3 +575,18 @@ def max_unpool1d(input: Tensor, indices, kernel_size, stride=None, padding=0,  #
     """
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1,
                        "max_unpool1d")
+
+
+def max_unpool3d(input: Tensor, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None) -> Tensor:
+    """The 3-D ``max_unpool2d``: values back at their ``indices`` in a zero volume.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> y, i = F.max_pool3d(cr.arange(8.0).reshape(1, 1, 2, 2, 2), 2, return_indices=True)
+        >>> F.max_unpool3d(y, i, 2).flatten().tolist()
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 7.0]
+    """
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3,
+                       "max_unpool3d")

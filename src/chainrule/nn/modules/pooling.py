@@ -49,6 +49,20 @@ class MaxPool1d(_MaxPoolNd):
                             self.ceil_mode, self.return_indices)
 
 
+class MaxPool3d(_MaxPoolNd):
+    """Maximum over each window of (N, C, D, H, W) volumes.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.MaxPool3d(2)(cr.zeros(1, 3, 4, 4, 4)).shape
+        (1, 3, 2, 2, 2)
+    """
+
+    def forward(self, input: Tensor):  # noqa: A002
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+
 class AvgPool2d(Module):
     """Mean over each ``kernel_size`` window (zero padding counted, as PyTorch's default).
 
@@ -102,6 +116,20 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+class AvgPool3d(AvgPool2d):
+    """Mean over each window of (N, C, D, H, W) volumes.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.AvgPool3d(2)(cr.ones(1, 1, 2, 2, 2)).flatten().tolist()
+        [1.0]
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+
 class _LPPoolNd(Module):
     def __init__(self, norm_type: float, kernel_size, stride=None,
                  ceil_mode: bool = False) -> None:
@@ -139,6 +167,19 @@ class LPPool1d(_LPPoolNd):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling over (N, C, D, H, W) volumes.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LPPool3d(2, 2)(cr.ones(1, 2, 4, 4, 4)).shape
+        (1, 2, 2, 2, 2)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.lp_pool3d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
 class _AdaptivePool(Module):
@@ -273,4 +314,19 @@ class MaxUnpool1d(_MaxUnpoolNd):
 
     def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:  # noqa: A002
         return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Undo ``MaxPool3d(..., return_indices=True)``: values back at their indices.
+
+    Example:
+        >>> import chainrule as cr
+        >>> y, idx = cr.nn.MaxPool3d(2, return_indices=True)(cr.randn(1, 1, 4, 4, 4))
+        >>> cr.nn.MaxUnpool3d(2)(y, idx).shape
+        (1, 1, 4, 4, 4)
+    """
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:  # noqa: A002
+        return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding,
                               output_size)
