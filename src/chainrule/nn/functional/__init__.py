@@ -127,4 +127,4 @@ from .ranking import (  # noqa: F401
     triplet_margin_loss,
 )
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss  # noqa: F401
-from .sparse import embedding, one_hot  # noqa: F401
+from .sparse import embedding, embedding_bag, one_hot  # noqa: F401
