@@ -60,7 +60,7 @@ from .conv import (  # noqa: F401
     conv_transpose2d,
 )
 from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
-from .distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
+from .distance import cosine_similarity, normalize, pairwise_distance, pdist  # noqa: F401
 from .dropout import (  # noqa: F401
     alpha_dropout,
     dropout,
@@ -77,6 +77,11 @@ from .interpolate import (  # noqa: F401
 )
 from .kl_div import kl_div  # noqa: F401
 from .likelihood import gaussian_nll_loss, poisson_nll_loss  # noqa: F401
+from .margin import (  # noqa: F401
+    multi_margin_loss,
+    multilabel_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from .normalization import (  # noqa: F401
     batch_norm,
     group_norm,
