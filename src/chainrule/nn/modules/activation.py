@@ -9,6 +9,7 @@ import numpy as np
 from ...tensor import Tensor
 from .. import functional as F
 from ..parameter import Parameter
+from .attention import MultiheadAttention  # noqa: F401  (PyTorch keeps it here)
 from .linear import _factory_dtype
 from .module import Module
 

@@ -1,5 +1,6 @@
 """Batch normalisation (1-d, 2-d and 3-d): per-channel normalisation over the batch, with
-running statistics. ``_BatchNorm`` is also the base of the instance norms."""
+running statistics. ``_NormBase`` (parameters and buffers) is also the base of the instance
+norms."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from .linear import _factory_dtype
 from .module import Module
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """Parameters and running statistics shared by batch and instance norms (PyTorch's
+    ``_NormBase``)."""
+
     _expected_dims: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
@@ -54,6 +58,13 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim not in self._expected_dims:
             raise ValueError(f"{type(self).__name__}: expected {self._expected_text} input, got "
@@ -74,11 +85,6 @@ class _BatchNorm(Module):
             self.running_mean if not self.training or self.track_running_stats else None,
             self.running_var if not self.training or self.track_running_stats else None,
             self.weight, self.bias, use_batch, factor, self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

@@ -7,7 +7,20 @@ from .. import functional as F
 from .module import Module
 
 
-class Dropout(Module):
+class _DropoutNd(Module):
+    """What the dropout layers share (PyTorch's ``_DropoutNd``): ``p`` and ``inplace``."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{type(self).__name__}: probability p must be in [0, 1], got {p}")
+        self.p, self.inplace = p, inplace
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
     """Zero each element with probability ``p`` while training, scaling the rest by 1/(1-p).
 
     Draws from the global generator (``cr.manual_seed``); does nothing after ``eval()``.
@@ -19,20 +32,11 @@ class Dropout(Module):
         [1.0, 1.0, 1.0]
     """
 
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: probability p must be in [0, 1], got {p}")
-        self.p, self.inplace = p, inplace
-
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.dropout(input, self.p, self.training)
 
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
 
-
-class Dropout1d(Dropout):
+class Dropout1d(_DropoutNd):
     """Zero whole channels of (N, C, L) inputs with probability ``p`` while training.
 
     Example:
@@ -45,7 +49,7 @@ class Dropout1d(Dropout):
         return F.dropout1d(input, self.p, self.training)
 
 
-class Dropout2d(Dropout):
+class Dropout2d(_DropoutNd):
     """Zero whole feature maps of (N, C, H, W) inputs with probability ``p`` while training.
 
     Example:
@@ -58,7 +62,7 @@ class Dropout2d(Dropout):
         return F.dropout2d(input, self.p, self.training)
 
 
-class Dropout3d(Dropout):
+class Dropout3d(_DropoutNd):
     """Zero whole channels of (N, C, D, H, W) inputs with probability ``p`` while training.
 
     Example:
@@ -71,7 +75,7 @@ class Dropout3d(Dropout):
         return F.dropout3d(input, self.p, self.training)
 
 
-class AlphaDropout(Dropout):
+class AlphaDropout(_DropoutNd):
     """Dropout that keeps SELU's self-normalisation (zero mean, unit variance) while training.
 
     Example:
@@ -84,7 +88,7 @@ class AlphaDropout(Dropout):
         return F.alpha_dropout(input, self.p, self.training)
 
 
-class FeatureAlphaDropout(Dropout):
+class FeatureAlphaDropout(_DropoutNd):
     """Alpha dropout of whole channels while training.
 
     Example:

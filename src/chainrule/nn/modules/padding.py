@@ -48,6 +48,18 @@ class _ConstantPadNd(_PadNd):
         return f"padding={self.padding}, value={self.value}"
 
 
+class _ReflectionPadNd(_PadNd):
+    mode = "reflect"
+
+
+class _ReplicationPadNd(_PadNd):
+    mode = "replicate"
+
+
+class _CircularPadNd(_PadNd):
+    mode = "circular"
+
+
 class ConstantPad1d(_ConstantPadNd):
     """Pad the last dim with ``value`` (``padding``: an int or (left, right)).
 
@@ -132,7 +144,7 @@ class ZeroPad3d(ConstantPad3d):
         return f"{self.padding}"
 
 
-class ReflectionPad1d(_PadNd):
+class ReflectionPad1d(_ReflectionPadNd):
     """Mirror the last dim at its edges (edge values not repeated).
 
     Example:
@@ -141,10 +153,10 @@ class ReflectionPad1d(_PadNd):
         [[3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0]]
     """
 
-    mode, dims = "reflect", 1
+    dims = 1
 
 
-class ReflectionPad2d(_PadNd):
+class ReflectionPad2d(_ReflectionPadNd):
     """Mirror the last 2 dims at their edges.
 
     Example:
@@ -153,10 +165,10 @@ class ReflectionPad2d(_PadNd):
         (1, 3, 6, 6)
     """
 
-    mode, dims = "reflect", 2
+    dims = 2
 
 
-class ReflectionPad3d(_PadNd):
+class ReflectionPad3d(_ReflectionPadNd):
     """Mirror the last 3 dims at their edges.
 
     Example:
@@ -165,10 +177,10 @@ class ReflectionPad3d(_PadNd):
         (1, 1, 4, 4, 4)
     """
 
-    mode, dims = "reflect", 3
+    dims = 3
 
 
-class ReplicationPad1d(_PadNd):
+class ReplicationPad1d(_ReplicationPadNd):
     """Repeat the edge values of the last dim.
 
     Example:
@@ -177,10 +189,10 @@ class ReplicationPad1d(_PadNd):
         [[1.0, 1.0, 1.0, 2.0, 2.0]]
     """
 
-    mode, dims = "replicate", 1
+    dims = 1
 
 
-class ReplicationPad2d(_PadNd):
+class ReplicationPad2d(_ReplicationPadNd):
     """Repeat the edge values of the last 2 dims.
 
     Example:
@@ -189,10 +201,10 @@ class ReplicationPad2d(_PadNd):
         (1, 4, 4)
     """
 
-    mode, dims = "replicate", 2
+    dims = 2
 
 
-class ReplicationPad3d(_PadNd):
+class ReplicationPad3d(_ReplicationPadNd):
     """Repeat the edge values of the last 3 dims.
 
     Example:
@@ -201,10 +213,10 @@ class ReplicationPad3d(_PadNd):
         (1, 4, 4, 4)
     """
 
-    mode, dims = "replicate", 3
+    dims = 3
 
 
-class CircularPad1d(_PadNd):
+class CircularPad1d(_CircularPadNd):
     """Wrap the last dim around (periodic boundary).
 
     Example:
@@ -213,10 +225,10 @@ class CircularPad1d(_PadNd):
         [[3.0, 1.0, 2.0, 3.0, 1.0]]
     """
 
-    mode, dims = "circular", 1
+    dims = 1
 
 
-class CircularPad2d(_PadNd):
+class CircularPad2d(_CircularPadNd):
     """Wrap the last 2 dims around.
 
     Example:
@@ -225,10 +237,10 @@ class CircularPad2d(_PadNd):
         (1, 1, 4, 4)
     """
 
-    mode, dims = "circular", 2
+    dims = 2
 
 
-class CircularPad3d(_PadNd):
+class CircularPad3d(_CircularPadNd):
     """Wrap the last 3 dims around.
 
     Example:
@@ -237,4 +249,4 @@ class CircularPad3d(_PadNd):
         (1, 1, 4, 4, 4)
     """
 
-    mode, dims = "circular", 3
+    dims = 3

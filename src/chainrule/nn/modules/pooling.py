@@ -63,14 +63,15 @@ class MaxPool3d(_MaxPoolNd):
                             self.ceil_mode, self.return_indices)
 
 
-class AvgPool2d(Module):
-    """Mean over each ``kernel_size`` window (zero padding counted, as PyTorch's default).
+class _AvgPoolNd(Module):
+    """The base of the average-pooling layers (PyTorch's ``_AvgPoolNd``)."""
 
-    Example:
-        >>> import chainrule as cr
-        >>> cr.nn.AvgPool2d(2)(cr.ones(1, 1, 4, 4)).tolist()
-        [[[[1.0, 1.0], [1.0, 1.0]]]]
-    """
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _AvgPoolDivisor(_AvgPoolNd):
+    _fn = staticmethod(F.avg_pool2d)
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override: int | None = None) -> None:
@@ -80,14 +81,33 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return self._fn(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                        self.count_include_pad, self.divisor_override)
 
 
-class AvgPool1d(Module):
+class AvgPool2d(_AvgPoolDivisor):
+    """Mean over each ``kernel_size`` window (zero padding counted, as PyTorch's default).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.AvgPool2d(2)(cr.ones(1, 1, 4, 4)).tolist()
+        [[[[1.0, 1.0], [1.0, 1.0]]]]
+    """
+
+
+class AvgPool3d(_AvgPoolDivisor):
+    """Mean over each window of (N, C, D, H, W) volumes.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.AvgPool3d(2)(cr.ones(1, 1, 2, 2, 2)).flatten().tolist()
+        [1.0]
+    """
+
+    _fn = staticmethod(F.avg_pool3d)
+
+
+class AvgPool1d(_AvgPoolNd):
     """Mean over each window of (N, C, L) inputs.
 
     Example:
@@ -114,20 +134,6 @@ class AvgPool1d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class AvgPool3d(AvgPool2d):
-    """Mean over each window of (N, C, D, H, W) volumes.
-
-    Example:
-        >>> import chainrule as cr
-        >>> cr.nn.AvgPool3d(2)(cr.ones(1, 1, 2, 2, 2)).flatten().tolist()
-        [1.0]
-    """
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
 
 
 class _LPPoolNd(Module):
@@ -191,13 +197,17 @@ class _AdaptivePool(Module):
         return f"output_size={self.output_size}"
 
 
-class _AdaptiveMaxPool(_AdaptivePool):
+class _AdaptiveAvgPoolNd(_AdaptivePool):
+    pass
+
+
+class _AdaptiveMaxPoolNd(_AdaptivePool):
     def __init__(self, output_size, return_indices: bool = False) -> None:
         super().__init__(output_size)
         self.return_indices = return_indices
 
 
-class AdaptiveAvgPool1d(_AdaptivePool):
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Average-pool (N, C, L) inputs to ``output_size`` positions whatever L is.
 
     Example:
@@ -210,7 +220,7 @@ class AdaptiveAvgPool1d(_AdaptivePool):
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
-class AdaptiveAvgPool2d(_AdaptivePool):
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """Average-pool to a fixed ``output_size`` whatever the input size (1 = global pooling).
 
     Example:
@@ -223,7 +233,7 @@ class AdaptiveAvgPool2d(_AdaptivePool):
         return F.adaptive_avg_pool2d(input, self.output_size)
 
 
-class AdaptiveAvgPool3d(_AdaptivePool):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Average-pool (N, C, D, H, W) inputs to a fixed ``output_size``.
 
     Example:
@@ -236,7 +246,7 @@ class AdaptiveAvgPool3d(_AdaptivePool):
         return F.adaptive_avg_pool3d(input, self.output_size)
 
 
-class AdaptiveMaxPool1d(_AdaptiveMaxPool):
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """Max-pool (N, C, L) inputs to ``output_size`` positions.
 
     Example:
@@ -249,7 +259,7 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPool):
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
-class AdaptiveMaxPool2d(_AdaptiveMaxPool):
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """Max-pool to a fixed ``output_size`` whatever the input size.
 
     Example:
@@ -262,7 +272,7 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
-class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """Max-pool (N, C, D, H, W) inputs to a fixed ``output_size``.
 
     Example:
