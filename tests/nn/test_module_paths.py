@@ -15,7 +15,7 @@ PRIVATE_BASES = ("_Loss", "_WeightedLoss", "_BatchNorm", "_NormBase", "_ConvNd",
                  "_ConvTransposeNd", "_AdaptiveAvgPoolNd", "_AdaptiveMaxPoolNd", "_LPPoolNd",
                  "_MaxUnpoolNd", "_ReflectionPadNd", "_ReplicationPadNd", "_CircularPadNd")
 # torch.nn.modules submodules whose classes chainrule does not have yet
-NOT_YET = {"adaptive", "lazy", "linear_cross_entropy_options"}
+NOT_YET = {"adaptive", "linear_cross_entropy_options"}
 
 
 def _subs():

@@ -76,6 +76,18 @@ from .modules import (  # noqa: F401
     KLDivLoss,
     L1Loss,
     LayerNorm,
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
     LeakyReLU,
     Linear,
     LocalResponseNorm,
@@ -157,7 +169,12 @@ from .modules import (  # noqa: F401
     ZeroPad3d,
 )
 from .parallel import DataParallel  # noqa: F401
-from .parameter import Parameter  # noqa: F401
+from .parameter import (  # noqa: F401
+    Buffer,
+    Parameter,
+    UninitializedBuffer,
+    UninitializedParameter,
+)
 from .summary import summary  # noqa: F401
 
 # Missing names: refused on purpose (cr.nn.quantized...: NotSupportedError), else AttributeError.

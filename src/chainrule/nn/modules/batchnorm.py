@@ -11,6 +11,7 @@ from ...tensor import Tensor, _wrap
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from .lazy import _lazy_norm
 from .linear import _factory_dtype
 from .module import Module
 
@@ -140,3 +141,30 @@ def _no_sync(*args, **kwargs):
 SyncBatchNorm = unavailable_class("batch norm synchronised across processes",
                                   "chainrule.nn.SyncBatchNorm", _BatchNorm)
 SyncBatchNorm.convert_sync_batchnorm = staticmethod(_no_sync)
+
+
+LazyBatchNorm1d = _lazy_norm(BatchNorm1d, """A ``BatchNorm1d`` whose ``num_features`` comes
+    from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> bn = cr.nn.LazyBatchNorm1d()
+        >>> bn(cr.randn(4, 3)).shape, bn.running_mean.shape
+        ((4, 3), (3,))
+    """)
+LazyBatchNorm2d = _lazy_norm(BatchNorm2d, """A ``BatchNorm2d`` whose ``num_features`` comes
+    from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LazyBatchNorm2d()(cr.randn(2, 3, 4, 4)).shape
+        (2, 3, 4, 4)
+    """)
+LazyBatchNorm3d = _lazy_norm(BatchNorm3d, """A ``BatchNorm3d`` whose ``num_features`` comes
+    from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LazyBatchNorm3d()(cr.randn(2, 3, 2, 2, 2)).shape
+        (2, 3, 2, 2, 2)
+    """)

@@ -12,6 +12,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from .lazy import _lazy_conv
 from .linear import _factory_dtype
 from .module import Module
 
@@ -275,3 +276,44 @@ class ConvTranspose2d(_ConvTransposeNd):
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   self._output_padding(input, output_size), self.groups,
                                   self.dilation)
+
+
+LazyConv1d = _lazy_conv(Conv1d, """A ``Conv1d`` whose ``in_channels`` comes from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> conv = cr.nn.LazyConv1d(4, 3)
+        >>> conv(cr.ones(2, 5, 9)).shape, conv.weight.shape
+        ((2, 4, 7), (4, 5, 3))
+    """)
+LazyConv2d = _lazy_conv(Conv2d, """A ``Conv2d`` whose ``in_channels`` comes from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> conv = cr.nn.LazyConv2d(8, 3, padding=1)
+        >>> conv(cr.ones(1, 3, 6, 6)).shape, type(conv).__name__
+        ((1, 8, 6, 6), 'Conv2d')
+    """)
+LazyConv3d = _lazy_conv(Conv3d, """A ``Conv3d`` whose ``in_channels`` comes from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LazyConv3d(2, 1)(cr.ones(1, 3, 2, 2, 2)).shape
+        (1, 2, 2, 2, 2)
+    """)
+LazyConvTranspose1d = _lazy_conv(ConvTranspose1d, """A ``ConvTranspose1d`` whose
+    ``in_channels`` comes from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LazyConvTranspose1d(2, 2, stride=2)(cr.ones(1, 3, 4)).shape
+        (1, 2, 8)
+    """)
+LazyConvTranspose2d = _lazy_conv(ConvTranspose2d, """A ``ConvTranspose2d`` whose
+    ``in_channels`` comes from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LazyConvTranspose2d(2, 2, stride=2)(cr.ones(1, 3, 4, 4)).shape
+        (1, 2, 8, 8)
+    """)

@@ -7,6 +7,7 @@ import warnings
 from ...tensor import Tensor
 from .. import functional as F
 from .batchnorm import _NormBase
+from .lazy import _lazy_norm
 
 
 class _InstanceNorm(_NormBase):
@@ -74,3 +75,29 @@ class InstanceNorm3d(_InstanceNorm):
     """
 
     _spatial = 3
+
+
+LazyInstanceNorm1d = _lazy_norm(InstanceNorm1d, """An ``InstanceNorm1d`` whose
+    ``num_features`` comes from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LazyInstanceNorm1d()(cr.randn(2, 3, 5)).shape
+        (2, 3, 5)
+    """, 2)
+LazyInstanceNorm2d = _lazy_norm(InstanceNorm2d, """An ``InstanceNorm2d`` whose
+    ``num_features`` comes from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LazyInstanceNorm2d(affine=True)(cr.randn(2, 3, 4, 4)).shape
+        (2, 3, 4, 4)
+    """, 3)
+LazyInstanceNorm3d = _lazy_norm(InstanceNorm3d, """An ``InstanceNorm3d`` whose
+    ``num_features`` comes from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LazyInstanceNorm3d()(cr.randn(1, 2, 2, 3, 3)).shape
+        (1, 2, 2, 3, 3)
+    """, 4)

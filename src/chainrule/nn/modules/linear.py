@@ -13,7 +13,8 @@ from ...ops.linalg import linear as _linear
 from ...tensor import Tensor
 from .. import init
 from ..functional.bilinear import bilinear as _bilinear
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 
@@ -126,3 +127,36 @@ class Bilinear(Module):
     def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class LazyLinear(LazyModuleMixin, Linear):
+    """A ``Linear`` whose ``in_features`` is the last dim of its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> layer = cr.nn.LazyLinear(4)
+        >>> layer(cr.ones(2, 7)).shape, type(layer).__name__, layer.weight.shape
+        ((2, 4), 'Linear', (4, 7))
+    """
+
+    cls_to_become = Linear
+
+    def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
+        Linear.__init__(self, 0, 0, False, dtype=dtype)
+        self.weight = UninitializedParameter(dtype=dtype)
+        self.out_features = int(out_features)
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
+        self._start_lazy()
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            Linear.reset_parameters(self)
+
+    def initialize_parameters(self, input: Tensor) -> None:  # noqa: A002
+        self.in_features = int(input.shape[-1])
+        if self.has_uninitialized_params():
+            self.weight.materialize((self.out_features, self.in_features))
+            if self.bias is not None:
+                self.bias.materialize((self.out_features,))
+            self.reset_parameters()
