@@ -134,6 +134,7 @@ from .ranking import (  # noqa: F401
 )
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss  # noqa: F401
 from .sparse import embedding, embedding_bag, one_hot  # noqa: F401
+from .vision import affine_grid, grid_sample  # noqa: F401
 
 # Missing names: refused on purpose (NotSupportedError, chainrule._refused), else AttributeError.
 __getattr__ = _refused.module_getattr(__name__, "nn.functional")
