@@ -61,6 +61,7 @@ from .conv import (  # noqa: F401
     conv_transpose2d,
 )
 from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
+from .ctc import ctc_loss  # noqa: F401
 from .distance import cosine_similarity, normalize, pairwise_distance, pdist  # noqa: F401
 from .dropout import (  # noqa: F401
     alpha_dropout,

@@ -429,3 +429,25 @@ class TripletMarginWithDistanceLoss(_Loss):
         return F.triplet_margin_with_distance_loss(
             anchor, positive, negative, distance_function=self.distance_function,
             margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification loss (``F.ctc_loss``): the negative log-likelihood
+    of the targets summed over every alignment of them to the (longer) input sequence.
+
+    Example:
+        >>> import chainrule as cr
+        >>> lp = cr.zeros(3, 1, 2).log_softmax(dim=-1)
+        >>> round(cr.nn.CTCLoss(reduction="sum")(lp, cr.tensor([[1]]), [3], [1]).item(), 4)
+        0.2877
+    """
+
+    def __init__(self, blank: int = 0, reduction: str = "mean",
+                 zero_infinity: bool = False) -> None:
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths,
+                target_lengths) -> Tensor:
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                          self.reduction, self.zero_infinity)
