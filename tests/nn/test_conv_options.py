@@ -33,6 +33,11 @@ CONV = [
     ("ConvTranspose2d", (2, 3, (2, 3)), dict(dilation=2), (2, 3, 3)),  # unbatched
     ("ConvTranspose1d", (4, 2, 3), dict(stride=3, padding=1, output_padding=2), (2, 4, 5)),
     ("ConvTranspose1d", (2, 4, 2), dict(groups=2, bias=False), (2, 6)),
+    ("ConvTranspose3d", (2, 3, 2), dict(stride=2), (1, 2, 2, 3, 2)),
+    ("ConvTranspose3d", (4, 2, (3, 2, 2)), dict(stride=(2, 1, 2), padding=(1, 0, 1),
+                                               output_padding=(1, 0, 1), groups=2,
+                                               dilation=(1, 2, 1)), (2, 4, 3, 3, 3)),
+    ("ConvTranspose3d", (2, 2, 2), dict(bias=False), (2, 2, 2, 2)),  # unbatched
 ]
 
 
@@ -54,6 +59,7 @@ def test_conv_layers_match_torch(layer, args, kw, shape):
     ("conv3d", (1, 2, 3, 3, 3), (2, 1, 2, 2, 2), dict(groups=2, padding=1, stride=2)),
     ("conv_transpose2d", (1, 4, 2, 3), (4, 1, 2, 2), dict(groups=2, stride=2)),
     ("conv_transpose1d", (1, 2, 3), (2, 2, 3), dict(stride=2, output_padding=1)),
+    ("conv_transpose3d", (1, 2, 2, 2, 2), (2, 1, 2, 2, 2), dict(stride=2, padding=1)),
 ])
 def test_functional_gradcheck_and_weight_grads(fn, xs, ws, kw):
     rng = np.random.default_rng(1)

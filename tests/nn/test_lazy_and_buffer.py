@@ -17,6 +17,7 @@ from chainrule import nn
     ("LazyConv3d", "Conv3d", (2, 2), {}, (1, 3, 3, 3, 3)),
     ("LazyConvTranspose1d", "ConvTranspose1d", (2, 3), {"stride": 2}, (2, 4, 5)),
     ("LazyConvTranspose2d", "ConvTranspose2d", (4, 2), {"groups": 2}, (1, 2, 3, 3)),
+    ("LazyConvTranspose3d", "ConvTranspose3d", (2, 2), {"stride": 2}, (1, 3, 2, 2, 2)),
 ])
 def test_lazy_layers_become_their_layer(ours_cls, theirs_cls, args, kw, shape):
     ours = getattr(nn, ours_cls)(*args, dtype=np.float64, **kw)

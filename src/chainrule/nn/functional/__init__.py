@@ -59,6 +59,7 @@ from .conv import (  # noqa: F401
     conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    conv_transpose3d,
 )
 from .cross_entropy import cross_entropy, nll_loss  # noqa: F401
 from .ctc import ctc_loss  # noqa: F401

@@ -7,7 +7,8 @@
   does; unbatched inputs get a batch dim of 1.
 - 1-D convolutions are 2-D ones of height 1; 3-D ones sum, over the kernel's depth, 2-D
   convolutions of the matching depth slices (every output depth folded into the batch).
-- Transposed convolutions are a matmul to columns, then ``fold`` (col2im).
+- Transposed convolutions are a matmul to columns, then ``fold`` (col2im); 3-D ones add, per
+  kernel depth, 2-D transposed convolutions of the input's depth slices at their output depths.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from ...ops.conv import conv2d as _conv2d_op
 from ...ops.conv import fold, unfold
 from ...ops.linalg import matmul
+from ...ops.shape import index_add
 from ...tensor import Tensor
 from .padding import pad
 
@@ -266,3 +268,40 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     out = _transpose_batched(x.unsqueeze(2), weight.unsqueeze(2), bias, (1,) + s, (0,) + p,
                              (0,) + op, g, (1,) + d, where)
     return _unbatch(out.squeeze(2), input, 1)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+                     stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1) -> Tensor:
+    """Transposed 3-D convolution; ``weight`` is (C_in, C_out/groups, kd, kh, kw).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.conv_transpose3d(cr.ones(1, 2, 2, 3, 3), cr.ones(2, 1, 2, 2, 2), stride=2).shape
+        (1, 1, 4, 6, 6)
+    """
+    where = "conv_transpose3d"
+    x = _batch(input, 3, where)
+    if not isinstance(weight, Tensor) or weight.ndim != 5:
+        raise ValueError(f"{where}: weight must be a 5-D tensor (C_in, C_out/groups, kd, kh, "
+                         f"kw), got {getattr(weight, 'shape', weight)}")
+    g = _check_groups(x, weight, groups, True, where)
+    s, p, op, d = _transpose_args(stride, padding, output_padding, dilation, 3, where)
+    n, cin, depth = x.shape[:3]
+    kd = weight.shape[2]
+    full = (depth - 1) * s[0] + d[0] * (kd - 1) + 1 + op[0]
+    out_depth = full - 2 * p[0]
+    if out_depth < 1:
+        raise ValueError(f"{where}: the output depth {out_depth} is not positive")
+    slices = x.permute(0, 2, 1, 3, 4).reshape(n * depth, cin, *x.shape[3:])
+    total = None
+    for j in range(kd):
+        y = _transpose_batched(slices, weight[:, :, j], None, s[1:], p[1:], op[1:], g, d[1:],
+                               where)
+        y = y.reshape(n, depth, *y.shape[1:])
+        positions = np.arange(depth) * s[0] + j * d[0]
+        y = index_add((n, full) + tuple(y.shape[2:]), (slice(None), positions), y)
+        total = y if total is None else total + y
+    out = total[:, p[0]:p[0] + out_depth].permute(0, 2, 1, 3, 4)
+    return _unbatch(_add_bias(out, bias, 3, where), input, 3)

@@ -278,6 +278,25 @@ class ConvTranspose2d(_ConvTransposeNd):
                                   self.dilation)
 
 
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution: upsamples (N, C_in, D, H, W) volumes; initialised like
+    PyTorch.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.ConvTranspose3d(4, 2, kernel_size=2, stride=2)(cr.zeros(1, 4, 2, 3, 3)).shape
+        (1, 2, 4, 6, 6)
+    """
+
+    dims = 3
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
+        self._check(input)
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
+
 LazyConv1d = _lazy_conv(Conv1d, """A ``Conv1d`` whose ``in_channels`` comes from its first input.
 
     Example:
@@ -316,4 +335,12 @@ LazyConvTranspose2d = _lazy_conv(ConvTranspose2d, """A ``ConvTranspose2d`` whose
         >>> import chainrule as cr
         >>> cr.nn.LazyConvTranspose2d(2, 2, stride=2)(cr.ones(1, 3, 4, 4)).shape
         (1, 2, 8, 8)
+    """)
+LazyConvTranspose3d = _lazy_conv(ConvTranspose3d, """A ``ConvTranspose3d`` whose
+    ``in_channels`` comes from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LazyConvTranspose3d(2, 2, stride=2)(cr.ones(1, 3, 2, 2, 2)).shape
+        (1, 2, 4, 4, 4)
     """)

@@ -121,14 +121,14 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
         ['bias', 'parametrizations.weight.original', 'parametrizations.weight.0._u', \
 'parametrizations.weight.0._v']
     """
-    from ..modules.conv import ConvTranspose1d, ConvTranspose2d
+    from ..modules.conv import _ConvTransposeNd
 
     weight = module.__dict__.get(name)
     if not isinstance(weight, Tensor):
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter or buffer "
                          f"named {name!r}")
     if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
+        dim = 1 if isinstance(module, _ConvTransposeNd) else 0
     return parametrize.register_parametrization(
         module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
 

@@ -69,7 +69,7 @@ def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1, eps
         >>> list(layer.state_dict())
         ['bias', 'weight_orig', 'weight_u', 'weight_v']
     """
-    from ..modules.conv import ConvTranspose1d, ConvTranspose2d
+    from ..modules.conv import _ConvTransposeNd
 
     weight = module.__dict__.get(name)
     if not isinstance(weight, Parameter):
@@ -81,7 +81,7 @@ def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1, eps
         raise ValueError(f"spectral_norm: n_power_iterations must be >= 0, got "
                          f"{n_power_iterations}")
     if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
+        dim = 1 if isinstance(module, _ConvTransposeNd) else 0
     hook = _SpectralNormHook(name, n_power_iterations, dim, eps)
     h, w = hook.matrix(weight._data).shape
     rng = _gen(None)
