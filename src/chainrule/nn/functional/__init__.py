@@ -85,6 +85,7 @@ from .margin import (  # noqa: F401
     multilabel_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from .multihead import multi_head_attention_forward  # noqa: F401
 from .normalization import (  # noqa: F401
     batch_norm,
     group_norm,
