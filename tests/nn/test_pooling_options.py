@@ -18,14 +18,9 @@ def _x(shape, seed=0):
     return rng.permutation(np.prod(shape)).reshape(shape) / 7.0 - 3.0
 
 
-def _both(name, x, *args, **kw):
+def _check(name, x, *args, **kw):
     cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     co, to = getattr(F, name)(cx, *args, **kw), getattr(TF, name)(tx, *args, **kw)
-    return cx, tx, co, to
-
-
-def _check(name, x, *args, **kw):
-    cx, tx, co, to = _both(name, x, *args, **kw)
     if isinstance(to, tuple):
         (co, ci), (to, ti) = co, to
         np.testing.assert_array_equal(ci.numpy(), ti.numpy())
@@ -197,3 +192,15 @@ def test_pool3d_layers_lp_and_unpool():
           torch.nn.MaxUnpool3d(2)(ty, ti, output_size=x.shape[-3:]), np.float64, "unpool3d")
     assert cr.gradcheck(lambda t: F.avg_pool3d(t, 2, padding=1, count_include_pad=False),
                         (cr.tensor(x[:, :, :3, :3, :3], requires_grad=True),))
+
+
+@pytest.mark.parametrize("name,shape,kw", [
+    ("max_pool1d_with_indices", (2, 3, 7), dict(kernel_size=2)),
+    ("max_pool2d_with_indices", (2, 3, 6, 5), dict(kernel_size=3, stride=2, ceil_mode=True)),
+    ("max_pool3d_with_indices", (1, 2, 4, 4, 4), dict(kernel_size=2)),
+    ("adaptive_max_pool1d_with_indices", (2, 3, 7), dict(output_size=3)),
+    ("adaptive_max_pool2d_with_indices", (2, 3, 7, 5), dict(output_size=(3, 2))),
+    ("adaptive_max_pool3d_with_indices", (1, 2, 5, 4, 3), dict(output_size=2)),
+])
+def test_with_indices_functions(name, shape, kw):
+    _check(name, _x(shape, 12), **kw)
