@@ -26,8 +26,8 @@ def _total(arrays: list, norm_type: float) -> float:
 
 
 def _scale(grads: list, max_norm: float, total: float) -> None:
-    coef = min(float(max_norm) / (total + 1e-6), 1.0)
-    if coef < 1.0:
+    coef = float(max_norm) / (total + 1e-6)
+    if not coef >= 1.0:  # a nan norm (inf and nan gradients) makes every gradient nan, as in torch
         with np.errstate(invalid="ignore"):  # an infinite gradient becomes nan, as in torch
             for g in grads:
                 g *= g.dtype.type(coef)
