@@ -251,3 +251,5 @@ def test_skip_init_and_memory_format():
     assert nn.utils.convert_conv2d_weight_memory_format(conv, None) is conv
     with pytest.raises(TypeError, match="expected a Module class"):
         nn.utils.skip_init(3)
+    with pytest.raises(RuntimeError, match="'ReLU' does not support device placement"):
+        nn.utils.skip_init(nn.ReLU)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from ..modules.module import Module
@@ -22,7 +24,7 @@ def skip_init(module_cls: type, *args, **kwargs) -> Module:
     """
     if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
         raise TypeError(f"skip_init: expected a Module class, got {module_cls!r}")
-    if "device" not in module_cls.__init__.__code__.co_varnames:
+    if "device" not in inspect.signature(module_cls.__init__).parameters:
         raise RuntimeError(f"skip_init: module class {module_cls.__name__!r} does not support "
                            "device placement (a 'device' argument), as PyTorch requires")
     module = module_cls(*args, **kwargs)
