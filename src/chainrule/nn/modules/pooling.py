@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from ...ops.conv import avg_pool2d as _avg_pool2d_op
+from ...ops.conv import max_pool2d as _max_pool2d_op
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
@@ -31,6 +33,10 @@ class MaxPool2d(_MaxPoolNd):
     """
 
     def forward(self, input: Tensor):  # noqa: A002
+        if not (self.ceil_mode or self.return_indices) and input.ndim == 4:
+            # the plain case goes straight to the engine's primitive (the training hot path)
+            return _max_pool2d_op(input, self.kernel_size, self.stride, self.padding,
+                                  self.dilation)
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
 
@@ -81,6 +87,9 @@ class _AvgPoolDivisor(_AvgPoolNd):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if self._fn is F.avg_pool2d and input.ndim == 4 and self.count_include_pad and \
+                not self.ceil_mode and self.divisor_override is None:
+            return _avg_pool2d_op(input, self.kernel_size, self.stride, self.padding)
         return self._fn(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                         self.count_include_pad, self.divisor_override)
 
