@@ -31,8 +31,10 @@ def run(lib: str, program: str, *args: str, cwd: Path) -> dict[str, np.ndarray]:
         return dict(f)
 
 
-def both(program: str, *args: str, tmp_path: Path, rtol: float = 1e-9, atol: float = 1e-12):
-    """Run the program under both libraries, each in its own directory; compare all records."""
+def both(program: str, *args: str, tmp_path: Path, rtol: float = 1e-9, atol: float = 1e-12,
+         loose: dict[str, float] | None = None):
+    """Run the program under both libraries, each in its own directory; compare all records
+    (``loose`` gives an absolute tolerance for named records computed in float32)."""
     runs = {}
     for lib in ("torch", "chainrule"):
         (tmp_path / lib).mkdir(exist_ok=True)
@@ -41,7 +43,8 @@ def both(program: str, *args: str, tmp_path: Path, rtol: float = 1e-9, atol: flo
     assert sorted(ours) == sorted(theirs)
     for key in theirs:
         assert ours[key].shape == theirs[key].shape, key
-        np.testing.assert_allclose(ours[key], theirs[key], rtol=rtol, atol=atol, err_msg=key)
+        tol = dict(rtol=0, atol=loose[key]) if key in (loose or {}) else dict(rtol=rtol, atol=atol)
+        np.testing.assert_allclose(ours[key], theirs[key], err_msg=key, **tol)
     return ours
 
 
@@ -70,9 +73,15 @@ def test_mnist_convnet_with_dropout_trains(tmp_path):
 
 @pytest.mark.parametrize("model", ["LSTM", "GRU", "RNN_TANH", "Transformer"])
 def test_word_language_model(tmp_path, model):
-    # lr 2 over 29 steps magnifies rounding: parameters near zero agree to 1e-9 absolute
+    # 29 SGD steps at lr 2 magnify float64 rounding: parameters near zero agree to 1e-9
+    # absolute. The Transformer's positional encoding is computed in float32, as in the
+    # original example; float32 exp differs by an ulp between the libraries, which the position
+    # (up to 5000) multiplies: the buffer agrees to 1e-5, the parameters (which see positions
+    # below 8) to 1e-7.
+    tol = dict(rtol=1e-7, atol=1e-7, loose={"pos_encoder.pe": 1e-5}) \
+        if model == "Transformer" else dict(atol=1e-9)
     both("word_language_model.py", "--model", model, "--dropout", "0", "--double",
-         tmp_path=tmp_path, atol=1e-9)
+         tmp_path=tmp_path, **tol)
 
 
 def test_word_language_model_tied_with_dropout_runs(tmp_path):
