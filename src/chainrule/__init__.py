@@ -82,8 +82,8 @@ ops.export_to(globals())
 
 # Subsystems load on first use, so `import chainrule` stays fast.
 _SUBMODULES = {"nn", "optim", "data", "datasets", "train", "viz", "diagnose", "io", "explain",
-               "cli", "cuda", "cpu", "amp", "accelerator", "backends", "jit", "compiler",
-               "utils"}
+               "serialization", "cli", "cuda", "cpu", "amp", "accelerator", "backends", "jit",
+               "compiler", "utils", "distributed", "onnx"}
 _LAZY = {
     "save": ("io", "save"), "load": ("io", "load"),
     "explain": ("explain", "explain"), "explain_step": ("explain", "explain_step"),

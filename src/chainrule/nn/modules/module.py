@@ -20,7 +20,7 @@ import numpy as np
 from ... import devices, dtypes
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor, _wrap
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter, _Uninitialized
 
 
 def _check_device_on_init(cls: type) -> None:
@@ -132,6 +132,13 @@ class Module:
                     f"cannot assign {type(value).__name__} {name!r} before Module.__init__() "
                     f"call: call super().__init__() first in {type(self).__name__}.__init__")
             object.__setattr__(self, name, value)
+            return
+        if isinstance(value, Buffer):  # nn.Buffer: registers itself, as in PyTorch
+            if isinstance(d.get(name), (Parameter, Module)):
+                raise TypeError(f"cannot assign Buffer {name!r}: {type(self).__name__} has a "
+                                f"{type(d[name]).__name__} of that name")
+            d["_buffer_names"][name] = value.persistent
+            d[name] = value
             return
         old = d.get(name)
         if isinstance(old, Parameter) and value is not None and not isinstance(value, Parameter):
@@ -495,6 +502,8 @@ class Module:
                 continue
             v = state_dict[k]
             arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+            if isinstance(target, _Uninitialized):  # a lazy layer takes the saved shape
+                target.materialize(arr.shape)
             if arr.shape != target.shape:
                 errors.append(f"size mismatch for {k}: copying a param with shape {arr.shape} "
                               f"from checkpoint, the shape in current model is {target.shape}.")
