@@ -34,24 +34,35 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import (
+    bfloat16,
     bool_,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
+    int8,
+    int16,
     int32,
     int64,
     long,
     set_default_dtype,
+    short,
     uint8,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .random import Generator, get_rng_state, manual_seed, set_rng_state
 from .tensor import Tensor, tensor
 
-bool = bool_  # noqa: A001
+# PyTorch's dtype names that are also Python builtins: defined last, so nothing above sees them
+bool, float, int = bool_, float32, int32  # noqa: A001
 __version__ = "0.1.0"
 
 # Every public op function (cr.exp, cr.matmul, ...) comes from the op registry, including ops
@@ -60,7 +71,7 @@ ops.export_to(globals())
 
 # Subsystems load on first use, so `import chainrule` stays fast.
 _SUBMODULES = {"nn", "optim", "data", "datasets", "train", "viz", "diagnose", "io", "explain",
-               "cli"}
+               "cli", "linalg"}
 _LAZY = {
     "save": ("io", "save"), "load": ("io", "load"),
     "explain": ("explain", "explain"), "explain_step": ("explain", "explain_step"),
