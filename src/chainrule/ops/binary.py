@@ -5,6 +5,8 @@ Rules return gradients in the broadcast shape; the engine sums them back to each
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd.graph import OpError
@@ -76,11 +78,28 @@ class Div(Op):
     formula = "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2"
     nan_hint = "division by zero: add a small epsilon to the denominator"
     nan_grad_hint = "the derivative -a/b^2 is infinite where the denominator is 0"
-    forward = np.true_divide
+
+    # Not ``quiet``: x / 2 and x / sqrt(d) cannot warn, and skipping np.errstate for them keeps
+    # the common division as fast as before; any other denominator gets the context.
+    def forward(a, b):
+        if _safe_divisor(b):
+            return np.true_divide(a, b)
+        with np.errstate(all="ignore"):
+            return np.true_divide(a, b)
 
     def backward(F, g, out, a, b):
-        ga = g / b
-        return ga, -ga * out
+        if F.differentiable or _safe_divisor(b):
+            ga = g / b
+            return ga, -ga * out
+        with np.errstate(all="ignore"):
+            ga = g / b
+            return ga, -ga * out
+
+
+def _safe_divisor(b) -> bool:
+    """Whether dividing by ``b`` cannot overflow, divide by zero or make inf/inf: a 0-d float
+    with 1 <= |b| < inf (one Python comparison instead of a 2.4 us error-state context)."""
+    return b.ndim == 0 and b.dtype.kind == "f" and 1.0 <= abs(float(b)) < math.inf
 
 
 class Pow(Op):
@@ -91,7 +110,7 @@ class Pow(Op):
     """
 
     public, kind, promote, symbol = None, "elementwise", "common", "^"
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     formula = "d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln(a)"
     nan_hint = "a negative base to a fractional power, or 0 to a negative power"
     nan_grad_hint = "x^p with p < 1 has an infinite derivative at x = 0"
@@ -167,16 +186,11 @@ def pow_tensor(a, b) -> Tensor:
     return Pow.apply(a, b)
 
 
-def _floor_div(a: Tensor, b: Tensor, op: str) -> Tensor:
-    try:
-        return _wrap(np.asarray(np.floor_divide(a.data, b.data)))
-    except ValueError as e:
-        raise OpError(f"{op}(): {e} (input shapes: {a.shape}, {b.shape})") from None
-
-
 @public(method=True, kind="elementwise")
 def floor_divide(input, other) -> Tensor:  # noqa: A002
     """floor(input / other), elementwise; not differentiable (a piecewise-constant function).
+
+    Integers divided by zero raise ``ZeroDivisionError``, as in PyTorch.
 
     Example:
         >>> import chainrule as cr
@@ -184,20 +198,14 @@ def floor_divide(input, other) -> Tensor:  # noqa: A002
         [3, -4]
     """
     a, b = pair(input, other, "floor_divide")
-    return _floor_div(a, b, "floor_divide")
-
-
-@public(method=True, kind="elementwise")
-def remainder(input, other) -> Tensor:  # noqa: A002
-    """a - b * floor(a / b): Python's ``%`` (the sign of b); differentiable in a and b.
-
-    Example:
-        >>> import chainrule as cr
-        >>> (cr.tensor([7.0, -7.0]) % 3).tolist()
-        [1.0, 2.0]
-    """
-    a, b = pair(input, other, "remainder")
-    return sub(a, mul(b, _floor_div(a, b, "remainder")))
+    if b._data.dtype.kind in "biu" and not np.all(b._data):
+        raise ZeroDivisionError("floor_divide(): integer division by zero (the divisor holds a "
+                                "0); floating-point tensors give inf or NaN there instead")
+    try:
+        with np.errstate(all="ignore"):
+            return _wrap(np.asarray(np.floor_divide(a._data, b._data)))
+    except ValueError as e:
+        raise OpError(f"floor_divide(): {e} (input shapes: {a.shape}, {b.shape})") from None
 
 
 add, sub, mul, div = Add.call, Sub.call, Mul.call, Div.call
@@ -212,4 +220,4 @@ def _r(fn):
 
 
 rsub, rdiv, rpow = _r(sub), _r(div), _r(pow_tensor)
-rfloordiv, rremainder = _r(floor_divide), _r(remainder)
+rfloordiv = _r(floor_divide)

@@ -137,7 +137,7 @@ class Exp(Op):
     nan_hint = ("exp overflowed (above ~88 in float32): use logsumexp / softmax, which subtract "
                 "the max")
     latex = r"\frac{d e^x}{dx} = e^x"
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     forward = np.exp
 
     def backward(F, g, out, x):
@@ -153,7 +153,7 @@ class Log(Op):
     nan_hint = ("log of a value <= 0: clamp the input (x.clamp(min=1e-12)), or use log_softmax / "
                 "cross_entropy instead of log(softmax(x))")
     nan_grad_hint = "the derivative 1/x is infinite at x = 0: clamp the input away from 0"
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     forward = np.log
 
     def backward(F, g, out, x):
@@ -165,7 +165,7 @@ class Log1p(Op):
 
     kind, method, promote = "elementwise", True, "float"
     formula = "d ln(1+x)/dx = 1/(1+x)"
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     forward = np.log1p
 
     def backward(F, g, out, x):
@@ -180,7 +180,7 @@ class Sqrt(Op):
     nan_hint = "sqrt of a negative value: clamp the input at 0"
     nan_grad_hint = "the derivative 1/(2 sqrt(x)) is infinite at x = 0: use sqrt(x + eps)"
     latex = r"\frac{d\sqrt{x}}{dx} = \frac{1}{2\sqrt{x}}"
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     forward = np.sqrt
 
     def backward(F, g, out, x):
@@ -467,7 +467,7 @@ class PowScalar(Op):
     nan_hint = "a negative base to a fractional power, or 0 to a negative power"
     nan_grad_hint = "x^p with p < 1 has an infinite derivative at x = 0"
     latex = r"\frac{d x^p}{dx} = p\,x^{p-1}"
-    fresh_grads = True
+    fresh_grads, quiet = True, True
 
     def forward(x, p):
         if p == 2:
