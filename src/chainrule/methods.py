@@ -9,7 +9,7 @@ is: its array, its gradient bookkeeping and its in-place writes.
 from __future__ import annotations
 
 from . import dtypes
-from .ops import binary, bind_methods_to, elementwise, linalg, shape
+from .ops import binary, bind_methods_to, elementwise, linalg, rounding, shape
 from .tensor import Tensor
 
 bind_methods_to(Tensor)
@@ -32,8 +32,8 @@ Tensor.__pow__ = elementwise.pow
 Tensor.__rpow__ = lambda self, o: binary.pow_tensor(o, self)
 Tensor.__floordiv__ = binary.floor_divide
 Tensor.__rfloordiv__ = binary.rfloordiv
-Tensor.__mod__ = binary.remainder
-Tensor.__rmod__ = binary.rremainder
+Tensor.__mod__ = rounding.remainder
+Tensor.__rmod__ = rounding.rremainder
 Tensor.__matmul__ = linalg.matmul
 Tensor.__rmatmul__ = lambda self, o: linalg.matmul(o, self)
 Tensor.where = lambda self, condition, other: binary.where(condition, self, other)
