@@ -111,8 +111,8 @@ def _cr_model(spec: MLPSpec, weights):
     layers = []
     for i, (w, b) in enumerate(weights):
         lin = cr.nn.Linear(w.shape[1], w.shape[0])
-        np.copyto(lin.weight.data, w)
-        np.copyto(lin.bias.data, b)
+        np.copyto(lin.weight.detach().numpy(), w)
+        np.copyto(lin.bias.detach().numpy(), b)
         layers.append(lin)
         if i < len(weights) - 1:
             layers.append(cr.nn.ReLU() if spec.act == "relu" else cr.nn.Sigmoid())
@@ -403,7 +403,7 @@ def _sequential(fw, layers, weights):
                     with fw.no_grad():
                         param.copy_(fw.from_numpy(value))
                 else:
-                    np.copyto(param.data, value)
+                    np.copyto(param.detach().numpy(), value)
             mods.append(mod)
         else:
             mods.append({"relu": nn.ReLU, "flatten": nn.Flatten}[kind]() if kind != "pool"

@@ -54,11 +54,12 @@ def main(epochs: int = 50, lr: float = 0.5, verbose: bool = True) -> dict[str, f
     p = cr.sigmoid(z)
     loss = loss_fn(p, t)
     loss.backward()
-    max_diff = float(np.abs(z.grad.data - (p.data - t.data) / len(X)).max())
+    expected = (p.detach().numpy() - t.detach().numpy()) / len(X)
+    max_diff = float(np.abs(z.grad.numpy() - expected).max())
     with cr.no_grad():
         accuracy = ((model(X) > 0.5).float() == t).float().mean().item()
-    w = [round(float(v), 3) for v in linear.weight.data.ravel()]
-    b = round(float(linear.bias.data.item()), 3)
+    w = [round(float(v), 3) for v in linear.weight.detach().numpy().ravel()]
+    b = round(float(linear.bias.detach().numpy().item()), 3)
     if verbose:
         print(f"learned w = {w}, b = {b}")
         print(f"final loss {loss.item():.4f}, accuracy {accuracy:.3f}")

@@ -37,17 +37,17 @@ def main(epochs: int = 30, verbose: bool = True) -> dict[str, float]:
     logits = model(x)
     logits.retain_grad()
     nn.CrossEntropyLoss()(logits, y).backward()
-    probs = cr.softmax(logits, dim=1).data
-    onehot = np.eye(10, dtype=probs.dtype)[y.data]
-    max_diff = float(np.abs(logits.grad.data - (probs - onehot) / len(y)).max())
+    probs = cr.softmax(logits, dim=1).detach().numpy()
+    onehot = np.eye(10, dtype=probs.dtype)[y.detach().numpy()]
+    max_diff = float(np.abs(logits.grad.detach().numpy() - (probs - onehot) / len(y)).max())
 
     probs_test = nn.Softmax(dim=1)(cr.train.predict(model, test.tensors[0]))
     if verbose:
         print(f"test loss {result['loss']:.4f}, test accuracy {result['accuracy']:.4f}")
         print(f"learning rate went {history.history['lr'][0]:.3f} -> "
               f"{history.history['lr'][-1]:.3f}")
-        print(f"first test image: p = {probs_test.data[0].round(2).tolist()}, "
-              f"label {int(test.tensors[1].data[0])}")
+        print(f"first test image: p = {probs_test.detach().numpy()[0].round(2).tolist()}, "
+              f"label {int(test.tensors[1].detach().numpy()[0])}")
         print(f"max |dL/dz - (p - onehot)/N| = {max_diff:.2e}")
     return {"test_accuracy": result["accuracy"], "test_loss": result["loss"],
             "lr_first": history.history["lr"][0], "lr_last": history.history["lr"][-1],

@@ -51,7 +51,7 @@ def to_numpy(x) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         return x.detach().numpy()
     if isinstance(x, cr.Tensor):
-        return np.asarray(x.data)
+        return np.asarray(x.detach().numpy())
     return np.asarray(x)
 
 

@@ -52,7 +52,7 @@ def test_train_digits_json(tmp_path):
     lrs = ckpt["history"]["history"]["lr"]  # cosine schedule: 1e-3 annealed over the epochs
     assert lrs[0] == 1e-3 and lrs == sorted(lrs, reverse=True) and lrs[-1] < 0.1 * lrs[0]
     test = cr.datasets.digits("test", flatten=True)
-    acc = _numpy_accuracy(ckpt, test.tensors[0].data, test.tensors[1].data)
+    acc = _numpy_accuracy(ckpt, test.tensors[0].detach().numpy(), test.tensors[1].detach().numpy())
     assert acc == pytest.approx(summary["test_accuracy"])
     with open(tmp_path / "run" / "curves.png", "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
@@ -123,5 +123,6 @@ def test_train_mnist_reaches_the_bar(tmp_path):
     assert os.path.exists(summary["checkpoint"])
     ckpt = cr.train.load_checkpoint(summary["checkpoint"])
     test = cr.datasets.mnist("test", flatten=True)
-    assert _numpy_accuracy(ckpt, test.tensors[0].data, test.tensors[1].data) == \
+    assert _numpy_accuracy(ckpt, test.tensors[0].detach().numpy(),
+                           test.tensors[1].detach().numpy()) == \
         pytest.approx(summary["test_accuracy"])

@@ -23,9 +23,9 @@ def _pair_run(cr_fn, torch_fn, arrays, seed=0):
     g = rng.standard_normal(tuple(tout.shape))
     out.backward(cr.tensor(g))
     tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
     for c, t in zip(cs, ts):
-        np.testing.assert_allclose(c.grad.data, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(c.grad.detach().numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("geom", GEOMETRIES)
@@ -91,7 +91,7 @@ def test_fold_is_the_adjoint_of_unfold():
     u = cr.unfold(cr.tensor(x), 3, padding=1, stride=2)
     c = rng.standard_normal(u.shape)
     folded = cr.fold(cr.tensor(c), (6, 5), 3, padding=1, stride=2)
-    assert np.isclose(np.sum(u.data * c), np.sum(x * folded.data))
+    assert np.isclose(np.sum(u.detach().numpy() * c), np.sum(x * folded.detach().numpy()))
 
 
 def test_conv2d_rejects_mismatched_channels():
@@ -128,7 +128,7 @@ def test_conv_output_is_stored_batch_innermost_and_chains_like_torch(geom):
     _pair_run(lambda *a: net(cr, *a, lambda t: t.flatten(1)),
               lambda *a: net(TF, *a, lambda t: t.flatten(1)), arrays)
     y = cr.conv2d(cr.tensor(arrays[0]), cr.tensor(arrays[1]), **geom)
-    assert y.data.transpose(1, 2, 3, 0).flags.c_contiguous  # stored as (C, H, W, N)
+    assert y.detach().numpy().transpose(1, 2, 3, 0).flags.c_contiguous  # stored as (C, H, W, N)
     assert not y.is_contiguous()
 
 
@@ -139,12 +139,12 @@ def test_contiguous_copies_a_conv_output_and_keeps_the_gradient():
     y = cr.conv2d(x, w)
     c = y.contiguous()
     assert c.is_contiguous() and c is not y
-    np.testing.assert_array_equal(c.data, y.data)
+    np.testing.assert_array_equal(c.detach().numpy(), y.detach().numpy())
     assert c.contiguous() is c  # already row-major: the same tensor
     (c * c).sum().backward()
-    tx = torch.tensor(x.data, requires_grad=True)
-    (TF.conv2d(tx, torch.tensor(w.data)) ** 2).sum().backward()
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-10)
+    tx = torch.tensor(x.detach().numpy(), requires_grad=True)
+    (TF.conv2d(tx, torch.tensor(w.detach().numpy())) ** 2).sum().backward()
+    np.testing.assert_allclose(x.grad.detach().numpy(), tx.grad.numpy(), rtol=1e-10)
 
 
 def test_layout_helpers():

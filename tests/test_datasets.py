@@ -184,13 +184,15 @@ def test_mnist_from_hand_placed_idx_files(tmp_path, monkeypatch, gz):
     train = cr.datasets.mnist("train", download=False)
     x, y = train.tensors
     assert x.shape == (60000, 28, 28) and x.dtype == np.float32 and y.dtype == np.int64
-    np.testing.assert_array_equal(x.data * np.float32(255), arrays["train-images-idx3-ubyte"])
-    np.testing.assert_array_equal(y.data, arrays["train-labels-idx1-ubyte"])
+    np.testing.assert_array_equal(x.detach().numpy() * np.float32(255),
+                                  arrays["train-images-idx3-ubyte"])
+    np.testing.assert_array_equal(y.detach().numpy(), arrays["train-labels-idx1-ubyte"])
     assert (tmp_path / "mnist" / "mnist.npz").exists()
     test = cr.datasets.mnist("test", flatten=True, download=False)
     assert test.tensors[0].shape == (10000, 784)
-    np.testing.assert_array_equal(test.tensors[1].data, arrays["t10k-labels-idx1-ubyte"])
-    assert 0.0 <= test.tensors[0].data.min() and test.tensors[0].data.max() <= 1.0
+    np.testing.assert_array_equal(test.tensors[1].detach().numpy(),
+                                  arrays["t10k-labels-idx1-ubyte"])
+    assert 0.0 <= test.tensors[0].numpy().min() and test.tensors[0].numpy().max() <= 1.0
 
 
 def test_mnist_reads_the_cache_first(tmp_path):
@@ -201,14 +203,14 @@ def test_mnist_reads_the_cache_first(tmp_path):
               "x_test": np.zeros((10000, 28, 28), np.uint8), "y_test": np.zeros(10000, np.uint8)}
     np.savez(folder / "mnist.npz", **arrays)
     ds = cr.datasets.mnist("train", root=tmp_path, download=False)
-    assert ds.tensors[0].data.min() == 1.0 and set(ds.tensors[1].tolist()) == {7}
+    assert ds.tensors[0].detach().numpy().min() == 1.0 and set(ds.tensors[1].tolist()) == {7}
 
 
 def test_mnist_rebuilds_a_damaged_cache(tmp_path):
     arrays = fake_mnist_files(tmp_path / "mnist", gz=False)
     (tmp_path / "mnist" / "mnist.npz").write_bytes(b"PK\x03\x04 not really a zip")
     ds = cr.datasets.mnist("test", root=tmp_path, download=False)
-    np.testing.assert_array_equal(ds.tensors[1].data, arrays["t10k-labels-idx1-ubyte"])
+    np.testing.assert_array_equal(ds.tensors[1].detach().numpy(), arrays["t10k-labels-idx1-ubyte"])
     with np.load(tmp_path / "mnist" / "mnist.npz") as z:  # replaced by a good one
         assert z["x_train"].shape == (60000, 28, 28)
 
@@ -249,9 +251,10 @@ def test_mnist_real_pypi_fallback(tmp_path, monkeypatch):
     assert (len(train), len(test)) == (60000, 10000)
     assert x.shape == (60000, 28, 28) and xt.shape == (10000, 784)
     assert x.dtype == np.float32 and y.dtype == np.int64
-    assert x.data.min() == 0.0 and x.data.max() == 1.0
+    assert x.detach().numpy().min() == 0.0 and x.detach().numpy().max() == 1.0
     assert y[:5].tolist() == [5, 0, 4, 1, 9]
-    assert np.bincount(y.data).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265,
+    assert np.bincount(y.detach().numpy()).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918,
+                                                        6265,
                                             5851, 5949]  # the published class counts
     assert yt[:5].tolist() == [7, 2, 1, 0, 4]
 
@@ -264,8 +267,8 @@ def test_digits_matches_scikit_learn():
     ds = cr.datasets.digits()
     x, y = ds.tensors
     assert x.shape == (1797, 8, 8) and x.dtype == np.float32 and y.dtype == np.int64
-    np.testing.assert_array_equal(x.data * 16, ref.images)
-    np.testing.assert_array_equal(y.data, ref.target)
+    np.testing.assert_array_equal(x.detach().numpy() * 16, ref.images)
+    np.testing.assert_array_equal(y.detach().numpy(), ref.target)
     assert cr.datasets.digits(flatten=True).tensors[0].shape == (1797, 64)
 
 
@@ -276,11 +279,13 @@ def test_digits_split_is_fixed_and_disjoint():
     train = cr.datasets.digits("train", flatten=True)
     test = cr.datasets.digits("test", flatten=True)
     assert (len(train), len(test)) == (1438, 359)
-    rows = np.concatenate([train.tensors[0].data, test.tensors[0].data]) * 16
+    rows = np.concatenate([train.tensors[0].detach().numpy(),
+                           test.tensors[0].detach().numpy()]) * 16
     # Same multiset of rows as the full set: sort both lexicographically and compare.
     np.testing.assert_array_equal(np.unique(rows, axis=0), np.unique(flat, axis=0))
     again = cr.datasets.digits("test", flatten=True)
-    np.testing.assert_array_equal(again.tensors[1].data, test.tensors[1].data)
+    np.testing.assert_array_equal(again.tensors[1].detach().numpy(),
+                                  test.tensors[1].detach().numpy())
     other = cr.datasets.digits("test", seed=1)
     assert other.tensors[1].tolist() != test.tensors[1].tolist()
     assert len(cr.datasets.digits("test", test_fraction=0.5)) == 898
@@ -299,17 +304,17 @@ def test_xor():
     assert X.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]] and y.tolist() == [[0], [1], [1], [0]]
     Xn, yn = cr.datasets.xor(100, noise=0.1, seed=3)
     assert Xn.shape == (100, 2) and yn.shape == (100, 1)
-    corners = np.rint(Xn.data)
-    np.testing.assert_array_equal(yn.data[:, 0], corners[:, 0] != corners[:, 1])
-    assert not np.array_equal(Xn.data, corners)
+    corners = np.rint(Xn.detach().numpy())
+    np.testing.assert_array_equal(yn.detach().numpy()[:, 0], corners[:, 0] != corners[:, 1])
+    assert not np.array_equal(Xn.detach().numpy(), corners)
 
 
 def test_two_moons_geometry():
     X, y = cr.datasets.two_moons(101, noise=0.0, seed=0)
-    x = X.data.astype(np.float64)
+    x = X.detach().numpy().astype(np.float64)
     assert X.shape == (101, 2) and X.dtype == np.float32 and y.dtype == np.int64
-    assert np.bincount(y.data).tolist() == [50, 51]
-    outer, inner = x[y.data == 0], x[y.data == 1]
+    assert np.bincount(y.detach().numpy()).tolist() == [50, 51]
+    outer, inner = x[y.detach().numpy() == 0], x[y.detach().numpy() == 1]
     np.testing.assert_allclose(np.hypot(*outer.T), 1.0, atol=1e-6)
     np.testing.assert_allclose(np.hypot(inner[:, 0] - 1, inner[:, 1] - 0.5), 1.0, atol=1e-6)
     assert (outer[:, 1] >= -1e-6).all() and (inner[:, 1] <= 0.5 + 1e-6).all()
@@ -317,20 +322,20 @@ def test_two_moons_geometry():
 
 def test_spirals_geometry():
     X, y = cr.datasets.spirals(301, classes=3, noise=0.0)
-    assert X.shape == (301, 2) and np.bincount(y.data).tolist() == [101, 100, 100]
-    r = np.hypot(*X.data.T)
+    assert X.shape == (301, 2) and np.bincount(y.detach().numpy()).tolist() == [101, 100, 100]
+    r = np.hypot(*X.detach().numpy().T)
     assert r.max() <= 1 + 1e-6 and r.min() == 0.0
     Xn, _ = cr.datasets.spirals(301, classes=3, noise=0.5)
-    assert not np.allclose(Xn.data, X.data)
+    assert not np.allclose(Xn.detach().numpy(), X.detach().numpy())
 
 
 def test_sine_regression():
     X, y = cr.datasets.sine_regression(2000, noise=0.0)
     assert X.shape == y.shape == (2000, 1)
-    np.testing.assert_allclose(y.data, np.sin(X.data), atol=1e-6)
-    assert -np.pi <= X.data.min() and X.data.max() <= np.pi
+    np.testing.assert_allclose(y.detach().numpy(), np.sin(X.detach().numpy()), atol=1e-6)
+    assert -np.pi <= X.detach().numpy().min() and X.detach().numpy().max() <= np.pi
     Xn, yn = cr.datasets.sine_regression(2000, noise=0.1)
-    resid = yn.data.astype(np.float64) - np.sin(Xn.data.astype(np.float64))
+    resid = yn.detach().numpy().astype(np.float64) - np.sin(Xn.detach().numpy().astype(np.float64))
     assert 0.08 < resid.std() < 0.12
 
 
@@ -338,8 +343,8 @@ def test_sine_regression():
                                 cr.datasets.sine_regression])
 def test_toy_seeding(fn):
     a, b, c = fn(seed=1), fn(seed=1), fn(seed=2)
-    np.testing.assert_array_equal(a[0].data, b[0].data)
-    assert not np.array_equal(a[0].data, c[0].data)
+    np.testing.assert_array_equal(a[0].detach().numpy(), b[0].detach().numpy())
+    assert not np.array_equal(a[0].detach().numpy(), c[0].detach().numpy())
 
 
 def test_toy_follows_default_dtype():

@@ -75,7 +75,7 @@ def test_retain_graph_allows_a_second_backward():
     y = (x.exp() * 2).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_allclose(x.grad.data, 4 * np.exp([1.0, 2.0]), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.detach().numpy(), 4 * np.exp([1.0, 2.0]), rtol=1e-6)
 
 
 def test_backward_with_gradient_for_non_scalar():
@@ -145,7 +145,7 @@ def test_hessian_vector_product_matches_torch():
     xt = torch.tensor([0.3, -0.4], dtype=torch.float64, requires_grad=True)
     (gt,) = torch.autograd.grad((torch.tensor(a) @ xt).tanh().sum(), xt, create_graph=True)
     (hvt,) = torch.autograd.grad(gt, xt, grad_outputs=torch.tensor(v))
-    np.testing.assert_allclose(hv.data, hvt.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(hv.detach().numpy(), hvt.numpy(), rtol=1e-10)
 
 
 # ---- hooks and retain_grad ----------------------------------------------------------------
@@ -204,7 +204,7 @@ def test_retain_grad_keeps_non_leaf_gradient():
     ht = xt.tanh()
     ht.retain_grad()
     (ht * ht).sum().backward()
-    np.testing.assert_allclose(h.grad.data, ht.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(h.grad.detach().numpy(), ht.grad.numpy(), rtol=1e-6)
     assert y.grad is None  # not retained
     x.tanh().sum()  # a fresh non-leaf has no grad either
     assert x.tanh().grad is None
@@ -256,7 +256,7 @@ def test_grad_buffers_of_two_leaves_are_independent(scale):
         y.sum().backward()
     k = 1.0 if scale is None else 2.0
     assert a.grad.tolist() == [2 * k, 2 * k] and b.grad.tolist() == [2 * k, 2 * k]
-    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.detach().numpy(), b.grad.detach().numpy())
     with cr.no_grad():
         a.grad.zero_()
     assert b.grad.tolist() == [2 * k, 2 * k]
@@ -293,7 +293,7 @@ def test_grad_with_grad_outputs_matches_torch():
     (g,) = cr.autograd.grad(x.sigmoid() * x, x, grad_outputs=cr.tensor(v))
     xt = torch.tensor(data, requires_grad=True)
     (gt,) = torch.autograd.grad(xt.sigmoid() * xt, xt, grad_outputs=torch.tensor(v))
-    np.testing.assert_allclose(g.data, gt.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(g.detach().numpy(), gt.numpy(), rtol=1e-10)
     assert x.grad is None  # grad() does not touch .grad
 
 
@@ -558,7 +558,7 @@ def test_inplace_change_of_graph_output_under_no_grad_keeps_recorded_gradient(fn
     y.backward(gradient=cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64))
     w2 = cr.tensor(data, requires_grad=True)
     fn(w2).backward(gradient=cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64))
-    np.testing.assert_allclose(w.grad.data, w2.grad.data, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.detach().numpy(), w2.grad.detach().numpy(), rtol=1e-12)
     assert y.tolist()[0] == 100.0
 
 
@@ -661,7 +661,7 @@ def test_small_mlp_training_matches_torch():
                 for p in params:
                     p -= 0.5 * p.grad
             losses.append(loss.item())
-        return losses, [p.detach().numpy() if L is torch else p.data for p in params]
+        return losses, [p.detach().numpy() if L is torch else p.detach().numpy() for p in params]
 
     losses, params = train(cr, cr.linear)
     losses_t, params_t = train(torch, torch.nn.functional.linear)
@@ -692,7 +692,8 @@ def test_create_graph_grads_of_two_leaves_are_independent():
     a = cr.tensor([1.0, 2.0], requires_grad=True)
     b = cr.tensor([3.0, 4.0], requires_grad=True)
     ((a + b) * 2).sum().backward(create_graph=True)
-    assert a.grad is not b.grad and not np.shares_memory(a.grad.data, b.grad.data)
+    assert a.grad is not b.grad and not np.shares_memory(a.grad.detach().numpy(),
+                                                         b.grad.detach().numpy())
     ((a + b) * 2).sum().backward()
     assert a.grad.tolist() == [4.0, 4.0] and b.grad.tolist() == [4.0, 4.0]
     mine = cr.tensor([1.0, 1.0])
@@ -775,8 +776,8 @@ def test_a_hook_keeps_the_gradient_it_saw_when_the_rule_reuses_the_array():
     z = cr.nn.functional.linear(y, w)
     y.retain_grad()
     (z * z).sum().backward()
-    tx = torch.tensor(x.numpy(), requires_grad=True)
-    tw = torch.tensor(w.numpy(), requires_grad=True)
+    tx = torch.tensor(x.detach().numpy(), requires_grad=True)
+    tw = torch.tensor(w.detach().numpy(), requires_grad=True)
     ty = torch.relu(torch.nn.functional.linear(tx, tw))
     ty.retain_grad()
     (torch.nn.functional.linear(ty, tw) ** 2).sum().backward()

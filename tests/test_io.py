@@ -46,7 +46,7 @@ def test_round_trip_every_dtype(tmp_path, dtype):
     for k, v in arrays.items():
         assert isinstance(out[k], cr.Tensor) and out[k].dtype == v.dtype
         assert out[k].shape == v.shape
-        np.testing.assert_array_equal(out[k].data, v)
+        np.testing.assert_array_equal(out[k].detach().numpy(), v)
 
 
 def test_non_contiguous_and_big_endian_inputs(tmp_path):
@@ -57,8 +57,8 @@ def test_non_contiguous_and_big_endian_inputs(tmp_path):
     out = cr.load(tmp_path / "f")
     theirs = safetensors.numpy.load_file(tmp_path / "f")
     for k, v in inputs.items():
-        expected = np.asarray(v.data if isinstance(v, cr.Tensor) else v)
-        np.testing.assert_array_equal(out[k].data, expected)
+        expected = np.asarray(v.detach().numpy() if isinstance(v, cr.Tensor) else v)
+        np.testing.assert_array_equal(out[k].detach().numpy(), expected)
         np.testing.assert_array_equal(theirs[k], expected)
     assert out["big"].dtype == np.float64
 
@@ -107,7 +107,7 @@ def test_nested_training_state_round_trips_exactly(tmp_path):
         assert out[k] == state[k] and type(out[k]) is type(state[k]), k
     assert out["optimizer"]["state"][0]["step"] == 10
     w = state["model"]["fc1.weight"]
-    np.testing.assert_array_equal(out["model"]["fc1.weight"].data, w.data)
+    np.testing.assert_array_equal(out["model"]["fc1.weight"].detach().numpy(), w.detach().numpy())
     assert out["np_scalar"].dtype == np.float32 and out["np_scalar"].item() == 2.5
     restored = cr.Generator()
     restored.set_state(out["rng"])
@@ -176,7 +176,7 @@ def test_pytorch_file_loads_in_chainrule(tmp_path):
     for k, v in sd.items():
         ref = v.float().numpy() if v.dtype == torch.bfloat16 else v.numpy()
         assert out[k].dtype == ref.dtype and out[k].shape == ref.shape
-        np.testing.assert_array_equal(out[k].data, ref)
+        np.testing.assert_array_equal(out[k].detach().numpy(), ref)
     assert cr.io.load_metadata(tmp_path / "f.safetensors") == {"format": "pt"}
 
 

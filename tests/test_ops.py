@@ -358,7 +358,8 @@ ROWS = [
         tfn=lambda L, x, w, b: torch.nn.functional.batch_norm(x, None, None, w, b,
                                                               training=True)),
     Row("dropout", lambda L, x: _dropout(x), [((4,),), ((2, 3),), ((1, 2, 2),)],
-        tfn=lambda L, x: x * torch.tensor(_dropout(cr.ones(*x.shape, dtype=cr.float64)).data)),
+        tfn=lambda L, x: x * torch.tensor(_dropout(cr.ones(*x.shape,
+                                                           dtype=cr.float64)).detach().numpy())),
 ]
 
 
@@ -493,14 +494,14 @@ def test_stable_at_extreme_inputs(name, dtype):
     x = cr.tensor(data, requires_grad=True)
     xt = torch.tensor(data, requires_grad=True)
     y, yt = fn(CR, x), fn(TH, xt)
-    assert np.isfinite(y.data).all()
+    assert np.isfinite(y.detach().numpy()).all()
     y.sum().backward()
     yt.sum().backward()
-    assert np.isfinite(x.grad.data).all()
+    assert np.isfinite(x.grad.detach().numpy()).all()
     assert y.dtype == np.dtype(dtype) and x.grad.dtype == np.dtype(dtype)
     tol = 1e-5 if dtype == "float32" else 1e-12
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=tol, atol=tol)
-    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(x.grad.detach().numpy(), xt.grad.numpy(), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("fn", [cr.sign, lambda x: x ** 0, lambda x: x // 1.0])
@@ -515,7 +516,7 @@ def test_floor_divide_matches_torch():
     for a, b in [([7, -7, 0], 2), ([7.5, -7.5], [2.0, -2.0]), ([[5, 6]], [[4], [-4]])]:
         got = cr.tensor(a) // (cr.tensor(b) if isinstance(b, list) else b)
         want = torch.tensor(a) // (torch.tensor(b) if isinstance(b, list) else b)
-        np.testing.assert_array_equal(got.data, want.numpy())
+        np.testing.assert_array_equal(got.detach().numpy(), want.numpy())
         assert str(got.dtype) == str(want.dtype).replace("torch.", "")
     assert (7 // cr.tensor([2, -2])).tolist() == [3, -4]
     assert not (cr.tensor([1.0], requires_grad=True) // 1).requires_grad
@@ -551,7 +552,8 @@ def test_float32_stays_float32(row):
     for o32, o64 in zip(outs32, outs64):
         assert o32.dtype == np.float32, f"{row.name}: output is {o32.dtype}"
         if row.name not in _RANDOM:
-            np.testing.assert_allclose(o32.data, o64.data, rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(o32.detach().numpy(), o64.detach().numpy(), rtol=1e-4,
+                                       atol=1e-5)
     diff = [o for o in outs32 if o.requires_grad]
     if not diff:
         return
@@ -573,7 +575,7 @@ def test_unselected_entries_get_exact_zeros_even_for_infinite_upstream(fn):
     fn(CR, *got).backward(cr.tensor(upstream))
     fn(TH, *want).backward(torch.tensor(upstream))
     for g, w in zip(got, want):
-        np.testing.assert_array_equal(g.grad.data, w.grad.numpy())
+        np.testing.assert_array_equal(g.grad.detach().numpy(), w.grad.numpy())
 
 
 @pytest.mark.parametrize("x", [np.float32(2.0), np.ones((), np.float32), np.ones((1,), np.float64),
@@ -601,11 +603,11 @@ def test_relu_zero_block_path_matches_torch(shape, dtype):
     flat[:4] = [np.nan, np.inf, -np.inf, 0.0]
     flat[-1] = np.nan
     before = x.copy()
-    got = CR.relu(cr.tensor(x)).data
+    got = CR.relu(cr.tensor(x)).detach().numpy()
     want = torch.relu(torch.from_numpy(x)).numpy()
     np.testing.assert_array_equal(got, want)
     assert got.dtype == dtype and got.shape == shape
     np.testing.assert_array_equal(x, before)
     # a non-contiguous view goes through the plain path with the same result
     view = x[..., ::2]
-    np.testing.assert_array_equal(CR.relu(cr.tensor(view)).data, np.maximum(view, 0))
+    np.testing.assert_array_equal(CR.relu(cr.tensor(view)).detach().numpy(), np.maximum(view, 0))

@@ -34,10 +34,10 @@ def test_gradient_a_hook_logged_is_not_changed_by_clipping_the_leaf_grads():
     e = emb(cr.tensor([0, 1, 2, 3]))
     e.register_hook(log.append)
     ((e + pos) * 10).sum().backward()
-    np.testing.assert_array_equal(log[0].data, np.full((4, 3), 10.0))
+    np.testing.assert_array_equal(log[0].detach().numpy(), np.full((4, 3), 10.0))
     clip_grad_norm_(list(emb.parameters()) + [pos], 1.0)
-    np.testing.assert_array_equal(log[0].data, np.full((4, 3), 10.0))
-    assert not np.shares_memory(log[0].data, pos.grad.data)
+    np.testing.assert_array_equal(log[0].detach().numpy(), np.full((4, 3), 10.0))
+    assert not np.shares_memory(log[0].detach().numpy(), pos.grad.detach().numpy())
 
 
 def test_custom_function_return_the_user_holds_never_becomes_the_grad():
@@ -54,7 +54,8 @@ def test_custom_function_return_the_user_holds_never_becomes_the_grad():
 
     x = cr.zeros(3, requires_grad=True)
     ReturnsHeld.apply(x).sum().backward()
-    assert x.grad is not held and not np.shares_memory(x.grad.data, held.data)
+    assert x.grad is not held and not np.shares_memory(x.grad.detach().numpy(),
+                                                       held.detach().numpy())
     ReturnsHeld.apply(x).sum().backward()
     assert held.tolist() == [1.0, 1.0, 1.0] and x.grad.tolist() == [2.0, 2.0, 2.0]
 
@@ -90,7 +91,7 @@ def test_grad_returns_a_copy_of_grad_outputs_passed_through():
 def test_same_input_twice_gets_two_independent_arrays():
     x = cr.ones(3, requires_grad=True)
     g1, g2 = cr.autograd.grad((x * x).sum(), [x, x])
-    assert not np.shares_memory(g1.data, g2.data)
+    assert not np.shares_memory(g1.detach().numpy(), g2.detach().numpy())
     g1.zero_()
     assert g2.tolist() == [2.0, 2.0, 2.0]
 
@@ -305,7 +306,7 @@ class _World:
 
         def hook(g):
             self.hook_args.append((g, g.detach().numpy().copy() if self.lib is torch
-                                   else g.data.copy()))
+                                   else g.detach().numpy().copy()))
             calls.append(self.hook_args[-1][1])
             if how == "scale":
                 return g * 3
@@ -338,7 +339,7 @@ class _World:
 
 
 def _arr(t):
-    return t.detach().numpy() if isinstance(t, torch.Tensor) else t.data
+    return t.detach().numpy() if isinstance(t, torch.Tensor) else t.detach().numpy()
 
 
 @settings(max_examples=int(__import__('os').environ.get('OWN_EXAMPLES', 60)), deadline=None)
@@ -358,7 +359,7 @@ def test_random_programs_never_alias_what_the_user_sees(program, seed):
                          [t.grad for t in theirs.leaves + theirs.retained] + theirs.results):
         assert (got is None) == (want is None)
         if got is not None:
-            np.testing.assert_allclose(got.data, want.numpy(), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(got.detach().numpy(), want.numpy(), rtol=1e-10, atol=1e-12)
     # each hook saw what PyTorch's saw (leaf hooks may run at another moment: engine.md)
     for got_calls, want_calls in zip(mine.calls, theirs.calls):
         assert len(got_calls) == len(want_calls)
@@ -366,19 +367,19 @@ def test_random_programs_never_alias_what_the_user_sees(program, seed):
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
     # hooks kept what they saw; the held tensors are unchanged
     for g, then in mine.hook_args:
-        np.testing.assert_array_equal(g.data, then)
+        np.testing.assert_array_equal(g.detach().numpy(), then)
     for name, t in mine.held.items():
         want = v if name == "seed" else held[name]
-        np.testing.assert_array_equal(t.data, want)
+        np.testing.assert_array_equal(t.detach().numpy(), want)
     # writing into one gradient moves nothing else the user holds
     seen = [t for t in mine.grads()] + [g for g, _ in mine.hook_args] + list(mine.held.values())
-    snapshot = [t.data.copy() for t in seen]
+    snapshot = [t.detach().numpy().copy() for t in seen]
     for i, g in enumerate(mine.grads()):
         with cr.no_grad():
             g.mul_(3.0).add_(1.0)
-        snapshot[i] = g.data.copy()
+        snapshot[i] = g.detach().numpy().copy()
         for t, then in zip(seen, snapshot):
-            np.testing.assert_array_equal(t.data, then)
+            np.testing.assert_array_equal(t.detach().numpy(), then)
 
 
 def test_a_hook_that_keeps_its_argument_and_a_second_backward():
@@ -415,8 +416,8 @@ def test_owned_array_is_handed_to_the_grad_without_a_copy():
     seen = []
     out.register_hook(seen.append)
     out.sum().backward()
-    assert not np.shares_memory(b.grad.data, seen[0].data)
-    assert w.grad.data.base is None and w.grad.data.flags.writeable
+    assert not np.shares_memory(b.grad.detach().numpy(), seen[0].detach().numpy())
+    assert w.grad.detach().numpy().base is None and w.grad.detach().numpy().flags.writeable
 
 
 def test_a_retained_grad_and_a_leaf_hook_never_share_an_array():
@@ -429,11 +430,11 @@ def test_a_retained_grad_and_a_leaf_hook_never_share_an_array():
     h = a + b
     h.retain_grad()
     h.tanh().exp().sum().backward()
-    assert not np.shares_memory(h.grad.data, seen[0].data)
-    before = seen[0].data.copy()
+    assert not np.shares_memory(h.grad.detach().numpy(), seen[0].detach().numpy())
+    before = seen[0].detach().numpy().copy()
     with cr.no_grad():
         h.grad.mul_(2)
-    np.testing.assert_array_equal(seen[0].data, before)
+    np.testing.assert_array_equal(seen[0].detach().numpy(), before)
 
 
 def test_hooks_of_tensors_off_the_path_to_inputs_do_not_run():

@@ -50,8 +50,8 @@ def test_binary_gradient_shape_equals_input_shape(name, shapes, seed):
     at = torch.tensor(da, requires_grad=True)
     bt = torch.tensor(db, requires_grad=True)
     BINARY[name](at, bt).sum().backward()
-    np.testing.assert_allclose(a.grad.data, at.grad.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(b.grad.data, bt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a.grad.detach().numpy(), at.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b.grad.detach().numpy(), bt.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @given(batch=broadcast_pair(), n=st.integers(1, 3), k=st.integers(1, 3), m=st.integers(1, 3))
@@ -75,13 +75,14 @@ def test_tensor_used_twice_gets_the_sum_of_both_paths(i, j, shape, seed):
 
     x = cr.tensor(data, requires_grad=True)
     (f(x).sum() + g(x).sum()).backward()
-    both = x.grad.data.copy()
+    both = x.grad.detach().numpy().copy()
 
     x1 = cr.tensor(data, requires_grad=True)
     f(x1).sum().backward()
     x2 = cr.tensor(data, requires_grad=True)
     g(x2).sum().backward()
-    np.testing.assert_allclose(both, x1.grad.data + x2.grad.data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(both, x1.grad.detach().numpy() + x2.grad.detach().numpy(),
+                               rtol=1e-12, atol=1e-12)
 
 
 @given(i=st.integers(0, len(UNARY) - 1), shape=st.lists(st.integers(1, 3), min_size=1,
@@ -98,9 +99,10 @@ def test_gradients_accumulate_linearly(shape, times):
     x = cr.randn(*shape, dtype=cr.float64, requires_grad=True)
     for _ in range(times):
         (x.tanh() * 3).sum().backward()
-    one = cr.tensor(x.data, requires_grad=True)
+    one = cr.tensor(x.detach().numpy(), requires_grad=True)
     (one.tanh() * 3).sum().backward()
-    np.testing.assert_allclose(x.grad.data, times * one.grad.data, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.detach().numpy(), times * one.grad.detach().numpy(),
+                               rtol=1e-12)
 
 
 @settings(max_examples=20, deadline=None)
@@ -111,7 +113,7 @@ def test_reshape_permute_round_trip_keeps_gradient(shape, seed):
     perm = tuple(np.random.default_rng(seed).permutation(len(shape)))
     y = x.permute(*perm).reshape(-1).reshape(*[shape[p] for p in perm])
     (y * cr.tensor(data.transpose(perm))).sum().backward()
-    np.testing.assert_allclose(x.grad.data, data)
+    np.testing.assert_allclose(x.grad.detach().numpy(), data)
 
 
 # ---- random programs against PyTorch -------------------------------------------------------
@@ -172,7 +174,7 @@ def test_random_programs_match_torch(program, seed):
     xs = [cr.tensor(d, requires_grad=True) for d in data]
     ts = [torch.tensor(d, requires_grad=True) for d in data]
     y, yt = _run(cr, program, xs), _run(torch, program, ts)
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
     if not yt.requires_grad:
         return
     v = rng.standard_normal(tuple(yt.shape))
@@ -180,7 +182,7 @@ def test_random_programs_match_torch(program, seed):
     yt.backward(torch.tensor(v))
     for x, xt in zip(xs, ts):
         want = np.zeros(x.shape) if xt.grad is None else xt.grad.numpy()
-        got = np.zeros(x.shape) if x.grad is None else x.grad.data
+        got = np.zeros(x.shape) if x.grad is None else x.grad.detach().numpy()
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
@@ -206,5 +208,5 @@ def test_random_programs_second_order_match_torch(program, seed):
     hts = torch.autograd.grad(lint, ts, allow_unused=True)
     for h, ht in zip(hs, hts):
         want = np.zeros((2, 3)) if ht is None else ht.numpy()
-        got = np.zeros((2, 3)) if h is None else h.data
+        got = np.zeros((2, 3)) if h is None else h.detach().numpy()
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)

@@ -44,24 +44,25 @@ def test_full():
 def test_arange_matches_torch():
     for args in [(5,), (1, 4), (0, 1, 0.25), (5, 0, -2), (0.5, 2.0)]:
         got, want = cr.arange(*args), torch.arange(*args)
-        np.testing.assert_allclose(got.data, want.numpy())
+        np.testing.assert_allclose(got.detach().numpy(), want.numpy())
         assert str(got.dtype) == str(want.dtype).replace("torch.", "")
     assert cr.arange(3, dtype=cr.float64).dtype == np.float64
 
 
 def test_linspace_and_eye():
-    np.testing.assert_allclose(cr.linspace(0, 1, 5).data, [0, 0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(cr.linspace(0, 1, 5).detach().numpy(), [0, 0.25, 0.5, 0.75, 1.0])
     assert cr.linspace(0, 1, 5).dtype == np.float32
     assert cr.linspace(2, 3, 1).tolist() == [2.0]
     assert cr.eye(2).tolist() == [[1.0, 0.0], [0.0, 1.0]]
-    assert cr.eye(2, 3).shape == (2, 3) and cr.eye(2, 3).data[1, 1] == 1.0
+    assert cr.eye(2, 3).shape == (2, 3) and cr.eye(2, 3).detach().numpy()[1, 1] == 1.0
 
 
 def test_random_factories():
     r, n = cr.rand(200), cr.randn(2, 100)
     assert r.dtype == np.float32 and n.dtype == np.float32 and n.shape == (2, 100)
-    assert (r.data >= 0).all() and (r.data < 1).all()
-    assert abs(float(n.data.mean())) < 0.5 and 0.5 < float(n.data.std()) < 1.5
+    assert (r.detach().numpy() >= 0).all() and (r.detach().numpy() < 1).all()
+    assert abs(float(n.detach().numpy().mean())) < 0.5
+    assert 0.5 < float(n.detach().numpy().std()) < 1.5
     assert cr.randn(3, dtype=cr.float64).dtype == np.float64
     assert cr.rand(2, requires_grad=True).requires_grad
 
@@ -116,9 +117,9 @@ def test_set_default_dtype():
 
 def test_tensor_copies_numpy_data_but_from_numpy_shares():
     a = np.zeros(2)
-    cr.tensor(a).data[0] = 5
+    cr.tensor(a).detach().numpy()[0] = 5
     assert a[0] == 0
-    cr.from_numpy(a).data[0] = 7
+    cr.from_numpy(a).detach().numpy()[0] = 7
     assert a[0] == 7
 
 
@@ -154,7 +155,7 @@ PROMOTION = [
 def test_type_promotion_matches_torch(name, fn):
     got, want = fn(cr), fn(torch)
     assert str(got.dtype) == _torch_dtype(want), name
-    np.testing.assert_allclose(got.data.astype(np.float64),
+    np.testing.assert_allclose(got.detach().numpy().astype(np.float64),
                                want.numpy().astype(np.float64), rtol=1e-3)
 
 
@@ -241,13 +242,13 @@ def test_detach_shares_data_and_cuts_graph():
     y = (x * 2).detach()
     assert not y.requires_grad and y.is_leaf and y.grad_fn is None
     d = x.detach()
-    assert np.shares_memory(d.data, x.data)
+    assert np.shares_memory(d.detach().numpy(), x.detach().numpy())
 
 
 def test_clone_copies_and_keeps_gradient_flow():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     c = x.clone()
-    assert not np.shares_memory(c.data, x.data)
+    assert not np.shares_memory(c.detach().numpy(), x.detach().numpy())
     assert c.requires_grad and not c.is_leaf
     (c * 3).sum().backward()
     assert x.grad.tolist() == [3.0, 3.0]
@@ -322,9 +323,9 @@ def test_format_of_scalar_tensors():
 def test_randint_and_randperm():
     a = cr.randint(10, (2, 3))
     assert a.shape == (2, 3) and a.dtype == np.int64
-    assert ((a.data >= 0) & (a.data < 10)).all()
+    assert ((a.detach().numpy() >= 0) & (a.detach().numpy() < 10)).all()
     b = cr.randint(5, 8, (100,))
-    assert b.data.min() >= 5 and b.data.max() < 8
+    assert b.detach().numpy().min() >= 5 and b.detach().numpy().max() < 8
     assert cr.randint(3, size=(4,)).shape == (4,)
     assert sorted(cr.randperm(5).tolist()) == [0, 1, 2, 3, 4]
 
@@ -364,4 +365,51 @@ def test_cat_and_stack_promote_like_torch():
     for fn in cases:
         got, want = fn(cr), fn(torch)
         assert str(got.dtype) == _torch_dtype(want)
-        np.testing.assert_allclose(got.data.astype(float), want.numpy().astype(float))
+        np.testing.assert_allclose(got.detach().numpy().astype(float), want.numpy().astype(float))
+
+
+# ---- .data and .numpy(): PyTorch's meanings ----------------------------------------------------
+def test_data_is_a_detached_tensor_sharing_storage_like_torch():
+    import torch
+
+    for lib in (cr, torch):
+        p = lib.ones(3, requires_grad=True)
+        d = p.data
+        assert isinstance(d, lib.Tensor) and not d.requires_grad and d.grad_fn is None
+        d.add_(lib.full((3,), 2.0), alpha=-0.5)  # the manual SGD step of many tutorials
+        assert p.detach().numpy().tolist() == [0.0, 0.0, 0.0]
+        p.data.copy_(lib.tensor([1.0, 2.0, 3.0]))
+        p.data.mul_(2)
+        assert p.detach().numpy().tolist() == [2.0, 4.0, 6.0] and p.requires_grad
+        p.data = lib.zeros(2)  # rebinding is allowed, even to another shape
+        assert p.shape == (2,) and p.requires_grad
+
+
+def test_data_writes_reach_a_zero_dim_result_and_normal_fills_in_place():
+    s = (cr.ones(2) * 3).sum()
+    s.data.fill_(7.0)
+    assert s.item() == 7.0
+    w = cr.zeros(1000)
+    w.data.normal_(0.0, 1.0, generator=cr.Generator(0))
+    assert 0.9 < float(w.std()) < 1.1
+
+
+def test_data_setter_refuses_arrays_naming_what_to_use():
+    p = cr.ones(2, requires_grad=True)
+    with pytest.raises(TypeError, match=r"Tensor.data: expected a Tensor.*from_numpy"):
+        p.data = np.zeros(2)
+
+
+def test_numpy_refuses_a_tensor_that_requires_grad_like_torch():
+    import torch
+
+    for lib in (cr, torch):
+        p = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="detach"):
+            p.numpy()
+        with pytest.raises(RuntimeError):
+            np.asarray(p)
+        a = p.numpy(force=True)
+        a[0] = 5.0  # shares memory in both libraries
+        assert p.detach().numpy()[0] == 5.0
+        assert np.shares_memory(p.detach().numpy(), a)

@@ -51,7 +51,7 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False)
             gs = _grad(out, [args[i] for i in nums], allow_unused=True, create_graph=nested)
         else:
             gs = (None,) * len(nums)
-        gs = tuple(g if g is not None else Tensor(args[i].data * 0) for g, i in zip(gs, nums))
+        gs = tuple(g if g is not None else Tensor(args[i]._data * 0) for g, i in zip(gs, nums))
         g = gs[0] if isinstance(argnums, int) else gs
         value = out.detach()
         return ((value, aux), g) if has_aux else (value, g)

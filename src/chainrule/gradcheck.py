@@ -56,7 +56,7 @@ def gradcheck(fn: Callable, inputs: Sequence[Tensor] | Tensor, eps: float = 1e-6
     vs = [rng.standard_normal(o.shape) for o in outs]
 
     def project(values) -> float:
-        return float(sum(np.sum(o.data * v) for o, v in zip(values, vs)))
+        return float(sum(np.sum(o._data * v) for o, v in zip(values, vs)))
 
     diff_outs = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
     targets = [inputs[i] for i in checked]
@@ -68,13 +68,13 @@ def gradcheck(fn: Callable, inputs: Sequence[Tensor] | Tensor, eps: float = 1e-6
         analytic = [None] * len(targets)
     for pos, (k, t) in enumerate(zip(checked, targets)):
         a = analytic[pos]
-        a = np.zeros(t.shape) if a is None else np.asarray(a.data, dtype=np.float64)
+        a = np.zeros(t.shape) if a is None else np.asarray(a._data, dtype=np.float64)
         numeric = np.zeros(t.shape)
-        if not (t.data.flags.c_contiguous and t.data.flags.writeable):
+        if not (t._data.flags.c_contiguous and t._data.flags.writeable):
             # The entries are perturbed in place through a flat view: a transposed or broadcast
             # array would give a copy (perturbations lost) or refuse writes. Same values, own array.
-            t.data = np.array(t.data, order="C")
-        flat = t.data.reshape(-1)
+            t._data = np.array(t._data, order="C")
+        flat = t._data.reshape(-1)
         nflat = numeric.reshape(-1)
         with no_grad():
             for j in range(flat.size):

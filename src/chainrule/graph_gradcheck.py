@@ -164,7 +164,7 @@ class _Replay:
             ctx.needs_input_grad = tuple(p in self.positions for p in range(len(args)))
             with no_grad():
                 out = self.fn.forward(ctx, *args)
-            return np.asarray(out.data), ctx
+            return np.asarray(out._data), ctx
         res = self.op.forward(*arrays, **self.attrs)
         if self.op.saves:
             return np.asarray(res[0]), res[1]
@@ -263,10 +263,10 @@ def _check_node(index, node, names, atol, rtol, eps, max_entries, rng) -> OpChec
     if any(t._version != v for t, v in zip(node.inputs, node.versions)):
         check.detail = "an input was modified in place after the forward"
         return check
-    arrays = [t.data.astype(np.float64) if t.data.dtype.kind == "f" else t.data
+    arrays = [t._data.astype(np.float64) if t._data.dtype.kind == "f" else t._data
               for t in node.inputs]
     targets = [i for i, t in enumerate(node.inputs)
-               if t.requires_grad and t.data.dtype.kind == "f"]
+               if t.requires_grad and t._data.dtype.kind == "f"]
     replay = _Replay(node)
     try:
         out, extra = replay.forward(arrays)

@@ -78,7 +78,7 @@ class _Flattener:
 
     def node(self, obj: Any, path: str, root: bool = False) -> Any:
         if isinstance(obj, Tensor):
-            obj = obj.data
+            obj = obj._data
         if isinstance(obj, (np.ndarray, np.generic)):
             name = self._claim(path or "tensor")
             self.arrays[name] = _to_storable(obj, name)

@@ -89,7 +89,7 @@ def to(self, *args, **kwargs) -> Tensor:
         raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
     for arg in args:
         if isinstance(arg, Tensor):
-            dtype = arg.data.dtype
+            dtype = arg._data.dtype
         elif _device_of(arg) is not None:
             device = _device_of(arg)
         elif arg is not None:
@@ -125,7 +125,7 @@ def contiguous(self) -> Tensor:
         >>> y.contiguous().numpy().flags.c_contiguous
         True
     """
-    if self.data.flags.c_contiguous:
+    if self._data.flags.c_contiguous:
         return self
     return elementwise.clone(self)
 

@@ -1,8 +1,9 @@
 """``Tensor``: a NumPy array plus what backpropagation needs (``grad``, ``requires_grad``, node).
 
-This module holds what a tensor *is*: its array (always a plain ``numpy.ndarray``,
-``tensor.data``), its gradient bookkeeping and its in-place writes. Every method that runs an op
-(``x.exp()``, ``x + y``, ``x.to(...)``) is bound in ``chainrule.methods``.
+This module holds what a tensor *is*: its array (a ``numpy.ndarray`` in the private slot
+``_data``; users reach it with ``.numpy()``), its gradient bookkeeping and its in-place
+writes. Every method that runs an op (``x.exp()``, ``x + y``, ``x.to(...)``) is bound in
+``chainrule.methods``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .autograd.grad_mode import GRAD
 def _wrap(array, requires_grad=False):
     """Fast internal constructor: no conversion, no checks."""
     t = Tensor.__new__(Tensor)
-    t.data = array
+    t._data = array
     t.grad = None
     t.requires_grad = requires_grad
     t._node = None
@@ -38,7 +39,7 @@ def _to_array(data, dtype=None) -> np.ndarray:
     """Convert user data to an array with chainrule's dtype rules."""
     dtype = dtypes.as_dtype(dtype)
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
         return arr.astype(dtype) if dtype is not None and arr.dtype != dtype else arr.copy()
     if isinstance(data, np.ndarray):
         if data.dtype.kind not in "biufc":
@@ -65,7 +66,8 @@ def _to_array(data, dtype=None) -> np.ndarray:
 class Tensor:
     """A multi-dimensional array that records operations for backpropagation.
 
-    Create tensors with ``cr.tensor``. ``.data`` is the underlying ``numpy.ndarray``; ``.grad``
+    Create tensors with ``cr.tensor``. ``.numpy()`` is the underlying ``numpy.ndarray``;
+    ``.data`` is PyTorch's: a tensor sharing this one's storage, outside autograd; ``.grad``
     holds the accumulated gradient (a Tensor) after ``backward()``.
 
     Deliberate differences from PyTorch's autograd:
@@ -87,13 +89,13 @@ class Tensor:
     """
 
     # _detached_from: set by detach() on its result (see autograd/detached.py), else None
-    __slots__ = ("data", "grad", "requires_grad", "_node", "name", "_hooks", "_version",
+    __slots__ = ("_data", "grad", "requires_grad", "_node", "name", "_hooks", "_version",
                  "_detached_from", "__weakref__")
     __array_ufunc__ = None  # make NumPy defer to Tensor's reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None,
                  name: str | None = None) -> None:
-        self.data = _to_array(data, dtype)
+        self._data = _to_array(data, dtype)
         self.grad = None
         self.requires_grad = False
         self._node = None
@@ -106,16 +108,44 @@ class Tensor:
 
     # ---- properties -------------------------------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """This tensor's values as a new tensor sharing its storage, outside autograd.
+
+        PyTorch's ``.data``: writes through it (``p.data.add_(g, alpha=-lr)``, ``.copy_``,
+        ``.normal_``) change this tensor and are never recorded. Assigning ``t.data = other``
+        makes ``t`` use ``other``'s storage. For the NumPy array, use ``.numpy()``.
+
+        Example:
+            >>> import chainrule as cr
+            >>> w = cr.ones(2, requires_grad=True)
+            >>> _ = w.data.mul_(3)
+            >>> w
+            tensor([3., 3.], requires_grad=True)
+        """
+        a = self._data
+        if type(a) is not np.ndarray:  # a NumPy scalar has no storage that writes could share
+            a = self._data = np.array(a)
+        return _wrap(a)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Tensor.data: expected a Tensor, got {type(value).__name__}; wrap an array "
+                "with cr.from_numpy(a), or write values in place with t.data.copy_(...)")
+        self._data = value._data
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def is_leaf(self) -> bool:
@@ -129,37 +159,50 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return "cpu" if isinstance(self.data, np.ndarray) else "cuda"
+        return "cpu" if isinstance(self._data, np.ndarray) else "cuda"
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim: int | None = None):
         """The shape, or its ``dim``-th entry."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     # ---- conversion -------------------------------------------------------------------------
-    def numpy(self) -> np.ndarray:
-        """The data as a NumPy array (shares memory with the tensor)."""
-        return self.data
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array sharing memory with the tensor.
+
+        Like PyTorch, a tensor that requires grad refuses (the array would escape autograd):
+        call ``t.detach().numpy()``, or ``numpy(force=True)``, which does just that.
+
+        Example:
+            >>> import chainrule as cr
+            >>> cr.tensor([1.0, 2.0]).numpy()
+            array([1., 2.], dtype=float32)
+        """
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "numpy(): this tensor requires grad, so its array would escape autograd; "
+                "use t.detach().numpy() instead")
+        return self._data
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors convert, this has shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -168,35 +211,38 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous; "
                 "use .any() or .all()")
-        return bool(self.data)
+        return bool(self._data)
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of one element can be used as an index")
-        return int(self.data)
+        return int(self._data)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        a = self.numpy()
+        if copy:
+            return np.array(a, dtype=dtype, copy=True)
+        return a if dtype is None else a.astype(dtype, copy=False)
 
     def __format__(self, spec: str) -> str:
         """``f"{loss:.4f}"`` works for 0-d tensors, like PyTorch."""
-        if self.data.ndim == 0:
-            return format(self.data.item(), spec)
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
         return object.__format__(self, spec)
 
     # Identity hashing done in C: tensors key dicts on the hot path (optimizer state, grads).
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
         extra = []
-        if self.data.dtype not in (dtypes.get_default_dtype(), np.int64, np.bool_) or (
-                self.data.size == 0):
-            extra.append(f"dtype={self.data.dtype}")
+        if self._data.dtype not in (dtypes.get_default_dtype(), np.int64, np.bool_) or (
+                self._data.size == 0):
+            extra.append(f"dtype={self._data.dtype}")
         if self._node is not None:
             extra.append(f"grad_fn=<{self._node.name()}>")
         elif self.requires_grad:
@@ -206,10 +252,10 @@ class Tensor:
     # ---- autograd ---------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark a leaf tensor as needing a gradient (in place); returns ``self``."""
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise TypeError(
                 f"only floating-point tensors can require gradients; this one is "
-                f"{self.data.dtype}. Convert it first, e.g. t.float().requires_grad_()")
+                f"{self._data.dtype}. Convert it first, e.g. t.float().requires_grad_()")
         if not requires_grad and self._node is not None:
             raise RuntimeError(
                 "requires_grad_(False) only works on leaf tensors; use .detach() instead")
@@ -218,7 +264,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new tensor sharing the data, cut from the graph (no gradient flows through it)."""
-        t = _wrap(self.data)
+        t = _wrap(self._data)
         t._version = self._version
         t._detached_from = _detach_source(self)  # lets why_no_grad name the cut, weakly
         return t
@@ -304,18 +350,18 @@ class Tensor:
         no_grad) would otherwise change this tensor's gradient silently.
         """
         node = self._node
-        if node is not None and node.out is self.data:
-            node.out = self.data.copy()
+        if node is not None and node.out is self._data:
+            node.out = self._data.copy()
 
     def _set(self, array, op) -> Tensor:
         self._inplace_check(op)
         self._keep_node_output()
-        np.copyto(self.data, array, casting="same_kind")
+        np.copyto(self._data, array, casting="same_kind")
         self._version += 1
         return self
 
     def copy_(self, src) -> Tensor:
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
+        src = src._data if isinstance(src, Tensor) else np.asarray(src)
         try:
             fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
         except ValueError:
@@ -331,13 +377,13 @@ class Tensor:
         return self.fill_(0)
 
     def _update(self, ufunc, other, op) -> Tensor:
-        """``self.data = ufunc(self.data, other)`` written in place: no temporary, one pass."""
-        if type(self.data) is not np.ndarray:  # a NumPy scalar has no memory to write into
-            return self._set(ufunc(self.data, other), op)
+        """``self._data = ufunc(self._data, other)`` written in place: no temporary, one pass."""
+        if type(self._data) is not np.ndarray:  # a NumPy scalar has no memory to write into
+            return self._set(ufunc(self._data, other), op)
         self._inplace_check(op)
         self._keep_node_output()
         try:
-            ufunc(self.data, other, out=self.data, casting="same_kind")
+            ufunc(self._data, other, out=self._data, casting="same_kind")
         except (ValueError, TypeError) as e:
             kind = ValueError if isinstance(e, ValueError) else TypeError
             raise kind(f"{op}: {e} (tensor shape {self.shape}, {self.dtype}; operand "
@@ -346,23 +392,23 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1) -> Tensor:
-        o = other.data if isinstance(other, Tensor) else other
+        o = other._data if isinstance(other, Tensor) else other
         return self._update(np.add, alpha * o if alpha != 1 else o, "add_()")
 
     def sub_(self, other, alpha=1) -> Tensor:
-        o = other.data if isinstance(other, Tensor) else other
+        o = other._data if isinstance(other, Tensor) else other
         return self._update(np.subtract, alpha * o if alpha != 1 else o, "sub_()")
 
     def mul_(self, other) -> Tensor:
-        o = other.data if isinstance(other, Tensor) else other
+        o = other._data if isinstance(other, Tensor) else other
         return self._update(np.multiply, o, "mul_()")
 
     def div_(self, other) -> Tensor:
-        o = other.data if isinstance(other, Tensor) else other
+        o = other._data if isinstance(other, Tensor) else other
         return self._update(np.true_divide, o, "div_()")
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
-        return self._set(np.clip(self.data, min, max), "clamp_()")
+        return self._set(np.clip(self._data, min, max), "clamp_()")
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
         from .random import _gen
@@ -399,19 +445,19 @@ class Tensor:
 
     def is_contiguous(self) -> bool:
         """Whether the array is stored in row-major (C) order."""
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     # ---- comparison (never differentiable) -------------------------------------------------
     def _cmp(self, other, fn):
-        o = other.data if isinstance(other, Tensor) else other
+        o = other._data if isinstance(other, Tensor) else other
         if not isinstance(other, (Tensor, numbers.Number, np.ndarray, np.generic, bool)):
             raise TypeError(
                 f"cannot compare Tensor with {type(other).__name__}")
         try:
-            return _wrap(fn(self.data, o))
+            return _wrap(fn(self._data, o))
         except ValueError as e:
             raise ValueError(f"comparison: shapes {self.shape} and {np.shape(o)}: {e}") from None
 
@@ -434,7 +480,7 @@ class Tensor:
         return self._cmp(other, np.greater_equal)
 
     def __invert__(self):
-        return _wrap(np.invert(self.data))
+        return _wrap(np.invert(self._data))
 
     def __and__(self, other):
         return self._cmp(other, np.logical_and if self.dtype == np.bool_ else np.bitwise_and)
@@ -446,27 +492,27 @@ class Tensor:
         return self._cmp(other, np.logical_xor if self.dtype == np.bool_ else np.bitwise_xor)
 
     def any(self, dim=None, keepdim=False) -> Tensor:
-        return _wrap(np.any(self.data, axis=dim, keepdims=keepdim))
+        return _wrap(np.any(self._data, axis=dim, keepdims=keepdim))
 
     def all(self, dim=None, keepdim=False) -> Tensor:
-        return _wrap(np.all(self.data, axis=dim, keepdims=keepdim))
+        return _wrap(np.all(self._data, axis=dim, keepdims=keepdim))
 
     def isnan(self) -> Tensor:
-        return _wrap(np.isnan(self.data))
+        return _wrap(np.isnan(self._data))
 
     def isinf(self) -> Tensor:
-        return _wrap(np.isinf(self.data))
+        return _wrap(np.isinf(self._data))
 
     def isfinite(self) -> Tensor:
-        return _wrap(np.isfinite(self.data))
+        return _wrap(np.isfinite(self._data))
 
     def equal(self, other) -> bool:
-        o = other.data if isinstance(other, Tensor) else np.asarray(other)
-        return self.shape == o.shape and bool(np.array_equal(self.data, o))
+        o = other._data if isinstance(other, Tensor) else np.asarray(other)
+        return self.shape == o.shape and bool(np.array_equal(self._data, o))
 
     def allclose(self, other, rtol=1e-5, atol=1e-8) -> bool:
-        o = other.data if isinstance(other, Tensor) else np.asarray(other)
-        return bool(np.allclose(self.data, o, rtol=rtol, atol=atol))
+        o = other._data if isinstance(other, Tensor) else np.asarray(other)
+        return bool(np.allclose(self._data, o, rtol=rtol, atol=atol))
 
 
 class _HookHandle:

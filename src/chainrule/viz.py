@@ -89,11 +89,11 @@ def to_dot(tensor, params=None, *, show_values: bool = True, grads=False) -> str
         key = id(t)
         if key not in leaves:
             leaves[key] = f"l{len(leaves)}"
-            label = [namer.tensor(t), fmt.shape(t.data)]
+            label = [namer.tensor(t), fmt.shape(t._data)]
             if show_values:
-                label.append("value " + _summary(t.data))
+                label.append("value " + _summary(t._data))
                 if t.grad is not None:
-                    label.append("grad " + _summary(t.grad.data))
+                    label.append("grad " + _summary(t.grad._data))
             color = "lightblue" if t.requires_grad else "lightgrey"
             lines.append(f"  {leaves[key]} [shape=ellipse, style=filled, fillcolor={color}, "
                          f"label={_q(chr(10).join(label))}];")
@@ -155,7 +155,7 @@ def model_to_dot(model, input_shape, dtype=None) -> str:
     for i, (name, mod, out) in enumerate(calls):
         extra = mod.extra_repr()
         kind = type(mod).__name__ + (f"({extra})" if extra and len(extra) <= 40 else "")
-        n_params = sum(int(p.data.size) for p in mod.parameters())
+        n_params = sum(int(p._data.size) for p in mod.parameters())
         label = [f"{name}: {kind}" if name else kind]
         shape = getattr(out, "shape", None)
         label.append(f"out {tuple(shape)}" if shape is not None else "out ?")

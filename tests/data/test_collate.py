@@ -18,7 +18,7 @@ def same(ours, theirs):
     if isinstance(theirs, torch.Tensor):
         assert isinstance(ours, cr.Tensor)
         assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
-        np.testing.assert_array_equal(ours.data, theirs.numpy())
+        np.testing.assert_array_equal(ours.detach().numpy(), theirs.numpy())
     elif isinstance(theirs, dict):
         assert isinstance(ours, dict) and list(ours) == list(theirs)
         for k in theirs:

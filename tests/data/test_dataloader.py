@@ -83,8 +83,9 @@ def test_sequential_batches_cover_data_in_order():
     batches = list(loader)
     assert len(loader) == 3 == len(batches)
     assert [b[0].shape for b in batches] == [(4, 3), (4, 3), (2, 3)]
-    assert np.concatenate([b[1].data for b in batches]).tolist() == list(range(10))
-    np.testing.assert_array_equal(np.concatenate([b[0].data for b in batches]), ds.tensors[0].data)
+    assert np.concatenate([b[1].detach().numpy() for b in batches]).tolist() == list(range(10))
+    np.testing.assert_array_equal(np.concatenate([b[0].detach().numpy() for b in batches]),
+                                  ds.tensors[0].detach().numpy())
     assert batches[0][0].dtype == np.float32 and batches[0][1].dtype == np.int64
 
 
@@ -96,8 +97,8 @@ def test_drop_last():
 
 def test_shuffle_is_a_fresh_permutation_each_epoch():
     loader = DataLoader(make(50), batch_size=8, shuffle=True, generator=cr.Generator(1))
-    e1 = np.concatenate([y.data for _, y in loader])
-    e2 = np.concatenate([y.data for _, y in loader])
+    e1 = np.concatenate([y.detach().numpy() for _, y in loader])
+    e2 = np.concatenate([y.detach().numpy() for _, y in loader])
     assert sorted(e1.tolist()) == list(range(50)) == sorted(e2.tolist())
     assert e1.tolist() != list(range(50)) and e1.tolist() != e2.tolist()
 
@@ -116,7 +117,7 @@ def test_shuffle_reproducible_with_generator_and_global_seed():
 
 def test_rows_stay_paired_when_shuffled():
     for x, y in DataLoader(make(20), batch_size=6, shuffle=True):
-        np.testing.assert_array_equal(x.data[:, 0], 3 * y.data)
+        np.testing.assert_array_equal(x.detach().numpy()[:, 0], 3 * y.detach().numpy())
 
 
 def test_fast_path_matches_sample_by_sample_path():
@@ -125,8 +126,8 @@ def test_fast_path_matches_sample_by_sample_path():
     fast = DataLoader(TensorDataset(X, y), batch_size=8, shuffle=True, generator=cr.Generator(5))
     slow = DataLoader(RowsDataset(X, y), batch_size=8, shuffle=True, generator=cr.Generator(5))
     for (xf, yf), (xs, ys) in zip(fast, slow, strict=True):
-        np.testing.assert_array_equal(xf.data, xs.data)
-        np.testing.assert_array_equal(yf.data, ys.data)
+        np.testing.assert_array_equal(xf.detach().numpy(), xs.detach().numpy())
+        np.testing.assert_array_equal(yf.detach().numpy(), ys.detach().numpy())
         assert xf.dtype == xs.dtype and yf.dtype == ys.dtype
 
 
@@ -145,8 +146,8 @@ def test_batches_are_copies_of_the_dataset():
     ds = make(8)
     for loader in (DataLoader(ds, batch_size=4), DataLoader(ds, batch_size=4, shuffle=True)):
         for x, _ in loader:
-            x.data[:] = -1
-    assert ds.tensors[0].data.min() == 0
+            x.detach().numpy()[:] = -1
+    assert ds.tensors[0].detach().numpy().min() == 0
 
 
 def test_subclass_overriding_getitem_is_not_bypassed():
@@ -157,7 +158,7 @@ def test_subclass_overriding_getitem_is_not_bypassed():
 
     ds = Doubled(cr.ones(4, 2), cr.arange(4))
     (x, _), = DataLoader(ds, batch_size=4)
-    assert x.data.tolist() == [[2.0, 2.0]] * 4
+    assert x.detach().numpy().tolist() == [[2.0, 2.0]] * 4
 
 
 def test_subset_of_tensor_dataset_uses_fast_path_with_right_rows():
@@ -169,8 +170,9 @@ def test_subset_of_tensor_dataset_uses_fast_path_with_right_rows():
 
 def test_random_split_then_loader():
     train, val = random_split(make(20), [15, 5], generator=cr.Generator(0))
-    ys = np.concatenate([y.data for _, y in DataLoader(train, batch_size=4, shuffle=True)])
-    vs = np.concatenate([y.data for _, y in DataLoader(val, batch_size=4)])
+    ys = np.concatenate([y.detach().numpy() for _, y in DataLoader(train, batch_size=4,
+                                                                   shuffle=True)])
+    vs = np.concatenate([y.detach().numpy() for _, y in DataLoader(val, batch_size=4)])
     assert sorted(ys.tolist() + vs.tolist()) == list(range(20))
     assert vs.tolist() == [int(i) for i in val.indices]
 
@@ -308,7 +310,8 @@ def test_distributed_sampler_shuffles_consistently_across_ranks():
     epoch1 = [list(s) for s in shares]
     assert sorted(sum(epoch1, [])) == list(range(12)) and epoch1 != epoch0
     loader = DataLoader(make(12), batch_size=2, sampler=shares[0])
-    assert sorted(np.concatenate([y.data for _, y in loader]).tolist()) == sorted(epoch1[0])
+    assert sorted(np.concatenate([y.detach().numpy() for _,
+                                  y in loader]).tolist()) == sorted(epoch1[0])
     with pytest.raises(ValueError):
         cr.data.DistributedSampler(range(4), 2, 2)
 
@@ -322,12 +325,13 @@ def test_gradient_flows_to_a_dataset_tensor_that_requires_it():
         x, y = next(iter(loader))
         (x * 2).sum().backward()
         expected = np.zeros((6, 2))
-        expected[y.data] = 2.0
-        np.testing.assert_array_equal(emb.grad.data, expected)
+        expected[y.detach().numpy()] = 2.0
+        np.testing.assert_array_equal(emb.grad.detach().numpy(), expected)
     emb.grad = None
     x, _ = ds[3]
     (x * 3).sum().backward()
-    assert emb.grad.data.sum() == 6.0 and emb.grad.data[3].tolist() == [3.0, 3.0]
+    assert emb.grad.detach().numpy().sum() == 6.0
+    assert emb.grad.detach().numpy()[3].tolist() == [3.0, 3.0]
 
 
 def test_random_sampler_replacement_and_num_samples():

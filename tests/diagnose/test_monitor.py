@@ -35,7 +35,9 @@ def test_manual_loop_records_norms_and_exact_sgd_update_ratio():
     x, y = cr.randn(16, 6), cr.randint(0, 3, (16,))
     _step(model, opt, monitor, x, y)
     w = model[0].weight
-    grad, before = w.grad.data.copy(), w.data + lr * w.grad.data  # weights before the step
+    # weights before the step
+    grad = w.grad.detach().numpy().copy()
+    before = w.detach().numpy() + lr * grad
     monitor.record_update()
     rec = monitor.records[0]["layers"]["0"]
     assert rec["grad_norm"] == pytest.approx(np.linalg.norm(grad), rel=1e-6)
@@ -75,7 +77,8 @@ def test_dead_and_saturation_statistics_match_the_activations():
     monitor = GradientMonitor(model)
     x = cr.randn(32, 6) * 40  # huge inputs saturate the first sigmoid
     outs = {}
-    model[1].register_forward_hook(lambda m, a, out: outs.setdefault("s", out.data.copy()))
+    model[1].register_forward_hook(lambda m, a, out: outs.setdefault("s",
+                                                                     out.detach().numpy().copy()))
     model(x).sum().backward()
     monitor.record()
     s = outs["s"]

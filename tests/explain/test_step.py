@@ -23,7 +23,7 @@ def test_sgd_on_the_worked_example_matches_the_hand_update():
     assert rep.lines("w2")[0] == (
         "w2_new = w2_old - lr × grad = 0.3000 - 0.1000 × (-0.1333) = 0.3133")
     assert "学习率" in rep.lines("w2", "zh")[0]
-    assert params[0].data.item() == 0.5  # explain_step alone changes nothing
+    assert params[0].detach().numpy().item() == 0.5  # explain_step alone changes nothing
     assert not rep.stepped
 
 
@@ -32,7 +32,7 @@ def test_step_true_runs_step_and_checks_the_prediction():
     loss.backward()
     rep = cr.explain_step(cr.optim.SGD(params, lr=0.1), step=True)
     assert rep.checked is True
-    assert round(params[0].data.item(), 4) == 0.5013
+    assert round(params[0].detach().numpy().item(), 4) == 0.5013
     assert "checked: the predicted new values equal what step() produced" in str(rep)
 
 

@@ -81,7 +81,7 @@ def test_explained_values_are_pytorchs_and_step_agrees(name, kw):
         for key, p in thp.items():
             np.testing.assert_allclose(report.new_value(key), p.detach().numpy(), rtol=1e-12,
                                        atol=1e-13, err_msg=f"{key} after step {step}")
-            np.testing.assert_allclose(crp[key].data, p.detach().numpy(), rtol=1e-12,
+            np.testing.assert_allclose(crp[key].detach().numpy(), p.detach().numpy(), rtol=1e-12,
                                        atol=1e-13)
 
 
@@ -99,7 +99,8 @@ def test_float32_steps_are_checked(name, kw):
 
 
 def _snapshot(opt, params):
-    return ([(p.data.copy(), p._version, p.grad.data.copy() if p.grad is not None else None)
+    return ([(p.detach().numpy().copy(), p._version,
+              p.grad.detach().numpy().copy() if p.grad is not None else None)
              for p in params],
             {id(p): copy.deepcopy(s) for p, s in opt.state.items()},
             copy.deepcopy(opt.param_groups[0] | {"params": None}))

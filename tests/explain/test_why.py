@@ -153,14 +153,14 @@ def test_a_detach_of_something_else_is_not_blamed():
 
 def test_data_is_not_a_detach_but_shares_the_parameters_memory():
     w, v = param([1.0, 2.0]), cr.tensor([3.0, 1.0], requires_grad=True, name="v")
-    for y in ((w.data * v).sum(), (cr.from_numpy(w.data) * v).sum()):
+    for y in ((w.data * v).sum(), (cr.from_numpy(w.detach().numpy()) * v).sum()):
         en = cr.why_no_grad(y, wrt=w)
         assert en.reason == "shared_data" and "(w.data, used by t1)" in str(en)
         assert "Compute with w itself" in str(en)
         zh = cr.why_no_grad(y, wrt=w, lang="zh")
         assert zh.reason == "shared_data" and "共享内存" in str(zh)
     # a copy of the data keeps no trace of w: only the break itself can be named
-    r = cr.why_no_grad((cr.tensor(w.data) * v).sum(), wrt=w)
+    r = cr.why_no_grad((cr.tensor(w.detach().numpy()) * v).sum(), wrt=w)
     assert r.reason == "not_connected" and "w.data" not in str(r)
 
 

@@ -25,7 +25,7 @@ def copy_weights(src: torch.nn.Module, dst: cr.nn.Module) -> None:
 
 
 def close(got, want, dtype, what: str, rtol: float | None = None) -> None:
-    g = got.data if isinstance(got, cr.Tensor) else np.asarray(got)
+    g = got.detach().numpy() if isinstance(got, cr.Tensor) else np.asarray(got)
     w = want.detach().numpy() if isinstance(want, torch.Tensor) else np.asarray(want)
     assert g.shape == w.shape, f"{what}: shape {g.shape} != torch's {w.shape}"
     t = tol(dtype) if rtol is None else dict(rtol=rtol, atol=0.0)

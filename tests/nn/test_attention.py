@@ -113,9 +113,10 @@ def test_multihead_attention_errors_and_init():
     with pytest.raises(ValueError, match="multiple of num_heads"):
         nn.MultiheadAttention(7, 2)
     mha = nn.MultiheadAttention(8, 2)
-    assert not mha.in_proj_bias.data.any() and not mha.out_proj.bias.data.any()
+    assert not mha.in_proj_bias.detach().numpy().any()
+    assert not mha.out_proj.bias.detach().numpy().any()
     bound = np.sqrt(6 / (8 + 24))
-    assert np.abs(mha.in_proj_weight.data).max() <= bound
+    assert np.abs(mha.in_proj_weight.detach().numpy()).max() <= bound
     with pytest.raises(ValueError, match="do not fit"):
         mha(cr.zeros(4, 3, 6), cr.zeros(4, 3, 6), cr.zeros(4, 3, 6))
     with pytest.raises(ValueError, match="key_padding_mask of shape"):

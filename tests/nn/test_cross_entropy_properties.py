@@ -28,8 +28,9 @@ def test_cross_entropy_matches_torch(n, c, extra, reduction, weighted, smoothing
     ours = F.cross_entropy(cx, cr.tensor(y), weight=None if w is None else cr.tensor(w), **kw)
     theirs = torch.nn.functional.cross_entropy(
         tx, torch.tensor(y), weight=None if w is None else torch.tensor(w), **kw)
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-9,
+                               atol=1e-12)
     up = rng.standard_normal(theirs.shape)
     ours.backward(cr.tensor(up))
     theirs.backward(torch.tensor(up))
-    np.testing.assert_allclose(cx.grad.data, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(cx.grad.detach().numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)

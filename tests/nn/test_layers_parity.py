@@ -154,7 +154,7 @@ def test_embedding(dtype, padding_idx):
     ours = nn.Embedding(7, 3, padding_idx=padding_idx, dtype=dtype)
     assert ours.padding_idx == th.padding_idx
     if padding_idx is not None:
-        assert not ours.weight.data[ours.padding_idx].any()
+        assert not ours.weight.detach().numpy()[ours.padding_idx].any()
     copy_weights(th, ours)
     idx = np.array([[0, 6, 2, 2], [6, 6, 1, 0]])
     cy, ty = ours(cr.tensor(idx)), th(torch.tensor(idx))
@@ -183,7 +183,7 @@ def test_embedding_from_pretrained_is_frozen_copy():
     w = cr.randn(4, 2)
     emb = nn.Embedding.from_pretrained(w)
     assert not emb.weight.requires_grad
-    np.testing.assert_array_equal(emb(cr.tensor([3])).data, w.data[[3]])
+    np.testing.assert_array_equal(emb(cr.tensor([3])).detach().numpy(), w.detach().numpy()[[3]])
 
 
 def test_dropout_train_statistics_and_eval_identity():
@@ -191,24 +191,25 @@ def test_dropout_train_statistics_and_eval_identity():
     drop = nn.Dropout(0.3)
     x = cr.ones(200_000, requires_grad=True)
     y = drop(x)
-    kept = y.data != 0
+    kept = y.detach().numpy() != 0
     assert abs(kept.mean() - 0.7) < 0.005
-    np.testing.assert_allclose(y.data[kept], 1 / 0.7, rtol=1e-6)
+    np.testing.assert_allclose(y.detach().numpy()[kept], 1 / 0.7, rtol=1e-6)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, y.data)  # gradient flows through the same mask
+    np.testing.assert_array_equal(x.grad.detach().numpy(),
+                                  y.detach().numpy())  # gradient flows through the same mask
     drop.eval()
     assert drop(x) is x
     assert nn.Dropout(0.0)(x) is x
-    assert not nn.Dropout(1.0)(x).data.any()
+    assert not nn.Dropout(1.0)(x).detach().numpy().any()
     with pytest.raises(ValueError, match="Dropout"):
         nn.Dropout(1.5)
 
 
 def test_dropout_is_reproducible_with_the_global_seed():
     cr.manual_seed(11)
-    a = nn.Dropout(0.5)(cr.ones(50)).data
+    a = nn.Dropout(0.5)(cr.ones(50)).detach().numpy()
     cr.manual_seed(11)
-    b = nn.Dropout(0.5)(cr.ones(50)).data
+    b = nn.Dropout(0.5)(cr.ones(50)).detach().numpy()
     np.testing.assert_array_equal(a, b)
 
 
@@ -283,12 +284,12 @@ def test_channel_dropout(layer, shape):
     x = cr.ones(*shape, requires_grad=True)
     y = drop(x)
     spatial = 1 if layer == "Dropout1d" else 2
-    flat = y.data.reshape(y.shape[:y.ndim - spatial] + (-1,))
+    flat = y.detach().numpy().reshape(y.shape[:y.ndim - spatial] + (-1,))
     zero, kept = (flat == 0).all(-1), np.isclose(flat, 1 / 0.6).all(-1)
     assert (zero | kept).all()  # whole channels are dropped or kept
     assert abs(zero.mean() - 0.4) < 0.05
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, y.data)
+    np.testing.assert_array_equal(x.grad.detach().numpy(), y.detach().numpy())
     drop.eval()
     assert drop(x) is x
     with pytest.raises(ValueError, match=layer.lower()):

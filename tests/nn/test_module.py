@@ -37,7 +37,7 @@ def test_parameter_is_a_tensor_that_requires_grad_and_shares_memory():
     t = cr.zeros(2, 3)
     p = nn.Parameter(t)
     assert isinstance(p, cr.Tensor) and p.requires_grad and p.is_leaf
-    assert p.data is t.data
+    assert p.detach().numpy() is t.detach().numpy()
     assert not nn.Parameter(cr.zeros(2), requires_grad=False).requires_grad
     assert repr(p).startswith("Parameter containing:\ntensor(")
     assert type(p * 2) is cr.Tensor
@@ -112,7 +112,7 @@ def test_zero_grad_to_none_or_zeros():
     net(cr.randn(5, 3)).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not p.grad.data.any() for p in net.parameters())
+    assert all(p.grad is not None and not p.grad.detach().numpy().any() for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
 
@@ -145,7 +145,7 @@ def test_forward_hooks_and_handles():
     with lin.register_forward_pre_hook(lambda m, args: (args[0] * 0,)):
         with lin.register_forward_hook(lambda m, args, out: out + 100):
             y = lin(cr.ones(1, 3))
-    np.testing.assert_allclose(y.data, lin.bias.data[None] + 100, rtol=1e-6)
+    np.testing.assert_allclose(y.detach().numpy(), lin.bias.detach().numpy()[None] + 100, rtol=1e-6)
     assert not lin._hooked
     h2.remove()  # removing twice is harmless
 
@@ -190,14 +190,15 @@ def test_state_dict_contents_and_round_trip():
     assert list(sd) == ["block.scale", "block.steps", "block.fc.weight", "block.fc.bias",
                         "head.weight"]  # the non-persistent buffer is left out
     assert all(not v.requires_grad for v in sd.values())
-    assert sd["block.fc.weight"].data is a.block.fc.weight.data  # shares memory
+    # shares memory
+    assert sd["block.fc.weight"].detach().numpy() is a.block.fc.weight.detach().numpy()
     result = b.load_state_dict(sd)
     assert result.missing_keys == [] and result.unexpected_keys == []
     x = cr.randn(4, 3)
-    np.testing.assert_array_equal(a(x).data, b(x).data)
+    np.testing.assert_array_equal(a(x).detach().numpy(), b(x).detach().numpy())
     # plain arrays load too, and loading copies (no aliasing)
-    b.load_state_dict({k: v.data * 0 for k, v in sd.items()})
-    assert not b.block.fc.weight.data.any() and a.block.fc.weight.data.any()
+    b.load_state_dict({k: v.detach().numpy() * 0 for k, v in sd.items()})
+    assert not b.block.fc.weight.detach().numpy().any() and a.block.fc.weight.detach().numpy().any()
 
 
 def test_load_state_dict_errors_name_missing_unexpected_and_shapes():
@@ -223,8 +224,8 @@ def test_deepcopy_gives_independent_parameters():
     net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
     twin = copy.deepcopy(net)
     assert isinstance(twin[0].weight, nn.Parameter)
-    twin[0].weight.data[...] = 0
-    assert net[0].weight.data.any()
+    twin[0].weight.detach().numpy()[...] = 0
+    assert net[0].weight.detach().numpy().any()
     assert len(twin) == 2 and twin[1] is not net[1]
     assert [n for n, _ in twin.named_parameters()] == [n for n, _ in net.named_parameters()]
 

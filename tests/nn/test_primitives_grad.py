@@ -94,7 +94,7 @@ def test_regression(fn, reduction, shape):
     x = _t(RNG.standard_normal(shape))
     # Keep |x - t| away from the kinks (0 and delta), where finite differences break down.
     d = RNG.choice([-1, 1], shape) * RNG.uniform(0.2, 0.8, shape) * RNG.choice([1, 4], shape)
-    t = _t(x.data - d)
+    t = _t(x.detach().numpy() - d)
     _check(lambda a, b: getattr(F, fn)(a, b, reduction=reduction), x, t)
 
 

@@ -84,7 +84,7 @@ CELL_ATOL = 1e-13  # entries that cancel to ~0 differ in the last bits, not rela
 
 
 def _cell_close(got, want, what):
-    g, w = got.data, want.detach().numpy()
+    g, w = got.detach().numpy(), want.detach().numpy()
     assert g.shape == w.shape, f"{what}: shape {g.shape} != torch's {w.shape}"
     np.testing.assert_allclose(g, w, rtol=CELL_RTOL, atol=CELL_ATOL, err_msg=what)
 
@@ -169,7 +169,7 @@ def test_recurrent_errors_and_init():
     with pytest.raises(ValueError, match="proj_size"):
         nn.LSTM(3, 4, proj_size=2)
     bound = 1 / np.sqrt(4)
-    assert all(np.abs(p.data).max() <= bound for p in lstm.parameters())
+    assert all(np.abs(p.detach().numpy()).max() <= bound for p in lstm.parameters())
     assert repr(nn.GRU(3, 4, num_layers=2, batch_first=True)) == \
         "GRU(3, 4, num_layers=2, batch_first=True)"
 
@@ -181,10 +181,10 @@ def test_dropout_between_layers_only_in_training():
     gru.eval()
     a, _ = gru(x)
     b, _ = gru(x)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     gru.train()
     c, _ = gru(x)
-    assert not np.allclose(a.data, c.data)
+    assert not np.allclose(a.detach().numpy(), c.detach().numpy())
 
 
 def test_gradcheck_lstm_through_time():

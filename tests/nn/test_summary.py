@@ -29,12 +29,12 @@ def test_summary_lists_layers_shapes_and_counts():
 
 def test_summary_restores_modes_and_leaves_state_untouched():
     net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
-    before = {k: v.data.copy() for k, v in net.state_dict().items()}
+    before = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
     nn.summary(net, (2, 3), print_fn=None)
     assert all(m.training for m in net.modules())
     assert not any(m._hooked for m in net.modules())
     for k, v in net.state_dict().items():
-        assert (v.data == before[k]).all(), k
+        assert (v.detach().numpy() == before[k]).all(), k
 
 
 def test_summary_with_integer_inputs_and_input_data():

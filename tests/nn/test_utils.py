@@ -38,7 +38,7 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
     n2 = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
     assert n1.item() == pytest.approx(n2.item(), rel=1e-12)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(p.grad.detach().numpy(), q.grad.numpy(), rtol=1e-12)
 
 
 def test_clip_grad_norm_skips_missing_grads_and_takes_a_single_tensor():
@@ -64,7 +64,7 @@ def test_clip_grad_value_matches_torch():
     ours, theirs = _params([rng.standard_normal((4, 4)) * 3])
     clip_grad_value_(ours, 1.5)
     torch.nn.utils.clip_grad_value_(theirs, 1.5)
-    np.testing.assert_array_equal(ours[0].grad.data, theirs[0].grad.numpy())
+    np.testing.assert_array_equal(ours[0].grad.detach().numpy(), theirs[0].grad.numpy())
     with pytest.raises(ValueError):
         clip_grad_value_(ours, -1)
 
@@ -73,13 +73,13 @@ def test_parameters_to_vector_and_back():
     lin = nn.Linear(3, 2)
     vec = parameters_to_vector(lin.parameters())
     assert vec.shape == (8,)
-    np.testing.assert_array_equal(vec.data[:6], lin.weight.data.reshape(-1))
-    np.testing.assert_array_equal(vec.data[6:], lin.bias.data)
+    np.testing.assert_array_equal(vec.detach().numpy()[:6], lin.weight.detach().numpy().reshape(-1))
+    np.testing.assert_array_equal(vec.detach().numpy()[6:], lin.bias.detach().numpy())
     vec.sum().backward()  # differentiable
-    assert (lin.weight.grad.data == 1).all()
+    assert (lin.weight.grad.detach().numpy() == 1).all()
     vector_to_parameters(cr.arange(8.0), lin.parameters())
-    np.testing.assert_array_equal(lin.weight.data, np.arange(6.0).reshape(2, 3))
-    np.testing.assert_array_equal(lin.bias.data, [6.0, 7.0])
+    np.testing.assert_array_equal(lin.weight.detach().numpy(), np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(lin.bias.detach().numpy(), [6.0, 7.0])
     with pytest.raises(ValueError, match="7 entries but the parameters hold 8"):
         vector_to_parameters(cr.zeros(7), lin.parameters())
 
@@ -97,11 +97,11 @@ def test_pad_sequence_matches_torch(batch_first, side, tail):
     ours = pad_sequence(ours_in, batch_first=batch_first, padding_value=-1.0, padding_side=side)
     theirs = torch.nn.utils.rnn.pad_sequence(th_in, batch_first=batch_first, padding_value=-1.0,
                                              padding_side=side)
-    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
     up = rng.standard_normal(theirs.shape)
     ours.backward(cr.tensor(up))
     theirs.backward(torch.tensor(up))
     for a, b in zip(ours_in, th_in):
-        np.testing.assert_array_equal(a.grad.data, b.grad.numpy())
+        np.testing.assert_array_equal(a.grad.detach().numpy(), b.grad.numpy())
     with pytest.raises(ValueError, match="pad_sequence"):
         pad_sequence([cr.ones(2, 3), cr.ones(2, 4)])

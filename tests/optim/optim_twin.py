@@ -60,15 +60,17 @@ class Twin:
     def assert_close(self, atol=1e-10, where=""):
         for i, (a, b) in enumerate(zip(self.cr_params, self.th_params)):
             expected = b.detach().numpy()
-            assert a.data.dtype == expected.dtype
-            if not np.abs(a.data - expected).max() <= atol:  # the full report only on failure
-                np.testing.assert_allclose(a.data, expected, rtol=0, atol=atol,
+            assert a.detach().numpy().dtype == expected.dtype
+            # the full report only on failure
+            if not np.abs(a.detach().numpy() - expected).max() <= atol:
+                np.testing.assert_allclose(a.detach().numpy(), expected, rtol=0, atol=atol,
                                            err_msg=f"parameter {i} {where}")
 
     def moved(self):
         """How far the chainrule parameters are from where they started."""
         start, _, _ = make_data([a.shape for a in self.cr_params], 0)
-        return max(float(np.abs(a.data - s).max()) for a, s in zip(self.cr_params, start))
+        return max(float(np.abs(a.detach().numpy() - s).max()) for a, s in zip(self.cr_params,
+                                                                               start))
 
 
 # (name, chainrule factory, torch factory): the same optimizer with the same hyper-parameters.

@@ -93,7 +93,7 @@ def test_state_dict_round_trip_resumes_exactly(make_cr, make_th):
 
     resumed = Twin()  # a fresh process: weights from the checkpoint, a new optimizer
     for p, q in zip(resumed.cr_params, _params_after(make_cr, 10)):
-        p.data[...] = q
+        p.detach().numpy()[...] = q
     opt2 = make_cr(resumed.cr_params)
     opt2.param_groups[0]["lr"] = 123.0  # hyper-parameters come from the state dict too
     opt2.load_state_dict(sd)
@@ -101,7 +101,7 @@ def test_state_dict_round_trip_resumes_exactly(make_cr, make_th):
     for _ in range(10):
         resumed.cr_step(opt2)
     for a, b in zip(resumed.cr_params, straight.cr_params):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
 
 
 def _params_after(make_cr, steps):
@@ -109,7 +109,7 @@ def _params_after(make_cr, steps):
     opt = make_cr(twin.cr_params)
     for _ in range(steps):
         twin.cr_step(opt)
-    return [p.data.copy() for p in twin.cr_params]
+    return [p.detach().numpy().copy() for p in twin.cr_params]
 
 
 def test_state_dict_survives_save_and_load(tmp_path):
@@ -121,7 +121,7 @@ def test_state_dict_survives_save_and_load(tmp_path):
     cr.save(opt.state_dict(), str(path))
     other = Twin()
     for p, q in zip(other.cr_params, twin.cr_params):
-        p.data[...] = q.data
+        p.detach().numpy()[...] = q.detach().numpy()
     opt2 = cr.optim.Adam(other.cr_params, lr=0.05, amsgrad=True)
     opt2.load_state_dict(cr.load(str(path)))
     assert opt2.param_groups[0]["betas"] == (0.9, 0.999)
@@ -129,7 +129,7 @@ def test_state_dict_survives_save_and_load(tmp_path):
         twin.cr_step(opt)
         other.cr_step(opt2)
     for a, b in zip(other.cr_params, twin.cr_params):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
 
 
 def test_state_dict_is_plain_values():
@@ -157,7 +157,7 @@ def test_load_state_dict_casts_and_copies():
     p.grad = cr.tensor(np.zeros(3), dtype=cr.float64)
     opt.step()
     np.testing.assert_array_equal(sd["state"]["0"]["momentum_buffer"], [0, 1, 2])
-    np.testing.assert_allclose(p.data, 1 - 0.5 * 0.9 * np.arange(3))
+    np.testing.assert_allclose(p.detach().numpy(), 1 - 0.5 * 0.9 * np.arange(3))
 
 
 def test_load_state_dict_rejects_mismatches():
@@ -186,15 +186,15 @@ def test_zero_grad_set_to_none_and_in_place():
     assert w.grad is None
     (w * w).sum().backward()
     grad = w.grad
-    array = grad.data
+    array = grad.detach().numpy()
     opt.zero_grad(set_to_none=False)
-    assert w.grad is grad and w.grad.data is array
+    assert w.grad is grad and w.grad.detach().numpy() is array
     np.testing.assert_array_equal(array, 0)
     (w * 3).sum().backward()  # accumulates into the zeroed array
-    assert w.grad.data is array
+    assert w.grad.detach().numpy() is array
     np.testing.assert_array_equal(array, 3)
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(w.grad.data, 0)
+    np.testing.assert_array_equal(w.grad.detach().numpy(), 0)
 
 
 def test_zero_grad_detaches_a_create_graph_gradient():
@@ -203,7 +203,7 @@ def test_zero_grad_detaches_a_create_graph_gradient():
     assert w.grad.requires_grad
     cr.optim.SGD([w], lr=0.1).zero_grad(set_to_none=False)
     assert not w.grad.requires_grad and w.grad.grad_fn is None
-    np.testing.assert_array_equal(w.grad.data, 0)
+    np.testing.assert_array_equal(w.grad.detach().numpy(), 0)
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
@@ -212,8 +212,8 @@ def test_parameters_without_grad_are_skipped(cls):
     opt = cls([used, unused], lr=0.1)
     (used * used).sum().backward()
     opt.step()
-    np.testing.assert_array_equal(unused.data, 1.0)
-    assert not np.array_equal(used.data, 1.0)
+    np.testing.assert_array_equal(unused.detach().numpy(), 1.0)
+    assert not np.array_equal(used.detach().numpy(), 1.0)
     if cls is not cr.optim.Adagrad:  # Adagrad creates its state up front, like PyTorch
         assert unused not in opt.state and 1 not in opt.state_dict()["state"]
 
@@ -245,7 +245,7 @@ def test_closure_is_evaluated_with_grad_enabled_and_returned():
     with cr.no_grad():
         loss = opt.step(closure)
     assert calls == [2.0] and loss.item() == 2.0
-    np.testing.assert_allclose(w.data, 0.9)
+    np.testing.assert_allclose(w.detach().numpy(), 0.9)
     assert opt.step() is None
 
 

@@ -34,14 +34,15 @@ def test_float_path_agrees_with_array_path(make, shape, dtype, rtol):
     s_one, s_arr = opt.state[w_one], opt.state[w_arr]
     for _ in range(6):
         g = np.array(rng.standard_normal(shape), dtype=dtype)
-        opt._update_one(h, w_one.data, g, s_one)
-        opt._update(h, w_arr.data, g, s_arr)
-        np.testing.assert_allclose(w_one.data, w_arr.data, rtol=rtol, atol=rtol)
+        opt._update_one(h, w_one.detach().numpy(), g, s_one)
+        opt._update(h, w_arr.detach().numpy(), g, s_arr)
+        np.testing.assert_allclose(w_one.detach().numpy(), w_arr.detach().numpy(), rtol=rtol,
+                                   atol=rtol)
         assert s_one.keys() == s_arr.keys()
         for key in s_arr:
             np.testing.assert_allclose(s_one[key], s_arr[key], rtol=rtol, atol=rtol)
             assert np.asarray(s_one[key]).dtype == np.asarray(s_arr[key]).dtype
-    assert not np.array_equal(w_arr.data, start)
+    assert not np.array_equal(w_arr.detach().numpy(), start)
 
 
 # term name -> (torch state key, how the term follows from torch's state after the step)
@@ -140,7 +141,7 @@ def test_the_loop_in_step_serves_a_subclass():
     (b * 2).backward()
     versions = a._version, b._version, unused._version
     opt.step()
-    np.testing.assert_allclose(a.data, [0.9, -1.9])
+    np.testing.assert_allclose(a.detach().numpy(), [0.9, -1.9])
     assert b.item() == 2.5  # the one-element path falls back to _update
     assert (a._version, b._version, unused._version) == (versions[0] + 1, versions[1] + 1,
                                                          versions[2])

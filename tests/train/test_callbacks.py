@@ -67,10 +67,11 @@ def test_after_backward_sees_gradients_before_the_step():
     class Probe(Callback):
         def on_after_backward(self, trainer):
             w = trainer.model[0].weight
-            seen.append((w.grad is not None, w.data.copy(), trainer.loss.item(), trainer.step))
+            seen.append((w.grad is not None, w.detach().numpy().copy(), trainer.loss.item(),
+                         trainer.step))
 
         def on_batch_end(self, trainer, batch, logs):
-            seen.append(trainer.model[0].weight.data.copy())
+            seen.append(trainer.model[0].weight.detach().numpy().copy())
 
     X, y = blobs(8)
     fit(mlp(), (X, y), loss="cross_entropy", optimizer="sgd", lr=0.5, epochs=1, batch_size=8,

@@ -11,8 +11,8 @@ from chainrule.train import evaluate, predict
 
 def _numpy_forward(model, X):
     lin1, lin2 = model[0], model[-1]
-    h = np.maximum(X @ lin1.weight.data.T + lin1.bias.data, 0)
-    return h @ lin2.weight.data.T + lin2.bias.data
+    h = np.maximum(X @ lin1.weight.detach().numpy().T + lin1.bias.detach().numpy(), 0)
+    return h @ lin2.weight.detach().numpy().T + lin2.bias.detach().numpy()
 
 
 def test_evaluate_matches_numpy():
@@ -41,10 +41,10 @@ def test_predict_matches_numpy_in_eval_mode_without_graph():
     out = predict(model, X, batch_size=10)
     assert out.shape == (45, 2)
     assert not out.requires_grad and out.grad_fn is None
-    np.testing.assert_allclose(out.data, _numpy_forward(model, X), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.detach().numpy(), _numpy_forward(model, X), rtol=1e-5, atol=1e-6)
     assert model.training  # mode restored
     out2 = predict(model, cr.data.TensorDataset(cr.tensor(X)))
-    np.testing.assert_array_equal(out.data, out2.data)
+    np.testing.assert_array_equal(out.detach().numpy(), out2.detach().numpy())
 
 
 def test_predict_and_evaluate_errors():

@@ -19,7 +19,7 @@ def test_fit_learns_a_toy_problem():
     assert h.history["loss"][-1] < 0.5 * h.history["loss"][0]
     assert h.history["accuracy"][-1] >= 0.95
     with cr.no_grad():
-        pred = model(cr.tensor(X)).data.argmax(1)
+        pred = model(cr.tensor(X)).detach().numpy().argmax(1)
     assert (pred == y).mean() >= 0.95
 
 
@@ -49,7 +49,7 @@ def test_epoch_loss_is_the_sample_weighted_mean_of_batch_losses():
     h = fit(model, (X, y), loss="cross_entropy", optimizer="sgd", lr=0.0, epochs=1,
             batch_size=16, verbose=0)  # batches of 16, 16, 16, 2
     with cr.no_grad():
-        logits = model(cr.tensor(X)).data.astype(np.float64)
+        logits = model(cr.tensor(X)).detach().numpy().astype(np.float64)
     logp = logits - logits.max(1, keepdims=True)
     logp -= np.log(np.exp(logp).sum(1, keepdims=True))
     expected = -logp[np.arange(50), y].mean()
@@ -115,8 +115,8 @@ def test_regression_with_mse_and_mae_metric():
     h = fit(model, (X, y), loss="mse", optimizer="sgd", lr=0.1, epochs=30, batch_size=16,
             metrics=["mae"], verbose=0)
     assert h.history["mae"][-1] < 0.05
-    assert model.weight.data.item() == pytest.approx(3.0, abs=0.1)
-    assert model.bias.data.item() == pytest.approx(-1.0, abs=0.1)
+    assert model.weight.detach().numpy().item() == pytest.approx(3.0, abs=0.1)
+    assert model.bias.detach().numpy().item() == pytest.approx(-1.0, abs=0.1)
 
 
 def test_binary_bce_with_sigmoid_output():
@@ -131,7 +131,7 @@ def test_custom_metric_callable_and_dict():
     X, y = blobs(32)
 
     def error_rate(out, target):
-        return float((out.data.argmax(1) != target.data).mean())
+        return float((out.detach().numpy().argmax(1) != target.detach().numpy()).mean())
 
     h = fit(mlp(), (X, y), loss="cross_entropy", optimizer="sgd", epochs=2,
             metrics={"acc": lambda o, t: 1.0, "err": error_rate}, verbose=0)

@@ -75,7 +75,7 @@ def format_where(where) -> str:
 
 def stats(a) -> str:
     """One-line summary of an array: shape, range of the finite values, NaN/Inf counts."""
-    a = np.asarray(getattr(a, "data", a))
+    a = np.asarray(getattr(a, "_data", a))
     if a.dtype.kind not in "fc" or a.size == 0:
         return f"shape {a.shape} {a.dtype}"
     finite = a[np.isfinite(a)]
@@ -115,14 +115,14 @@ def _op_name(op) -> str:
 
 
 def _inputs_report(inputs) -> str:
-    lines = [f"    input {i}: {stats(t.data)}" for i, t in enumerate(inputs)]
+    lines = [f"    input {i}: {stats(t._data)}" for i, t in enumerate(inputs)]
     return "\n".join(lines) if lines else "    (no tensor inputs)"
 
 
 def check_forward(op, inputs, out) -> None:
     """Remember where ``out`` was made; raise if it holds NaN or Inf."""
     node = out._node
-    bad = _bad(out.data)
+    bad = _bad(out._data)
     if node is None and not bad:  # nothing to remember, nothing to report
         return
     where = _capture()
@@ -131,26 +131,26 @@ def check_forward(op, inputs, out) -> None:
     if not bad or _in_backward():
         return
     name = _op_name(op)
-    if any(_bad(t.data) for t in inputs):
+    if any(_bad(t._data) for t in inputs):
         hint = ("an input already held NaN/Inf before this op: it came from outside the recorded "
                 "ops (the data, or a parameter that an update made non-finite)")
     else:
         hint = getattr(op, "nan_hint", "") or "the inputs are finite: look at their ranges above"
     raise FloatingPointError(
         f"detect_anomaly: {name}() produced non-finite values in the forward pass "
-        f"({stats(out.data)})\n  created at {format_where(where)}\n  inputs:\n"
+        f"({stats(out._data)})\n  created at {format_where(where)}\n  inputs:\n"
         f"{_inputs_report(inputs)}\n  hint: {hint}")
 
 
 def check_backward(node, grads, upstream=None) -> None:
     """Raise if a backward rule returned a NaN/Inf gradient for any of its inputs."""
     for i, g in enumerate(grads):
-        data = getattr(g, "data", g)
+        data = getattr(g, "_data", g)
         if data is None or not _bad(np.asarray(data)):
             continue
         name = _op_name(node.op)
         up = "" if upstream is None else f"\n  upstream gradient: {stats(upstream)}"
-        if upstream is not None and _bad(np.asarray(getattr(upstream, "data", upstream))):
+        if upstream is not None and _bad(np.asarray(getattr(upstream, "_data", upstream))):
             hint = ("the gradient arriving at this op was already non-finite: it came from a "
                     "gradient hook or the seed passed to backward()")
         else:

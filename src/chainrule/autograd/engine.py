@@ -219,8 +219,8 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
                 # A fresh rule's arrays are new, except g itself handed back: then it stays ours
                 # only if it was ours.
                 gi_mine = fresh and (mine or gi is not g)
-                if gi.shape != t.data.shape:
-                    gi, summed = _sum_to(gi, t.data.shape, F)
+                if gi.shape != t._data.shape:
+                    gi, summed = _sum_to(gi, t._data.shape, F)
                     gi_mine = gi_mine or (plain and summed)
                 n = t._node
                 if receive is not None and (n not in receive if n is not None
@@ -299,7 +299,7 @@ def _run_hooks(hooks, g, create_graph):
                 raise RuntimeError(
                     f"a gradient hook returned shape {res.shape} for a gradient of shape "
                     f"{g.shape}; it must keep the shape")
-            g = res if create_graph else res.data
+            g = res if create_graph else res._data
     return g
 
 
@@ -313,24 +313,24 @@ def _accumulate(t, g, owned, create_graph) -> None:
     """
     acc = t.grad
     if acc is None and owned and type(g) is np.ndarray and g.flags.writeable and \
-            g.dtype == t.data.dtype and not create_graph:
+            g.dtype == t._data.dtype and not create_graph:
         t.grad = _wrap(g)  # the usual case: once per parameter per step, kept short
         return
     if create_graph:
         g = g if isinstance(g, Tensor) else _wrap(g)
         with set_grad_enabled(True):
-            if g.dtype != t.data.dtype:
-                g = g.to(t.data.dtype)
+            if g.dtype != t._data.dtype:
+                g = g.to(t._data.dtype)
             # Out of place, so the new .grad has a graph: a differentiable copy when it is the
             # first (g may be the caller's or reach several tensors), else a recorded sum.
             t.grad = BACKENDS.differentiable.clone(g) if t.grad is None else t.grad + g
         return
-    if g.dtype != t.data.dtype:
-        g, owned = g.astype(t.data.dtype), True
+    if g.dtype != t._data.dtype:
+        g, owned = g.astype(t._data.dtype), True
     if acc is None:
         t.grad = _wrap(g if owned and _writable(g) else np.array(g, copy=True))
         return
-    a = acc.data
+    a = acc._data
     if a.shape != np.shape(g):
         raise RuntimeError(f"grad of shape {a.shape} cannot accumulate {np.shape(g)}")
     if t._node is not None:
@@ -345,7 +345,7 @@ def _check_fresh(node, g, gave_g, in_grads) -> None:
 
     Handed ``F.owns_g``, the rule may return ``g`` itself (or write into it) for one input.
     """
-    others = [t.data for t in node.inputs] + [node.out] + _arrays(node.saved)
+    others = [t._data for t in node.inputs] + [node.out] + _arrays(node.saved)
     if not gave_g:
         others.append(g)
     grads = [gi for gi in in_grads if isinstance(gi, np.ndarray)]
@@ -433,16 +433,16 @@ def _ones(shape, dtype):
 
 def _seed(tensor, gradient, create_graph, where):
     if gradient is None:
-        if tensor.data.size != 1:
+        if tensor._data.size != 1:
             raise RuntimeError(
                 f"{where}: grad can be implicitly created only for scalar outputs, but this "
                 f"tensor has shape {tensor.shape}. Reduce it first (e.g. loss.sum() or "
                 f"loss.mean()) or pass gradient=<tensor of shape {tensor.shape}> holding "
                 "dLoss/dOutput."
             )
-        g = _ones(tensor.data.shape, tensor.data.dtype)
+        g = _ones(tensor._data.shape, tensor._data.dtype)
     else:
-        g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        g = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
         if g.shape != tensor.shape:
             raise ValueError(
                 f"{where}: gradient has shape {g.shape} but the output has shape {tensor.shape}; "

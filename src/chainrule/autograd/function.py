@@ -67,7 +67,7 @@ class _Custom:
                 raise RuntimeError(
                     f"{fn.__name__}.backward returned a gradient of shape {r.shape} for an input "
                     f"of shape {t.shape}")
-            grads.append(r if F.differentiable else r.data)
+            grads.append(r if F.differentiable else r._data)
         return tuple(grads)
 
 
@@ -113,7 +113,7 @@ class Function:
             raise TypeError(
                 f"{cls.__name__}.forward must return a single Tensor (got {type(out).__name__}); "
                 "split multi-output functions into one Function per output.")
-        result = _wrap(out.data)
+        result = _wrap(out._data)
         if GRAD.enabled and any(ctx.needs_input_grad):
             positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
             inputs = tuple(args[i] for i in positions)
@@ -124,7 +124,7 @@ class Function:
             op = _OPS.get(cls)
             if op is None:
                 op = _OPS[cls] = type(cls.__name__, (_Custom,), {"name": cls.__name__})
-            result._node = Node(op, inputs, out.data, attrs, None)
+            result._node = Node(op, inputs, out._data, attrs, None)
             result.requires_grad = True
         if DEBUG.anomaly:
             from .anomaly import check_forward

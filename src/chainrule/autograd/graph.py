@@ -23,7 +23,7 @@ from .grad_mode import DEBUG, GRAD
 
 _seq = count()
 # C-level getters: ``map(_data, inputs)`` unpacks the arrays without a Python-level loop.
-_data = attrgetter("data")
+_data = attrgetter("_data")
 _version = attrgetter("_version")
 _requires_grad = attrgetter("requires_grad")
 
@@ -81,7 +81,7 @@ def apply(op, inputs, attrs=None, want_saved=False):
     except (ValueError, IndexError) as e:
         if isinstance(e, OpError):
             raise
-        arrays = [t.data for t in inputs]
+        arrays = [t._data for t in inputs]
         raise OpError(f"{op.name}(): {e} (input shapes: {_describe(arrays)})") from None
     if op.saves:
         out, saved = res

@@ -19,7 +19,7 @@ def _stack(tensors: list[Tensor]) -> Tensor:
     if len(shapes) != 1:
         raise ValueError(f"default_collate: cannot stack samples of different shapes "
                          f"{sorted(shapes)}; pass a collate_fn that pads them")
-    return _wrap(np.stack([t.data for t in tensors]))
+    return _wrap(np.stack([t._data for t in tensors]))
 
 
 def default_collate(batch: list):

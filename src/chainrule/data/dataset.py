@@ -96,7 +96,7 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index):
         # Differentiable indexing only where a gradient is wanted; plain views are far cheaper.
-        return tuple(t[index] if t.requires_grad else _wrap(t.data[index]) for t in self.tensors)
+        return tuple(t[index] if t.requires_grad else _wrap(t._data[index]) for t in self.tensors)
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
@@ -118,7 +118,7 @@ class Subset(Dataset):
     """
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
-        idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+        idx = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
         if idx.size == 0:
             idx = idx.astype(np.int64)
         if idx.ndim != 1 or idx.dtype.kind not in "iu":

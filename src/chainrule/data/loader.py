@@ -118,7 +118,7 @@ class DataLoader:
                     idx = index_map[idx]
                 # A list, as collate gives; take() copies the rows in one C loop, and only a
                 # tensor that wants a gradient pays for a recorded (differentiable) gather.
-                yield [t[idx] if t.requires_grad else _wrap(t.data.take(idx, axis=0))
+                yield [t[idx] if t.requires_grad else _wrap(t._data.take(idx, axis=0))
                        for t in tensors]
             return
         for batch in self.batch_sampler:

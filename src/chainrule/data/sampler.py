@@ -165,7 +165,7 @@ class WeightedRandomSampler(Sampler):
 
     def __init__(self, weights, num_samples: int, replacement: bool = True,
                  generator=None) -> None:
-        w = np.asarray(weights.data if hasattr(weights, "data") else weights, dtype=np.float64)
+        w = np.asarray(weights._data if hasattr(weights, "_data") else weights, dtype=np.float64)
         if w.ndim != 1 or w.size == 0 or not np.isfinite(w).all() or (w < 0).any() or (
                 w.sum() <= 0):
             raise ValueError("WeightedRandomSampler: weights must be a non-empty 1-d sequence of "

@@ -87,15 +87,15 @@ def run_demo(model: str = "deep-sigmoid", steps: int = 300, batch_size: int = 64
     monitor = GradientMonitor(net, every=every)
     rng = np.random.default_rng(seed)
     for _ in range(steps):
-        idx = rng.integers(0, len(y.data), batch_size)
-        xb, yb = cr.tensor(X.data[idx]), cr.tensor(y.data[idx])
+        idx = rng.integers(0, len(y._data), batch_size)
+        xb, yb = cr.tensor(X._data[idx]), cr.tensor(y._data[idx])
         opt.zero_grad()
         logits = net(xb)
         loss = loss_fn(logits, yb)
         loss.backward()
         if clip is not None:
             cr.nn.utils.clip_grad_norm_(net.parameters(), clip)
-        accuracy = float((logits.data.argmax(1) == yb.data).mean())
+        accuracy = float((logits._data.argmax(1) == yb._data).mean())
         monitor.record(loss, accuracy=accuracy)
         opt.step()
     monitor.record_update()

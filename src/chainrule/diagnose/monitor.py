@@ -174,9 +174,9 @@ class GradientMonitor(_CallbackBase):
             n = self._call_count.get(label, 0) + 1
             self._call_count[label] = n
             key = label if n == 1 else f"{label}#{n}"  # one module applied several times
-            self._pending_acts[key] = _activation_stats(kind, out.data)
+            self._pending_acts[key] = _activation_stats(kind, out._data)
             if gate(kind) == "dies":
-                self._pending_masks[key] = _active_units(np.asarray(out.data))
+                self._pending_masks[key] = _active_units(np.asarray(out._data))
             self._kinds.setdefault(key, kind)
 
         return hook
@@ -219,7 +219,7 @@ class GradientMonitor(_CallbackBase):
         if loss is not None or metrics:
             row = {"step": self._calls}
             if loss is not None:
-                row["loss"] = float(getattr(loss, "data", loss))
+                row["loss"] = float(getattr(loss, "_data", loss))
             row.update({k: float(v) for k, v in metrics.items()})
             self.curves.append(row)
         self._record_grads(self._calls)
@@ -236,13 +236,13 @@ class GradientMonitor(_CallbackBase):
         layers, weights = {}, {}
         for name in self.layer_names:
             params = self._main(self._layers[name])
-            grads = [p.grad.data for p in params if p.grad is not None]
+            grads = [p.grad._data for p in params if p.grad is not None]
             layers[name] = {
                 "grad_norm": math.sqrt(sum(_norm(g) ** 2 for g in grads)) if grads else 0.0,
-                "weight_norm": math.sqrt(sum(_norm(p.data) ** 2 for p in params)),
+                "weight_norm": math.sqrt(sum(_norm(p._data) ** 2 for p in params)),
                 "update_ratio": None,
             }
-            weights[name] = [p.data.copy() for p in params]
+            weights[name] = [p._data.copy() for p in params]
         rec = {"step": step, "layers": layers, "activations": acts}
         self.records.append(rec)
         self._snapshot = (rec, weights)
@@ -259,7 +259,7 @@ class GradientMonitor(_CallbackBase):
         self._snapshot = None
         for name, before in weights.items():
             params = self._main(self._layers[name])
-            delta = math.sqrt(sum(_norm(p.data - b) ** 2 for p, b in zip(params, before)))
+            delta = math.sqrt(sum(_norm(p._data - b) ** 2 for p, b in zip(params, before)))
             ref = math.sqrt(sum(_norm(b) ** 2 for b in before))
             rec["layers"][name]["update_ratio"] = delta / ref if ref > 0 else math.inf
 

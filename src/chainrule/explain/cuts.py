@@ -92,7 +92,7 @@ def find_cut(t, wrt) -> Cut | None:
         if found is None and rec.op is not None:
             return Cut("unknown", t, wrt, src)
         # otherwise a cut of something else (a dead leaf is never wrt: wrt is alive)
-    if np.may_share_memory(t.data, wrt.data):
+    if np.may_share_memory(t._data, wrt._data):
         return Cut("shared", t, wrt)
     return None
 

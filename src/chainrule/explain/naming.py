@@ -96,7 +96,7 @@ class Namer:
                 continue
             uses = consumers.get(node, [])
             if node is root._node:
-                name = "L" if root.data.size == 1 else "out"
+                name = "L" if root._data.size == 1 else "out"
             elif _is_activation(node):
                 act += 1
                 name = f"h{act}"
@@ -138,8 +138,8 @@ class Namer:
         elif t.requires_grad:
             self._counts["p"] += 1
             name = f"p{self._counts['p']}"
-        elif t.data.size == 1 and t.data.dtype.kind in "fiub":
-            name = fmt.const(t.data.reshape(()).item())
+        elif t._data.size == 1 and t._data.dtype.kind in "fiub":
+            name = fmt.const(t._data.reshape(()).item())
         else:
             self._counts["c"] += 1
             name = f"c{self._counts['c']}"

@@ -37,7 +37,7 @@ def local_derivatives(node):
     try:
         with np.errstate(all="ignore"):
             res = node.op.backward(NP, np.ones_like(node.out), node.out,
-                                   *[t.data for t in node.inputs], **attrs)
+                                   *[t._data for t in node.inputs], **attrs)
     except Exception:  # a display aid must never break the explanation
         return None
     return tuple(None if r is None else np.asarray(r, dtype=np.float64) for r in res)

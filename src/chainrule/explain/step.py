@@ -119,7 +119,7 @@ def explain_step(optimizer, lr: float | None = None, *, lang: str = "en", names=
             count += 1
             name = given.get(id(p)) or p.name or f"p{count}"
             u = optimizer.update_terms(p, lr=lr)
-            old = np.array(p.data, copy=True)
+            old = np.array(p._data, copy=True)
             texts = {lg: render(optimizer, name, u, lg) for lg in LANGS}
             updates.append(ParamUpdate(name, old, old if u is None else u.new, texts))
     report = StepReport(kind, updates, lang)
@@ -129,7 +129,7 @@ def explain_step(optimizer, lr: float | None = None, *, lang: str = "en", names=
         ok = True
         tracked = [p for g in optimizer.param_groups for p in g["params"]]
         for upd, p in zip(updates, tracked):
-            upd.actual = np.array(p.data, copy=True)
+            upd.actual = np.array(p._data, copy=True)
             tol = 1e-5 if upd.actual.dtype == np.float32 else 1e-10
             if not np.allclose(upd.actual, upd.new, rtol=tol, atol=tol):
                 ok = False

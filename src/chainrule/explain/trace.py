@@ -130,7 +130,7 @@ def explain(loss, lang: str = "en", *, names=None, model=None, gradient=None,
                  tracer=rec)
     order = {lf.name: i for i, lf in enumerate(leaves)}
     grads = sorted(rec.leaves, key=lambda g: order.get(g.name, len(order)))
-    return Trace(root_name, np.array(loss.data, copy=True), leaves, forward, rec.steps, grads,
+    return Trace(root_name, np.array(loss._data, copy=True), leaves, forward, rec.steps, grads,
                  lang, accumulate)
 
 
@@ -142,19 +142,19 @@ def _leaves(nodes, namer):
             if t._node is None and id(t) not in seen:
                 seen.add(id(t))
                 leaves.append(t)
-    sources = [(namer.tensor(t), t.data) for t in leaves if t.requires_grad]
+    sources = [(namer.tensor(t), t._data) for t in leaves if t.requires_grad]
     sources += [(namer.node(n), n.out) for n in nodes]
     detached, infos = {}, []
     for t in leaves:
         name = namer.tensor(t)
         if t.requires_grad:
-            infos.append(LeafInfo(name, np.array(t.data, copy=True), "parameter"))
+            infos.append(LeafInfo(name, np.array(t._data, copy=True), "parameter"))
             continue
-        src = next((s for s, a in sources if np.may_share_memory(t.data, a)), None)
+        src = next((s for s, a in sources if np.may_share_memory(t._data, a)), None)
         if src is not None:
             name = namer.rename_detached(t, src)
             detached[id(t)] = src
-            infos.append(LeafInfo(name, np.array(t.data, copy=True), "detached", src))
+            infos.append(LeafInfo(name, np.array(t._data, copy=True), "detached", src))
         else:
-            infos.append(LeafInfo(name, np.array(t.data, copy=True), "constant"))
+            infos.append(LeafInfo(name, np.array(t._data, copy=True), "constant"))
     return infos, detached

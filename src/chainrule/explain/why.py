@@ -72,7 +72,7 @@ def why_no_grad(tensor, wrt, *, lang: str = "en", names=None) -> WhyNoGrad:
     if not wrt.requires_grad:
         return answer("not_requires_grad")
     if tensor is wrt:
-        return answer("ok", value=fmt.num(1.0), grad=np.ones_like(wrt.data))
+        return answer("ok", value=fmt.num(1.0), grad=np.ones_like(wrt._data))
     if tensor._node is None:
         cut = find_cut(tensor, wrt)
         if cut is not None:
@@ -147,9 +147,9 @@ def _not_connected(tensor, wrt, nodes, namer, answer, lang, names, code):
         return _cut_answer(cut, say(lang, "why_used_by", name=name, op=namer.node(n)), answer,
                            lang, code, names)
     breaks = [say(lang, "why_break", name=namer.tensor(t),
-                  shape=fmt.shape(t.data), op=namer.node(n))
+                  shape=fmt.shape(t._data), op=namer.node(n))
               for _, t, n in sorted(consts, key=lambda c: c[0])
-              if t.data.size > 1 or t.name][:3]
+              if t._data.size > 1 or t.name][:3]
     if not breaks:
         return answer("not_connected", key="why_not_connected_nowhere")
     return answer("not_connected", where="; ".join(breaks))
@@ -158,10 +158,10 @@ def _not_connected(tensor, wrt, nodes, namer, answer, lang, names, code):
 def _grad(tensor, wrt):
     from ..autograd.engine import grad
 
-    go = None if tensor.data.size == 1 else np.ones_like(tensor.data)
+    go = None if tensor._data.size == 1 else np.ones_like(tensor._data)
     (g,) = grad(tensor, wrt, grad_outputs=None if go is None else _tensor(go),
                 retain_graph=True, allow_unused=True)
-    return None if g is None else np.asarray(g.data)
+    return None if g is None else np.asarray(g._data)
 
 
 def _tensor(a):

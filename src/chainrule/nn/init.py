@@ -48,14 +48,14 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def _check(tensor, fn: str) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init.{fn}(): expected a Tensor, got {type(tensor).__name__}")
-    if tensor.data.dtype.kind != "f":
+    if tensor._data.dtype.kind != "f":
         raise TypeError(f"init.{fn}(): needs a floating-point tensor, got {tensor.dtype}")
     return tensor
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
     with no_grad():
-        np.copyto(tensor.data, values, casting="unsafe")
+        np.copyto(tensor._data, values, casting="unsafe")
         tensor._version += 1
     return tensor
 
@@ -246,7 +246,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     if tensor.ndim < 2:
         raise ValueError(f"init.orthogonal_(): needs at least 2 dims, got shape {tensor.shape}")
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor._data.size // rows
     flat = _gen(generator).normal(0.0, 1.0, (rows, cols))
     if rows < cols:
         flat = flat.T

@@ -25,12 +25,12 @@ class Parameter(Tensor):
         if data is None:
             arr = np.empty((0,), dtype=np.float32)
         elif isinstance(data, Tensor):
-            arr = data.data
+            arr = data._data
         elif isinstance(data, np.ndarray):
             arr = data
         else:
             arr = _to_array(data)
-        self.data = arr
+        self._data = arr
         self.grad = None
         self.requires_grad = False
         self._node = None
@@ -45,9 +45,9 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __deepcopy__(self, memo):
-        p = Parameter(self.data.copy(), requires_grad=self.requires_grad)
+        p = Parameter(self._data.copy(), requires_grad=self.requires_grad)
         p.name = self.name
         if self.grad is not None:
-            p.grad = Tensor(self.grad.data)
+            p.grad = Tensor(self.grad._data)
         memo[id(self)] = p
         return p

@@ -57,8 +57,8 @@ def summary(model: Module, input_shape=None, *, input_data=None, dtype=None,
     for name, m in model.named_modules():
         depth = name.count(".") + 1 if name else 0
         label = type(m).__name__ if not name else f"{name.split('.')[-1]} ({type(m).__name__})"
-        own = sum(p.data.size for p in m.parameters(recurse=False))
-        rows[id(m)] = [depth, label, "--", sum(p.data.size for p in m.parameters()), own]
+        own = sum(p._data.size for p in m.parameters(recurse=False))
+        rows[id(m)] = [depth, label, "--", sum(p._data.size for p in m.parameters()), own]
         order.append(id(m))
 
         def hook(mod, args, out):
@@ -78,8 +78,8 @@ def summary(model: Module, input_shape=None, *, input_data=None, dtype=None,
         for m, mode in modes:
             m.__dict__["training"] = mode
     params = list(model.parameters())
-    total = sum(p.data.size for p in params)
-    trainable = sum(p.data.size for p in params if p.requires_grad)
+    total = sum(p._data.size for p in params)
+    trainable = sum(p._data.size for p in params if p.requires_grad)
     w1 = max([30] + [2 * rows[k][0] + len(rows[k][1]) + 2 for k in order])
     w2 = max([20] + [len(rows[k][2]) + 2 for k in order])
     width = w1 + w2 + 15

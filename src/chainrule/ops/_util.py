@@ -20,11 +20,11 @@ def result_dtype(a: Tensor, b: Tensor) -> np.dtype:
     plus a float32 tensor is float32 (NumPy would give float64). Within a category a 0-d tensor
     does not widen a tensor with dims; otherwise the wider type wins.
     """
-    da, db = a.data.dtype, b.data.dtype
+    da, db = a._data.dtype, b._data.dtype
     if _CATEGORY.get(da.kind, 4) == _CATEGORY.get(db.kind, 4):
-        if a.data.ndim == 0 and b.data.ndim:
+        if a._data.ndim == 0 and b._data.ndim:
             return db
-        if b.data.ndim == 0 and a.data.ndim:
+        if b._data.ndim == 0 and a._data.ndim:
             return da
     return promote_dtypes(da, db)
 
@@ -42,7 +42,7 @@ def promote(a: Tensor, b: Tensor) -> tuple:
     dt = result_dtype(a, b)
     from .elementwise import cast
 
-    return (a if a.data.dtype == dt else cast(a, dt)), (b if b.data.dtype == dt else cast(b, dt))
+    return (a if a._data.dtype == dt else cast(a, dt)), (b if b._data.dtype == dt else cast(b, dt))
 
 
 def to_float(x: Tensor) -> Tensor:
@@ -57,23 +57,23 @@ def const(v, like: Tensor | None, op: str) -> Tensor:
     if isinstance(v, Tensor):
         return v
     tv = type(v)
-    if (tv is float or tv is int) and like is not None and like.data.dtype.kind in "fc":
+    if (tv is float or tv is int) and like is not None and like._data.dtype.kind in "fc":
         # The common case (``x * 0.5``, ``lr * grad``): the tensor's dtype, no ABC checks.
-        return _wrap(np.asarray(v, dtype=like.data.dtype))
+        return _wrap(np.asarray(v, dtype=like._data.dtype))
     if isinstance(v, (numbers.Number, np.generic)) and not isinstance(v, np.ndarray):
         if like is None:
             return _wrap(_to_array(v))
-        kind = like.data.dtype.kind
+        kind = like._data.dtype.kind
         if isinstance(v, (bool, np.bool_)):
-            dt = like.data.dtype
+            dt = like._data.dtype
         elif kind in "fc":
-            dt = like.data.dtype
+            dt = like._data.dtype
         elif isinstance(v, (float, np.floating)):
             dt = dtypes.get_default_dtype()
         elif kind == "b":
             dt = np.dtype(np.int64)
         else:
-            dt = like.data.dtype
+            dt = like._data.dtype
         return _wrap(np.asarray(v, dtype=dt))
     if isinstance(v, (np.ndarray, list, tuple)):
         try:
@@ -106,7 +106,7 @@ def pair(a, b, op: str):
         a = const(a, b, op)
     else:
         a, b = as_tensor(a, op), as_tensor(b, op)
-    if a.data.dtype != b.data.dtype:
+    if a._data.dtype != b._data.dtype:
         return promote(a, b)
     return a, b
 

@@ -168,8 +168,8 @@ class Where(Op):
 
     def call(condition, input, other):  # noqa: A002
         cond = as_tensor(condition, "where")
-        if cond.data.dtype != np.bool_:
-            cond = Tensor(cond.data.astype(bool))
+        if cond._data.dtype != np.bool_:
+            cond = Tensor(cond._data.astype(bool))
         a, b = pair(input, other, "where")
         return Where.record(cond, a, b)
 

@@ -23,7 +23,7 @@ def reciprocal(x) -> Tensor:
         [0.5, 0.25]
     """
     x = as_tensor(x, "reciprocal")
-    return div(1.0, x) if x.data.dtype.kind == "f" else div(1.0, x.float())
+    return div(1.0, x) if x._data.dtype.kind == "f" else div(1.0, x.float())
 
 
 @public(method=True, kind="elementwise")
@@ -50,7 +50,7 @@ def masked_fill(x, mask, value) -> Tensor:
     """
     x = as_tensor(x, "masked_fill")
     mask = as_tensor(mask, "masked_fill")
-    if mask.data.dtype != np.bool_:
+    if mask._data.dtype != np.bool_:
         raise TypeError(f"masked_fill(): mask must be a bool tensor, got {mask.dtype}")
     if not _broadcasts_to(mask.shape, x.shape):
         raise OpError(f"masked_fill(): mask of shape {mask.shape} does not broadcast to the "
@@ -80,13 +80,13 @@ def index_select(x, dim: int, index) -> Tensor:
     """
     x = as_tensor(x, "index_select")
     index = as_tensor(index, "index_select")
-    if index.ndim > 1 or index.data.dtype.kind not in "iu":
+    if index.ndim > 1 or index._data.dtype.kind not in "iu":
         raise OpError(f"index_select(): index must be a 1-D integer tensor, got shape "
                       f"{index.shape} of {index.dtype}")
     if x.ndim == 0:
         raise OpError("index_select(): needs a tensor with at least 1 dim, got a 0-d tensor")
     d = norm_dim(dim, x.ndim, "index_select")
-    return x[(slice(None),) * d + (index.data.reshape(-1),)]
+    return x[(slice(None),) * d + (index._data.reshape(-1),)]
 
 
 @public(method=True, kind="indexing")
@@ -103,7 +103,7 @@ def gather(x, dim: int, index) -> Tensor:
     """
     x = as_tensor(x, "gather")
     index = as_tensor(index, "gather")
-    if index.data.dtype.kind not in "iu":
+    if index._data.dtype.kind not in "iu":
         raise TypeError(f"gather(): index must be an integer tensor, got {index.dtype}")
     if index.ndim != x.ndim:
         raise OpError(f"gather(): index of shape {index.shape} must have as many dims as the "
@@ -113,7 +113,7 @@ def gather(x, dim: int, index) -> Tensor:
         raise OpError(f"gather(): index of shape {index.shape} is larger than the tensor's "
                       f"shape {x.shape} outside dim {d}")
     grid = list(np.indices(index.shape, sparse=True))
-    grid[d] = index.data
+    grid[d] = index._data
     return x[tuple(grid)]
 
 

@@ -188,8 +188,8 @@ class MaxPool2d(Op):
         return out
 
     def backward(F, g, out, x, k, s, p, d):
-        xd = x.data if F.differentiable else x
-        masks = _first_max_masks(xd, out.data if F.differentiable else out, k, s, p, d)
+        xd = x._data if F.differentiable else x
+        masks = _first_max_masks(xd, out._data if F.differentiable else out, k, s, p, d)
         n, c, ho, wo = masks[0].shape
         if F.differentiable:
             kk = len(masks)

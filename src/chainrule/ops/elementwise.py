@@ -545,7 +545,7 @@ def pow(input, exponent) -> Tensor:  # noqa: A001,A002
     if not isinstance(exponent, (numbers.Real, np.generic)):
         raise TypeError(f"pow(): unsupported operand types Tensor and {type(exponent).__name__}; "
                         "the exponent must be a number or a Tensor")
-    if x.data.dtype.kind in "biu" and isinstance(exponent, (float, np.floating)):
+    if x._data.dtype.kind in "biu" and isinstance(exponent, (float, np.floating)):
         x = cast(x, dtypes.get_default_dtype())
     return PowScalar.record(x, p=exponent)
 
@@ -560,7 +560,7 @@ def cast(x, dtype) -> Tensor:
     """x converted to ``dtype``; differentiable between floating types."""
     dtype = dtypes.as_dtype(dtype)
     x = as_tensor(x, "to")
-    if x.data.dtype == dtype:
+    if x._data.dtype == dtype:
         return x
     t = Cast.record(x, dtype=dtype)
     if dtype.kind not in "fc":

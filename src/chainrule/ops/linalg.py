@@ -83,7 +83,7 @@ class Linear(Op):
     def call(input, weight, bias=None):  # noqa: A002
         x = as_tensor(input, "linear")
         w = as_tensor(weight, "linear")
-        xs, ws = x.data.shape, w.data.shape  # the arrays' shapes: no property calls on this path
+        xs, ws = x._data.shape, w._data.shape  # the arrays' shapes: no property calls on this path
         if len(ws) != 2 or not xs or xs[-1] != ws[1]:
             raise OpError(
                 f"linear(): input of shape {x.shape} does not fit weight of shape {w.shape} "
@@ -91,7 +91,7 @@ class Linear(Op):
         if bias is None:
             return Linear.record(x, w)
         b = as_tensor(bias, "linear")
-        if b.data.shape != ws[:1]:
+        if b._data.shape != ws[:1]:
             raise OpError(f"linear(): bias of shape {b.shape} does not fit weight {w.shape}")
         return Linear.record(x, w, b)
 

@@ -143,14 +143,14 @@ class Op:
             x = inputs[0]
             if type(x) is not Tensor:
                 x = as_tensor(x, cls.public or cls.name)
-            if promote == "float" and x.data.dtype.kind in "biu":
+            if promote == "float" and x._data.dtype.kind in "biu":
                 x = to_float(x)
             return _record(cls, (x,), attrs or None)
         if promote == "none":
             xs = tuple(as_tensor(x, cls.public or cls.name) for x in inputs)
         elif len(inputs) == 2:
             xs = pair(inputs[0], inputs[1], cls.public or cls.name)
-            if promote == "float" and xs[0].data.dtype.kind in "biu":
+            if promote == "float" and xs[0]._data.dtype.kind in "biu":
                 xs = (to_float(xs[0]), to_float(xs[1]))
         else:  # pragma: no cover - no op with three promoted inputs yet
             raise NotImplementedError(f"{cls.__name__}: promotion of {len(inputs)} inputs")
@@ -310,7 +310,7 @@ def _default_call(op):
         def call(input):  # noqa: A002
             # Op.apply for one input, inlined: cr.relu(x) and x.exp() run once per op call
             x = input if type(input) is Tensor else as_tensor(input, name)
-            if to_float_ints and x.data.dtype.kind in "biu":
+            if to_float_ints and x._data.dtype.kind in "biu":
                 x = to_float(x)
             return _record(op, (x,), None)
     elif n == 2:

@@ -63,7 +63,7 @@ class Sum(Op):
         x = as_tensor(input, "sum")
         if dtype is not None:
             x = x.to(dtype)
-        elif x.data.dtype.kind == "b":
+        elif x._data.dtype.kind == "b":
             x = x.to(np.int64)
         return _reduce(Sum, x, dim, keepdim)
 
@@ -83,7 +83,7 @@ class Mean(Op):
 
     def call(input, dim=None, keepdim: bool = False):  # noqa: A002
         x = as_tensor(input, "mean")
-        if x.data.dtype.kind not in "fc":
+        if x._data.dtype.kind not in "fc":
             raise TypeError(f"mean(): needs a floating-point tensor, got {x.dtype}; use .float()")
         return _reduce(Mean, x, dim, keepdim)
 
@@ -197,8 +197,8 @@ class Amin(Op):
 
 
 def _extreme_grad(F, g, out, x, axis, keepdims):
-    xd = x.data if F.differentiable else x
-    od = out.data if F.differentiable else out
+    xd = x._data if F.differentiable else x
+    od = out._data if F.differentiable else out
     mask = xd == (od if axis is None or keepdims else np.expand_dims(od, axis))
     mask = mask / np.sum(mask, axis=axis, keepdims=True)
     return _expand(F, g, x.shape, axis, keepdims) * mask.astype(xd.dtype)
@@ -244,7 +244,7 @@ class Prod(Op):
     def backward(F, g, out, x, axis, keepdims):
         ge = _expand(F, g, x.shape, axis, keepdims)
         if F.differentiable:
-            if x.data.size and (x.data == 0).any():  # out / x would be 0/0
+            if x._data.size and (x._data == 0).any():  # out / x would be 0/0
                 return (ge * _prod_others_t(x, axis),)
             return (ge * _keep(F, out, axis, keepdims) / x,)
         return (ge * _prod_others(x, axis),)
@@ -502,7 +502,7 @@ class _ValuesIndices(tuple):
 def _max_min(x, dim, keepdim, largest, name):
     x = as_tensor(x, name)
     if dim is None:
-        if x.data.size == 0:
+        if x._data.size == 0:
             raise ValueError(f"{name}(): empty tensor has no {name}")
         return (amax if largest else amin)(x)
     if isinstance(dim, Tensor):  # max(a, b): elementwise, like torch.max(a, b)

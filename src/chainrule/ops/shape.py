@@ -31,10 +31,10 @@ class Reshape(Op):
         if shape == x.shape:
             return x
         known = math.prod(s for s in shape if s != -1)
-        if shape.count(-1) > 1 or (-1 not in shape and known != x.data.size) or (
-                -1 in shape and (known == 0 or x.data.size % known)):
+        if shape.count(-1) > 1 or (-1 not in shape and known != x._data.size) or (
+                -1 in shape and (known == 0 or x._data.size % known)):
             raise OpError(f"reshape(): cannot reshape a tensor of shape {x.shape} "
-                          f"({x.data.size} elements) into shape {shape}")
+                          f"({x._data.size} elements) into shape {shape}")
         return Reshape.record(x, shape=shape)
 
     def forward(x, shape):
@@ -359,13 +359,13 @@ def _tensors(tensors, op):
     if isinstance(tensors, Tensor) or not len(tensors):
         raise OpError(f"{op}(): expects a non-empty sequence of tensors")
     ts = [as_tensor(t, op) for t in tensors]
-    first = ts[0].data.dtype
-    if any(t.data.dtype != first for t in ts):  # one common dtype, PyTorch's promotion
+    first = ts[0]._data.dtype
+    if any(t._data.dtype != first for t in ts):  # one common dtype, PyTorch's promotion
         from .elementwise import cast
 
         common = first
         for t_ in ts[1:]:
-            common = promote_dtypes(common, t_.data.dtype)
+            common = promote_dtypes(common, t_._data.dtype)
         ts = [cast(t_, common) for t_ in ts]
     return ts
 
@@ -427,9 +427,9 @@ def pad_np(x, pad_width, value=0.0) -> Tensor:
 
 def _convert_index(index):
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -438,7 +438,7 @@ def _convert_index(index):
 def getitem(x, index) -> Tensor:
     """``x[index]`` with ints, slices (any step), None, Ellipsis, masks and integer arrays."""
     index = _convert_index(index)
-    arr = x.data
+    arr = x._data
     try:
         probe = arr[index]
     except IndexError as e:
@@ -496,7 +496,7 @@ def setitem(x: Tensor, index, value) -> None:
         [0.0, 1.0, 1.0]
     """
     index = _convert_index(index)
-    v = value.data if isinstance(value, Tensor) else value
+    v = value._data if isinstance(value, Tensor) else value
     if GRAD.enabled and (x.requires_grad or getattr(value, "requires_grad", False)):
         if x._node is None and x.requires_grad:
             raise RuntimeError(
@@ -505,7 +505,7 @@ def setitem(x: Tensor, index, value) -> None:
         from .binary import mul, where
 
         try:
-            target = np.shape(x.data[index])
+            target = np.shape(x._data[index])
         except IndexError as e:
             raise IndexError(f"setitem: {e} (tensor shape {x.shape})") from None
         value_t = value if isinstance(value, Tensor) else _wrap(np.asarray(v, dtype=x.dtype))
@@ -522,17 +522,17 @@ def setitem(x: Tensor, index, value) -> None:
             full_t = index_add(x.shape, index, vt)
         else:
             full = np.zeros(x.shape, dtype=x.dtype)
-            full[index] = value_t.data
+            full[index] = value_t._data
             full_t = _wrap(full)
-        old = _wrap(x.data)
+        old = _wrap(x._data)
         old._node, old.requires_grad, old._version = x._node, x.requires_grad, x._version
         res = where(_wrap(mask), full_t, old)
-        x.data, x._node, x.requires_grad = res.data, res._node, res.requires_grad
+        x._data, x._node, x.requires_grad = res._data, res._node, res.requires_grad
         x._version += 1
         return
     x._keep_node_output()
     try:
-        x.data[index] = v
+        x._data[index] = v
     except (ValueError, IndexError) as e:
         raise type(e)(f"setitem: {e} (tensor shape {x.shape})") from None
     x._version += 1

@@ -41,7 +41,7 @@ class Adagrad(Optimizer):
         # Like PyTorch, the state exists from the start (so a fresh state_dict already has it).
         for group in self.param_groups:
             for p in group["params"]:
-                _start(self.state[p], p.data, group["initial_accumulator_value"])
+                _start(self.state[p], p._data, group["initial_accumulator_value"])
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)

@@ -154,7 +154,7 @@ class Optimizer:
                     # A create_graph gradient is cut from its graph before being overwritten.
                     g._node = None
                     g.requires_grad = False
-                    g.data[...] = 0
+                    g._data[...] = 0
                     g._version += 1
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -170,12 +170,12 @@ class Optimizer:
                 if grad is None:
                     continue
                 p._version += 1  # graphs that saved the old value must refuse to backward
-                w = p.data
+                w = p._data
                 state = state_of[p] if keep_state else None
                 if w.size == 1:
-                    update_one(h, w, grad.data, state)
+                    update_one(h, w, grad._data, state)
                 else:
-                    update(h, w, grad.data, state)
+                    update(h, w, grad._data, state)
         return loss
 
     # ---- the per-parameter update (subclasses) ------------------------------------------------
@@ -220,7 +220,7 @@ class Optimizer:
             >>> opt = cr.optim.SGD([w], lr=0.1, momentum=0.9)
             >>> (w * 2).sum().backward()
             >>> u = opt.update_terms(w)
-            >>> u["buf"], u.new, w.data
+            >>> u["buf"], u.new, w.detach().numpy()
             (array([2.], dtype=float32), array([0.8], dtype=float32), array([1.], dtype=float32))
         """
         group = next((g for g in self.param_groups if any(q is p for q in g["params"])), None)
@@ -233,9 +233,9 @@ class Optimizer:
             group = {**group, "lr": lr}
         before = copy_state(self.state.get(p))
         state = copy_state(before)
-        w = np.array(p.data, copy=True)
-        u = UpdateTerms(old=np.array(p.data, copy=True), new=w,
-                        grad=np.array(p.grad.data, copy=True), group=group, before=before)
+        w = np.array(p._data, copy=True)
+        u = UpdateTerms(old=np.array(p._data, copy=True), new=w,
+                        grad=np.array(p.grad._data, copy=True), group=group, before=before)
         # The array formula, also for one element: it is the one that records its terms.
         self._update(self._hyper(group), w, u.grad, state, u.terms)
         return u
@@ -392,14 +392,14 @@ def _constants_cached(dtype: np.dtype, values: tuple) -> tuple[np.ndarray, ...]:
 
 def _load_value(p: Tensor, name: str, value):
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if name == "step":
         return int(value)
     if isinstance(value, np.ndarray):
-        if value.ndim and value.shape != p.data.shape:
+        if value.ndim and value.shape != p._data.shape:
             raise ValueError(f"loaded state {name!r} has shape {value.shape}, its parameter "
-                             f"has shape {p.data.shape}")
-        dtype = p.data.dtype if value.dtype.kind == "f" else value.dtype
+                             f"has shape {p._data.shape}")
+        dtype = p._data.dtype if value.dtype.kind == "f" else value.dtype
         return np.array(value, dtype=dtype, copy=True)
     return value
 

@@ -24,7 +24,7 @@ FORMAT = "chainrule.train.checkpoint/1"
 def _arrays(tree: Any) -> Any:
     """``cr.load`` returns Tensors; state dicts are restored from plain arrays."""
     if isinstance(tree, Tensor):
-        return tree.data
+        return tree._data
     if isinstance(tree, dict):
         return {k: _arrays(v) for k, v in tree.items()}
     if isinstance(tree, list):

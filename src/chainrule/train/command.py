@@ -80,11 +80,11 @@ def load_data(name: str, normalize: bool = True):
         return train, test, (0.0, 1.0)
     # Zero-mean, unit-variance inputs keep Adam's first steps well scaled: on MNIST this is
     # worth a few tenths of a percent of test accuracy after 5 epochs.
-    x = train.tensors[0].data
+    x = train.tensors[0]._data
     mean, std = float(x.mean()), float(x.std())
 
     def standardize(ds):
-        out = TensorDataset(((ds.tensors[0].data - mean) / std).astype(x.dtype), ds.tensors[1])
+        out = TensorDataset(((ds.tensors[0]._data - mean) / std).astype(x.dtype), ds.tensors[1])
         out.classes = getattr(ds, "classes", list(range(10)))
         return out
 

@@ -39,7 +39,7 @@ def evaluate_loader(model, loader, loss_fn, metrics: dict[str, Metric]) -> dict[
             n = len(x)
             seen += n
             if loss_fn is not None:
-                sums["loss"] += float(loss_fn(out, y).data) * n
+                sums["loss"] += float(loss_fn(out, y)._data) * n
             for name, fn in metrics.items():
                 sums[name] += metric_value(fn(out, y)) * n
     if seen == 0:
@@ -87,7 +87,7 @@ def predict(model: Any, X: Any, batch_size: int = 256) -> Tensor:
     with _inference(model):
         for x in inputs_only(X, batch_size):
             out = model(x)
-            outs.append(out.data if isinstance(out, Tensor) else np.asarray(out))
+            outs.append(out._data if isinstance(out, Tensor) else np.asarray(out))
     if not outs:
         raise ValueError("predict: no inputs")
     return _wrap(np.concatenate(outs, axis=0))

@@ -19,7 +19,7 @@ Metric = Callable[[Any, Any], Any]
 
 
 def _array(x) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def accuracy(output, target, threshold: float = 0.5) -> float:
@@ -139,5 +139,5 @@ def resolve_metrics(metrics: Iterable[str | Metric] | Mapping[str, Metric] | Non
 def metric_value(value) -> float:
     """A metric's return value (number, 0-d array or Tensor) as a float."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     return float(value)

@@ -198,7 +198,7 @@ class Trainer:
                 sched.step()
             self.step += 1
             n = len(x)
-            value = float(loss.data)
+            value = float(loss._data)
             loss_sum += value * n
             seen += n
             values = [metric_value(fn(out, y)) for _, fn in metrics]

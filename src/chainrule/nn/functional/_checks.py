@@ -27,7 +27,7 @@ def tensor_arg(x, loss: str, what: str) -> Tensor:
 
 
 def float_input(x: Tensor, loss: str, what: str = "input") -> None:
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"{loss}: {what} must be a floating-point tensor, got {x.dtype}")
 
 
@@ -41,7 +41,7 @@ def class_weight(weight, n_classes: int, dtype, loss: str):
     """The per-class weight as an array of ``dtype`` (or None)."""
     if weight is None:
         return None
-    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
     if w.shape != (n_classes,):
         raise ValueError(f"{loss}: weight must have shape ({n_classes},) (one per class), got "
                          f"{w.shape}")

@@ -15,7 +15,7 @@ from .dropout import dropout
 
 def _additive_mask(mask, dtype) -> Tensor:
     """A boolean 'may attend' mask or a float additive mask as an additive float tensor."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype == np.bool_:
         return _wrap(np.where(m, 0.0, -np.inf).astype(dtype))
     return mask if isinstance(mask, Tensor) else _wrap(m.astype(dtype))

@@ -104,8 +104,8 @@ def _args(input, target, weight, loss):
         target = target.to(input.dtype)
     w = None
     if weight is not None:
-        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight,
-                       dtype=input.data.dtype)
+        w = np.asarray(weight._data if isinstance(weight, Tensor) else weight,
+                       dtype=input._data.dtype)
         try:
             if np.broadcast_shapes(w.shape, input.shape) != input.shape:
                 raise ValueError
@@ -130,7 +130,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None,
     loss = "binary_cross_entropy"
     red = check_reduction(reduction, loss)
     input, target, w = _args(input, target, weight, loss)
-    x = input.data
+    x = input._data
     if x.size and (x.min() < 0 or x.max() > 1 or np.isnan(x).any()):
         raise ValueError(f"{loss}: all elements of input must be probabilities in [0, 1] (got "
                          f"min {x.min():.4g}, max {x.max():.4g}); for raw scores use "
@@ -157,8 +157,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
     input, target, w = _args(input, target, weight, loss)
     pw = None
     if pos_weight is not None:
-        pw = np.asarray(pos_weight.data if isinstance(pos_weight, Tensor) else pos_weight,
-                        dtype=input.data.dtype)
+        pw = np.asarray(pos_weight._data if isinstance(pos_weight, Tensor) else pos_weight,
+                        dtype=input._data.dtype)
         try:
             np.broadcast_shapes(pw.shape, input.shape)
         except ValueError:

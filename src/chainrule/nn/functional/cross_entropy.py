@@ -240,7 +240,7 @@ def _rows(x: Tensor, loss: str):
 
 def _index_target(x: Tensor, target: Tensor, loss: str) -> np.ndarray:
     want = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
-    y = target.data
+    y = target._data
     if y.shape != want:
         if y.dtype.kind == "f" and y.shape != x.shape:
             raise ValueError(
@@ -281,7 +281,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
             and type(input) is Tensor and type(target) is Tensor
             and (reduction == "mean" or reduction == "sum")):
         # The usual call, (N, C) logits and N valid labels, checked in a few comparisons.
-        xd, yd = input.data, target.data
+        xd, yd = input._data, target._data
         if (xd.ndim == 2 and yd.ndim == 1 and yd.shape[0] == xd.shape[0] > 0
                 and xd.dtype.kind == "f" and labels_below(yd, xd.shape[1], ignore_index)):
             return apply(CrossEntropy, (input,), {"y": yd, "keep": None, "weight": None,
@@ -294,18 +294,18 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
     if type(target) is not Tensor:
         target = tensor_arg(target, loss, "target")
     red = reduction if reduction in ("mean", "sum", "none") else check_reduction(reduction, loss)
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         float_input(input, loss)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{loss}: label_smoothing must be in [0, 1], got {label_smoothing}")
     x, none_shape = _rows(input, loss)
     c = x.shape[1]
-    if target.data.dtype.kind == "f" and target.shape == input.shape:
+    if target._data.dtype.kind == "f" and target.shape == input.shape:
         return _soft_ce(input, target, x, none_shape, weight, red, label_smoothing, c, loss,
                         ignore_index)
     y = _index_target(input, target, loss)
     y, keep = class_targets(y, c, ignore_index, loss)
-    w = class_weight(weight, c, x.data.dtype, loss) if weight is not None else None
+    w = class_weight(weight, c, x._data.dtype, loss) if weight is not None else None
     out = apply(CrossEntropy, (x,), {"y": y, "keep": keep, "weight": w,
                                      "eps": float(label_smoothing), "red": red})
     return _finish(out, none_shape, red)
@@ -319,7 +319,7 @@ def _soft_ce(input, target, x, none_shape, weight, red, eps, c, loss, ignore_ind
     if eps:
         t = t * (1.0 - eps) + eps / c
     t2, _ = _rows(t, loss)
-    w = class_weight(weight, c, x.data.dtype, loss) if weight is not None else None
+    w = class_weight(weight, c, x._data.dtype, loss) if weight is not None else None
     out = apply(SoftCrossEntropy, (x, t2), {"weight": w, "red": red})
     return _finish(out, none_shape, red)
 
@@ -348,7 +348,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None,  # n
     c = x.shape[1]
     y = _index_target(input, target, loss)
     y, keep = class_targets(y, c, ignore_index, loss)
-    w = class_weight(weight, c, x.data.dtype, loss)
+    w = class_weight(weight, c, x._data.dtype, loss)
     out = apply(NllLoss, (x,), {"y": y, "keep": keep, "weight": w, "red": red})
     return _finish(out, none_shape, red)
 

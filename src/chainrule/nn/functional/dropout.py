@@ -46,7 +46,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
 
 def _masked(input: Tensor, mask_shape, p: float, generator) -> Tensor:  # noqa: A002
     """x times a scaled keep-mask of ``mask_shape`` (broadcast over the remaining dims)."""
-    dt = input.data.dtype if input.data.dtype.kind == "f" else np.dtype(np.float32)
+    dt = input._data.dtype if input._data.dtype.kind == "f" else np.dtype(np.float32)
     if p == 1.0:
         mask = np.zeros(mask_shape, dtype=dt)
     else:

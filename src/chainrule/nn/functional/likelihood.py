@@ -36,7 +36,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,  # n
     same_shape(x, t, loss)
     out = exp(x) - t * x if log_input else x - t * log(x + eps)
     if full:
-        td = t.data
+        td = t._data
         with np.errstate(divide="ignore", invalid="ignore"):
             stirling = td * np.log(td) - td + 0.5 * np.log(2 * math.pi * td)
         out = out + _wrap(np.where(td > 1, stirling, 0.0).astype(x.dtype))
@@ -69,10 +69,10 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,  #
             v = v.unsqueeze(-1)
         elif not (v.shape[:-1] == x.shape[:-1] and v.shape[-1:] == (1,)):
             raise ValueError(f"{loss}: var of shape {v.shape} does not fit input {x.shape}")
-    if (v.data < 0).any():
+    if (v._data < 0).any():
         raise ValueError(f"{loss}: var has negative entries")
     # Clamp by adding a constant: the value is clamped, the gradient still flows (PyTorch).
-    v = v + _wrap(np.maximum(eps - v.data, 0).astype(v.dtype))
+    v = v + _wrap(np.maximum(eps - v._data, 0).astype(v.dtype))
     out = 0.5 * (log(v) + (x - t) * (x - t) / v)
     if full:
         out = out + 0.5 * math.log(2 * math.pi)

@@ -152,7 +152,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         out, saved = _normalize(input, weight, bias, axes, axes, eps, pshape, "batch_norm")
         if training and running_mean is not None and running_var is not None:
             _, mean, var, _ = saved
-            rm, rv = running_mean.data, running_var.data
+            rm, rv = running_mean._data, running_var._data
             mean = mean.reshape(c)
             var_unbiased = var.reshape(c) * (n / (n - 1))
             rm *= 1.0 - momentum
@@ -163,8 +163,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             running_var._version += 1
         return out
     # Eval: a fixed affine map x * a + c, with a and c differentiable in weight and bias.
-    invstd = 1.0 / np.sqrt(running_var.data + eps)
-    rm = running_mean.data
+    invstd = 1.0 / np.sqrt(running_var._data + eps)
+    rm = running_mean._data
     if weight is not None:
         a = weight * invstd.astype(weight.dtype)
         shift = -(a * rm.astype(weight.dtype))

@@ -50,7 +50,7 @@ class MseLoss(Op):
 
 def _pair(input, target, loss):
     if type(input) is Tensor and type(target) is Tensor:
-        a, b = input.data, target.data
+        a, b = input._data, target._data
         if a.dtype is b.dtype and a.dtype.kind == "f" and a.shape == b.shape:
             return input, target  # the usual call: nothing to convert, nothing wrong
     input = tensor_arg(input, loss, "input")

@@ -30,7 +30,7 @@ class Embedding(Op):
 
 
 def _indices(input, num_embeddings: int, where: str) -> np.ndarray:
-    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{where}: indices must be an integer tensor (int64), got {idx.dtype}; "
                         "convert with .long()")
@@ -78,7 +78,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         >>> F.one_hot(cr.tensor([0, 2]), 3).tolist()
         [[1, 0, 0], [0, 0, 1]]
     """
-    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    idx = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot: needs an integer tensor, got {idx.dtype}")
     if num_classes == -1:

@@ -17,7 +17,7 @@ from .module import Module
 
 def _mask_array(mask, name: str) -> np.ndarray:
     """A mask as an additive float array: booleans mark the positions NOT to attend."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype == np.bool_:
         return np.where(m, -np.inf, 0.0)
     if m.dtype.kind != "f":
@@ -103,7 +103,7 @@ class MultiheadAttention(Module):
         if not batched:
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
             if key_padding_mask is not None:
-                key_padding_mask = (key_padding_mask.data if isinstance(key_padding_mask, Tensor)
+                key_padding_mask = (key_padding_mask._data if isinstance(key_padding_mask, Tensor)
                                     else np.asarray(key_padding_mask))[None]
         elif self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))

@@ -41,9 +41,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -60,7 +60,7 @@ class _BatchNorm(Module):
                              f"{input.shape} has {input.shape[1]} channels in dim 1")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            nbt = self.num_batches_tracked.data
+            nbt = self.num_batches_tracked._data
             nbt += 1
             self.num_batches_tracked._version += 1
             # momentum=None: a cumulative moving average over all batches seen so far.

@@ -73,8 +73,8 @@ class Linear(Module):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         w, b = self.weight, self.bias
         # Hot path: a Tensor whose last dim fits goes straight to the primitive.
-        if isinstance(input, Tensor) and input.data.ndim and \
-                input.data.shape[-1] == self.in_features:
+        if isinstance(input, Tensor) and input._data.ndim and \
+                input._data.shape[-1] == self.in_features:
             return apply(_LinearOp, (input, w) if b is None else (input, w, b))
         if isinstance(input, Tensor) and input.ndim:
             raise ValueError(f"Linear(in_features={self.in_features}, out_features="

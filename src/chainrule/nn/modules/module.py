@@ -296,7 +296,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every sub-module (children first) and then on this module.
@@ -333,10 +333,10 @@ class Module:
             raise TypeError(f"{type(self).__name__}.to(): only floating dtypes are allowed, "
                             f"got {dt}")
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.data.dtype.kind == "f" and t.data.dtype != dt:
-                t.data = t.data.astype(dt)
+            if t._data.dtype.kind == "f" and t._data.dtype != dt:
+                t._data = t._data.astype(dt)
                 if t.grad is not None:
-                    t.grad = _wrap(t.grad.data.astype(dt))
+                    t.grad = _wrap(t.grad._data.astype(dt))
         return self
 
     def double(self) -> Module:
@@ -396,7 +396,7 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+            arr = v._data if isinstance(v, Tensor) else np.asarray(v)
             if arr.shape != target.shape:
                 errors.append(f"size mismatch for {k}: copying a param with shape {arr.shape} "
                               f"from checkpoint, the shape in current model is {target.shape}.")
@@ -415,9 +415,9 @@ class Module:
         with no_grad():
             for target, arr in pending:
                 if assign:
-                    target.data = np.array(arr, dtype=target.data.dtype)
+                    target._data = np.array(arr, dtype=target._data.dtype)
                 else:
-                    np.copyto(target.data, arr, casting="unsafe")
+                    np.copyto(target._data, arr, casting="unsafe")
                 target._version += 1
         return _IncompatibleKeys(missing, unexpected)
 

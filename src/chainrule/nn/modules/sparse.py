@@ -48,7 +48,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
@@ -58,7 +58,7 @@ class Embedding(Module):
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got "
                              f"{embeddings.shape}")
         rows, cols = embeddings.shape
-        return cls(rows, cols, padding_idx, _weight=Tensor(embeddings.data), _freeze=freeze)
+        return cls(rows, cols, padding_idx, _weight=Tensor(embeddings._data), _freeze=freeze)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.embedding(input, self.weight, self.padding_idx)

@@ -13,7 +13,7 @@ from ...tensor import Tensor, _wrap
 def _grads(parameters) -> list[np.ndarray]:
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [p.grad.data for p in parameters if p.grad is not None]
+    return [p.grad._data for p in parameters if p.grad is not None]
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,

@@ -40,14 +40,14 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     if vec.ndim != 1:
         raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {vec.shape}")
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    total = sum(p.data.size for p in params)
+    total = sum(p._data.size for p in params)
     if total != vec.shape[0]:
         raise ValueError(f"vector_to_parameters: vec has {vec.shape[0]} entries but the "
                          f"parameters hold {total}")
-    data, i = vec.data, 0
+    data, i = vec._data, 0
     with no_grad():
         for p in params:
-            n = p.data.size
-            np.copyto(p.data, data[i:i + n].reshape(p.shape), casting="unsafe")
+            n = p._data.size
+            np.copyto(p._data, data[i:i + n].reshape(p.shape), casting="unsafe")
             p._version += 1
             i += n

@@ -48,7 +48,7 @@ class EarlyStopping(Callback):
         if self.monitor.improved(value):
             self.monitor.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self._best_weights = {k: np.array(v.data if hasattr(v, "data") else v, copy=True)
+                self._best_weights = {k: np.array(v._data if hasattr(v, "_data") else v, copy=True)
                                       for k, v in trainer.model.state_dict().items()}
             return
         self.wait += 1
@@ -74,5 +74,5 @@ class EarlyStopping(Callback):
         self.best_epoch = state["best_epoch"]
         weights = state.get("best_weights")
         self._best_weights = None if weights is None else {
-            k: np.array(getattr(v, "data", v), copy=True) for k, v in weights.items()}
+            k: np.array(getattr(v, "_data", v), copy=True) for k, v in weights.items()}
         self.monitor.load_state_dict(state)
