@@ -9,7 +9,7 @@ is: its array, its gradient bookkeeping and its in-place writes.
 from __future__ import annotations
 
 from . import dtypes
-from .ops import binary, bind_methods_to, elementwise, linalg, rounding, shape
+from .ops import binary, bind_methods_to, compare, elementwise, linalg, rounding, scatter, shape
 from .tensor import Tensor
 
 bind_methods_to(Tensor)
@@ -34,6 +34,12 @@ Tensor.__floordiv__ = binary.floor_divide
 Tensor.__rfloordiv__ = binary.rfloordiv
 Tensor.__mod__ = rounding.remainder
 Tensor.__rmod__ = rounding.rremainder
+Tensor.__eq__ = compare.operator(compare.eq)
+Tensor.__ne__ = compare.operator(compare.ne)
+Tensor.__lt__ = compare.operator(compare.lt)
+Tensor.__le__ = compare.operator(compare.le)
+Tensor.__gt__ = compare.operator(compare.gt)
+Tensor.__ge__ = compare.operator(compare.ge)
 Tensor.__matmul__ = linalg.matmul
 Tensor.__rmatmul__ = lambda self, o: linalg.matmul(o, self)
 Tensor.where = lambda self, condition, other: binary.where(condition, self, other)
@@ -130,15 +136,52 @@ def contiguous(self) -> Tensor:
     return elementwise.clone(self)
 
 
+# PyTorch's legacy type names, for ``x.type()`` and ``x.type("torch.DoubleTensor")``
+_TYPE_NAMES = {dtypes.float32: "FloatTensor", dtypes.float64: "DoubleTensor",
+               dtypes.float16: "HalfTensor", dtypes.int64: "LongTensor",
+               dtypes.int32: "IntTensor", dtypes.int16: "ShortTensor", dtypes.int8: "CharTensor",
+               dtypes.uint8: "ByteTensor", dtypes.bool_: "BoolTensor",
+               dtypes.complex64: "ComplexFloatTensor", dtypes.complex128: "ComplexDoubleTensor"}
+_BY_TYPE_NAME = {name: dt for dt, name in _TYPE_NAMES.items()}
+
+
+def type_(self, dtype=None, non_blocking: bool = False):
+    """With no argument, the type's name (``"chainrule.FloatTensor"``); with a dtype (or a
+    name such as ``"torch.DoubleTensor"``), this tensor converted to it.
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.5, -2.5])
+        >>> x.type(), x.type(cr.int64).tolist(), x.type("torch.DoubleTensor").dtype
+        ('chainrule.FloatTensor', [1, -2], dtype('float64'))
+    """
+    if dtype is None:
+        return "chainrule." + _TYPE_NAMES.get(self._data.dtype, str(self._data.dtype))
+    if isinstance(dtype, str) and dtype.rsplit(".", 1)[-1] in _BY_TYPE_NAME:
+        dtype = _BY_TYPE_NAME[dtype.rsplit(".", 1)[-1]]
+    return to(self, dtype)
+
+
+def _unsupported_bfloat16(self) -> Tensor:
+    dtypes.as_dtype(dtypes.bfloat16)  # raises, saying why
+    return self  # pragma: no cover - unreachable
+
+
 Tensor.to = to
-Tensor.type = lambda self, dtype: to(self, dtype)
+Tensor.type = type_
 Tensor.type_as = lambda self, other: to(self, other.dtype)
 Tensor.float = _converter(dtypes.float32)
 Tensor.double = _converter(dtypes.float64)
 Tensor.half = _converter(dtypes.float16)
+Tensor.bfloat16 = _unsupported_bfloat16
 Tensor.long = _converter(dtypes.int64)
 Tensor.int = _converter(dtypes.int32)
+Tensor.short = _converter(dtypes.int16)
+Tensor.char = _converter(dtypes.int8)
+Tensor.byte = _converter(dtypes.uint8)
 Tensor.bool = _converter(dtypes.bool_)
+Tensor.cfloat = _converter(dtypes.complex64)
+Tensor.cdouble = _converter(dtypes.complex128)
 Tensor.cpu = lambda self: self
 Tensor.cuda = _cuda
 Tensor.contiguous = contiguous
@@ -160,3 +203,26 @@ Tensor.new_full = lambda self, size, fill_value, dtype=None, requires_grad=False
     fill_value)(self, size, dtype, requires_grad)
 Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: Tensor(
     data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+# ---- in-place forms of ops (never recorded: the result is written into this tensor) ------------
+
+
+def _in_place(function, name: str):
+    """``Tensor.<name>``: ``function`` computed out of place on the detached values, then
+    written into this tensor (the in-place rules of ``add_``: refused where it would change a
+    tensor a gradient needs)."""
+
+    def method(self, *args, **kwargs):
+        args = [a.detach() if isinstance(a, Tensor) else a for a in args]
+        kwargs = {k: v.detach() if isinstance(v, Tensor) else v for k, v in kwargs.items()}
+        return self._set(function(self.detach(), *args, **kwargs)._data, f"{name}()")
+
+    method.__name__ = name
+    method.__doc__ = f"The in-place form of ``{function.__name__}``."
+    return method
+
+
+Tensor.scatter_ = _in_place(scatter.scatter, "scatter_")
+Tensor.scatter_add_ = _in_place(scatter.scatter_add, "scatter_add_")
+Tensor.scatter_reduce_ = _in_place(scatter.scatter_reduce, "scatter_reduce_")

@@ -155,18 +155,29 @@ class Minimum(Op):
 class Where(Op):
     """``input`` where ``condition`` is true, else ``other`` (broadcasting).
 
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``.
+
     Example:
         >>> import chainrule as cr
         >>> x = cr.tensor([-1.0, 2.0])
         >>> cr.where(x > 0, x, 0.0).tolist()
         [0.0, 2.0]
+        >>> [i.tolist() for i in cr.where(x > 0)]
+        [[1]]
     """
 
     kind = "elementwise"
     fresh_grads = True
     formula = "d where(c,a,b)/da = 1 where c, d/db = 1 where not c"
 
-    def call(condition, input, other):  # noqa: A002
+    def call(condition, input=None, other=None):  # noqa: A002
+        if input is None and other is None:
+            from .nonzero import nonzero
+
+            return nonzero(condition, as_tuple=True)
+        if input is None or other is None:
+            raise TypeError("where(): give both input and other, or neither (where(condition) "
+                            "gives the indices where it holds)")
         cond = as_tensor(condition, "where")
         if cond._data.dtype != np.bool_:
             cond = Tensor(cond._data.astype(bool))

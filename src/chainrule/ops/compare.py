@@ -8,6 +8,8 @@ tensor against a float32 one compares in float32), broadcasting. ``isclose``, ``
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..autograd.graph import OpError
@@ -35,10 +37,29 @@ def _broadcasting(ufunc, a, b, fn: str) -> Tensor:
 
 
 def _compare(ufunc, fn: str, input, other) -> Tensor:  # noqa: A002
-    if type(input) is Tensor and type(other) is float and input._data.dtype.kind == "f":
-        return _wrap(np.asarray(ufunc(input._data, other)))  # x > 0.5: the common case, direct
+    if type(input) is Tensor:
+        t = type(other)
+        # x > 0 and x > 0.5, the common case: NumPy's rules for a Python number are PyTorch's
+        # here (the tensor's dtype decides), so compare directly.
+        if t is int or (t is float and input._data.dtype.kind in "fc"):
+            return _wrap(np.asarray(ufunc(input._data, other)))
     a, b = _operands(input, other, fn)
     return _broadcasting(ufunc, a, b, fn)
+
+
+def operator(function):
+    """``function`` as ``Tensor.__eq__`` and friends: an operand that is not a tensor, a
+    number or an array gives ``NotImplemented``, so ``x == None`` is False and ``x < "a"``
+    raises Python's TypeError, as in PyTorch."""
+
+    def method(self, other):
+        if not isinstance(other, (Tensor, numbers.Number, np.ndarray, np.generic)):
+            return NotImplemented
+        return function(self, other)
+
+    method.__name__ = function.__name__
+    method.__doc__ = function.__doc__
+    return method
 
 
 @public(method=True, kind="elementwise")

@@ -109,8 +109,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *,  # noqa: A
     Example:
         >>> import chainrule as cr
         >>> A = cr.tensor([[1.0, -2.0], [3.0, 4.0]])
-        >>> cr.linalg.matrix_norm(A, ord=1).item(), cr.linalg.matrix_norm(A, ord=float("inf")).item()
-        (6.0, 7.0)
+        >>> cr.linalg.matrix_norm(A, ord=1).item(), cr.linalg.matrix_norm(A, ord=-1).item()
+        (6.0, 4.0)
     """
     A = as_tensor(A, "matrix_norm")
     if dtype is not None:

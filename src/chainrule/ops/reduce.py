@@ -107,9 +107,9 @@ class Var(Op):
 
     Example:
         >>> import chainrule as cr
-        >>> x = cr.tensor([[1.0, 2.0, 3.0], [2.0, 2.0, 2.0]])
-        >>> x.var(dim=1).tolist(), x.var(1, correction=0)[0].item()
-        ([1.0, 0.0], 0.6666666865348877)
+        >>> x = cr.tensor([[1.0, 3.0], [2.0, 2.0]])
+        >>> x.var(dim=1).tolist(), x.var(1, correction=0).tolist(), x.var(False).item()
+        ([2.0, 0.0], [1.0, 0.0], 0.5)
     """
 
     kind, method = "reduction", True

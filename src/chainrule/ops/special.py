@@ -52,7 +52,7 @@ class Expm1(Op):
     Example:
         >>> import chainrule as cr
         >>> cr.expm1(cr.tensor([0.0, 1e-10], dtype=cr.float64)).tolist()
-        [0.0, 1e-10]
+        [0.0, 1.00000000005e-10]
     """
 
     kind, method, promote = "elementwise", True, "float"
