@@ -55,8 +55,8 @@ class Einsum(Op):
         return Einsum.record(*xs, subs=tuple(subs), result=result)
 
     def forward(*xs, subs, result):
-        return np.asarray(np.einsum(f"{','.join(subs)}->{result}", *xs,
-                                    optimize=len(xs) > 2))
+        out = np.asarray(np.einsum(f"{','.join(subs)}->{result}", *xs, optimize=len(xs) > 2))
+        return _own(out, xs)
 
     def backward(F, g, out, *xs, subs, result):
         grads = []
@@ -72,8 +72,16 @@ class Einsum(Op):
             full = np.broadcast_shapes(tuple(gk.shape), tuple(x.shape))
             if tuple(gk.shape) != full:  # sizes 1 in the gradient: broadcast over x's dims
                 gk = F.broadcast_to(gk, full) * 1
-            grads.append(gk)
+            grads.append(gk if F.differentiable else _own(gk, (g,) + xs + tuple(grads)))
         return tuple(grads)
+
+
+def _own(a: np.ndarray, others) -> np.ndarray:
+    """``a``, copied if it is a view of one of ``others``: ``np.einsum`` returns views for
+    equations that only move axes (``ij->ji``, ``i->i``), and a result must own its memory."""
+    if any(isinstance(o, np.ndarray) and np.may_share_memory(a, o) for o in others):
+        return a.copy()
+    return a
 
 
 def _common_dtype(xs):
