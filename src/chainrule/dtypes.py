@@ -132,7 +132,7 @@ class finfo:  # noqa: N801 - PyTorch's name
             info = np.finfo(d)
             lim = dict(bits=info.bits, eps=builtins_float(info.eps), max=builtins_float(info.max),
                        min=builtins_float(info.min), tiny=builtins_float(info.smallest_normal),
-                       resolution=builtins_float(info.resolution))
+                       resolution=10.0 ** -info.precision)
             self.dtype = d.name
         self.bits = lim["bits"]
         self.eps, self.max, self.min = lim["eps"], lim["max"], lim["min"]

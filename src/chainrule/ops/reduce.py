@@ -121,7 +121,7 @@ class Var(Op):
         return _spread(Var, input, dim, unbiased, keepdim, correction)
 
     def forward(x, axis, correction, keepdims):
-        return np.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+        return _spread_forward(np.var, x, axis, correction, keepdims)
 
     def backward(F, g, out, x, axis, correction, keepdims):
         n = _count(x.shape, axis)
@@ -151,7 +151,7 @@ class Std(Op):
         return _spread(Std, input, dim, unbiased, keepdim, correction)
 
     def forward(x, axis, correction, keepdims):
-        return np.std(x, axis=axis, ddof=correction, keepdims=keepdims)
+        return _spread_forward(np.std, x, axis, correction, keepdims)
 
     def backward(F, g, out, x, axis, correction, keepdims):
         n = _count(x.shape, axis)
@@ -458,6 +458,15 @@ def _along_dim(op, x, dim, dtype):
     if dtype is not None:
         x = x.to(dtype)
     return op.record(x, axis=norm_dim(dim, (x.ndim or 1), op.public))
+
+
+def _spread_forward(fn, x, axis, correction, keepdims):
+    if _count(x.shape, axis) - correction > 0:
+        return fn(x, axis=axis, ddof=correction, keepdims=keepdims)
+    # ``_spread`` has already warned, in PyTorch's words; NumPy's own warning would be a second
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn(x, axis=axis, ddof=correction, keepdims=keepdims)
 
 
 def _spread(op, input, dim, unbiased, keepdim, correction):  # noqa: A002
