@@ -445,7 +445,11 @@ class Clamp(Op):
             if max is not None:
                 y = where(y > max, max, y)
             return y
-        return Clamp.apply(input, lo=min, hi=max)
+        x = as_tensor(input, "clamp")
+        if x._data.dtype.kind in "biu" and any(
+                isinstance(b, (float, np.floating)) for b in (min, max)):
+            x = cast(x, dtypes.get_default_dtype())  # int tensor, float bound: PyTorch's float
+        return Clamp.record(x, lo=min, hi=max)
 
     def forward(x, lo, hi):
         return np.clip(x, lo, hi)

@@ -64,14 +64,13 @@ def roll(input, shifts, dims=None) -> Tensor:  # noqa: A002
         [[3, 2], [1, 0]]
     """
     x = as_tensor(input, "roll")
-    one = isinstance(shifts, (int, np.integer, Tensor))
-    shift_list = [shifts] if one else list(shifts)
+    shift_list = list(shifts) if isinstance(shifts, (tuple, list)) else [shifts]
     if dims is None:
         if len(shift_list) != 1:
             raise OpError(f"roll(): {len(shift_list)} shifts need as many dims, got none")
         flat = reshape(x, (-1,))
         return reshape(_roll_dim(flat, _int(shift_list[0], "roll", "shifts"), 0), x.shape)
-    dim_list = [dims] if isinstance(dims, (int, np.integer)) else list(dims)
+    dim_list = list(dims) if isinstance(dims, (tuple, list)) else [dims]
     if len(dim_list) != len(shift_list):
         raise OpError(f"roll(): shifts {shifts!r} and dims {dims!r} must have the same length")
     out = x
