@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
+from ._fpstate import quietly
 from .autograd import engine as _engine  # resolved at call time; breaks the import cycle
 from .autograd.detached import source_of as _detach_source
 from .autograd.grad_mode import GRAD
@@ -402,8 +403,7 @@ class Tensor:
 
     def div_(self, other) -> Tensor:
         o = other._data if isinstance(other, Tensor) else other
-        with np.errstate(all="ignore"):  # x / 0 is inf or NaN, silently, as in PyTorch
-            return self._update(np.true_divide, o, "div_()")
+        return self._update(_quiet_divide, o, "div_()")  # x / 0: inf or NaN, silently
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
         return self._set(np.clip(self._data, min, max), "clamp_()")
@@ -436,8 +436,7 @@ class Tensor:
         if np.asarray(a1).dtype.kind in "biu" and np.asarray(a2).dtype.kind in "biu":
             raise TypeError("addcdiv_(): integer tensors would divide as integers; convert them "
                             "with .float() (PyTorch refuses them as well)")
-        with np.errstate(all="ignore"):
-            t = np.true_divide(a1, a2)
+        t = _quiet_divide(a1, a2)
         if value != 1:
             np.multiply(t, value, out=t)
         return self._update(np.add, t, "addcdiv_()")
@@ -462,8 +461,7 @@ class Tensor:
 
     def sqrt_(self) -> Tensor:
         """The square root in place (NaN for negative entries, silently)."""
-        with np.errstate(invalid="ignore"):
-            return self._set(np.sqrt(self._data), "sqrt_()")
+        return self._set(_quiet_sqrt(self._data), "sqrt_()")
 
     def sign_(self) -> Tensor:
         """-1, 0 or 1 in place."""
@@ -558,6 +556,9 @@ class Tensor:
 
     def __xor__(self, other):
         return self._cmp(other, np.logical_xor if self.dtype == np.bool_ else np.bitwise_xor)
+
+
+_quiet_divide, _quiet_sqrt = quietly(np.true_divide), quietly(np.sqrt)
 
 
 def _array_of(x):
