@@ -119,3 +119,20 @@ def test_torch_warns_here_and_so_does_chainrule():
         cr.std(cr.ones(2, 3), 0, correction=3)
     assert [type(w.message) for w in caught] == [UserWarning]
     assert "std(): degrees of freedom" in str(caught[0].message)
+
+
+def test_quietly_restores_the_error_state_when_the_function_raises():
+    from chainrule._fpstate import quietly
+
+    def fails(x):
+        np.log(x)
+        raise KeyError("boom")
+
+    before = np.geterr()
+    with pytest.raises(KeyError):
+        quietly(fails)(np.zeros(1))
+    assert np.geterr() == before
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning):
+            np.log(np.zeros(1))  # the user's state again: NumPy warns
