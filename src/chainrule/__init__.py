@@ -9,8 +9,9 @@ Example:
     tensor(-8.)
 """
 
-from . import autograd, func, functional, methods, ops  # noqa: F401  (see methods, ops)
+from . import _refused, autograd, func, functional, methods, ops  # noqa: F401  (see methods)
 from ._alloc import tune_allocator  # applies nothing unless CHAINRULE_MALLOPT=1
+from ._refused import NotSupportedError
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
@@ -61,6 +62,8 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .random import Generator, get_rng_state, manual_seed, set_rng_state
 from .tensor import Tensor, tensor
 
+_refused.install_on_tensor(Tensor)  # t.to_sparse() and the like say why chainrule has none
+
 # PyTorch's dtype names that are also Python builtins: defined last, so nothing above sees them
 bool, float, int = bool_, float32, int32  # noqa: A001
 __version__ = "0.1.0"
@@ -88,4 +91,7 @@ def __getattr__(name):
         return getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    return _missing(name)  # refused on purpose (NotSupportedError), else AttributeError
+
+
+_missing = _refused.module_getattr(__name__, "torch")

@@ -16,3 +16,16 @@ def test_python_blocks_run(name, tmp_path, monkeypatch):
     scope = {"__name__": "__doc_example__"}
     for code in blocks:
         exec(compile(code, name, "exec"), scope)
+
+
+def test_training_optimizer_examples_run(tmp_path, monkeypatch):
+    """The examples of training.md's optimizer section (the rest of the page trains on MNIST)."""
+    text = (DOCS / "training.md").read_text(encoding="utf-8")
+    section = text.split("\n## Optimizers\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    for code in blocks:
+        scope = {"__name__": "__doc_example__"}
+        exec(compile(code, "training.md", "exec"), scope)
+    assert abs(scope["w"].detach().numpy()).max() < 2.0  # SignSGD moved the weights

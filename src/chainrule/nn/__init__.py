@@ -9,6 +9,7 @@ Example:
     (16, 4)
 """
 
+from .. import _refused
 from . import functional, init, utils  # noqa: F401
 from .modules import (  # noqa: F401
     CELU,
@@ -92,3 +93,6 @@ from .modules import (  # noqa: F401
 )
 from .parameter import Parameter  # noqa: F401
 from .summary import summary  # noqa: F401
+
+# Missing names: refused on purpose (cr.nn.quantized...: NotSupportedError), else AttributeError.
+__getattr__ = _refused.module_getattr(__name__, "nn")

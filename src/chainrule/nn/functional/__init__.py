@@ -7,6 +7,7 @@ Example:
     [0.0, 2.0]
 """
 
+from ... import _refused
 from ...ops.conv import avg_pool2d, conv2d, fold, max_pool2d, unfold  # noqa: F401
 from ...ops.linalg import linear  # noqa: F401
 from ...ops.shape import flatten, pad  # noqa: F401
@@ -60,3 +61,6 @@ from .ranking import (  # noqa: F401
 )
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss  # noqa: F401
 from .sparse import embedding, one_hot  # noqa: F401
+
+# Missing names: refused on purpose (NotSupportedError, chainrule._refused), else AttributeError.
+__getattr__ = _refused.module_getattr(__name__, "nn.functional")
