@@ -409,3 +409,15 @@ def test_erfinv_matches_torch_at_the_edges():
     got32 = cr.erfinv(cr.tensor(data)).numpy()
     np.testing.assert_allclose(got32, torch.erfinv(torch.tensor(data)).numpy(), rtol=1e-6)
     assert got32.dtype == np.float32
+
+
+def test_bool_tensors_in_arithmetic_match_torch():
+    m, t = cr.tensor([True, False]), torch.tensor([True, False])
+    _same(cr.sign(m), torch.sign(t))
+    _same(m ** 2, t ** 2)  # int64, as in torch
+    with pytest.raises(TypeError, match=r"neg\(\): negating a bool tensor.*logical_not"):
+        -m
+    with pytest.raises(TypeError, match=r"sub\(\): subtracting bool tensors.*logical_xor"):
+        m - m
+    with pytest.raises(RuntimeError, match="Negation.*bool tensor"):  # torch refuses it too
+        -t

@@ -47,7 +47,13 @@ class Sub(Op):
         a, b = pair(input, other, "sub")
         if alpha != 1:
             b = mul(b, alpha)
-        return Sub.record(a, b)
+        try:
+            return Sub.record(a, b)
+        except TypeError:
+            if a._data.dtype.kind == "b":
+                raise TypeError("sub(): subtracting bool tensors is not supported (nor in "
+                                "PyTorch); use x ^ y or cr.logical_xor(x, y)") from None
+            raise
 
     forward = np.subtract
 

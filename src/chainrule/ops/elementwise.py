@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from ._util import as_tensor, dense_order, inverse_order, like_one, zeros_like_grad
 from .op import Op, public
 
@@ -119,6 +119,13 @@ class Neg(Op):
     fresh_grads = True
     forward = np.negative
 
+    def call(input):  # noqa: A002
+        x = input if type(input) is Tensor else as_tensor(input, "neg")
+        if x._data.dtype.kind == "b":
+            raise TypeError("neg(): negating a bool tensor is not supported (nor in PyTorch); "
+                            "to invert a mask use ~x or cr.logical_not(x)")
+        return Neg.record(x)
+
     def backward(F, g, out, x):
         return (-g,)
 
@@ -200,12 +207,24 @@ class Abs(Op):
 
 
 class Sign(Op):
-    """-1, 0 or 1, elementwise (zero gradient)."""
+    """-1, 0 or 1, elementwise (zero gradient); a bool tensor is its own sign.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.sign(cr.tensor([-2.0, 0.0, 3.0])).tolist(), cr.sign(cr.tensor([True])).tolist()
+        ([-1.0, 0.0, 1.0], [True])
+    """
 
     kind, method = "elementwise", True
     formula = "d sign(x)/dx = 0"
     fresh_grads = True
     forward = np.sign
+
+    def call(input):  # noqa: A002
+        x = as_tensor(input, "sign")
+        if x._data.dtype.kind == "b":
+            return _wrap(x._data.copy())
+        return Sign.record(x)
 
     def backward(F, g, out, x):
         return (zeros_like_grad(F, g),)  # zeros, not None: x.grad exists, as in PyTorch
@@ -551,6 +570,8 @@ def pow(input, exponent) -> Tensor:  # noqa: A001,A002
                         "the exponent must be a number or a Tensor")
     if x._data.dtype.kind in "biu" and isinstance(exponent, (float, np.floating)):
         x = cast(x, dtypes.get_default_dtype())
+    elif x._data.dtype.kind == "b":
+        x = cast(x, np.int64)  # bool ** int is int64 in PyTorch
     return PowScalar.record(x, p=exponent)
 
 
