@@ -416,8 +416,8 @@ def test_bool_tensors_in_arithmetic_match_torch():
     _same(cr.sign(m), torch.sign(t))
     _same(m ** 2, t ** 2)  # int64, as in torch
     with pytest.raises(TypeError, match=r"neg\(\): negating a bool tensor.*logical_not"):
-        -m
+        _ = -m
     with pytest.raises(TypeError, match=r"sub\(\): subtracting bool tensors.*logical_xor"):
-        m - m
+        _ = m - m
     with pytest.raises(RuntimeError, match="Negation.*bool tensor"):  # torch refuses it too
-        -t
+        _ = -t
