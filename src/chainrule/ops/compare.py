@@ -39,12 +39,18 @@ def _broadcasting(ufunc, a, b, fn: str) -> Tensor:
 def _compare(ufunc, fn: str, input, other) -> Tensor:  # noqa: A002
     if type(input) is Tensor:
         t = type(other)
-        # x > 0 and x > 0.5, the common case: NumPy's rules for a Python number are PyTorch's
-        # here (the tensor's dtype decides), so compare directly.
-        if t is int or (t is float and input._data.dtype.kind in "fc"):
+        # The common cases, compared directly: two tensors of one dtype, and x > 0 or x > 0.5
+        # (NumPy's rules for a Python number are PyTorch's here: the tensor's dtype decides).
+        if t is Tensor:
+            if input._data.dtype == other._data.dtype:
+                return _broadcasting(ufunc, input._data, other._data, fn)
+        elif t is int or (t is float and input._data.dtype.kind in "fc"):
             return _wrap(np.asarray(ufunc(input._data, other)))
     a, b = _operands(input, other, fn)
     return _broadcasting(ufunc, a, b, fn)
+
+
+_OPERANDS = (Tensor, numbers.Number, np.ndarray, np.generic)
 
 
 def operator(function):
@@ -53,9 +59,10 @@ def operator(function):
     raises Python's TypeError, as in PyTorch."""
 
     def method(self, other):
-        if not isinstance(other, (Tensor, numbers.Number, np.ndarray, np.generic)):
-            return NotImplemented
-        return function(self, other)
+        t = type(other)
+        if t is Tensor or t is float or t is int or isinstance(other, _OPERANDS):
+            return function(self, other)
+        return NotImplemented
 
     method.__name__ = function.__name__
     method.__doc__ = function.__doc__
