@@ -157,8 +157,10 @@ class Coverage:
         listed = {e.name: e for e in self.entries[ns.key]}
         label, owner = self.places[ns.key]
         status, note, value = "implemented", "", owner
+        theirs = _torch_object(ns.key)
         for i, part in enumerate(tail):
-            status, value = lookup(value, part)
+            theirs = getattr(theirs, part, None)  # a submodule on both sides is a match
+            status, value = lookup(value, part, theirs)
             if status != "implemented":
                 where = ".".join([label] + tail[:i + 1])
                 note = "" if i == len(tail) - 1 else f"no `{where}`"
@@ -170,6 +172,14 @@ class Coverage:
             if lacking:
                 note = "lacks keyword " + ", ".join(f"`{k}`" for k in lacking)
         return status, note
+
+
+def _torch_object(path: str):
+    """``torch.<path>`` (``''`` is ``torch``, ``'Tensor'`` the class)."""
+    obj = torch
+    for part in filter(None, path.split(".")):
+        obj = getattr(obj, part)
+    return obj
 
 
 def _lacking_keywords(value, keywords) -> list[str]:

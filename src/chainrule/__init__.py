@@ -23,17 +23,20 @@ from .creation import (
     full,
     full_like,
     linspace,
+    logspace,
     ones,
     ones_like,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
     zeros,
     zeros_like,
 )
+from .devices import device, get_default_device, layout, set_default_device, strided
 from .dtypes import (
     bfloat16,
     bool_,
@@ -59,7 +62,15 @@ from .dtypes import (
     uint8,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .printing import set_printoptions
 from .random import Generator, get_rng_state, manual_seed, set_rng_state
+from .settings import (
+    are_deterministic_algorithms_enabled,
+    get_float32_matmul_precision,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision,
+    use_deterministic_algorithms,
+)
 from .tensor import Tensor, tensor
 
 _refused.install_on_tensor(Tensor)  # t.to_sparse() and the like say why chainrule has none
@@ -74,12 +85,21 @@ ops.export_to(globals())
 
 # Subsystems load on first use, so `import chainrule` stays fast.
 _SUBMODULES = {"nn", "optim", "data", "datasets", "train", "viz", "diagnose", "io", "explain",
-               "cli", "linalg"}
+               "cli", "linalg", "cuda", "cpu", "amp", "accelerator", "backends", "jit",
+               "compiler"}
 _LAZY = {
     "save": ("io", "save"), "load": ("io", "load"),
     "explain": ("explain", "explain"), "explain_step": ("explain", "explain_step"),
     "why_no_grad": ("explain", "why_no_grad"),
     "gradcheck_graph": ("graph_gradcheck", "gradcheck_graph"),
+    # PyTorch's device-facing API (see devices.py): cheap, but loaded only when a program asks
+    "autocast": ("amp", "autocast"), "is_autocast_enabled": ("amp", "is_autocast_enabled"),
+    "get_autocast_dtype": ("amp", "get_autocast_dtype"),
+    "compile": ("compiler", "compile"),
+    "set_num_threads": ("threads", "set_num_threads"),
+    "get_num_threads": ("threads", "get_num_threads"),
+    "set_num_interop_threads": ("threads", "set_num_interop_threads"),
+    "get_num_interop_threads": ("threads", "get_num_interop_threads"),
 }
 
 

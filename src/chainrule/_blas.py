@@ -25,21 +25,28 @@ import numpy as np
 MIN_SIZE = 8192
 
 
-def _find():
-    """``{dtype: axpy function}`` from NumPy's bundled OpenBLAS, or ``{}``."""
-    if os.environ.get("CHAINRULE_NO_BLAS", "").strip() not in ("", "0"):
-        return {}
+def libraries():
+    """The OpenBLAS libraries bundled with NumPy (as loaded ``ctypes.CDLL``), usually one."""
     root = os.path.dirname(os.path.dirname(np.__file__))
     here = os.path.dirname(np.__file__)
     candidates = []
     for pattern in (os.path.join(root, "numpy.libs", "libscipy_openblas*"),
                     os.path.join(here, ".dylibs", "libscipy_openblas*")):
         candidates += sorted(glob.glob(pattern))
+    found = []
     for path in candidates:
         try:
-            lib = ctypes.CDLL(path)
+            found.append(ctypes.CDLL(path))
         except OSError:
             continue
+    return found
+
+
+def _find():
+    """``{dtype: axpy function}`` from NumPy's bundled OpenBLAS, or ``{}``."""
+    if os.environ.get("CHAINRULE_NO_BLAS", "").strip() not in ("", "0"):
+        return {}
+    for lib in libraries():
         found = {}
         for dtype, name, ctype in ((np.dtype(np.float32), "saxpy", ctypes.c_float),
                                    (np.dtype(np.float64), "daxpy", ctypes.c_double)):

@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from . import devices as _devices
 from . import dtypes
+from . import printing as _printing
 from ._fpstate import quietly
 from .autograd import engine as _engine  # resolved at call time; breaks the import cycle
 from .autograd.detached import source_of as _detach_source
@@ -158,9 +160,24 @@ class Tensor:
         """The node that produced this tensor (None for leaves)."""
         return self._node
 
+    # ---- where it lives: always the CPU (see devices.py) ------------------------------------
     @property
-    def device(self) -> str:
-        return "cpu" if isinstance(self._data, np.ndarray) else "cuda"
+    def device(self) -> _devices.device:
+        """``device(type='cpu')``: chainrule tensors live in NumPy arrays on the CPU."""
+        return _devices.CPU
+
+    is_cuda = False
+    is_cpu = True
+    is_meta = False
+    layout = _devices.strided
+
+    def get_device(self) -> int:
+        """-1, PyTorch's answer for a CPU tensor."""
+        return -1
+
+    def is_pinned(self, device=None) -> bool:
+        """False: there is no pinned (page-locked) memory without an accelerator."""
+        return False
 
     def dim(self) -> int:
         return self._data.ndim
@@ -236,7 +253,7 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
+        body = _printing.array_str(self._data, "tensor(")
         extra = []
         if self._data.dtype not in (dtypes.get_default_dtype(), np.int64, np.bool_) or (
                 self._data.size == 0):
@@ -579,17 +596,21 @@ class _HookHandle:
             self.hooks.remove(self.fn)
 
 
-def tensor(data: Any, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+def tensor(data: Any, dtype=None, requires_grad: bool = False, name: str | None = None, *,
+           device=None, pin_memory: bool = False) -> Tensor:
     """Make a tensor from data (nested lists, numbers, NumPy arrays, tensors); copies the data.
 
     Python floats become float32 (the default dtype), Python ints int64; NumPy arrays keep their
-    dtype. Only floating-point tensors can require gradients.
+    dtype. Only floating-point tensors can require gradients. ``device`` must name the CPU (the
+    default device when None), as for every factory.
 
     Example:
         >>> import chainrule as cr
         >>> cr.tensor([[1.0, 2.0]], requires_grad=True, name="w").shape
         (1, 2)
     """
+    if device is not None or pin_memory or _devices._STATE.current is not None:
+        _devices.check_factory(device, None, pin_memory, "tensor()")
     t = Tensor(data, requires_grad=requires_grad, dtype=dtype)
     t.name = name
     return t

@@ -180,7 +180,7 @@ def test_to_double_and_float_keep_parameter_identity():
     assert all(p.dtype == np.float32 for p in net.parameters())
     with pytest.raises(TypeError):
         net.to(cr.int64)
-    with pytest.raises(ValueError, match="device"):
+    with pytest.raises(RuntimeError, match="device 'cuda:3' is not available"):
         net.to("cuda:3")
 
 

@@ -46,8 +46,8 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
                            f"gradients is non-finite ({total}), so it cannot be clipped; set "
                            "error_if_nonfinite=False to clip anyway")
-    coef = min(float(max_norm) / (total + 1e-6), 1.0)
-    if coef < 1.0:
+    coef = float(max_norm) / (total + 1e-6)
+    if not coef >= 1.0:  # a nan norm (inf and nan gradients) makes every gradient nan, as in torch
         with np.errstate(invalid="ignore"):  # an infinite gradient becomes nan, as in torch
             for g in grads:
                 g *= dtype.type(coef)
