@@ -86,7 +86,7 @@ ops.export_to(globals())
 # Subsystems load on first use, so `import chainrule` stays fast.
 _SUBMODULES = {"nn", "optim", "data", "datasets", "train", "viz", "diagnose", "io", "explain",
                "cli", "linalg", "cuda", "cpu", "amp", "accelerator", "backends", "jit",
-               "compiler"}
+               "compiler", "utils"}
 _LAZY = {
     "save": ("io", "save"), "load": ("io", "load"),
     "explain": ("explain", "explain"), "explain_step": ("explain", "explain_step"),
