@@ -38,17 +38,27 @@ from .creation import (
 )
 from .devices import device, get_default_device, layout, set_default_device, strided
 from .dtypes import (
+    bfloat16,
     bool_,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
+    int8,
+    int16,
     int32,
     int64,
     long,
     set_default_dtype,
+    short,
     uint8,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -73,7 +83,8 @@ from .tensor import Tensor, tensor
 
 _refused.install_on_tensor(Tensor)  # t.to_sparse() and the like say why chainrule has none
 
-bool = bool_  # noqa: A001
+# PyTorch's dtype names that are also Python builtins: defined last, so nothing above sees them
+bool, float, int = bool_, float32, int32  # noqa: A001
 __version__ = "0.1.0"
 
 # Every public op function (cr.exp, cr.matmul, ...) comes from the op registry, including ops
@@ -82,8 +93,8 @@ ops.export_to(globals())
 
 # Subsystems load on first use, so `import chainrule` stays fast.
 _SUBMODULES = {"nn", "optim", "data", "datasets", "train", "viz", "diagnose", "io", "explain",
-               "serialization", "cli", "cuda", "cpu", "amp", "accelerator", "backends", "jit",
-               "compiler", "utils", "distributed", "onnx"}
+               "serialization", "cli", "linalg", "cuda", "cpu", "amp", "accelerator",
+               "backends", "jit", "compiler", "utils", "distributed", "onnx"}
 _LAZY = {
     "save": ("io", "save"), "load": ("io", "load"),
     "explain": ("explain", "explain"), "explain_step": ("explain", "explain_step"),

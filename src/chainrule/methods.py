@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import creation, devices, dtypes
-from .ops import binary, bind_methods_to, elementwise, linalg, shape
+from .ops import binary, bind_methods_to, compare, elementwise, linalg, rounding, scatter, shape
 from .tensor import Tensor
 
 bind_methods_to(Tensor)
@@ -34,8 +34,14 @@ Tensor.__pow__ = elementwise.pow
 Tensor.__rpow__ = lambda self, o: binary.pow_tensor(o, self)
 Tensor.__floordiv__ = binary.floor_divide
 Tensor.__rfloordiv__ = binary.rfloordiv
-Tensor.__mod__ = binary.remainder
-Tensor.__rmod__ = binary.rremainder
+Tensor.__mod__ = rounding.remainder
+Tensor.__rmod__ = rounding.rremainder
+Tensor.__eq__ = compare.operator(compare.eq)
+Tensor.__ne__ = compare.operator(compare.ne)
+Tensor.__lt__ = compare.operator(compare.lt)
+Tensor.__le__ = compare.operator(compare.le)
+Tensor.__gt__ = compare.operator(compare.gt)
+Tensor.__ge__ = compare.operator(compare.ge)
 Tensor.__matmul__ = linalg.matmul
 Tensor.__rmatmul__ = lambda self, o: linalg.matmul(o, self)
 Tensor.where = lambda self, condition, other: binary.where(condition, self, other)
@@ -144,15 +150,26 @@ def contiguous(self) -> Tensor:
     return elementwise.clone(self)
 
 
+def _unsupported_bfloat16(self) -> Tensor:
+    dtypes.as_dtype(dtypes.bfloat16)  # raises, saying why
+    return self  # pragma: no cover - unreachable
+
+
 Tensor.to = to
 Tensor.type = type_
 Tensor.type_as = lambda self, other: to(self, other.dtype)
 Tensor.float = _converter(dtypes.float32)
 Tensor.double = _converter(dtypes.float64)
 Tensor.half = _converter(dtypes.float16)
+Tensor.bfloat16 = _unsupported_bfloat16
 Tensor.long = _converter(dtypes.int64)
 Tensor.int = _converter(dtypes.int32)
+Tensor.short = _converter(dtypes.int16)
+Tensor.char = _converter(dtypes.int8)
+Tensor.byte = _converter(dtypes.uint8)
 Tensor.bool = _converter(dtypes.bool_)
+Tensor.cfloat = _converter(dtypes.complex64)
+Tensor.cdouble = _converter(dtypes.complex128)
 Tensor.cpu = lambda self, *, memory_format=None: self
 Tensor.cuda = _cuda
 Tensor.pin_memory = _pin_memory
@@ -218,3 +235,26 @@ Tensor.new_ones = _new(np.ones, "new_ones()")
 Tensor.new_empty = _new(np.empty, "new_empty()")
 Tensor.new_full = new_full
 Tensor.new_tensor = new_tensor
+
+
+# ---- in-place forms of ops (never recorded: the result is written into this tensor) ------------
+
+
+def _in_place(function, name: str):
+    """``Tensor.<name>``: ``function`` computed out of place on the detached values, then
+    written into this tensor (the in-place rules of ``add_``: refused where it would change a
+    tensor a gradient needs)."""
+
+    def method(self, *args, **kwargs):
+        args = [a.detach() if isinstance(a, Tensor) else a for a in args]
+        kwargs = {k: v.detach() if isinstance(v, Tensor) else v for k, v in kwargs.items()}
+        return self._set(function(self.detach(), *args, **kwargs)._data, f"{name}()")
+
+    method.__name__ = name
+    method.__doc__ = f"The in-place form of ``{function.__name__}``."
+    return method
+
+
+Tensor.scatter_ = _in_place(scatter.scatter, "scatter_")
+Tensor.scatter_add_ = _in_place(scatter.scatter_add, "scatter_add_")
+Tensor.scatter_reduce_ = _in_place(scatter.scatter_reduce, "scatter_reduce_")
