@@ -100,10 +100,13 @@ def test_incompatible_object_on_the_left(other):
         other * A
 
 
-@pytest.mark.parametrize("other", ["text", {"a": 1}, [1.0, 2.0, 3.0]])
+@pytest.mark.parametrize("other", ["text", {"a": 1}, [1.0, 2.0, 3.0], None])
 def test_comparison_with_incompatible_object(other):
-    with pytest.raises(TypeError, match=f"Tensor with {type(other).__name__}"):
+    # PyTorch's behaviour: ordering raises Python's TypeError naming both types, equality is
+    # simply False (so `x == None` and `x in [None]` work)
+    with pytest.raises(TypeError, match=f"'Tensor' and '{type(other).__name__}'"):
         _ = A < other
+    assert (A == other) is False and (A != other) is True
 
 
 def test_pow_with_string_exponent():

@@ -92,7 +92,7 @@ def test_nested_training_state_round_trips_exactly(tmp_path):
         "epoch": 7,
         "best": 0.1 + 0.2,  # not a short decimal: must survive bit for bit
         "tiny": 5e-324, "inf": math.inf, "name": "run-α",
-        "rng": gen.get_state(),  # 128-bit integers
+        "rng": gen.bit_generator.state,  # 128-bit integers
         "shape": (3, 4),
         "nothing": None,
         "flags": [True, False],

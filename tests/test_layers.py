@@ -52,7 +52,10 @@ def test_autograd_depends_only_on_tensor_and_itself(path):
 def test_tensor_calls_no_op():
     bad = {m for m in _imports(PKG / "tensor.py")
            if not (m.startswith("chainrule.autograd") or m in ("chainrule.dtypes",
-                                                                 "chainrule.random"))}
+                                                                 "chainrule.random",
+                                                                 "chainrule._fpstate",
+                                                                 "chainrule.devices",
+                                                                 "chainrule.printing"))}
     assert not bad, f"tensor.py imports {sorted(bad)}"
 
 

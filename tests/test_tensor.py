@@ -178,7 +178,7 @@ def test_dtype_conversions():
     assert x.to(cr.float64).dtype == np.float64 and x.to("float64").dtype == np.float64
     assert cr.tensor([1]).to(float).dtype == np.float32
     assert x.to(cr.float32) is x  # no copy when nothing changes
-    assert x.to("cpu") is x and x.device == "cpu"
+    assert x.to("cpu") is x and x.device == cr.device("cpu") and x.device.type == "cpu"
     assert x.to(cr.ones(1, dtype=cr.float64)).dtype == np.float64
 
 

@@ -25,23 +25,30 @@ import numpy as np
 MIN_SIZE = 8192
 
 
-def _find(name_of: dict | None = None, argtypes=None):
-    """``{dtype: function}`` from NumPy's bundled OpenBLAS (``axpy`` unless ``name_of`` maps
-    dtypes to other routine names), or ``{}``."""
-    if os.environ.get("CHAINRULE_NO_BLAS", "").strip() not in ("", "0"):
-        return {}
-    name_of = name_of or {np.dtype(np.float32): "saxpy", np.dtype(np.float64): "daxpy"}
+def libraries():
+    """The OpenBLAS libraries bundled with NumPy (as loaded ``ctypes.CDLL``), usually one."""
     root = os.path.dirname(os.path.dirname(np.__file__))
     here = os.path.dirname(np.__file__)
     candidates = []
     for pattern in (os.path.join(root, "numpy.libs", "libscipy_openblas*"),
                     os.path.join(here, ".dylibs", "libscipy_openblas*")):
         candidates += sorted(glob.glob(pattern))
+    found = []
     for path in candidates:
         try:
-            lib = ctypes.CDLL(path)
+            found.append(ctypes.CDLL(path))
         except OSError:
             continue
+    return found
+
+
+def _find(name_of: dict | None = None, argtypes=None):
+    """``{dtype: function}`` from NumPy's bundled OpenBLAS (``axpy`` unless ``name_of`` maps
+    dtypes to other routine names), or ``{}``."""
+    if os.environ.get("CHAINRULE_NO_BLAS", "").strip() not in ("", "0"):
+        return {}
+    name_of = name_of or {np.dtype(np.float32): "saxpy", np.dtype(np.float64): "daxpy"}
+    for lib in libraries():
         found = {}
         for dtype, name in name_of.items():
             ctype = ctypes.c_float if dtype == np.float32 else ctypes.c_double

@@ -1,4 +1,5 @@
-"""``cr.save`` / ``cr.load``: tensors and training state in the safetensors format.
+"""``cr.save`` / ``cr.load``: tensors, training state and whole modules in the safetensors
+format; ``cr.load`` also reads PyTorch's own checkpoints, without executing pickle.
 
 A safetensors file is an 8-byte little-endian header length, a JSON header that gives each
 tensor's ``dtype``, ``shape`` and ``data_offsets`` (plus a ``__metadata__`` dict of strings),
@@ -11,11 +12,17 @@ What ``save`` adds on top, all inside ``__metadata__`` so other readers simply i
   -> ``"fc.w"``), every other value (numbers, strings, ``None``, bools, lists and str-keyed
   dicts of those) as a JSON string under its dotted name, and ``chainrule.structure``
   records the tree (key order, int keys, tuples), so ``load`` rebuilds the same object;
+- whole ``cr.nn.Module`` trees, as data: class names, attributes, parameters and buffers
+  (see ``chainrule.serialization.structure``); ``load`` rebuilds only allow-listed classes;
 - ``chainrule.sha256``: a checksum of the tensor bytes, so ``load`` detects corrupted data,
   not just a corrupted header.
 
 Writes are atomic and durable: a temporary file in the same directory, flushed and fsynced,
 renamed over the target, then the directory is fsynced.
+
+``load`` tells the formats apart by their first bytes: a zip archive or a legacy stream is a
+PyTorch checkpoint and goes to ``chainrule.serialization.torch_archive``; anything else is
+read as safetensors.
 """
 
 from __future__ import annotations
@@ -23,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import numbers
 import os
 import struct
 import tempfile
@@ -42,68 +48,13 @@ _BF16 = "BF16"  # NumPy has no bfloat16: read as float32 (exact), never written
 _MAX_HEADER = 100_000_000  # the limit safetensors itself enforces
 _STRUCTURE, _SHA256, _FORMAT = "chainrule.structure", "chainrule.sha256", "chainrule.format"
 _RESERVED = (_STRUCTURE, _SHA256, _FORMAT)
-_FORMAT_VERSION = "1"
+_FORMAT_VERSION = "1"  # files with modules, dtypes or globals say "2"
+_KNOWN_FORMATS = ("1", "2")
 
 PathOrFile = str | os.PathLike | BinaryIO
 
 
-# ---- flattening a nested object into arrays + JSON ------------------------------------------
-def _is_plain(value: Any) -> bool:
-    """True if JSON stores ``value`` exactly (no tuples, no non-str keys, no arrays)."""
-    if value is None or isinstance(value, (bool, str)):
-        return True
-    if type(value) in (int, float):  # exactly: np.float64 and friends are stored as arrays
-        return True
-    if type(value) is list:
-        return all(_is_plain(v) for v in value)
-    if type(value) is dict:
-        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
-    return False
-
-
-def _join(prefix: str, key) -> str:
-    return f"{prefix}.{key}" if prefix else str(key)
-
-
-class _Flattener:
-    def __init__(self) -> None:
-        self.arrays: dict[str, np.ndarray] = {}
-        self.values: dict[str, str] = {}
-
-    def _claim(self, path: str) -> str:
-        if path in self.arrays or path in self.values or path in _RESERVED or (
-                path == "__metadata__"):
-            raise ValueError(f"save: two entries would both be stored under the name {path!r}")
-        return path
-
-    def node(self, obj: Any, path: str, root: bool = False) -> Any:
-        if isinstance(obj, Tensor):
-            obj = obj._data
-        if isinstance(obj, (np.ndarray, np.generic)):
-            name = self._claim(path or "tensor")
-            self.arrays[name] = _to_storable(obj, name)
-            return {"tensor": name}
-        if not root and _is_plain(obj):
-            self.values[self._claim(path or "value")] = json.dumps(obj)
-            return {"value": path or "value"}
-        if isinstance(obj, dict):
-            items = []
-            for k, v in obj.items():
-                if isinstance(k, bool) or not isinstance(k, (str, int)):
-                    raise TypeError(f"save: dict keys must be str or int, got {k!r} at "
-                                    f"{path or 'the top level'!r}")
-                items.append([k, self.node(v, _join(path, k))])
-            return {"dict": items}
-        if isinstance(obj, (list, tuple)):
-            kind = "tuple" if isinstance(obj, tuple) else "list"
-            return {kind: [self.node(v, _join(path, i)) for i, v in enumerate(obj)]}
-        if isinstance(obj, numbers.Number) and not isinstance(obj, complex):
-            return self.node(np.asarray(obj), path)
-        raise TypeError(f"save: cannot store a {type(obj).__name__} at "
-                        f"{path or 'the top level'!r}; use tensors, arrays, numbers, strings, "
-                        f"None, and dicts/lists/tuples of them")
-
-
+# ---- arrays as safetensors stores them ------------------------------------------------------
 def _to_storable(a: np.ndarray | np.generic, name: str) -> np.ndarray:
     a = np.asarray(a)
     if a.dtype.newbyteorder("=") not in _TO_NAME:
@@ -112,27 +63,6 @@ def _to_storable(a: np.ndarray | np.generic, name: str) -> np.ndarray:
     # Contiguous little-endian bytes: safetensors' own NumPy writer gets views (a.T, a[::2]) wrong.
     # (ascontiguousarray turns 0-d into 1-d, hence the reshape.)
     return np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).reshape(a.shape)
-
-
-def _rebuild(node: Any, tensors: dict[str, Tensor], meta: dict[str, str]) -> Any:
-    if not isinstance(node, dict) or len(node) != 1:
-        raise ValueError(f"load: corrupt {_STRUCTURE} entry {node!r}")
-    ((kind, body),) = node.items()
-    if kind == "tensor":
-        if body not in tensors:
-            raise ValueError(f"load: {_STRUCTURE} names a missing tensor {body!r}")
-        return tensors[body]
-    if kind == "value":
-        if body not in meta:
-            raise ValueError(f"load: {_STRUCTURE} names a missing metadata entry {body!r}")
-        return json.loads(meta[body])
-    if kind == "dict":
-        return {k: _rebuild(v, tensors, meta) for k, v in body}
-    if kind == "list":
-        return [_rebuild(v, tensors, meta) for v in body]
-    if kind == "tuple":
-        return tuple(_rebuild(v, tensors, meta) for v in body)
-    raise ValueError(f"load: corrupt {_STRUCTURE} entry {node!r}")
 
 
 # ---- writing ----------------------------------------------------------------------------------
@@ -153,12 +83,15 @@ def _bytes_of(a: np.ndarray) -> memoryview:
 
 
 def save(obj: Any, path: PathOrFile, metadata: dict[str, str] | None = None) -> None:
-    """Write ``obj`` (a tensor, array, or nested dict/list/tuple of them and plain values) to
-    ``path`` in the safetensors format, atomically.
+    """Write ``obj`` to ``path`` in the safetensors format, atomically: a tensor, an array, a
+    whole ``cr.nn.Module`` (as ``torch.save(model, f)`` does), or nested dicts/lists/tuples of
+    them and plain values.
 
     ``metadata`` is extra ``str -> str`` information for the header's ``__metadata__``
     (read it back with ``cr.io.load_metadata``). ``path`` may also be a binary file object.
-    Tensors are stored without their autograd state.
+    Tensors are stored without their autograd state, except inside a module, whose parameters
+    keep ``requires_grad``. A module is stored as data (class name, attributes, parameters,
+    buffers, ``training``); its forward hooks are not saved.
 
     Example:
         >>> import chainrule as cr, os, tempfile
@@ -168,8 +101,10 @@ def save(obj: Any, path: PathOrFile, metadata: dict[str, str] | None = None) -> 
         >>> ckpt["w"].shape, ckpt["opt"]
         ((2, 3), {'step': 10, 'lrs': [0.1, 0.01]})
     """
+    from .serialization.structure import Flattener
+
     meta = _check_metadata(metadata)
-    flat = _Flattener()
+    flat = Flattener(_to_storable, _RESERVED)
     structure = flat.node(obj, "", root=True)
     for key in flat.values:
         if key in meta:
@@ -180,7 +115,8 @@ def save(obj: Any, path: PathOrFile, metadata: dict[str, str] | None = None) -> 
     for a in arrays.values():
         digest.update(_bytes_of(a))
     meta.update(flat.values)
-    meta.update({_FORMAT: _FORMAT_VERSION, _STRUCTURE: json.dumps(structure),
+    meta.update({_FORMAT: "2" if flat.uses_modules else _FORMAT_VERSION,
+                 _STRUCTURE: json.dumps(structure),
                  _SHA256: digest.hexdigest()})
     header = _serialize_header(arrays, meta)
     if hasattr(path, "write"):
@@ -302,14 +238,12 @@ def _open(path: PathOrFile):
     return open(path, "rb"), os.path.getsize(path), path
 
 
-def _read(path: PathOrFile, verify: bool):
-    f, size, where = _open(path)
-    with f:
-        header, start = _read_header(f, size, where)
-        entries, meta = _check_entries(header, size - start, where)
-        buf = np.empty(size - start, dtype=np.uint8)
-        if f.readinto(memoryview(buf)) != buf.size:
-            raise ValueError(f"{where}: the file changed size while being read")
+def _read(f: BinaryIO, size: int, where: str, verify: bool):
+    header, start = _read_header(f, size, where)
+    entries, meta = _check_entries(header, size - start, where)
+    buf = np.empty(size - start, dtype=np.uint8)
+    if f.readinto(memoryview(buf)) != buf.size:
+        raise ValueError(f"{where}: the file changed size while being read")
     if verify and _SHA256 in meta and hashlib.sha256(buf).hexdigest() != meta[_SHA256]:
         raise ValueError(f"{where}: checksum mismatch: the tensor data is corrupt")
     tensors = {}
@@ -327,31 +261,112 @@ def _read(path: PathOrFile, verify: bool):
     return tensors, meta
 
 
-def load(path: PathOrFile, verify: bool = True) -> Any:
-    """Read a safetensors file written by ``cr.save`` or any other safetensors writer.
+def _sniff(path: PathOrFile) -> tuple[BinaryIO, int, str, bytes]:
+    f, size, where = _open(path)
+    head = f.read(512)
+    f.seek(0)
+    return f, size, where, head
 
-    A file from ``cr.save`` comes back as the object that was saved (arrays as Tensors);
-    any other file as a flat ``{name: Tensor}`` dict, ready for ``load_state_dict``.
-    The header is validated (size, dtypes, offsets in range, no overlaps) and, for files from
-    ``cr.save``, the tensor bytes are checked against their checksum unless
-    ``verify=False``; problems raise ``ValueError``. BF16 tensors are widened to float32.
+
+def _check_load_options(pickle_module, weights_only, mmap, pickle_load_args) -> str:
+    if pickle_module is not None:
+        raise TypeError("load: pickle_module must be None; chainrule never uses a pickle "
+                        "module (it reads PyTorch files with its own restricted interpreter)")
+    for name, flag in (("weights_only", weights_only), ("mmap", mmap)):
+        if flag is not None and not isinstance(flag, bool):
+            raise TypeError(f"load: {name} must be a bool, got {flag!r}")
+    encoding = pickle_load_args.pop("encoding", "ASCII")
+    if pickle_load_args:
+        raise TypeError(f"load: unexpected keyword arguments {sorted(pickle_load_args)}; of "
+                        "pickle's load arguments only encoding= is supported")
+    if not isinstance(encoding, str):
+        raise TypeError(f"load: encoding must be a str, got {type(encoding).__name__}")
+    return encoding
+
+
+def load(f: PathOrFile, map_location=None, pickle_module=None, *,
+         weights_only: bool | None = None, mmap: bool | None = None, verify: bool = True,
+         **pickle_load_args) -> Any:
+    """Read a checkpoint: a safetensors file (from ``cr.save`` or any safetensors writer) or
+    a PyTorch ``.pt`` / ``.pth`` file from ``torch.save``; PyTorch's keywords are accepted.
+
+    A file from ``cr.save`` comes back as the object that was saved (arrays as Tensors, a
+    saved module as the module); any other safetensors file as a flat ``{name: Tensor}``
+    dict, ready for ``load_state_dict``. The header is validated (size, dtypes, offsets in
+    range, no overlaps) and, for files from ``cr.save``, the tensor bytes are checked against
+    their checksum unless ``verify=False``; problems raise ``ValueError``. BF16 tensors are
+    widened to float32.
+
+    A PyTorch checkpoint (the zip format of ``torch.save`` and the legacy stream) is read by
+    chainrule's own restricted pickle interpreter: tensors (sharing storage as saved),
+    parameters, dtypes and plain containers come back; anything else raises
+    ``cr.serialization.UnsafeGlobalError`` naming it. **chainrule never executes pickle**:
+    ``weights_only=False`` is accepted but enables nothing more (a deliberate difference from
+    ``torch.load``); whole ``cr.nn.Module`` files load through the allow-list
+    (``cr.serialization.add_safe_globals``) instead.
+
+    ``map_location`` takes PyTorch's forms (``'cpu'``, a device, a dict, a callable); any
+    target other than the CPU is an error, as chainrule computes on the CPU. ``mmap`` is
+    accepted and the file read eagerly; ``pickle_module`` must be None; ``encoding`` decodes
+    Python 2 strings in legacy files.
 
     Example:
         >>> import chainrule as cr, os, tempfile
         >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
         >>> cr.save({"fc.weight": cr.eye(2)}, path)
-        >>> cr.load(path)["fc.weight"]
+        >>> cr.load(path, map_location="cpu")["fc.weight"]
         tensor([[1., 0.],
                 [0., 1.]])
     """
-    tensors, meta = _read(path, verify)
+    from .serialization import torch_archive
+    from .serialization.location import check_map_location
+
+    encoding = _check_load_options(pickle_module, weights_only, mmap, pickle_load_args)
+    if not isinstance(verify, bool):
+        raise TypeError(f"load: verify must be a bool, got {verify!r}")
+    file, size, where, head = _sniff(f)
+    with file:
+        if head.startswith(torch_archive.ZIP_MAGIC):
+            return torch_archive.load_zip(file, size, where, map_location, weights_only,
+                                          encoding)
+        if torch_archive.looks_like_legacy(head):
+            return torch_archive.load_legacy(file, size, where, map_location, weights_only,
+                                             encoding)
+        if torch_archive.looks_like_tar(head):
+            raise ValueError(f"{where}: a tar-format PyTorch file (PyTorch before 0.4); "
+                             "chainrule does not read it: re-save it with a recent torch "
+                             "(torch.save(torch.load(f), f2)) and load that")
+        restore = check_map_location(map_location, where)
+        tensors, meta = _read(file, size, where, verify)
+    _restore_all(tensors, restore)
     if _STRUCTURE not in meta:
         return tensors
+    return _rebuild(tensors, meta, where)
+
+
+def _restore_all(tensors: dict[str, Tensor], restore) -> None:
+    """Apply ``map_location`` to the storages of a safetensors file (all on the CPU)."""
+    from .serialization.storage import Storage
+
+    for name, t in tensors.items():
+        restore(Storage(name, t._data.dtype, t._data.nbytes, "cpu", lambda: None), "cpu")
+
+
+def _rebuild(tensors: dict[str, Tensor], meta: dict[str, str], where: str) -> Any:
+    from .serialization.structure import Rebuilder
+
+    version = meta.get(_FORMAT, _FORMAT_VERSION)
+    if version not in _KNOWN_FORMATS:
+        raise ValueError(f"{where}: chainrule format {version!r:.20} is newer than this "
+                         f"version of chainrule reads ({', '.join(_KNOWN_FORMATS)}); upgrade "
+                         "chainrule")
     try:
         structure = json.loads(meta[_STRUCTURE])
-    except ValueError:
-        raise ValueError(f"load: the {_STRUCTURE} entry is not valid JSON") from None
-    return _rebuild(structure, tensors, meta)
+        return Rebuilder(tensors, meta, where).node(structure)
+    except RecursionError:
+        raise ValueError(f"{where}: the {_STRUCTURE} entry is nested too deeply") from None
+    except json.JSONDecodeError:
+        raise ValueError(f"{where}: the {_STRUCTURE} entry is not valid JSON") from None
 
 
 def load_metadata(path: PathOrFile) -> dict[str, str]:
@@ -371,15 +386,8 @@ def load_metadata(path: PathOrFile) -> dict[str, str]:
     _, meta = _check_entries(header, size - start, where)
     if _STRUCTURE not in meta:
         return meta
-    own = set(_RESERVED) | _value_paths(json.loads(meta[_STRUCTURE]))
+    from .serialization.structure import value_paths
+
+    own = set(_RESERVED) | value_paths(json.loads(meta[_STRUCTURE]))
     return {k: v for k, v in meta.items() if k not in own}
 
-
-def _value_paths(node) -> set[str]:
-    if isinstance(node, list):
-        return set().union(*map(_value_paths, node)) if node else set()
-    if not isinstance(node, dict):
-        return set()
-    if "value" in node:
-        return {node["value"]}
-    return _value_paths(list(node.values()))

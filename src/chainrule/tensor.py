@@ -15,7 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from . import devices as _devices
 from . import dtypes
+from . import printing as _printing
+from ._fpstate import quietly
 from .autograd import engine as _engine  # resolved at call time; breaks the import cycle
 from .autograd.detached import source_of as _detach_source
 from .autograd.grad_mode import GRAD
@@ -157,9 +160,24 @@ class Tensor:
         """The node that produced this tensor (None for leaves)."""
         return self._node
 
+    # ---- where it lives: always the CPU (see devices.py) ------------------------------------
     @property
-    def device(self) -> str:
-        return "cpu" if isinstance(self._data, np.ndarray) else "cuda"
+    def device(self) -> _devices.device:
+        """``device(type='cpu')``: chainrule tensors live in NumPy arrays on the CPU."""
+        return _devices.CPU
+
+    is_cuda = False
+    is_cpu = True
+    is_meta = False
+    layout = _devices.strided
+
+    def get_device(self) -> int:
+        """-1, PyTorch's answer for a CPU tensor."""
+        return -1
+
+    def is_pinned(self, device=None) -> bool:
+        """False: there is no pinned (page-locked) memory without an accelerator."""
+        return False
 
     def dim(self) -> int:
         return self._data.ndim
@@ -167,9 +185,6 @@ class Tensor:
     def size(self, dim: int | None = None):
         """The shape, or its ``dim``-th entry."""
         return self._data.shape if dim is None else self._data.shape[dim]
-
-    def numel(self) -> int:
-        return int(self._data.size)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
@@ -238,7 +253,7 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
+        body = _printing.array_str(self._data, "tensor(")
         extra = []
         if self._data.dtype not in (dtypes.get_default_dtype(), np.int64, np.bool_) or (
                 self._data.size == 0):
@@ -405,10 +420,99 @@ class Tensor:
 
     def div_(self, other) -> Tensor:
         o = other._data if isinstance(other, Tensor) else other
-        return self._update(np.true_divide, o, "div_()")
+        return self._update(_quiet_divide, o, "div_()")  # x / 0: inf or NaN, silently
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
         return self._set(np.clip(self._data, min, max), "clamp_()")
+
+    def addcmul_(self, tensor1, tensor2, *, value=1) -> Tensor:
+        """``self += value * tensor1 * tensor2`` in place (the optimizers' second moments).
+
+        Example:
+            >>> import chainrule as cr
+            >>> v = cr.ones(2)
+            >>> v.addcmul_(cr.tensor([2.0, 3.0]), cr.tensor([2.0, 3.0]), value=0.5).tolist()
+            [3.0, 5.5]
+        """
+        t = np.multiply(_array_of(tensor1), _array_of(tensor2))
+        if value != 1:
+            t = np.multiply(t, value, out=t) if t.dtype.kind == "f" else t * value
+        return self._update(np.add, t, "addcmul_()")
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1) -> Tensor:
+        """``self += value * tensor1 / tensor2`` in place (Adam's step); a zero denominator
+        gives inf or NaN silently, as in PyTorch.
+
+        Example:
+            >>> import chainrule as cr
+            >>> p = cr.zeros(2)
+            >>> p.addcdiv_(cr.tensor([1.0, 2.0]), cr.tensor([2.0, 4.0]), value=-1).tolist()
+            [-0.5, -0.5]
+        """
+        a1, a2 = _array_of(tensor1), _array_of(tensor2)
+        if np.asarray(a1).dtype.kind in "biu" and np.asarray(a2).dtype.kind in "biu":
+            raise TypeError("addcdiv_(): integer tensors would divide as integers; convert them "
+                            "with .float() (PyTorch refuses them as well)")
+        t = _quiet_divide(a1, a2)
+        if value != 1:
+            np.multiply(t, value, out=t)
+        return self._update(np.add, t, "addcdiv_()")
+
+    def lerp_(self, end, weight) -> Tensor:
+        """``self += weight * (end - self)`` in place (an exponential moving average).
+
+        Example:
+            >>> import chainrule as cr
+            >>> m = cr.zeros(2)
+            >>> m.lerp_(cr.tensor([1.0, 2.0]), 0.25).tolist()
+            [0.25, 0.5]
+        """
+        e, w = _array_of(end), _array_of(weight)
+        diff = np.subtract(e, self._data)
+        if np.ndim(w) == 0 and not isinstance(w, np.ndarray):
+            # PyTorch's formula: from the nearer end, so that weight 1 gives exactly ``end``
+            new = self._data + w * diff if abs(w) < 0.5 else e - diff * (1 - w)
+        else:
+            new = np.where(np.abs(w) < 0.5, self._data + w * diff, e - diff * (1 - w))
+        return self._set(new, "lerp_()")
+
+    def sqrt_(self) -> Tensor:
+        """The square root in place (NaN for negative entries, silently)."""
+        return self._set(_quiet_sqrt(self._data), "sqrt_()")
+
+    def sign_(self) -> Tensor:
+        """-1, 0 or 1 in place."""
+        return self._set(np.sign(self._data), "sign_()")
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        """``value`` written where ``mask`` (a bool tensor broadcasting to this one) is true.
+
+        Example:
+            >>> import chainrule as cr
+            >>> x = cr.tensor([1.0, 2.0, 3.0])
+            >>> x.masked_fill_(x > 1.5, 0.0).tolist()
+            [1.0, 0.0, 0.0]
+        """
+        m = _array_of(mask)
+        if not isinstance(m, np.ndarray) or m.dtype != np.bool_:
+            raise TypeError(f"masked_fill_(): mask must be a bool tensor, got "
+                            f"{getattr(m, 'dtype', type(m).__name__)}")
+        try:
+            fits = np.broadcast_shapes(m.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"masked_fill_(): mask of shape {m.shape} does not broadcast to "
+                             f"the tensor's shape {self.shape}")
+        v = _array_of(value)
+        if np.ndim(v):
+            raise ValueError(f"masked_fill_(): value must be a number or a 0-d tensor, got "
+                             f"shape {np.shape(v)}")
+        self._inplace_check("masked_fill_()")
+        self._keep_node_output()
+        np.copyto(self._data, np.asarray(v).astype(self._data.dtype), where=m)
+        self._version += 1
+        return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
         from .random import _gen
@@ -447,10 +551,7 @@ class Tensor:
         """Whether the array is stored in row-major (C) order."""
         return bool(self._data.flags.c_contiguous)
 
-    def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
-
-    # ---- comparison (never differentiable) -------------------------------------------------
+    # ---- bitwise operators (never differentiable; the comparisons are in ops/compare.py) -----
     def _cmp(self, other, fn):
         o = other._data if isinstance(other, Tensor) else other
         if not isinstance(other, (Tensor, numbers.Number, np.ndarray, np.generic, bool)):
@@ -460,24 +561,6 @@ class Tensor:
             return _wrap(fn(self._data, o))
         except ValueError as e:
             raise ValueError(f"comparison: shapes {self.shape} and {np.shape(o)}: {e}") from None
-
-    def __eq__(self, other):  # type: ignore[override]
-        return self._cmp(other, np.equal)
-
-    def __ne__(self, other):  # type: ignore[override]
-        return self._cmp(other, np.not_equal)
-
-    def __lt__(self, other):
-        return self._cmp(other, np.less)
-
-    def __le__(self, other):
-        return self._cmp(other, np.less_equal)
-
-    def __gt__(self, other):
-        return self._cmp(other, np.greater)
-
-    def __ge__(self, other):
-        return self._cmp(other, np.greater_equal)
 
     def __invert__(self):
         return _wrap(np.invert(self._data))
@@ -491,28 +574,13 @@ class Tensor:
     def __xor__(self, other):
         return self._cmp(other, np.logical_xor if self.dtype == np.bool_ else np.bitwise_xor)
 
-    def any(self, dim=None, keepdim=False) -> Tensor:
-        return _wrap(np.any(self._data, axis=dim, keepdims=keepdim))
 
-    def all(self, dim=None, keepdim=False) -> Tensor:
-        return _wrap(np.all(self._data, axis=dim, keepdims=keepdim))
+_quiet_divide, _quiet_sqrt = quietly(np.true_divide), quietly(np.sqrt)
 
-    def isnan(self) -> Tensor:
-        return _wrap(np.isnan(self._data))
 
-    def isinf(self) -> Tensor:
-        return _wrap(np.isinf(self._data))
-
-    def isfinite(self) -> Tensor:
-        return _wrap(np.isfinite(self._data))
-
-    def equal(self, other) -> bool:
-        o = other._data if isinstance(other, Tensor) else np.asarray(other)
-        return self.shape == o.shape and bool(np.array_equal(self._data, o))
-
-    def allclose(self, other, rtol=1e-5, atol=1e-8) -> bool:
-        o = other._data if isinstance(other, Tensor) else np.asarray(other)
-        return bool(np.allclose(self._data, o, rtol=rtol, atol=atol))
+def _array_of(x):
+    """A Tensor's array; anything else as given (numbers, arrays)."""
+    return x._data if isinstance(x, Tensor) else x
 
 
 class _HookHandle:
@@ -528,17 +596,21 @@ class _HookHandle:
             self.hooks.remove(self.fn)
 
 
-def tensor(data: Any, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+def tensor(data: Any, dtype=None, requires_grad: bool = False, name: str | None = None, *,
+           device=None, pin_memory: bool = False) -> Tensor:
     """Make a tensor from data (nested lists, numbers, NumPy arrays, tensors); copies the data.
 
     Python floats become float32 (the default dtype), Python ints int64; NumPy arrays keep their
-    dtype. Only floating-point tensors can require gradients.
+    dtype. Only floating-point tensors can require gradients. ``device`` must name the CPU (the
+    default device when None), as for every factory.
 
     Example:
         >>> import chainrule as cr
         >>> cr.tensor([[1.0, 2.0]], requires_grad=True, name="w").shape
         (1, 2)
     """
+    if device is not None or pin_memory or _devices._STATE.current is not None:
+        _devices.check_factory(device, None, pin_memory, "tensor()")
     t = Tensor(data, requires_grad=requires_grad, dtype=dtype)
     t.name = name
     return t

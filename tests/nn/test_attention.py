@@ -122,3 +122,55 @@ def test_multihead_attention_errors_and_init():
     with pytest.raises(ValueError, match="key_padding_mask of shape"):
         x = cr.zeros(4, 3, 8)
         mha(x, x, x, key_padding_mask=cr.zeros(3, 5, dtype=cr.bool))
+
+
+@pytest.mark.parametrize("kw", [{}, {"need_weights": False}, {"average_attn_weights": False},
+                                {"masks": True}, {"separate": True}, {"unbatched": True}])
+def test_multi_head_attention_forward_matches_torch(kw):
+    rng = np.random.default_rng(5)
+    e, h, tgt, src, n = 6, 3, 4, 5, 2
+    kw = dict(kw)
+    shape_q, shape_kv = ((tgt, e), (src, e)) if kw.pop("unbatched", False) else \
+        ((tgt, n, e), (src, n, e))
+    q, k, v = rng.standard_normal(shape_q), rng.standard_normal(shape_kv), \
+        rng.standard_normal(shape_kv)
+    w_in, b_in = rng.standard_normal((3 * e, e)), rng.standard_normal(3 * e)
+    w_out, b_out = rng.standard_normal((e, e)), rng.standard_normal(e)
+    extra = {}
+    if kw.pop("masks", False):
+        am = rng.uniform(size=(tgt, src)) > 0.7
+        am[:, 0] = False
+        kpm = np.zeros((n, src), dtype=bool)
+        kpm[1, -2:] = True
+        extra = {"attn_mask": am, "key_padding_mask": kpm}
+    if kw.pop("separate", False):
+        ws = [rng.standard_normal((e, e)) for _ in range(3)]
+        extra.update(use_separate_proj_weight=True, q_proj_weight=ws[0], k_proj_weight=ws[1],
+                     v_proj_weight=ws[2])
+    args = (q, k, v)
+    params = (w_in, b_in, None, None, False, 0.0, w_out, b_out)
+
+    def run(lib, F_):
+        xs = [lib.tensor(a, requires_grad=True) for a in args]
+        ps = [lib.tensor(p, requires_grad=True) if isinstance(p, np.ndarray) else p
+              for p in params]
+        ex = {k_: (lib.tensor(v_, requires_grad=v_.dtype != bool) if isinstance(v_, np.ndarray)
+                   else v_) for k_, v_ in extra.items()}
+        out, w = F_.multi_head_attention_forward(*xs, e, h, *ps, **ex, **kw)
+        total = (out * lib.tensor(np.cos(np.arange(out.numel())).reshape(out.shape))).sum()
+        if w is not None:
+            total = total + w.sum() * 0.5
+        total.backward()
+        grads = [t.grad for t in xs] + [p.grad for p in ps if hasattr(p, "grad")]
+        return out, w, grads
+
+    co, cw, cg = run(cr, F)
+    to, tw, tg = run(torch, TF)
+    close(co, to, np.float64, "output")
+    assert (cw is None) == (tw is None)
+    if tw is not None:
+        close(cw, tw, np.float64, "weights")
+    for a, b in zip(cg, tg):
+        assert (a is None) == (b is None)  # the unused in_proj_weight gets none in both
+        if b is not None:
+            close(a, b, np.float64, "gradient")

@@ -138,3 +138,115 @@ def test_global_seed_makes_layers_reproducible():
     cr.manual_seed(5)
     b = nn.Linear(3, 3)
     np.testing.assert_array_equal(a.weight.detach().numpy(), b.weight.detach().numpy())
+
+
+def test_every_torch_initializer_exists_here():
+    import torch.nn.init as tinit
+    public = [n for n in dir(tinit) if not n.startswith("_") and callable(getattr(tinit, n))
+              and getattr(tinit, n).__module__ == "torch.nn.init"]
+    missing = [n for n in public if not hasattr(init, n)]
+    assert not missing
+
+
+def test_ndtri_matches_torch():
+    from chainrule.nn.init import _ndtri
+    p = np.concatenate([np.logspace(-300, -1, 60), np.linspace(0.01, 0.99, 99),
+                        1 - np.logspace(-15, -2, 30)])
+    want = torch.special.ndtri(torch.tensor(p)).numpy()
+    np.testing.assert_allclose(_ndtri(p), want, rtol=2e-9, atol=1e-12)
+
+
+def _truncated_moments(mean, std, a, b):
+    """Mean and variance of N(mean, std^2) truncated to [a, b], from the closed form."""
+    al, be = (a - mean) / std, (b - mean) / std
+    pdf = lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    cdf = lambda x: 0.5 * math.erfc(-x / math.sqrt(2))  # noqa: E731
+    z = cdf(be) - cdf(al)
+    m = (pdf(al) - pdf(be)) / z
+    v = 1 + (al * pdf(al) - be * pdf(be)) / z - m * m
+    return mean + std * m, std * std * v
+
+
+@pytest.mark.parametrize("mean,std,a,b", [(0.0, 1.0, -2.0, 2.0), (0.0, 0.02, -2.0, 2.0),
+                                          (1.0, 2.0, 0.0, 1.5), (0.0, 1.0, 3.0, 5.0),
+                                          (0.0, 1.0, -9.0, -8.0), (0.5, 1.0, -0.5, 0.5)])
+def test_trunc_normal_distribution_is_exact(mean, std, a, b):
+    n = 200_000
+    w = init.trunc_normal_(_big(n), mean=mean, std=std, a=a, b=b).detach().numpy()
+    assert w.min() >= a and w.max() <= b
+    want_mean, want_var = _truncated_moments(mean, std, a, b)
+    sd = math.sqrt(want_var)
+    assert abs(w.mean() - want_mean) < 5 * sd / math.sqrt(n)
+    assert abs(w.var() - want_var) < 0.02 * want_var
+    # Kolmogorov-Smirnov distance to the exact truncated CDF
+    xs = np.sort(w)[:: n // 500]
+    cdf = np.vectorize(lambda x: 0.5 * math.erfc(-(x - mean) / (std * math.sqrt(2))))
+    lo, hi = cdf(a), cdf(b)
+    exact = (cdf(xs) - lo) / (hi - lo)
+    empirical = np.searchsorted(np.sort(w), xs, side="right") / n
+    assert np.abs(exact - empirical).max() < 0.01
+
+
+def test_trunc_normal_far_tail_finishes():
+    w = init.trunc_normal_(_big(1000), mean=0.0, std=1.0, a=30.0, b=31.0)
+    assert w.detach().numpy().min() >= 30.0 and w.detach().numpy().max() <= 31.0
+    with pytest.raises(ValueError, match="a < b"):
+        init.trunc_normal_(_big(3), a=1.0, b=1.0)
+
+
+@pytest.mark.parametrize("shape,groups", [((4, 4, 3), 1), ((6, 3, 3, 3), 2), ((4, 6, 3, 5), 1),
+                                          ((4, 2, 3, 3, 3), 2), ((3, 5, 2), 1)])
+def test_dirac_matches_torch(shape, groups):
+    ours = init.dirac_(_big(*shape), groups=groups)
+    theirs = torch.nn.init.dirac_(torch.empty(shape, dtype=torch.float64), groups=groups)
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (3, 5), (5, 3)])
+def test_eye_matches_torch(shape):
+    ours = init.eye_(_big(*shape))
+    np.testing.assert_array_equal(ours.detach().numpy(),
+                                  torch.nn.init.eye_(torch.empty(shape)).numpy())
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.1, 0.5, 1.0])
+def test_sparse_zeros_per_column_and_std(sparsity):
+    rows, cols = 40, 300
+    w = init.sparse_(_big(rows, cols), sparsity, std=0.5).detach().numpy()
+    zeros = math.ceil(sparsity * rows)
+    t = torch.nn.init.sparse_(torch.empty(rows, cols), sparsity, std=0.5).numpy()
+    np.testing.assert_array_equal((w == 0).sum(axis=0), (t == 0).sum(axis=0))
+    assert ((w == 0).sum(axis=0) == zeros).all()
+    nonzero = w[w != 0]
+    if nonzero.size:
+        assert abs(nonzero.std() - 0.5) < 0.03 and abs(nonzero.mean()) < 0.03
+
+
+def test_init_errors_name_the_function():
+    with pytest.raises(ValueError, match=r"init.dirac_\(\).*3-, 4- and 5-D"):
+        init.dirac_(_big(3, 3))
+    with pytest.raises(ValueError, match=r"init.dirac_\(\).*divisible by groups"):
+        init.dirac_(_big(5, 2, 3), groups=2)
+    with pytest.raises(ValueError, match=r"init.sparse_\(\).*2-D"):
+        init.sparse_(_big(2, 2, 2), 0.1)
+    assert init.orthogonal_(_big(0, 3)).shape == (0, 3)
+
+
+@pytest.mark.parametrize("old", ["uniform", "normal", "constant", "eye", "dirac",
+                                 "xavier_uniform", "xavier_normal", "kaiming_uniform",
+                                 "kaiming_normal", "orthogonal", "sparse"])
+def test_deprecated_names_warn_like_torch_and_still_work(old):
+    args = {"constant": (0.5,), "sparse": (0.2,)}.get(old, ())
+    shape = (4, 4, 3) if old == "dirac" else (4, 4)
+    with pytest.warns(FutureWarning, match=rf"`nn.init.{old}` is now deprecated in favor of "
+                                           rf"`nn.init.{old}_`"):
+        w = getattr(init, old)(_big(*shape), *args)
+    assert w.shape == shape
+
+
+def test_calculate_correct_fan_is_there_for_code_that_imports_it():
+    from chainrule.nn.init import _calculate_correct_fan
+    w = _big(3, 4, 5)
+    assert _calculate_correct_fan(w, "fan_in") == torch.nn.init._calculate_correct_fan(
+        torch.empty(3, 4, 5), "fan_in") == 20
+    assert _calculate_correct_fan(w, "FAN_OUT") == 15

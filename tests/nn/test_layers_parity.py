@@ -52,6 +52,8 @@ ACTIVATIONS = [
     ("LogSoftmax", {"dim": -1}), ("ReLU6", {}), ("Hardtanh", {"min_val": -0.5, "max_val": 2.0}),
     ("Softsign", {}), ("Mish", {}), ("LogSigmoid", {}), ("SELU", {}), ("CELU", {"alpha": 0.5}),
     ("Hardswish", {}), ("Hardsigmoid", {}), ("Softmin", {"dim": 1}), ("Tanhshrink", {}),
+    ("GLU", {}), ("GLU", {"dim": 0}), ("Hardshrink", {"lambd": 1.5}), ("Softshrink", {}),
+    ("Threshold", {"threshold": 0.5, "value": -3.0}), ("RReLU", {"lower": 0.1, "upper": 0.5}),
 ]
 
 
@@ -61,8 +63,9 @@ def test_activation_modules(name, kwargs, dtype):
     x = (np.random.randn(4, 6) * 4).astype(dtype)
     # torch's hardsigmoid backward uses 1/6 rounded to float32, even for float64
     loose = 1e-7 if name == "Hardsigmoid" and dtype == np.float64 else None
-    run_pair(getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs), x, dtype,
-             grad_rtol=loose)
+    # RReLU is compared in eval mode, where its slope is the fixed mean slope
+    run_pair(getattr(nn, name)(**kwargs).eval(), getattr(torch.nn, name)(**kwargs).eval(), x,
+             dtype, grad_rtol=loose)
 
 
 def test_softmax_without_dim_follows_pytorch_legacy_rule():

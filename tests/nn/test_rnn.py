@@ -167,7 +167,13 @@ def test_recurrent_errors_and_init():
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(3, 4, nonlinearity="gelu")
     with pytest.raises(ValueError, match="proj_size"):
-        nn.LSTM(3, 4, proj_size=2)
+        nn.LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="proj_size is only supported by LSTM"):
+        nn.GRU(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size is only supported by LSTM"):
+        nn.RNN(3, 4, proj_size=2)
+    with pytest.raises(TypeError, match="hidden_size must be an int"):
+        nn.RNN(3, 4.0)
     bound = 1 / np.sqrt(4)
     assert all(np.abs(p.detach().numpy()).max() <= bound for p in lstm.parameters())
     assert repr(nn.GRU(3, 4, num_layers=2, batch_first=True)) == \
@@ -191,3 +197,104 @@ def test_gradcheck_lstm_through_time():
     lstm = nn.LSTM(2, 3, dtype=np.float64)
     x = cr.randn(4, 1, 2, dtype=cr.float64, requires_grad=True)
     assert cr.gradcheck(lambda t: lstm(t)[0], (x,))
+
+
+@pytest.mark.parametrize("kw", [{}, {"num_layers": 2, "bidirectional": True},
+                                {"batch_first": True, "bias": False}])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_lstm_with_projections(kw, with_state):
+    theirs = torch.nn.LSTM(3, 5, proj_size=2, dtype=torch.float64, **kw)
+    ours = nn.LSTM(3, 5, proj_size=2, dtype=np.float64, **kw)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [p.shape for p in ours.parameters()] == [tuple(p.shape) for p in theirs.parameters()]
+    copy_weights(theirs, ours)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 5, 3) if kw.get("batch_first") else (5, 2, 3))
+    hx = None
+    if with_state:
+        lead = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+        hx = (rng.standard_normal((lead, 2, 2)), rng.standard_normal((lead, 2, 5)))
+    _compare(ours, theirs, x, hx, np.float64, True)
+    assert "proj_size=2" in repr(ours)
+
+
+def test_flatten_parameters_and_all_weights():
+    ours, theirs = nn.LSTM(3, 4, num_layers=2, bidirectional=True), \
+        torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    assert ours.flatten_parameters() is None
+    assert ours._all_weights == theirs._all_weights
+    assert ours._flat_weights_names == theirs._flat_weights_names
+    assert [[tuple(w.shape) for w in ws] for ws in ours.all_weights] == \
+        [[tuple(w.shape) for w in ws] for ws in theirs.all_weights]
+    assert ours.all_weights[1][0] is ours.weight_ih_l0_reverse
+    assert nn.RNNBase is type(ours).__mro__[1]
+
+
+def _packed_pair(lengths, feat, enforce_sorted, batch_first, rng):
+    from torch.nn.utils import rnn as trnn
+
+    from chainrule.nn.utils import rnn as crnn
+    t_max, b = max(lengths), len(lengths)
+    x = rng.standard_normal((b, t_max, feat) if batch_first else (t_max, b, feat))
+    cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    cp = crnn.pack_padded_sequence(cx, lengths, batch_first=batch_first,
+                                   enforce_sorted=enforce_sorted)
+    tp = trnn.pack_padded_sequence(tx, torch.tensor(lengths), batch_first=batch_first,
+                                   enforce_sorted=enforce_sorted)
+    return cx, tx, cp, tp
+
+
+@pytest.mark.parametrize("kind,kw", [
+    ("RNN", {}), ("GRU", {"num_layers": 2, "bidirectional": True}),
+    ("LSTM", {"bidirectional": True}), ("LSTM", {"num_layers": 2, "batch_first": True}),
+    ("LSTM", {"proj_size": 2, "bidirectional": True}),
+])
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_packed_sequences_through_recurrent_layers(kind, kw, enforce_sorted, with_state):
+    from torch.nn.utils import rnn as trnn
+
+    from chainrule.nn.utils import rnn as crnn
+    theirs = getattr(torch.nn, kind)(3, 4, dtype=torch.float64, **kw)
+    ours = getattr(nn, kind)(3, 4, dtype=np.float64, **kw)
+    copy_weights(theirs, ours)
+    rng = np.random.default_rng(11)
+    lengths = [5, 3, 3, 1] if enforce_sorted else [2, 5, 1, 4]
+    batch_first = kw.get("batch_first", False)
+    cx, tx, cp, tp = _packed_pair(lengths, 3, enforce_sorted, batch_first, rng)
+    ch = th = None
+    if with_state:
+        lead = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+        shapes = [(lead, 4, kw.get("proj_size") or 4), (lead, 4, 4)]
+        hs = [rng.standard_normal(s) for s in shapes[:2 if kind == "LSTM" else 1]]
+        ch = [cr.tensor(h, requires_grad=True) for h in hs]
+        th = [torch.tensor(h, requires_grad=True) for h in hs]
+    co, cs = ours(cp, None if ch is None else (tuple(ch) if kind == "LSTM" else ch[0]))
+    to, ts = theirs(tp, None if th is None else (tuple(th) if kind == "LSTM" else th[0]))
+    assert isinstance(co, crnn.PackedSequence)
+    close(co.data, to.data, np.float64, "packed output")
+    np.testing.assert_array_equal(co.batch_sizes._data, to.batch_sizes.numpy())
+    cs = cs if isinstance(cs, tuple) else (cs,)
+    ts = ts if isinstance(ts, tuple) else (ts,)
+    for a, b in zip(cs, ts):
+        close(a, b, np.float64, "final state")
+    cpad, clen = crnn.pad_packed_sequence(co, batch_first=batch_first)
+    tpad, tlen = trnn.pad_packed_sequence(to, batch_first=batch_first)
+    close(cpad, tpad, np.float64, "unpacked output")
+    np.testing.assert_array_equal(clen._data, tlen.numpy())
+    u = rng.standard_normal(tpad.shape)
+    loss_c = (cpad * cr.tensor(u)).sum()
+    loss_t = (tpad * torch.tensor(u)).sum()
+    for a, b in zip(cs, ts):
+        w = rng.standard_normal(b.shape)
+        loss_c = loss_c + (a * cr.tensor(w)).sum()
+        loss_t = loss_t + (b * torch.tensor(w)).sum()
+    loss_c.backward()
+    loss_t.backward()
+    close(cx.grad, tx.grad, np.float64, "input grad")
+    if ch is not None:
+        for a, b in zip(ch, th):
+            close(a.grad, b.grad, np.float64, "initial state grad")
+    tparams = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        close(p.grad, tparams[name].grad, np.float64, f"grad of {name}")

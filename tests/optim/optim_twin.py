@@ -106,9 +106,38 @@ OPTIMIZERS = [
     _pair("adagrad-decay-wd-init", cr.optim.Adagrad, torch.optim.Adagrad, lr=0.1, lr_decay=0.05,
           weight_decay=0.02, initial_accumulator_value=0.3, eps=1e-6),
     _pair("adagrad-maximize", cr.optim.Adagrad, torch.optim.Adagrad, lr=0.05, maximize=True),
+    _pair("adadelta", cr.optim.Adadelta, torch.optim.Adadelta),
+    _pair("adadelta-rho-eps-wd", cr.optim.Adadelta, torch.optim.Adadelta, lr=0.5, rho=0.7,
+          eps=1e-4, weight_decay=0.05),
+    _pair("adadelta-maximize", cr.optim.Adadelta, torch.optim.Adadelta, lr=0.5, maximize=True),
+    _pair("adamax", cr.optim.Adamax, torch.optim.Adamax, lr=0.05),
+    _pair("adamax-betas-eps-wd", cr.optim.Adamax, torch.optim.Adamax, lr=0.05,
+          betas=(0.8, 0.9), eps=1e-3, weight_decay=0.05),
+    _pair("adamax-maximize", cr.optim.Adamax, torch.optim.Adamax, lr=0.02, maximize=True),
+    _pair("nadam", cr.optim.NAdam, torch.optim.NAdam, lr=0.05),
+    _pair("nadam-l2-momentum-decay", cr.optim.NAdam, torch.optim.NAdam, lr=0.05,
+          betas=(0.8, 0.99), weight_decay=0.05, momentum_decay=0.05),
+    _pair("nadam-decoupled", cr.optim.NAdam, torch.optim.NAdam, lr=0.05, weight_decay=0.1,
+          decoupled_weight_decay=True),
+    _pair("nadam-maximize", cr.optim.NAdam, torch.optim.NAdam, lr=0.02, maximize=True),
+    _pair("radam", cr.optim.RAdam, torch.optim.RAdam, lr=0.05),
+    _pair("radam-l2-betas", cr.optim.RAdam, torch.optim.RAdam, lr=0.05, betas=(0.8, 0.9),
+          eps=1e-6, weight_decay=0.05),
+    _pair("radam-decoupled", cr.optim.RAdam, torch.optim.RAdam, lr=0.05, weight_decay=0.1,
+          decoupled_weight_decay=True),
+    _pair("radam-maximize", cr.optim.RAdam, torch.optim.RAdam, lr=0.02, maximize=True),
+    _pair("asgd", cr.optim.ASGD, torch.optim.ASGD, lr=0.05),
+    _pair("asgd-averaging-wd", cr.optim.ASGD, torch.optim.ASGD, lr=0.07, lambd=0.05,
+          alpha=0.5, t0=2, weight_decay=0.05),
+    _pair("asgd-maximize", cr.optim.ASGD, torch.optim.ASGD, lr=0.03, t0=4, maximize=True),
 ]
+
+# Every optimizer with a per-parameter update (LBFGS has none), by class name.
+CLASS_NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+               "RAdam", "ASGD"]
 
 # The representative configurations that also run under every scheduler.
 SCHEDULED = [p for p in OPTIMIZERS if p.id in {
     "sgd", "sgd-momentum", "sgd-nesterov-wd", "adam", "adam-amsgrad-wd", "adamw",
-    "rmsprop-centered-momentum-wd", "adagrad-decay-wd-init"}]
+    "rmsprop-centered-momentum-wd", "adagrad-decay-wd-init", "adadelta-rho-eps-wd",
+    "adamax-betas-eps-wd", "nadam-decoupled", "radam-l2-betas", "asgd-averaging-wd"}]

@@ -47,6 +47,10 @@ RESUMABLE = [
     ("chained", lambda m, o: m.ChainedScheduler(
         [m.LinearLR(o, start_factor=0.5, total_iters=4), m.ExponentialLR(o, gamma=0.9)])),
     ("warm-restarts", lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=3)),
+    ("cyclic", lambda m, o: m.CyclicLR(o, base_lr=0.01, max_lr=0.2, step_size_up=3,
+                                       step_size_down=2, mode="triangular2")),
+    ("cyclic-scale-fn", lambda m, o: m.CyclicLR(o, base_lr=0.01, max_lr=0.2, step_size_up=2,
+                                                scale_fn=Halving())),
 ]
 METRICS = [3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5]
 
@@ -186,6 +190,11 @@ BAD_SCHEDULERS = [
     lambda o: lrs.ReduceLROnPlateau(o, cooldown=-2),
     lambda o: lrs.ReduceLROnPlateau(o, min_lr=[0.1, 0.2]),
     lambda o: lrs.ExponentialLR(o, gamma=0.5, last_epoch=3),  # resuming needs initial_lr
+    lambda o: lrs.CyclicLR(o, base_lr=0.1, max_lr=1.0, step_size_up=0),
+    lambda o: lrs.CyclicLR(o, base_lr=0.1, max_lr=1.0, step_size_down=-1),
+    lambda o: lrs.CyclicLR(o, base_lr=0.1, max_lr=1.0, mode="sawtooth"),
+    lambda o: lrs.CyclicLR(o, base_lr=0.1, max_lr=1.0, scale_mode="epochs"),
+    lambda o: lrs.CyclicLR(o, base_lr=[0.1, 0.2], max_lr=1.0),
 ]
 
 
@@ -200,6 +209,24 @@ def test_onecycle_momentum_needs_an_optimizer_with_momentum():
     with pytest.raises(ValueError, match="momentum"):
         lrs.OneCycleLR(opt, max_lr=1.0, total_steps=5)
     lrs.OneCycleLR(opt, max_lr=1.0, total_steps=5, cycle_momentum=False)
+    with pytest.raises(ValueError, match="momentum"):
+        lrs.CyclicLR(opt, base_lr=0.1, max_lr=1.0)
+    lrs.CyclicLR(opt, base_lr=0.1, max_lr=1.0, cycle_momentum=False)
+
+
+def test_cyclic_after_another_scheduler_starts_like_torch():
+    # PyTorch takes the first lr from the groups' initial_lr, which an earlier scheduler set.
+    opt, th = _sgd(lr=0.3), _torch_sgd(lr=0.3)
+    lrs.ExponentialLR(opt, gamma=0.5)
+    torch.optim.lr_scheduler.ExponentialLR(th, gamma=0.5)
+    ours = lrs.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=2)
+    theirs = torch.optim.lr_scheduler.CyclicLR(th, base_lr=0.01, max_lr=0.1, step_size_up=2)
+    for _ in range(6):
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-13)
+        opt.step()
+        th.step()
+        ours.step()
+        theirs.step()
 
 
 @pytest.mark.parametrize("cls", [lrs.StepLR, lrs.ExponentialLR, lrs.CosineAnnealingLR,
@@ -209,6 +236,8 @@ def test_scheduler_on_a_non_optimizer_raises_type_error(cls):
     torch_opt = _torch_sgd()
     with pytest.raises(TypeError, match="Optimizer"):
         cls(torch_opt, 1)
+    with pytest.raises(TypeError, match="Optimizer"):
+        lrs.CyclicLR(torch_opt, 0.1, 1.0)
 
 
 def test_load_state_dict_rejects_foreign_keys():

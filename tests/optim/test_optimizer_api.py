@@ -6,20 +6,20 @@ import copy
 import numpy as np
 import pytest
 import torch
-from optim_twin import OPTIMIZERS, Twin
+from optim_twin import CLASS_NAMES, OPTIMIZERS, Twin
 
 import chainrule as cr
 
 # Options PyTorch has for its own kernels (fused, foreach, ...) and chainrule has no use for.
 TORCH_ONLY = {"foreach", "fused", "differentiable", "capturable"}
-CLASSES = [cr.optim.SGD, cr.optim.Adam, cr.optim.AdamW, cr.optim.RMSprop, cr.optim.Adagrad]
+CLASSES = [getattr(cr.optim, name) for name in CLASS_NAMES]
 
 
 def _leaf(*shape):
     return cr.tensor(np.ones(shape), dtype=cr.float64, requires_grad=True)
 
 
-@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", [*CLASSES, cr.optim.LBFGS], ids=lambda c: c.__name__)
 def test_group_keys_and_defaults_match_torch(cls):
     p = _leaf(2)
     opt = cls([p])
@@ -282,16 +282,53 @@ BAD_HYPERPARAMETERS = [
     (cr.optim.Adagrad, {"initial_accumulator_value": -1.0}),
     (cr.optim.Adagrad, {"eps": -1e-10}),
     (cr.optim.Adagrad, {"lr": float("nan")}),
+    (cr.optim.Adadelta, {"lr": -1.0}),
+    (cr.optim.Adadelta, {"rho": 1.5}),
+    (cr.optim.Adadelta, {"rho": -0.1}),
+    (cr.optim.Adadelta, {"eps": -1e-6}),
+    (cr.optim.Adadelta, {"weight_decay": -0.1}),
+    (cr.optim.Adamax, {"lr": -2e-3}),
+    (cr.optim.Adamax, {"betas": (1.0, 0.999)}),
+    (cr.optim.Adamax, {"betas": (0.9, 1.0)}),
+    (cr.optim.Adamax, {"eps": -1e-8}),
+    (cr.optim.Adamax, {"weight_decay": -1.0}),
+    (cr.optim.NAdam, {"lr": -2e-3}),
+    (cr.optim.NAdam, {"betas": (-0.1, 0.999)}),
+    (cr.optim.NAdam, {"betas": (0.9, 1.2)}),
+    (cr.optim.NAdam, {"eps": -1.0}),
+    (cr.optim.NAdam, {"weight_decay": -1e-2}),
+    (cr.optim.NAdam, {"momentum_decay": -4e-3}),
+    (cr.optim.RAdam, {"lr": -1e-3}),
+    (cr.optim.RAdam, {"betas": (1.0, 0.999)}),
+    (cr.optim.RAdam, {"betas": (0.9, -0.5)}),
+    (cr.optim.RAdam, {"eps": -1e-8}),
+    (cr.optim.RAdam, {"weight_decay": -1e-2}),
+    (cr.optim.ASGD, {"lr": -1e-2}),
+    (cr.optim.ASGD, {"weight_decay": -1e-4}),
+    (cr.optim.LBFGS, {"lr": -1.0}),
 ]
+
+
+# PyTorch takes an alpha above 1, and fails on a one-element betas with an IndexError.
+STRICTER_THAN_TORCH = [(cr.optim.RMSprop, {"alpha": 1.5}), (cr.optim.Adam, {"betas": (0.9,)})]
 
 
 @pytest.mark.parametrize("cls, kwargs", BAD_HYPERPARAMETERS,
                          ids=lambda v: getattr(v, "__name__", None) or str(v))
 def test_bad_hyperparameters_raise_value_error(cls, kwargs):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as err:
         cls([_leaf(2)], **kwargs)
+    # the message names the optimizer and the argument at fault
+    assert str(err.value).startswith(f"{cls.__name__}: ")
+    assert next(iter(kwargs)) in str(err.value)
+    if (cls, kwargs) not in STRICTER_THAN_TORCH:  # PyTorch refuses the same value
+        th = getattr(torch.optim, cls.__name__)
+        with pytest.raises(ValueError):
+            th([torch.ones(2, requires_grad=True)], **kwargs)
+    if cls is cr.optim.LBFGS:  # one group only
+        return
     # the same value given for one param group only
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=f"^{cls.__name__}: "):
         cls([{"params": [_leaf(2)]}, dict(params=[_leaf(2)], **kwargs)])
 
 

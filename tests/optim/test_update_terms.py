@@ -7,7 +7,7 @@ import importlib
 import numpy as np
 import pytest
 import torch
-from optim_twin import OPTIMIZERS
+from optim_twin import CLASS_NAMES, OPTIMIZERS
 
 import chainrule as cr
 
@@ -58,6 +58,10 @@ _FROM_TORCH = {
     "grad_avg": ("grad_avg", lambda s, hp: s["grad_avg"]),
     "sum": ("sum", lambda s, hp: s["sum"]),
     "t": ("step", lambda s, hp: s["step"]),
+    "acc_delta": ("acc_delta", lambda s, hp: s["acc_delta"]),
+    "exp_inf": ("exp_inf", lambda s, hp: s["exp_inf"]),
+    "mu_product": ("mu_product", lambda s, hp: s["mu_product"]),
+    "ax": ("ax", lambda s, hp: s["ax"]),
 }
 
 
@@ -95,10 +99,14 @@ def test_every_declared_term_is_recorded_somewhere():
     for make in CONFIGS:
         w = cr.tensor([0.5, -1.5], dtype="float64", requires_grad=True)
         opt = make([w])
-        w.grad = cr.tensor([1.0, 2.0], dtype="float64")
-        # AdamW shares Adam's declaration: key by the declaring dict
-        recorded.setdefault(id(type(opt).terms), set()).update(opt.update_terms(w).terms)
-    for cls in (cr.optim.SGD, cr.optim.Adam, cr.optim.RMSprop, cr.optim.Adagrad):
+        # eight steps: RAdam's rectified step starts at the sixth
+        for step in range(8):
+            w.grad = cr.tensor([1.0, 2.0 - step], dtype="float64")
+            # AdamW shares Adam's declaration: key by the declaring dict
+            recorded.setdefault(id(type(opt).terms), set()).update(opt.update_terms(w).terms)
+            opt.step()
+    for name in CLASS_NAMES:
+        cls = getattr(cr.optim, name)
         assert set(cls.terms) == recorded[id(cls.terms)], cls.__name__
 
 
@@ -169,8 +177,22 @@ def test_plain_sgd_keeps_no_state_like_pytorch():
     assert len(opt.state) == 0
 
 
-@pytest.mark.parametrize("module", ["optimizer", "sgd", "adam", "adamw", "rmsprop", "adagrad"])
+@pytest.mark.parametrize("module", ["optimizer", "sgd", "adam", "adamw", "rmsprop", "adagrad",
+                                    "adadelta", "adamax", "nadam", "radam", "asgd", "lbfgs",
+                                    "sparse_adam", "_checks", "_torch_options",
+                                    "lr_scheduler"])
 def test_docstring_examples_run(module):
     mod = importlib.import_module(f"chainrule.optim.{module}")
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD"])
+def test_explain_step_refuses_optimizers_without_sentences_and_points_to_update_terms(name):
+    w = cr.tensor([1.0, -2.0], requires_grad=True)
+    opt = getattr(cr.optim, name)([w])
+    (w * w).sum().backward()
+    with pytest.raises(TypeError, match=rf"{name} is not supported .*{name}.update_terms\(p\)"):
+        cr.explain_step(opt)
+    u = opt.update_terms(w)
+    assert u.new.shape == (2,) and not np.array_equal(u.new, u.old) and "g" in u

@@ -23,6 +23,18 @@ def test_fit_learns_a_toy_problem():
     assert (pred == y).mean() >= 0.95
 
 
+@pytest.mark.parametrize("name, cls", [("adadelta", "Adadelta"), ("adamax", "Adamax"),
+                                       ("NAdam", "NAdam"), ("radam", "RAdam"), ("asgd", "ASGD")])
+def test_fit_knows_every_optimizer_by_name(name, cls):
+    from chainrule.train._resolve import resolve_optimizer
+
+    assert type(resolve_optimizer(name, mlp(), None)).__name__ == cls
+    X, y = blobs(64)
+    h = fit(mlp(), (X, y), loss="cross_entropy", optimizer=name, epochs=3, batch_size=16,
+            verbose=0, seed=0)
+    assert h.history["loss"][-1] < h.history["loss"][0]
+
+
 def test_history_contents():
     X, y = blobs(64)
     Xv, yv = blobs(32, seed=1)
@@ -205,6 +217,7 @@ def test_detect_anomaly_names_the_nan():
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"loss": "hinge_of_doom"}, ValueError, "unknown loss"),
     ({"optimizer": "adamax2"}, ValueError, "unknown optimizer"),
+    ({"optimizer": "lbfgs"}, ValueError, "closure"),
     ({"optimizer": 3}, TypeError, "Optimizer"),
     ({"epochs": -1}, ValueError, "epochs"),
     ({"batch_size": 0}, ValueError, "batch_size"),

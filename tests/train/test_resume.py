@@ -9,13 +9,14 @@ from chainrule.train import Callback, EarlyStopping, ModelCheckpoint, fit
 
 
 class Crash(Callback):
-    """Simulates the process dying after a given epoch."""
+    """Simulates the process dying after a given epoch (once its checkpoint is written, which
+    happens when every callback has finished the epoch)."""
 
     def __init__(self, after_epoch):
         self.after_epoch = after_epoch
 
-    def on_epoch_end(self, trainer, epoch, logs):
-        if epoch == self.after_epoch:
+    def on_epoch_begin(self, trainer, epoch):
+        if epoch == self.after_epoch + 1:
             raise KeyboardInterrupt
 
 

@@ -6,11 +6,17 @@ from collections.abc import Iterable, Iterator, Sized
 
 import numpy as np
 
-from ..random import _gen
+from ..random import _gen, _held_generator_restorers, _held_generator_states
 
 
 class Sampler:
-    """Base class: iterate over sample indices. Subclasses implement ``__iter__``/``__len__``."""
+    """Base class: iterate over sample indices. Subclasses implement ``__iter__``/``__len__``.
+
+    ``state_dict()``/``load_state_dict()`` (a chainrule addition; PyTorch's samplers have none)
+    save and restore the state of every generator the sampler holds as an attribute, so a
+    checkpoint puts its random order back exactly. A ``DataLoader`` draws a sampler's whole
+    pass at the start of the pass (``indices()``).
+    """
 
     def __iter__(self) -> Iterator[int]:
         raise NotImplementedError
@@ -18,6 +24,51 @@ class Sampler:
     def indices(self) -> np.ndarray:
         """All indices of one pass as an int64 array (the loader's fast path uses this)."""
         return np.fromiter(iter(self), dtype=np.int64)
+
+    def state_dict(self) -> dict:
+        """``{"generators": {attribute: state}}`` for each generator attribute (``generator``
+        of the random samplers; the global generator is left to ``cr.get_rng_state()``).
+
+        Example:
+            >>> import chainrule as cr
+            >>> s = cr.data.RandomSampler(range(5), generator=cr.Generator(0))
+            >>> state = s.state_dict(); first = list(s)
+            >>> s.load_state_dict(state); list(s) == first
+            True
+        """
+        return {"generators": _held_generator_states(self)}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a ``state_dict()``; checked whole before anything changes."""
+        for apply in self._restorers(state_dict):
+            apply()
+
+    def _restorers(self, state_dict) -> list:
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{where}: expected a dict from state_dict(), got "
+                            f"{type(state_dict).__name__}")
+        return _held_generator_restorers(self, state_dict.get("generators"), where)
+
+
+def component_state(obj) -> dict:
+    """The state of a sampler, batch sampler or dataset: its ``state_dict()`` if it has one,
+    else the states of the generators it holds (a duck-typed PyTorch-style sampler)."""
+    method = getattr(obj, "state_dict", None)
+    if callable(method):
+        return method()
+    return {"generators": _held_generator_states(obj)}
+
+
+def load_component_state(obj, state, where: str) -> None:
+    method = getattr(obj, "load_state_dict", None)
+    if callable(method):
+        method(state)
+        return
+    if not isinstance(state, dict):
+        raise ValueError(f"{where}: expected a dict, got {type(state).__name__}")
+    for apply in _held_generator_restorers(obj, state.get("generators"), where):
+        apply()
 
 
 class SequentialSampler(Sampler):
@@ -151,6 +202,17 @@ class BatchSampler(Sampler):
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
+    def state_dict(self) -> dict:
+        """Its own generators' states and its sampler's (``{"generators", "sampler"}``)."""
+        return {**super().state_dict(), "sampler": component_state(self.sampler)}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        restorers = self._restorers(state_dict)
+        load_component_state(self.sampler, state_dict.get("sampler"),
+                             f"{type(self).__name__}.load_state_dict: sampler")
+        for apply in restorers:
+            apply()
+
 
 class WeightedRandomSampler(Sampler):
     """``num_samples`` indices drawn with probability proportional to ``weights`` (for
@@ -218,6 +280,20 @@ class DistributedSampler(Sampler):
     def set_epoch(self, epoch: int) -> None:
         """Use a new shuffle for this epoch (the same on every rank)."""
         self.epoch = int(epoch)
+
+    def state_dict(self) -> dict:
+        """``{"generators": {}, "epoch": epoch}``: the shuffle is ``seed + epoch``."""
+        return {**super().state_dict(), "epoch": self.epoch}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        restorers = self._restorers(state_dict)
+        epoch = state_dict.get("epoch")
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+            raise ValueError(f"DistributedSampler.load_state_dict: 'epoch' must be an integer "
+                             f">= 0, got {epoch!r}")
+        for apply in restorers:
+            apply()
+        self.epoch = epoch
 
     def indices(self) -> np.ndarray:
         n = len(self.dataset)

@@ -109,8 +109,11 @@ def explain_step(optimizer, lr: float | None = None, *, lang: str = "en", names=
                          "with step=True, which runs the optimizer's own step()")
     kind = type(optimizer).__name__
     if not supported(optimizer):
+        hint = ""
+        if getattr(optimizer, "terms", None):
+            hint = f"; {kind}.update_terms(p) gives the named values of its next update"
         raise TypeError(f"explain_step(): {kind} is not supported "
-                        "(SGD, Adam, AdamW, RMSprop and Adagrad are)")
+                        f"(SGD, Adam, AdamW, RMSprop and Adagrad are){hint}")
     given = param_names(model)
     given.update(param_names(names))
     updates, count = [], 0

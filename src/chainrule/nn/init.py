@@ -7,6 +7,7 @@ the global generator that ``cr.manual_seed`` seeds.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -100,9 +101,43 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
     return _fill(tensor, _gen(generator).normal(mean, std, tensor.shape))
 
 
+# Acklam's rational approximation of the standard normal quantile (relative error < 1.2e-9).
+_ACKLAM_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+             1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
+_ACKLAM_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+             6.680131188771972e+01, -1.328068155288572e+01, 1.0)
+_ACKLAM_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+             -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00)
+_ACKLAM_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+             3.754408661907416e+00, 1.0)
+
+
+def _ndtri(p: np.ndarray) -> np.ndarray:
+    """The standard normal quantile of probabilities ``p`` in (0, 1) (NumPy has none)."""
+    p = np.asarray(p, dtype=np.float64)
+    out = np.empty_like(p)
+    low, high = p < 0.02425, p > 1 - 0.02425
+    mid = ~(low | high)
+    q = p[mid] - 0.5
+    r = q * q
+    out[mid] = q * np.polyval(_ACKLAM_A, r) / np.polyval(_ACKLAM_B, r)
+    for mask, sign, tail in ((low, 1.0, p[low]), (high, -1.0, 1.0 - p[high])):
+        q = np.sqrt(-2.0 * np.log(tail))
+        out[mask] = sign * np.polyval(_ACKLAM_C, q) / np.polyval(_ACKLAM_D, q)
+    return out
+
+
+def _norm_cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Fill with N(mean, std^2) draws redrawn until they fall in [a, b].
+    """Fill with draws from N(mean, std^2) truncated to [a, b] (bounds in the tensor's units).
+
+    Drawn as PyTorch does, by the inverse of the normal CDF on uniform draws between CDF(a) and
+    CDF(b), but in the lower tail where the CDF keeps its precision: exact for any interval,
+    however far in the tail (PyTorch warns there instead), and with no rejection loop.
 
     Example:
         >>> import chainrule as cr
@@ -111,13 +146,21 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         True
     """
     _check(tensor, "trunc_normal_")
-    rng = _gen(generator)
-    out = rng.normal(mean, std, tensor.shape)
-    bad = (out < a) | (out > b)
-    while bad.any():
-        out[bad] = rng.normal(mean, std, int(bad.sum()))
-        bad = (out < a) | (out > b)
-    return _fill(tensor, out)
+    if not std > 0:
+        raise ValueError(f"init.trunc_normal_(): std must be > 0, got {std}")
+    if not a < b:
+        raise ValueError(f"init.trunc_normal_(): the bounds need a < b, got a={a}, b={b}")
+    lo, hi = (a - mean) / std, (b - mean) / std
+    # Work in the lower tail, where the CDF keeps its relative precision.
+    flip = lo > 0
+    if flip:
+        lo, hi = -hi, -lo
+    u = _gen(generator).uniform(_norm_cdf(lo), _norm_cdf(hi), tensor.shape)
+    u = np.clip(u, np.nextafter(0.0, 1.0), np.nextafter(1.0, 0.0))
+    z = np.clip(_ndtri(u), lo, hi)
+    if flip:
+        z = -z
+    return _fill(tensor, np.clip(mean + std * z, a, b))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -245,6 +288,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     _check(tensor, "orthogonal_")
     if tensor.ndim < 2:
         raise ValueError(f"init.orthogonal_(): needs at least 2 dims, got shape {tensor.shape}")
+    if tensor._data.size == 0:
+        return tensor  # nothing to fill, as in PyTorch
     rows = tensor.shape[0]
     cols = tensor._data.size // rows
     flat = _gen(generator).normal(0.0, 1.0, (rows, cols))
@@ -258,8 +303,91 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     return _fill(tensor, (gain * q).reshape(tensor.shape))
 
 
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """A sparse 2-D matrix: N(0, std^2) draws with ``ceil(sparsity * rows)`` entries of every
+    column set to zero (Martens, 2010).
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.nn.init.sparse_(cr.empty(10, 3), sparsity=0.3)
+        >>> (w == 0).sum(dim=0).tolist()
+        [3, 3, 3]
+    """
+    _check(tensor, "sparse_")
+    if tensor.ndim != 2:
+        raise ValueError(f"init.sparse_(): only 2-D tensors are supported, got shape "
+                         f"{tensor.shape}")
+    if not 0.0 <= sparsity <= 1.0:
+        raise ValueError(f"init.sparse_(): sparsity must be in [0, 1], got {sparsity}")
+    rows, cols = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+    rng = _gen(generator)
+    values = rng.normal(0.0, std, (rows, cols))
+    for j in range(cols):
+        values[rng.permutation(rows)[:zeros], j] = 0.0
+    return _fill(tensor, values)
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The identity convolution: a 3-, 4- or 5-D kernel (out, in, *k) that copies input channel
+    i to output channel i (per group) through the kernel's centre, zeros elsewhere.
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.nn.init.dirac_(cr.empty(2, 2, 3))
+        >>> w[:, :, 1].tolist(), float(w.abs().sum())
+        ([[1.0, 0.0], [0.0, 1.0]], 2.0)
+    """
+    _check(tensor, "dirac_")
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"init.dirac_(): only 3-, 4- and 5-D tensors are supported, got shape "
+                         f"{tensor.shape}")
+    if not isinstance(groups, int) or groups < 1 or tensor.shape[0] % groups:
+        raise ValueError(f"init.dirac_(): dim 0 ({tensor.shape[0]}) must be divisible by "
+                         f"groups ({groups!r})")
+    out_per_group = tensor.shape[0] // groups
+    values = np.zeros(tensor.shape)
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(out_per_group, tensor.shape[1])):
+            values[(g * out_per_group + d, d) + centre] = 1.0
+    return _fill(tensor, values)
+
+
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    return _fan(tensor, mode.lower() if isinstance(mode, str) else mode)
+
+
+def _deprecated(fn):
+    """PyTorch's old names without the trailing underscore: they warn, then do the same."""
+    old = fn.__name__[:-1]
+
+    def wrapper(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{fn.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return fn(*args, **kwargs)
+
+    wrapper.__name__ = wrapper.__qualname__ = old
+    wrapper.__doc__ = f"Deprecated: use ``{fn.__name__}``."
+    return wrapper
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
+
+
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "zeros_", "ones_",
-    "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-    "orthogonal_",
+    "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+    "orthogonal_", "sparse_", "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform",
+    "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse",
 ]

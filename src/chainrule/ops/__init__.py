@@ -10,12 +10,26 @@ from __future__ import annotations
 from . import (  # noqa: F401
     backends,  # noqa: F401  (installs NP / TENSOR into the engine)
     binary,
+    blas,
+    compare,
     compose,
     conv,
+    einsum,
     elementwise,
+    info,
     linalg,
+    matrix,
+    movement,
+    nonzero,
+    norms,
+    pointwise,
     reduce,
+    rounding,
+    sampling,
+    scatter,
     shape,
+    sorting,
+    special,
 )
 from .op import (
     KINDS,

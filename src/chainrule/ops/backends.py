@@ -37,8 +37,10 @@ class NP:
     expand_dims = staticmethod(np.expand_dims)
     flip = staticmethod(np.flip)
     cumsum = staticmethod(np.cumsum)
+    cumprod = staticmethod(np.cumprod)
     concatenate = staticmethod(np.concatenate)
     matmul = staticmethod(np.matmul)
+    einsum = staticmethod(np.einsum)
     mm = staticmethod(np.dot)  # 2-D operands only: the same GEMM as matmul, called faster
     abs = staticmethod(np.abs)
 
@@ -129,7 +131,7 @@ class _TensorBackend:
             "exp": fn("exp"), "log": fn("log"), "sin": fn("sin"), "cos": fn("cos"),
             "sign": fn("sign"), "abs": fn("abs"), "sigmoid": fn("sigmoid"), "erf": fn("erf"),
             "matmul": fn("matmul"), "mm": fn("matmul"), "where": fn("where"),
-            "clone": fn("clone"),
+            "clone": fn("clone"), "einsum": fn("einsum"),
             "sum": lambda x, axis=None, keepdims=False: fn("sum")(x, dim=axis, keepdim=keepdims),
             "reshape": lambda x, shape: fn("reshape")(x, shape),
             "broadcast_to": lambda x, shape: fn("broadcast_to")(x, shape),
@@ -137,6 +139,7 @@ class _TensorBackend:
             "expand_dims": lambda x, axis: S.expand_dims(x, axis),
             "flip": lambda x, axis: fn("flip")(x, axis),
             "cumsum": lambda x, axis: fn("cumsum")(x, axis),
+            "cumprod": lambda x, axis: fn("cumprod")(x, axis),
             "concatenate": lambda xs, axis=0: fn("cat")(xs, axis),
             "mT": lambda x: fn("transpose")(x, -1, -2),
             "softmax": lambda x, axis: fn("softmax")(x, axis),

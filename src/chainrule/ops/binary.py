@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._fpstate import quietly
 from ..autograd.graph import OpError
 from ..tensor import Tensor, _wrap
 from ._util import as_tensor, pair, zeros_like_grad
@@ -46,7 +47,13 @@ class Sub(Op):
         a, b = pair(input, other, "sub")
         if alpha != 1:
             b = mul(b, alpha)
-        return Sub.record(a, b)
+        try:
+            return Sub.record(a, b)
+        except TypeError:
+            if a._data.dtype.kind == "b":
+                raise TypeError("sub(): subtracting bool tensors is not supported (nor in "
+                                "PyTorch); use x ^ y or cr.logical_xor(x, y)") from None
+            raise
 
     forward = np.subtract
 
@@ -73,10 +80,11 @@ class Div(Op):
 
     kind, method, promote, symbol = "elementwise", True, "float", "/"
     aliases = ("divide", "true_divide")
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     formula = "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2"
     nan_hint = "division by zero: add a small epsilon to the denominator"
     nan_grad_hint = "the derivative -a/b^2 is infinite where the denominator is 0"
+
     forward = np.true_divide
 
     def backward(F, g, out, a, b):
@@ -92,7 +100,7 @@ class Pow(Op):
     """
 
     public, kind, promote, symbol = None, "elementwise", "common", "^"
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     formula = "d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln(a)"
     nan_hint = "a negative base to a fractional power, or 0 to a negative power"
     nan_grad_hint = "x^p with p < 1 has an infinite derivative at x = 0"
@@ -137,18 +145,29 @@ class Minimum(Op):
 class Where(Op):
     """``input`` where ``condition`` is true, else ``other`` (broadcasting).
 
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``.
+
     Example:
         >>> import chainrule as cr
         >>> x = cr.tensor([-1.0, 2.0])
         >>> cr.where(x > 0, x, 0.0).tolist()
         [0.0, 2.0]
+        >>> [i.tolist() for i in cr.where(x > 0)]
+        [[1]]
     """
 
     kind = "elementwise"
     fresh_grads = True
     formula = "d where(c,a,b)/da = 1 where c, d/db = 1 where not c"
 
-    def call(condition, input, other):  # noqa: A002
+    def call(condition, input=None, other=None):  # noqa: A002
+        if input is None and other is None:
+            from .nonzero import nonzero
+
+            return nonzero(condition, as_tuple=True)
+        if input is None or other is None:
+            raise TypeError("where(): give both input and other, or neither (where(condition) "
+                            "gives the indices where it holds)")
         cond = as_tensor(condition, "where")
         if cond._data.dtype != np.bool_:
             cond = Tensor(cond._data.astype(bool))
@@ -197,16 +216,11 @@ def pow_tensor(a, b) -> Tensor:
     return Pow.apply(a, b)
 
 
-def _floor_div(a: Tensor, b: Tensor, op: str) -> Tensor:
-    try:
-        return _wrap(np.asarray(np.floor_divide(a._data, b._data)))
-    except ValueError as e:
-        raise OpError(f"{op}(): {e} (input shapes: {a.shape}, {b.shape})") from None
-
-
 @public(method=True, kind="elementwise")
 def floor_divide(input, other) -> Tensor:  # noqa: A002
     """floor(input / other), elementwise; not differentiable (a piecewise-constant function).
+
+    Integers divided by zero raise ``ZeroDivisionError``, as in PyTorch.
 
     Example:
         >>> import chainrule as cr
@@ -214,24 +228,20 @@ def floor_divide(input, other) -> Tensor:  # noqa: A002
         [3, -4]
     """
     a, b = pair(input, other, "floor_divide")
-    return _floor_div(a, b, "floor_divide")
-
-
-@public(method=True, kind="elementwise")
-def remainder(input, other) -> Tensor:  # noqa: A002
-    """a - b * floor(a / b): Python's ``%`` (the sign of b); differentiable in a and b.
-
-    Example:
-        >>> import chainrule as cr
-        >>> (cr.tensor([7.0, -7.0]) % 3).tolist()
-        [1.0, 2.0]
-    """
-    a, b = pair(input, other, "remainder")
-    return sub(a, mul(b, _floor_div(a, b, "remainder")))
+    if b._data.dtype.kind in "biu" and not np.all(b._data):
+        raise ZeroDivisionError("floor_divide(): integer division by zero (the divisor holds a "
+                                "0); floating-point tensors give inf or NaN there instead")
+    try:
+        return _wrap(np.asarray(_quiet_floor_divide(a._data, b._data)))
+    except ValueError as e:
+        raise OpError(f"floor_divide(): {e} (input shapes: {a.shape}, {b.shape})") from None
 
 
 add, sub, mul, div = Add.call, Sub.call, Mul.call, Div.call
 maximum, minimum, where = Maximum.call, Minimum.call, Where.call
+
+
+_quiet_floor_divide = quietly(np.floor_divide)
 
 
 def _r(fn):
@@ -242,4 +252,4 @@ def _r(fn):
 
 
 rsub, rdiv, rpow = _r(sub), _r(div), _r(pow_tensor)
-rfloordiv, rremainder = _r(floor_divide), _r(remainder)
+rfloordiv = _r(floor_divide)

@@ -90,10 +90,12 @@ def index_select(x, dim: int, index) -> Tensor:
 
 
 @public(method=True, kind="indexing")
-def gather(x, dim: int, index) -> Tensor:
+def gather(x, dim: int, index, *, sparse_grad: bool = False) -> Tensor:
     """``out[i][j] = x[index[i][j]][j]`` for ``dim=0`` (and so on): PyTorch's ``gather``.
 
-    Repeated positions in ``index`` add up in the gradient.
+    Repeated positions in ``index`` add up in the gradient. Indices must lie in
+    ``[0, x.size(dim))`` (an ``IndexError`` otherwise, as in PyTorch: no wrap-around).
+    ``sparse_grad`` is accepted for PyTorch's signature; the gradient is always dense.
 
     Example:
         >>> import chainrule as cr
@@ -112,8 +114,13 @@ def gather(x, dim: int, index) -> Tensor:
     if any(index.shape[k] > x.shape[k] for k in range(x.ndim) if k != d):
         raise OpError(f"gather(): index of shape {index.shape} is larger than the tensor's "
                       f"shape {x.shape} outside dim {d}")
+    a = index._data
+    size = x.shape[d] if x.ndim else 1
+    if a.size and (a.min() < 0 or a.max() >= size):
+        bad = int(a.min()) if a.min() < 0 else int(a.max())
+        raise IndexError(f"gather(): index {bad} is out of bounds for dim {d} of size {size}")
     grid = list(np.indices(index.shape, sparse=True))
-    grid[d] = index._data
+    grid[d] = a
     return x[tuple(grid)]
 
 

@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from . import _special
 from ._util import as_tensor, dense_order, inverse_order, like_one, zeros_like_grad
 from .op import Op, public
@@ -115,6 +115,13 @@ class Neg(Op):
     fresh_grads = True
     forward = np.negative
 
+    def call(input):  # noqa: A002
+        x = input if type(input) is Tensor else as_tensor(input, "neg")
+        if x._data.dtype.kind == "b":
+            raise TypeError("neg(): negating a bool tensor is not supported (nor in PyTorch); "
+                            "to invert a mask use ~x or cr.logical_not(x)")
+        return Neg.record(x)
+
     def backward(F, g, out, x):
         return (-g,)
 
@@ -133,7 +140,7 @@ class Exp(Op):
     nan_hint = ("exp overflowed (above ~88 in float32): use logsumexp / softmax, which subtract "
                 "the max")
     latex = r"\frac{d e^x}{dx} = e^x"
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     forward = np.exp
 
     def backward(F, g, out, x):
@@ -149,7 +156,7 @@ class Log(Op):
     nan_hint = ("log of a value <= 0: clamp the input (x.clamp(min=1e-12)), or use log_softmax / "
                 "cross_entropy instead of log(softmax(x))")
     nan_grad_hint = "the derivative 1/x is infinite at x = 0: clamp the input away from 0"
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     forward = np.log
 
     def backward(F, g, out, x):
@@ -161,7 +168,7 @@ class Log1p(Op):
 
     kind, method, promote = "elementwise", True, "float"
     formula = "d ln(1+x)/dx = 1/(1+x)"
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     forward = np.log1p
 
     def backward(F, g, out, x):
@@ -176,7 +183,7 @@ class Sqrt(Op):
     nan_hint = "sqrt of a negative value: clamp the input at 0"
     nan_grad_hint = "the derivative 1/(2 sqrt(x)) is infinite at x = 0: use sqrt(x + eps)"
     latex = r"\frac{d\sqrt{x}}{dx} = \frac{1}{2\sqrt{x}}"
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     forward = np.sqrt
 
     def backward(F, g, out, x):
@@ -196,12 +203,24 @@ class Abs(Op):
 
 
 class Sign(Op):
-    """-1, 0 or 1, elementwise (zero gradient)."""
+    """-1, 0 or 1, elementwise (zero gradient); a bool tensor is its own sign.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.sign(cr.tensor([-2.0, 0.0, 3.0])).tolist(), cr.sign(cr.tensor([True])).tolist()
+        ([-1.0, 0.0, 1.0], [True])
+    """
 
     kind, method = "elementwise", True
     formula = "d sign(x)/dx = 0"
     fresh_grads = True
     forward = np.sign
+
+    def call(input):  # noqa: A002
+        x = as_tensor(input, "sign")
+        if x._data.dtype.kind == "b":
+            return _wrap(x._data.copy())
+        return Sign.record(x)
 
     def backward(F, g, out, x):
         return (zeros_like_grad(F, g),)  # zeros, not None: x.grad exists, as in PyTorch
@@ -454,7 +473,11 @@ class Clamp(Op):
             if max is not None:
                 y = where(y > max, max, y)
             return y
-        return Clamp.apply(input, lo=min, hi=max)
+        x = as_tensor(input, "clamp")
+        if x._data.dtype.kind in "biu" and any(
+                isinstance(b, (float, np.floating)) for b in (min, max)):
+            x = cast(x, dtypes.get_default_dtype())  # int tensor, float bound: PyTorch's float
+        return Clamp.record(x, lo=min, hi=max)
 
     def forward(x, lo, hi):
         return np.clip(x, lo, hi)
@@ -476,7 +499,7 @@ class PowScalar(Op):
     nan_hint = "a negative base to a fractional power, or 0 to a negative power"
     nan_grad_hint = "x^p with p < 1 has an infinite derivative at x = 0"
     latex = r"\frac{d x^p}{dx} = p\,x^{p-1}"
-    fresh_grads = True
+    fresh_grads, quiet = True, True
 
     def forward(x, p):
         if p == 2:
@@ -556,6 +579,8 @@ def pow(input, exponent) -> Tensor:  # noqa: A001,A002
                         "the exponent must be a number or a Tensor")
     if x._data.dtype.kind in "biu" and isinstance(exponent, (float, np.floating)):
         x = cast(x, dtypes.get_default_dtype())
+    elif x._data.dtype.kind == "b":
+        x = cast(x, np.int64)  # bool ** int is int64 in PyTorch
     return PowScalar.record(x, p=exponent)
 
 

@@ -25,7 +25,7 @@ class Matmul(Op):
     """
 
     kind, method, promote, symbol = "linalg", True, "common", "@"
-    aliases = ("mm", "bmm")
+    aliases = ("mm",)
     fresh_grads = True
     formula = "d(AB)/dA = G B^T, d(AB)/dB = A^T G"
     latex = (r"\frac{\partial L}{\partial A} = G B^{\top},\ "
@@ -180,4 +180,4 @@ def dot(a, b) -> Tensor:
 
 
 matmul, linear = Matmul.call, Linear.call
-mm = bmm = matmul
+mm = matmul

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -103,39 +104,59 @@ class Mean(Op):
 
 
 class Var(Op):
-    """Variance over ``dim``; ``correction=1`` (Bessel, the default) like PyTorch."""
+    """Variance over ``dim``; ``correction=1`` (Bessel, the default) like PyTorch.
+
+    PyTorch's call forms: ``var(x, dim, correction=0)``, ``var(x, dim, unbiased, keepdim)`` and
+    ``var(x, unbiased)``. Where ``n - correction <= 0`` the result is inf or NaN and a
+    ``UserWarning`` says so, as in PyTorch.
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.tensor([[1.0, 3.0], [2.0, 2.0]])
+        >>> x.var(dim=1).tolist(), x.var(1, correction=0).tolist(), x.var(False).item()
+        ([2.0, 0.0], [1.0, 0.0], 0.5)
+    """
 
     kind, method = "reduction", True
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     formula = "d var(x)/dx_i = 2(x_i - mean)/(n - correction)"
 
     def call(input, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
              correction=None):
-        return _reduce(Var, input, dim, keepdim, correction=_correction(unbiased, correction))
+        return _spread(Var, input, dim, unbiased, keepdim, correction)
 
     def forward(x, axis, correction, keepdims):
-        return np.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+        return _spread_forward(np.var, x, axis, correction, keepdims)
 
     def backward(F, g, out, x, axis, correction, keepdims):
         n = _count(x.shape, axis)
         mean = F.sum(x, axis=axis, keepdims=True) * (1.0 / n)
-        scale = 2.0 / (n - correction)
+        dof = n - correction
+        scale = 2.0 / dof if dof > 0 else math.inf  # 0 * inf: NaN, PyTorch's gradient there
         return (_expand(F, g, x.shape, axis, keepdims) * (x - mean) * scale,)
 
 
 class Std(Op):
-    """Standard deviation over ``dim``; ``correction=1`` by default like PyTorch."""
+    """Standard deviation over ``dim``; ``correction=1`` by default like PyTorch.
+
+    The same call forms as ``var``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 3.0]).std().item(), cr.tensor([1.0, 3.0]).std(unbiased=False).item()
+        (1.4142135381698608, 1.0)
+    """
 
     kind, method = "reduction", True
-    fresh_grads = True
+    fresh_grads, quiet = True, True
     formula = "d std(x)/dx_i = (x_i - mean)/((n - correction) std)"
 
     def call(input, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
              correction=None):
-        return _reduce(Std, input, dim, keepdim, correction=_correction(unbiased, correction))
+        return _spread(Std, input, dim, unbiased, keepdim, correction)
 
     def forward(x, axis, correction, keepdims):
-        return np.std(x, axis=axis, ddof=correction, keepdims=keepdims)
+        return _spread_forward(np.std, x, axis, correction, keepdims)
 
     def backward(F, g, out, x, axis, correction, keepdims):
         n = _count(x.shape, axis)
@@ -344,14 +365,19 @@ class LogSoftmax(Op):
 
 
 class Cumsum(Op):
-    """Running sum along ``dim``."""
+    """Running sum along ``dim`` (integers and booleans sum as int64, as in PyTorch).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.cumsum(cr.tensor([1, 2, 3]), dim=0).tolist()
+        [1, 3, 6]
+    """
 
     kind, method = "reduction", True
     formula = "d cumsum(x)_i/dx_j = 1 if j <= i"
 
-    def call(input, dim: int):  # noqa: A002
-        x = as_tensor(input, "cumsum")
-        return Cumsum.record(x, axis=norm_dim(dim, (x.ndim or 1), "cumsum"))
+    def call(input, dim: int, *, dtype=None):  # noqa: A002
+        return _running(Cumsum, input, dim, dtype)
 
     def forward(x, axis):
         return np.cumsum(x, axis=axis).reshape(x.shape)  # NumPy makes a 0-d input 1-d
@@ -360,6 +386,61 @@ class Cumsum(Op):
         if x.ndim == 0:
             return (g,)
         return (F.flip(F.cumsum(F.flip(g, axis), axis), axis),)
+
+
+class Cumprod(Op):
+    """Running product along ``dim``; its gradient is exact where the input holds zeros.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.cumprod(cr.tensor([2.0, 0.0, 3.0]), dim=0).tolist()
+        [2.0, 0.0, 0.0]
+    """
+
+    kind, method = "reduction", True
+    fresh_grads = True
+    formula = "d cumprod(x)_i/dx_j = prod_{k <= i, k != j} x_k if j <= i"
+
+    def call(input, dim: int, *, dtype=None):  # noqa: A002
+        return _running(Cumprod, input, dim, dtype)
+
+    def forward(x, axis):
+        return np.cumprod(x, axis=axis).reshape(x.shape)
+
+    def backward(F, g, out, x, axis):
+        if x.ndim == 0:
+            return (g * 1,)
+        xd = x._data if F.differentiable else x
+        if xd.all():
+            # No zeros: sum_{i >= j} g_i y_i / x_j, a reversed cumsum (PyTorch's formula).
+            return (F.flip(F.cumsum(F.flip(g * out, axis), axis), axis) / x,)
+        return (_cumprod_grad_with_zeros(F, g, x, axis),)
+
+
+def _cumprod_grad_with_zeros(F, g, x, axis):
+    """d/dx_j = P_j * S_j with no division: P_j = prod_{k < j} x_k (an exclusive cumprod) and
+    S_j = sum_{i >= j} g_i prod_{j < k <= i} x_k, from S_j = g_j + x_{j+1} S_{j+1}.
+
+    One step per entry along ``axis`` (each vectorised over the other dims); used only when the
+    input holds a zero, where the quotient formula would divide 0 by 0.
+    """
+    n = x.shape[axis]
+    lead = (slice(None),) * axis
+
+    def at(t, k):
+        return F.getitem(t, lead + (slice(k, k + 1),))
+
+    sums = [at(g, n - 1)]
+    for k in range(n - 2, -1, -1):
+        sums.append(at(g, k) + at(x, k + 1) * sums[-1])
+    s = F.concatenate(sums[::-1], axis)
+    ones_shape = x.shape[:axis] + (1,) + x.shape[axis + 1:]
+    ones = np.ones(ones_shape, dtype=x.dtype)
+    if n == 1:
+        return s * 1
+    before = F.getitem(F.cumprod(x, axis), lead + (slice(0, n - 1),))
+    exclusive = F.concatenate([_wrap(ones) if F.differentiable else ones, before], axis)
+    return exclusive * s
 
 
 # ---- helpers of the public functions, and functions built from the primitives --------------
@@ -373,6 +454,16 @@ def _reduce(op, x, dim, keepdim, **extra):
     return op.record(x, axis=axis, keepdims=bool(keepdim), **extra)
 
 
+def _running(op, x, dim, dtype):
+    """cumsum / cumprod: ``x`` (cast to ``dtype``, or integers to int64) along one ``dim``."""
+    x = as_tensor(x, op.public)
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
+        x = x.to(np.int64)  # PyTorch's accumulation type for integers
+    return op.record(x, axis=norm_dim(dim, (x.ndim or 1), op.public))
+
+
 def _along_dim(op, x, dim, dtype):
     """softmax / log_softmax: ``x`` (cast to ``dtype`` first, if given) along one ``dim``."""
     x = as_tensor(x, op.public)
@@ -381,10 +472,40 @@ def _along_dim(op, x, dim, dtype):
     return op.record(x, axis=norm_dim(dim, (x.ndim or 1), op.public))
 
 
-def _correction(unbiased, correction):
-    if correction is not None:
-        return correction
-    return 1 if unbiased is None or unbiased else 0
+def _spread_forward(fn, x, axis, correction, keepdims):
+    if _count(x.shape, axis) - correction > 0:
+        return fn(x, axis=axis, ddof=correction, keepdims=keepdims)
+    # ``_spread`` has already warned, in PyTorch's words; NumPy's own warning would be a second
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn(x, axis=axis, ddof=correction, keepdims=keepdims)
+
+
+def _spread(op, input, dim, unbiased, keepdim, correction):  # noqa: A002
+    """``var`` / ``std``: PyTorch's call forms, a floating-point check, the dof warning."""
+    fn = op.public
+    x = as_tensor(input, fn)
+    if isinstance(dim, bool):  # var(x, False): the old positional ``unbiased``
+        if unbiased is not None:
+            raise TypeError(f"{fn}(): got unbiased={dim} positionally and unbiased={unbiased}")
+        dim, unbiased = None, dim
+    if correction is not None and unbiased is not None:
+        raise TypeError(f"{fn}(): give correction or unbiased, not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    if isinstance(correction, bool) or not isinstance(correction, (int, float, np.integer,
+                                                                   np.floating)):
+        raise TypeError(f"{fn}(): correction must be a number, got {correction!r}")
+    if x._data.dtype.kind not in "fc":
+        raise TypeError(f"{fn}(): needs a floating-point tensor, got {x.dtype}; use .float()")
+    axis = norm_axis(dim, x.ndim, fn)
+    if axis == ():
+        axis = None
+    if _count(x.shape, axis) - correction <= 0:
+        warnings.warn(f"{fn}(): degrees of freedom is <= 0 (correction {correction} for "
+                      f"{_count(x.shape, axis)} values per result): the result is inf or NaN",
+                      UserWarning, stacklevel=3)
+    return op.record(x, axis=axis, keepdims=bool(keepdim), correction=correction)
 
 
 class _ValuesIndices(tuple):
@@ -441,22 +562,46 @@ def min(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
 
 @public(method=True, kind="reduction")
 def argmax(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """Index of the largest value (flattened when ``dim`` is None); not differentiable."""
-    x = as_tensor(input, "argmax")
-    if dim is not None:
-        dim = norm_dim(dim, x.ndim or 1, "argmax")
-    return _wrap(np.asarray(np.argmax(x._data, axis=dim, keepdims=keepdim), dtype=np.int64))
+    """Index of the largest value (flattened when ``dim`` is None); not differentiable.
+
+    Ties give the first index; the result is int64.
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.tensor([[1.0, 5.0], [7.0, 2.0]])
+        >>> cr.argmax(x).item(), x.argmax(dim=1, keepdim=True).tolist()
+        (2, [[1], [0]])
+    """
+    return _arg_extreme(np.argmax, "argmax", input, dim, keepdim)
 
 
 @public(method=True, kind="reduction")
 def argmin(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """Index of the smallest value; not differentiable."""
-    x = as_tensor(input, "argmin")
+    """Index of the smallest value (flattened when ``dim`` is None); not differentiable.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.argmin(cr.tensor([[1.0, 5.0], [7.0, 0.0]]), dim=0).tolist()
+        [0, 1]
+    """
+    return _arg_extreme(np.argmin, "argmin", input, dim, keepdim)
+
+
+def _arg_extreme(find, fn: str, input, dim, keepdim) -> Tensor:  # noqa: A002
+    x = as_tensor(input, fn)
+    a = x._data
     if dim is not None:
-        dim = norm_dim(dim, x.ndim or 1, "argmin")
-    return _wrap(np.asarray(np.argmin(x._data, axis=dim, keepdims=keepdim), dtype=np.int64))
+        dim = norm_dim(dim, a.ndim or 1, fn)
+        if a.ndim and a.shape[dim] == 0:
+            raise IndexError(f"{fn}(): dim {dim} of the tensor's shape {x.shape} is empty")
+    elif a.size == 0:
+        raise IndexError(f"{fn}(): the tensor is empty (shape {x.shape}); give a dim of "
+                         "nonzero size")
+    if a.ndim == 0:
+        return _wrap(np.zeros((), dtype=np.int64))
+    return _wrap(np.asarray(find(a, axis=dim, keepdims=bool(keepdim)), dtype=np.int64))
 
 
 sum, mean, var, std = Sum.call, Mean.call, Var.call, Std.call  # noqa: A001
 amax, amin, prod, logsumexp = Amax.call, Amin.call, Prod.call, Logsumexp.call
-softmax, log_softmax, cumsum = Softmax.call, LogSoftmax.call, Cumsum.call
+softmax, log_softmax, cumsum, cumprod = Softmax.call, LogSoftmax.call, Cumsum.call, Cumprod.call

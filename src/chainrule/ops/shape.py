@@ -103,17 +103,28 @@ class BroadcastTo(Op):
 
 
 class Flip(Op):
-    """Reverse the order of entries along ``dims``."""
+    """Reverse the order of entries along ``dims``; a copy, as in PyTorch (not a view).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.flip(cr.tensor([[1, 2], [3, 4]]), (0, 1)).tolist(), cr.arange(3).flip(0).tolist()
+        ([[4, 3], [2, 1]], [2, 1, 0])
+    """
 
     kind, method = "shape", True
     formula = "flip: gradient flipped back"
 
-    def call(input, dims):  # noqa: A002
+    def call(input, *dims):  # noqa: A002
         x = as_tensor(input, "flip")
-        return Flip.record(x, axis=norm_axis(dims, x.ndim, "flip"))
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = dims[0]
+        if not dims:
+            raise TypeError("flip(): needs the dims to flip, e.g. flip(x, (0,))")
+        return Flip.record(x, axis=norm_axis(tuple(dims), x.ndim, "flip"))
 
     def forward(x, axis):
-        return np.flip(x, axis)
+        # A view would let a later in-place write to the result change the input.
+        return np.flip(x, axis).copy()
 
     def backward(F, g, out, x, axis):
         return (F.flip(g, axis),)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ._torch_options import check_options
 from .optimizer import Optimizer, ParamsT, _check_nonneg, _constants, _l2_grad
 
 
@@ -33,7 +34,10 @@ class Adagrad(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        check_options(type(self).__name__, foreach=foreach, differentiable=differentiable,
+                      fused=fused)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value,
                         maximize=maximize)

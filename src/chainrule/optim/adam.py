@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_betas
+from ._torch_options import check_options
 from .optimizer import Optimizer, ParamsT, _buffer, _check_nonneg, _constants, _l2_grad
 
 
@@ -39,8 +41,12 @@ class Adam(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
+        check_options(type(self).__name__, foreach=foreach, capturable=capturable,
+                      differentiable=differentiable, fused=fused)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
@@ -49,14 +55,7 @@ class Adam(Optimizer):
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
         _check_nonneg(group, "eps")
-        if "betas" in group:
-            betas = group["betas"]
-            if len(betas) != 2:
-                raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-            for i, b in enumerate(betas):
-                if not 0.0 <= b < 1.0:
-                    raise ValueError(f"invalid beta parameter at index {i}: {b} "
-                                     "(must be in [0, 1))")
+        check_betas(group)
 
     def _hyper(self, group: dict[str, Any]) -> tuple:
         b1, b2 = group["betas"]

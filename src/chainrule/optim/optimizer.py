@@ -1,14 +1,18 @@
 """``Optimizer``: parameter groups, state, the one update loop, ``zero_grad`` and state dicts.
 
 ``step`` is written once, here: for each group it reads the hyper-parameters, then hands every
-parameter that has a gradient to the subclass's ``_update``, which changes the ``.data`` array in
-place with NumPy: no graph is recorded and no Tensor is created. ``_update`` is the optimizer's
-one formula. Asked to (a ``terms`` dict), it also records its named intermediate values, which
-is how ``update_terms`` and ``cr.explain_step`` show an update without a second copy of the
-formula. Two things keep the per-parameter cost low: scratch arrays shared by parameters of one
-shape stand in for temporaries, and one-element parameters (a 1-1-1 network's weights) go to
-``_update_one``, the same formula on Python floats, several times cheaper than a dozen NumPy
-calls on one number.
+parameter that has a gradient to the subclass's ``_update``, which changes the parameter's array
+(``._data``) in place with NumPy: no graph is recorded and no Tensor is created. ``_update`` is
+the optimizer's one formula. Asked to (a ``terms`` dict), it also records its named intermediate
+values, which is how ``update_terms`` and ``cr.explain_step`` show an update without a second
+copy of the formula. Two things keep the per-parameter cost low: scratch arrays shared by
+parameters of one shape stand in for temporaries, and one-element parameters (a 1-1-1 network's
+weights) go to ``_update_one``, the same formula on Python floats, several times cheaper than a
+dozen NumPy calls on one number (an optimizer without one falls back to ``_update``).
+
+A subclass may instead write ``step()`` the PyTorch way, looping over ``param_groups`` itself
+(LBFGS does, and so can user code); ``__init_subclass__`` makes every ``step`` count its calls,
+which is how a scheduler tells whether the optimizer has stepped yet.
 """
 
 from __future__ import annotations
@@ -46,14 +50,26 @@ class Optimizer:
 
     #: The named terms ``_update`` records, name: meaning (each optimizer lists its own).
     terms: ClassVar[dict[str, str]] = {}
+    #: 0-d state kept in its own dtype rather than the parameter's (NAdam's ``mu_product``).
+    _scalar_state: ClassVar[tuple[str, ...]] = ()
+    #: How many times ``step()`` was called; a scheduler warns when it is stepped while this is
+    #: still 0. Every ``step`` method counts, a subclass's own included (``__init_subclass__``).
+    _steps_taken = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A step() written the PyTorch way, without this class's loop, must count too, or
+        # every scheduler would warn that it was stepped before the optimizer.
+        step = cls.__dict__.get("step")
+        if step is not None and callable(step):
+            cls.step = _counting(step)
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
-        self._validate(self.defaults)
+        self._checked(self.defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._scratch: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-        self._steps_taken = 0  # lets a scheduler warn when it is stepped before the optimizer
         if isinstance(params, (Tensor, dict)) or not isinstance(params, Iterable):
             raise TypeError(
                 "params must be an iterable of Tensors or of param-group dicts (e.g. "
@@ -68,13 +84,21 @@ class Optimizer:
 
     # ---- hyper-parameters ---------------------------------------------------------------------
     def _validate(self, group: dict[str, Any]) -> None:
-        """Raise ValueError for out-of-range hyper-parameters (subclasses extend it)."""
+        """Raise ValueError for out-of-range hyper-parameters (subclasses extend it; the
+        message names the argument, ``_checked`` adds the optimizer's name)."""
         lr = group.get("lr", 0.0)
         if not isinstance(lr, (int, float, np.number)) or isinstance(lr, bool):
             raise TypeError(f"lr must be a number, got {type(lr).__name__}")
         if not lr >= 0.0:
-            raise ValueError(f"invalid learning rate: {lr} (must be >= 0)")
+            raise ValueError(f"invalid lr (learning rate): {lr} (must be >= 0)")
         _check_nonneg(group, "weight_decay")
+
+    def _checked(self, group: dict[str, Any]) -> None:
+        """``_validate``, its message prefixed with the optimizer's name."""
+        try:
+            self._validate(group)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{type(self).__name__}: {e}") from None
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters, e.g. a layer to unfreeze, with its own hyper-parameters.
@@ -126,7 +150,7 @@ class Optimizer:
             group["param_names"] = names
         for key, value in self.defaults.items():
             group.setdefault(key, value)
-        self._validate(group)
+        self._checked(group)
         self.param_groups.append(group)
 
     # ---- gradients ----------------------------------------------------------------------------
@@ -158,7 +182,11 @@ class Optimizer:
                     g._version += 1
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient; returns ``closure()``'s loss if given."""
+        """Update every parameter that has a gradient; returns ``closure()``'s loss if given.
+
+        The closure, when given, is called first (with gradient recording on) and should
+        recompute the loss and its gradients.
+        """
         loss = self._begin_step(closure)
         state_of = self.state
         update, update_one = self._update, self._update_one
@@ -241,8 +269,7 @@ class Optimizer:
         return u
 
     def _begin_step(self, closure):
-        """Count the step and evaluate the closure (with recording on) if there is one."""
-        self._steps_taken += 1
+        """Evaluate the closure (with recording on) if there is one."""
         if closure is None:
             return None
         with enable_grad():
@@ -288,15 +315,15 @@ class Optimizer:
             for p in group["params"]:
                 s = self.state.get(p)
                 if s:
-                    state[index[id(p)]] = {
-                        k: v.copy() if isinstance(v, np.ndarray) else v for k, v in s.items()}
+                    state[index[id(p)]] = {k: _copy_value(v) for k, v in s.items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a ``state_dict()``: hyper-parameters and buffers, matched by position.
 
         The optimizer must hold the same number of groups and of parameters per group. Buffers
-        are copied (and cast to each parameter's dtype), so training resumes exactly.
+        are copied (floating ones cast to each parameter's dtype, except 0-d state such as
+        NAdam's ``mu_product``, which keeps its own), so training resumes exactly.
 
         Example:
             >>> import chainrule as cr
@@ -326,7 +353,7 @@ class Optimizer:
             if p is None:
                 raise ValueError(f"loaded state dict has state for parameter {key}, which no "
                                  "parameter group lists")
-            state[p] = {name: _load_value(p, name, v) for name, v in values.items()}
+            state[p] = {name: self._load_state_value(p, name, v) for name, v in values.items()}
         groups = []
         for group, saved in zip(self.param_groups, saved_groups):
             new = {k: tuple(v) if isinstance(v, list) and k != "param_names" else v
@@ -338,9 +365,33 @@ class Optimizer:
                 new.setdefault(key, value)
             groups.append(new)
         for group in groups:
-            self._validate(group)
+            self._checked(group)
         self.state = state
         self.param_groups = groups
+
+    def _load_state_value(self, p: Tensor, name: str, value: Any) -> Any:
+        """One loaded state value for parameter ``p``: a copy, floating buffers cast to ``p``'s
+        dtype (except ``_scalar_state``), ``step`` an int.
+
+        The built-in optimizers keep NumPy arrays; an optimizer whose ``step()`` is written the
+        PyTorch way (no ``_update``) gets Tensors back, as it stored them.
+        """
+        as_tensor = type(self)._update is Optimizer._update
+        if isinstance(value, Tensor):
+            value = value._data
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._load_state_value(p, name, v) for v in value)
+        if name == "step" and not as_tensor:
+            return int(value)
+        if isinstance(value, (np.ndarray, np.generic)):
+            value = np.asarray(value)
+            if value.ndim and value.shape != p._data.shape:
+                raise ValueError(f"loaded state {name!r} has shape {value.shape}, its parameter "
+                                 f"has shape {p._data.shape}")
+            keep = value.dtype.kind != "f" or name in self._scalar_state or name == "step"
+            value = np.array(value, dtype=value.dtype if keep else p._data.dtype, copy=True)
+            return Tensor(value) if as_tensor else value
+        return value
 
     def __repr__(self) -> str:
         lines = [self.__class__.__name__ + " ("]
@@ -390,20 +441,35 @@ def _constants_cached(dtype: np.dtype, values: tuple) -> tuple[np.ndarray, ...]:
     return out
 
 
-def _load_value(p: Tensor, name: str, value):
-    if isinstance(value, Tensor):
-        value = value._data
-    if name == "step":
-        return int(value)
+def _copy_value(value: Any) -> Any:
+    """A copy of one state value that later steps cannot change (arrays and Tensors, also
+    inside lists such as L-BFGS's history)."""
     if isinstance(value, np.ndarray):
-        if value.ndim and value.shape != p._data.shape:
-            raise ValueError(f"loaded state {name!r} has shape {value.shape}, its parameter "
-                             f"has shape {p._data.shape}")
-        dtype = p._data.dtype if value.dtype.kind == "f" else value.dtype
-        return np.array(value, dtype=dtype, copy=True)
+        return value.copy()
+    if isinstance(value, Tensor):
+        return Tensor(value._data.copy())
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy_value(v) for v in value)
     return value
+
+
+def _counting(step: Callable) -> Callable:
+    """``step`` wrapped to count its calls in ``_steps_taken`` (the wrapper only counts)."""
+    if getattr(step, "_counts_steps", False):
+        return step
+
+    @functools.wraps(step)
+    def counted(self, *args, **kwargs):
+        self._steps_taken += 1
+        return step(self, *args, **kwargs)
+
+    counted._counts_steps = True
+    return counted
 
 
 def _check_nonneg(group: dict[str, Any], key: str) -> None:
     if key in group and not group[key] >= 0.0:
         raise ValueError(f"invalid {key}: {group[key]} (must be >= 0)")
+
+
+Optimizer.step = _counting(Optimizer.step)  # type: ignore[method-assign]

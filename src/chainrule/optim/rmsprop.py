@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ._torch_options import check_options
 from .optimizer import Optimizer, ParamsT, _buffer, _check_nonneg, _constants, _l2_grad
 
 
@@ -35,7 +36,10 @@ class RMSprop(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False, *, maximize: bool = False) -> None:
+                 centered: bool = False, capturable: bool = False, foreach: bool | None = None,
+                 maximize: bool = False, differentiable: bool = False) -> None:
+        check_options(type(self).__name__, capturable=capturable, foreach=foreach,
+                      differentiable=differentiable)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, maximize=maximize)
         super().__init__(params, defaults)

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._blas import axpy_
+from ._torch_options import check_options
 from .optimizer import Optimizer, ParamsT, _check_nonneg, _constants
 
 
@@ -35,7 +36,10 @@ class SGD(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        check_options(type(self).__name__, foreach=foreach, differentiable=differentiable,
+                      fused=fused)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
@@ -45,7 +49,7 @@ class SGD(Optimizer):
         _check_nonneg(group, "momentum")
         if group.get("nesterov") and (group.get("momentum", 0) <= 0
                                       or group.get("dampening", 0) != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+            raise ValueError("nesterov=True requires a momentum > 0 and zero dampening")
 
     def _hyper(self, group: dict[str, Any]) -> tuple:
         return (group["lr"], group["weight_decay"], group["momentum"], 1.0 - group["dampening"],

@@ -18,8 +18,10 @@ _LOSSES = {
     "huber": "HuberLoss", "smooth_l1": "SmoothL1Loss",
 }
 
+# LBFGS is left out: its step() needs a closure, which fit's loop does not pass.
 _OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
-               "adagrad": "Adagrad"}
+               "adagrad": "Adagrad", "adadelta": "Adadelta", "adamax": "Adamax",
+               "nadam": "NAdam", "radam": "RAdam", "asgd": "ASGD"}
 
 
 def resolve_loss(loss: str | Callable | None) -> Callable:
@@ -66,6 +68,10 @@ def resolve_optimizer(optimizer: Any, model: Any, lr: float | None) -> Any:
     if isinstance(optimizer, str):
         from .. import optim
 
+        if optimizer.lower() == "lbfgs":
+            raise ValueError("fit: LBFGS's step() needs a closure that recomputes the loss, "
+                             "which fit's loop does not pass; write the loop yourself and call "
+                             "opt.step(closure) (see docs/training.md)")
         cls = getattr(optim, _OPTIMIZERS.get(optimizer.lower(), ""), None)
         if cls is None:
             raise ValueError(f"unknown optimizer {optimizer!r}; known names: "

@@ -16,6 +16,8 @@ built when a callback wants them.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -42,6 +44,31 @@ def _check_positive_int(value, name: str, allow_zero: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValueError(f"fit: {name} must be an integer >= {low}, got {value!r}")
     return value
+
+
+class _EpochSums:
+    """The running sums of the epoch in progress: what a checkpoint taken inside the epoch
+    must carry for the resumed run to log the same epoch means."""
+
+    __slots__ = ("batch", "seen", "loss_sum", "sums", "lr", "elapsed", "_t0")
+
+    def __init__(self, names: list[str], lr: float, state: dict | None = None) -> None:
+        self._t0 = time.perf_counter()
+        if state is None:
+            self.batch, self.seen, self.loss_sum, self.lr, self.elapsed = 0, 0, 0.0, lr, 0.0
+            self.sums = [0.0] * len(names)
+        else:
+            self.batch, self.seen = int(state["batch"]), int(state["seen"])
+            self.loss_sum, self.lr = float(state["loss_sum"]), float(state["lr"])
+            self.elapsed = float(state["elapsed"])
+            self.sums = [float(state["sums"][name]) for name in names]
+
+    def seconds(self) -> float:
+        return self.elapsed + time.perf_counter() - self._t0
+
+    def state_dict(self, names: list[str]) -> dict:
+        return {"batch": self.batch, "seen": self.seen, "loss_sum": self.loss_sum,
+                "sums": dict(zip(names, self.sums)), "lr": self.lr, "elapsed": self.seconds()}
 
 
 class Trainer:
@@ -94,6 +121,37 @@ class Trainer:
         self.has_validation = False
         self.epochs = 0
         self.train_loader = None
+        self.val_loader = None
+        self._partial: _EpochSums | None = None
+        self._phase: str | None = None  # "batch" or "epoch" while those end hooks run
+        self._to_save: list = []  # checkpoints asked for during the hooks now running
+
+    def save_checkpoint(self, path: str | os.PathLike,
+                        on_saved: Callable[[str], None] | None = None) -> None:
+        """Write a resumable checkpoint of this run to ``path``; call it from a callback's
+        ``on_batch_end`` (a checkpoint inside the epoch, with the data position) or
+        ``on_epoch_end``. The file is written once every callback has finished that hook,
+        so all their states are in it; ``on_saved(path)`` is called then.
+
+        Example:
+            >>> class EveryHundredSteps(cr.train.Callback):  # doctest: +SKIP
+            ...     def on_batch_end(self, trainer, batch, logs):
+            ...         if trainer.step % 100 == 0:
+            ...             trainer.save_checkpoint(f"ckpt/step{trainer.step}.safetensors")
+        """
+        if self._phase is None:
+            raise ValueError("Trainer.save_checkpoint: call it from a callback's on_batch_end "
+                             "or on_epoch_end")
+        self._to_save.append((os.fspath(path), self._phase == "batch", on_saved))
+
+    def _write_checkpoints(self) -> None:
+        from .checkpoint import save_trainer
+
+        to_save, self._to_save = self._to_save, []
+        for path, mid_epoch, on_saved in to_save:
+            save_trainer(path, self, mid_epoch=mid_epoch)
+            if on_saved is not None:
+                on_saved(path)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -110,15 +168,19 @@ class Trainer:
         _check_positive_int(epochs, "epochs", allow_zero=True)
         _check_positive_int(batch_size, "batch_size")
         _check_positive_int(initial_epoch, "initial_epoch", allow_zero=True)
+        if resume is not None and initial_epoch:
+            raise ValueError("fit: pass initial_epoch or resume, not both (the checkpoint "
+                             "says which epoch to continue from)")
         if seed is not None:
             manual_seed(seed)
         loader = as_batches(train, batch_size, shuffle, "fit train")
         val_loader = None if val is None else as_batches(val, batch_size, False, "fit val")
-        self.train_loader, self.epochs = loader, epochs
+        self.train_loader, self.val_loader, self.epochs = loader, val_loader, epochs
         self.has_validation = val_loader is not None
+        resumed, stopped = None, False
         if resume is not None:
             # After seeding: the checkpoint's RNG state must win over the seed.
-            initial_epoch = restore(resume, self)
+            initial_epoch, resumed, stopped = restore(resume, self)
         try:
             steps = len(loader)
         except TypeError:
@@ -136,86 +198,133 @@ class Trainer:
         for fn in hooks["on_train_begin"]:
             fn(self)
         anomaly = _detect_anomaly() if detect_anomaly else contextlib.nullcontext()
+        # A checkpoint written as the run stopped (EarlyStopping, TerminateOnNaN) resumes to the
+        # same end: the rest of its epoch without more batches, or nothing at an epoch end.
+        first = epochs if stopped and resumed is None else initial_epoch
         try:
-            for epoch in range(initial_epoch, epochs):
-                self._run_epoch(epoch, loader, val_loader, hooks, anomaly)
+            for epoch in range(first, epochs):
+                self._run_epoch(epoch, loader, val_loader, hooks, anomaly, resumed, progress,
+                                stopped)
+                resumed, stopped = None, False
                 if self.stop_training:
                     break
         except BaseException:
             if progress is not None and hasattr(progress, "abort"):
                 progress.abort()  # end a half-drawn bar so the traceback starts on its own line
             raise
+        finally:
+            self._partial, self._phase, self._to_save = None, None, []
         for fn in hooks["on_train_end"]:
             fn(self)
         return self.history
 
-    def _run_epoch(self, epoch: int, loader, val_loader, hooks, anomaly) -> None:
-        """Train one epoch, validate, step the scheduler, record and report the logs."""
+    def _run_epoch(self, epoch: int, loader, val_loader, hooks, anomaly,
+                   resumed: dict | None = None, display: Any = None,
+                   stopped: bool = False) -> None:
+        """Train one epoch, validate, step the scheduler, record and report the logs.
+
+        ``resumed``: the running sums of this epoch from a checkpoint taken inside it. Its
+        ``on_epoch_begin`` hooks ran before that checkpoint, so only the display's runs again.
+        """
         self.epoch = epoch
-        for fn in hooks["on_epoch_begin"]:
-            fn(self, epoch)
-        lr = self.optimizer.param_groups[0]["lr"]  # after on_epoch_begin: schedules set it
-        t0 = time.perf_counter()
+        names = list(self.metrics)
+        if resumed is None:
+            for fn in hooks["on_epoch_begin"]:
+                fn(self, epoch)
+            # After on_epoch_begin: schedules set it.
+            self._partial = _EpochSums(names, self.optimizer.param_groups[0]["lr"])
+        else:
+            for fn in hooks["on_epoch_begin"]:
+                if getattr(fn, "__self__", None) is display:
+                    fn(self, epoch)
+            self._partial = _EpochSums(names, 0.0, resumed)
         with anomaly:
-            logs = self._train_epoch(loader, hooks)
+            logs = self._train_epoch(loader, hooks, self._partial, skip=resumed is not None,
+                                     stopped=stopped)
         if val_loader is not None:
             val_logs = evaluate_loader(self.model, val_loader, self.loss_fn, self.metrics)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
-        logs["lr"] = float(lr)
-        logs["time"] = time.perf_counter() - t0
+        logs["lr"] = float(self._partial.lr)
+        logs["time"] = self._partial.seconds()
         if self.scheduler is not None and self.scheduler_interval == "epoch":
             if _is_plateau(self.scheduler):
                 self.scheduler.step(logs["val_loss" if val_loader is not None else "loss"])
             else:
                 self.scheduler.step()
         self.history.append(epoch, logs)
-        for fn in hooks["on_epoch_end"]:
-            fn(self, epoch, logs)
+        self._phase = "epoch"
+        try:
+            for fn in hooks["on_epoch_end"]:
+                fn(self, epoch, logs)
+        finally:
+            self._phase = None
+        if self._to_save:
+            self._write_checkpoints()
 
-    def _train_epoch(self, loader, hooks) -> dict[str, float]:
+    def _train_epoch(self, loader, hooks, acc: _EpochSums, skip: bool = False,
+                     stopped: bool = False) -> dict[str, float]:
         model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
         metrics = list(self.metrics.items())
         names = [name for name, _ in metrics]
-        sums = [0.0] * len(metrics)
+        sums = acc.sums
         begin, after, end = (hooks["on_batch_begin"], hooks["on_after_backward"],
                              hooks["on_batch_end"])
         sched = self.scheduler if self.scheduler_interval == "step" else None
-        loss_sum, seen, batch = 0.0, 0, -1
-        for batch, data in enumerate(loader):
-            x, y = split_batch(data, "fit")
-            for fn in begin:
-                fn(self, batch)
-            optimizer.zero_grad()
-            out = model(x)
-            loss = loss_fn(out, y)
-            loss.backward()
-            if after:
-                self.loss = loss
-                for fn in after:
-                    fn(self)
-            optimizer.step()
-            if sched is not None:
-                sched.step()
-            self.step += 1
-            n = len(x)
-            value = float(loss._data)
-            loss_sum += value * n
-            seen += n
-            values = [metric_value(fn(out, y)) for _, fn in metrics]
-            for i, v in enumerate(values):
-                sums[i] += v * n
-            if end:
-                self.loss = loss
-                logs = {"loss": value, "size": n}
-                logs.update(zip(names, values))
-                for fn in end:
-                    fn(self, batch, logs)
-            if self.stop_training:
-                break
-        if seen == 0:
+        if stopped:  # the checkpoint was written by the step that stopped the run
+            self.stop_training = True
+            source = batches = iter(())
+        else:
+            source = batches = iter(loader)
+        if skip and acc.batch and not callable(getattr(loader, "load_state_dict", None)):
+            # A resumed epoch over a list of batches: skip what was trained before the
+            # checkpoint (a DataLoader was put at its position by the checkpoint itself).
+            batches = itertools.islice(source, acc.batch, None)
+        try:
+            for batch, data in enumerate(batches, start=acc.batch):
+                x, y = split_batch(data, "fit")
+                for fn in begin:
+                    fn(self, batch)
+                optimizer.zero_grad()
+                out = model(x)
+                loss = loss_fn(out, y)
+                loss.backward()
+                if after:
+                    self.loss = loss
+                    for fn in after:
+                        fn(self)
+                optimizer.step()
+                if sched is not None:
+                    sched.step()
+                self.step += 1
+                n = len(x)
+                value = float(loss._data)
+                acc.loss_sum += value * n
+                acc.seen += n
+                acc.batch = batch + 1
+                values = [metric_value(fn(out, y)) for _, fn in metrics]
+                for i, v in enumerate(values):
+                    sums[i] += v * n
+                if end:
+                    self.loss = loss
+                    logs = {"loss": value, "size": n}
+                    logs.update(zip(names, values))
+                    self._phase = "batch"
+                    for fn in end:
+                        fn(self, batch, logs)
+                    self._phase = None
+                    if self._to_save:
+                        self._write_checkpoints()
+                if self.stop_training:
+                    break
+        finally:
+            # A pass left early is over: the loader must not count it as still in progress.
+            # (Only an iterator made here is closed, never one the caller handed in.)
+            if source is not loader and hasattr(source, "close"):
+                source.close()
+        if acc.seen == 0:
             raise ValueError("fit: the training data produced no batches")
-        logs = {"loss": loss_sum / seen}
-        logs.update({name: s / seen for name, s in zip(names, sums)})
+        logs = {"loss": acc.loss_sum / acc.seen}
+        logs.update({name: s / acc.seen for name, s in zip(names, sums)})
         return logs
 
 

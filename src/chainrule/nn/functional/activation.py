@@ -1,24 +1,95 @@
-"""Activation functions (the elementwise ones are the engine's primitives)."""
+"""Activation functions (the elementwise ones are the engine's primitives).
+
+``inplace=True`` (and the ``relu_``-style names) writes the result into the input when the input
+is in no graph, as PyTorch does. chainrule never overwrites a tensor that a graph recorded, so
+inside a graph the result is computed out of place: use the returned tensor (as
+``x = F.relu(x, inplace=True)`` does).
+"""
 
 from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
+from ...autograd.grad_mode import GRAD
 from ...ops.binary import maximum, minimum, where
+from ...ops.elementwise import elu as _elu
 from ...ops.elementwise import (  # noqa: F401  (re-exported as F.<name>)
-    elu,
     exp,
     gelu,
-    leaky_relu,
-    relu,
     sigmoid,
-    silu,
     softplus,
     tanh,
 )
+from ...ops.elementwise import leaky_relu as _leaky_relu
+from ...ops.elementwise import relu as _relu
+from ...ops.elementwise import silu as _silu
 from ...ops.reduce import log_softmax as _log_softmax
 from ...ops.reduce import softmax as _softmax
-from ...tensor import Tensor
+from ...random import _gen
+from ...tensor import Tensor, _wrap
+
+
+def _inplace(input: Tensor, out: Tensor) -> Tensor:  # noqa: A002
+    """Write ``out`` into ``input`` when no graph holds ``input``; else return ``out``."""
+    if not isinstance(input, Tensor) or (GRAD.enabled and input.requires_grad) or \
+            input._node is not None:
+        return out
+    return input.copy_(out)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(0, x), elementwise.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.relu(cr.tensor([-1.0, 2.0])).tolist()
+        [0.0, 2.0]
+    """
+    out = _relu(input)
+    return _inplace(input, out) if inplace else out
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
+               inplace: bool = False) -> Tensor:
+    """x if x > 0 else negative_slope * x.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.leaky_relu(cr.tensor([-2.0, 2.0]), 0.5).tolist()
+        [-1.0, 2.0]
+    """
+    out = _leaky_relu(input, negative_slope)
+    return _inplace(input, out) if inplace else out
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x if x > 0 else alpha * (e^x - 1).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.elu(cr.tensor([1.0, 0.0])).tolist()
+        [1.0, 0.0]
+    """
+    out = _elu(input, alpha)
+    return _inplace(input, out) if inplace else out
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x * sigmoid(x) (swish).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.silu(cr.tensor([0.0])).tolist()
+        [0.0]
+    """
+    out = _silu(input)
+    return _inplace(input, out) if inplace else out
 
 
 def _implicit_dim(ndim: int, name: str) -> int:
@@ -56,7 +127,7 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  #
     return _log_softmax(input, dim, dtype)
 
 
-def relu6(input: Tensor) -> Tensor:  # noqa: A002
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """min(max(x, 0), 6).
 
     Example:
@@ -65,10 +136,11 @@ def relu6(input: Tensor) -> Tensor:  # noqa: A002
         >>> F.relu6(cr.tensor([-1.0, 3.0, 8.0])).tolist()
         [0.0, 3.0, 6.0]
     """
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
+             inplace: bool = False) -> Tensor:
     """x clipped to [min_val, max_val].
 
     Example:
@@ -79,7 +151,12 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tens
     """
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
-    return input.clamp(min_val, max_val)
+    # PyTorch's gradient is 0 at the bounds themselves (clamp's passes there): keep x only
+    # strictly inside, and the bound as a constant elsewhere.
+    inside = (input > min_val) & (input < max_val)
+    bound = _wrap(np.clip(input._data, min_val, max_val))
+    out = where(inside, input, bound)
+    return _inplace(input, out) if inplace else out
 
 
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
@@ -94,7 +171,7 @@ def softsign(input: Tensor) -> Tensor:  # noqa: A002
     return input / (input.abs() + 1)
 
 
-def mish(input: Tensor) -> Tensor:  # noqa: A002
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x * tanh(softplus(x)).
 
     Example:
@@ -103,10 +180,11 @@ def mish(input: Tensor) -> Tensor:  # noqa: A002
         >>> F.mish(cr.tensor([0.0])).tolist()
         [0.0]
     """
-    return input * softplus(input).tanh()
+    out = input * softplus(input).tanh()
+    return _inplace(input, out) if inplace else out
 
 
-def hardsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """relu6(x + 3) / 6.
 
     Example:
@@ -115,7 +193,8 @@ def hardsigmoid(input: Tensor) -> Tensor:  # noqa: A002
         >>> F.hardsigmoid(cr.tensor([-4.0, 0.0, 4.0])).tolist()
         [0.0, 0.5, 1.0]
     """
-    return minimum(maximum(input / 6 + 0.5, 0.0), 1.0)
+    out = minimum(maximum(input / 6 + 0.5, 0.0), 1.0)
+    return _inplace(input, out) if inplace else out
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
@@ -151,7 +230,7 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     return -softplus(-input)
 
 
-def selu(input: Tensor) -> Tensor:  # noqa: A002
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """scale * elu(x, alpha) with the self-normalising constants.
 
     Example:
@@ -160,10 +239,11 @@ def selu(input: Tensor) -> Tensor:  # noqa: A002
         >>> round(F.selu(cr.tensor([1.0])).item(), 4)
         1.0507
     """
-    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+    out = _elu(input, _SELU_ALPHA) * _SELU_SCALE
+    return _inplace(input, out) if inplace else out
 
 
-def celu(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(0, x) + min(0, alpha (e^(x/alpha) - 1)).
 
     Example:
@@ -174,10 +254,11 @@ def celu(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
     """
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
-    return where(input > 0, input, (exp(minimum(input, 0.0) / alpha) - 1) * alpha)
+    out = where(input > 0, input, (exp(minimum(input, 0.0) / alpha) - 1) * alpha)
+    return _inplace(input, out) if inplace else out
 
 
-def hardswish(input: Tensor) -> Tensor:  # noqa: A002
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x * relu6(x + 3) / 6.
 
     Example:
@@ -186,7 +267,8 @@ def hardswish(input: Tensor) -> Tensor:  # noqa: A002
         >>> F.hardswish(cr.tensor([-4.0, 0.0, 4.0])).tolist()
         [-0.0, 0.0, 4.0]
     """
-    return input * hardsigmoid(input)
+    out = input * hardsigmoid(input)
+    return _inplace(input, out) if inplace else out
 
 
 def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
@@ -213,3 +295,140 @@ def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
         [0.0]
     """
     return input - tanh(input)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    """Gated linear unit: a * sigmoid(b), with a and b the two halves of ``input`` along
+    ``dim``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.glu(cr.tensor([[2.0, 4.0, 0.0, 0.0]])).tolist()
+        [[1.0, 2.0]]
+    """
+    if input.ndim == 0:
+        raise ValueError("glu: needs at least 1 dim, got a 0-d tensor")
+    d = dim % input.ndim if -input.ndim <= dim < input.ndim else None
+    if d is None:
+        raise IndexError(f"glu: dim {dim} is out of range for input of shape {input.shape}")
+    if input.shape[d] % 2:
+        raise ValueError(f"glu: dim {dim} of input {input.shape} must have an even size")
+    a, b = input.chunk(2, d)
+    return a * sigmoid(b)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """x where |x| > lambd, else 0.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.hardshrink(cr.tensor([-1.0, 0.2, 0.7])).tolist()
+        [-1.0, 0.0, 0.699999988079071]
+    """
+    return where((input > lambd) | (input < -lambd), input, 0.0)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """x - lambd above lambd, x + lambd below -lambd, 0 between.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.softshrink(cr.tensor([-1.0, 0.2, 1.5])).tolist()
+        [-0.5, 0.0, 1.0]
+    """
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be >= 0, got {lambd}")
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+
+
+def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """x where x > threshold, else ``value``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.threshold(cr.tensor([0.5, 2.0]), 1.0, -1.0).tolist()
+        [-1.0, 2.0]
+    """
+    out = where(input > threshold, input, value)
+    if out.dtype != input.dtype:
+        out = out.to(input.dtype)
+    return _inplace(input, out) if inplace else out
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,  # noqa: A002
+          training: bool = False, inplace: bool = False, generator=None) -> Tensor:
+    """Randomized leaky ReLU: while training, each negative entry is scaled by its own slope
+    drawn from U(lower, upper); otherwise by the mean slope (lower + upper) / 2.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.rrelu(cr.tensor([-3.0, 1.0]), 0.2, 0.4).tolist()
+        [-0.9000000357627869, 1.0]
+    """
+    if not 0 <= lower <= upper:
+        raise ValueError(f"rrelu: need 0 <= lower <= upper, got lower={lower}, upper={upper}")
+    if not training:
+        out = _leaky_relu(input, (lower + upper) / 2)
+    else:
+        dt = input.dtype if input.dtype.kind == "f" else np.dtype(np.float32)
+        slopes = _gen(generator).uniform(lower, upper, input.shape).astype(dt)
+        out = where(input >= 0, input, input * _wrap(slopes))
+    return _inplace(input, out) if inplace else out
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1, generator=None) -> Tensor:
+    """Samples from the Gumbel-softmax distribution: softmax((logits + g) / tau) with Gumbel
+    noise g. With ``hard`` the result is one-hot in the forward but keeps the soft sample's
+    gradient (straight-through).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> y = F.gumbel_softmax(cr.zeros(2, 5), hard=True)
+        >>> y.sum(dim=-1).tolist()
+        [1.0, 1.0]
+    """
+    dt = logits.dtype if logits.dtype.kind == "f" else np.dtype(np.float32)
+    gumbels = -np.log(_gen(generator).exponential(1.0, logits.shape)).astype(dt)
+    soft = _softmax((logits + _wrap(gumbels)) / tau, dim)
+    if not hard:
+        return soft
+    d = dim % soft.ndim
+    index = np.expand_dims(soft._data.argmax(axis=d), d)
+    one_hot = np.zeros(soft.shape, dtype=soft.dtype)
+    np.put_along_axis(one_hot, index, 1.0, axis=d)
+    return soft + (_wrap(one_hot) - soft.detach())
+
+
+def softmax2d(input: Tensor) -> Tensor:  # noqa: A002
+    """Softmax over the channels (dim -3) of (N, C, H, W) or (C, H, W) inputs."""
+    if input.ndim not in (3, 4):
+        raise ValueError(f"Softmax2d: expected a 3-D or 4-D input, got shape {input.shape}")
+    return _softmax(input, -3)
+
+
+def _inplace_variant(fn, name: str):
+    def variant(input: Tensor, *args, **kwargs) -> Tensor:  # noqa: A002
+        return fn(input, *args, inplace=True, **kwargs)
+
+    variant.__name__ = variant.__qualname__ = name
+    variant.__doc__ = (f"``{fn.__name__}`` written into the input when no graph holds it (see "
+                       "the module's docstring).")
+    return variant
+
+
+relu_ = _inplace_variant(relu, "relu_")
+elu_ = _inplace_variant(elu, "elu_")
+leaky_relu_ = _inplace_variant(leaky_relu, "leaky_relu_")
+hardtanh_ = _inplace_variant(hardtanh, "hardtanh_")
+celu_ = _inplace_variant(celu, "celu_")
+selu_ = _inplace_variant(selu, "selu_")
+threshold_ = _inplace_variant(threshold, "threshold_")
+rrelu_ = _inplace_variant(rrelu, "rrelu_")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ...ops.binary import maximum
 from ...tensor import Tensor
 
@@ -53,3 +55,27 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
         5.0
     """
     return _norm(x1 - x2 + eps, p, -1, keepdim)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002
+    """The p-norm distances between every pair of rows i < j of a 2-D ``input``, in row-major
+    order (the condensed upper triangle), as ``torch.nn.functional.pdist``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.pdist(cr.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]])).tolist()
+        [5.0, 1.0, 4.242640495300293]
+    """
+    if not isinstance(input, Tensor) or input.ndim != 2:
+        raise ValueError(f"pdist: input must be a 2-D tensor (N, M), got "
+                         f"{getattr(input, 'shape', input)}")
+    if p < 0:
+        raise ValueError(f"pdist: p must be >= 0, got {p}")
+    i, j = np.triu_indices(input.shape[0], 1)
+    diff = input[i] - input[j]
+    if p == 0:
+        return (diff != 0).sum(dim=1).to(input.dtype)
+    if np.isinf(p):
+        return diff.abs().amax(dim=1)
+    return _norm(diff, p, 1, False)

@@ -10,7 +10,7 @@ from ...autograd.graph import apply
 from ...ops._util import dense_order, inverse_order
 from ...ops.op import Op
 from ...random import _gen
-from ...tensor import Tensor
+from ...tensor import Tensor, _wrap
 
 
 class Dropout(Op):
@@ -129,3 +129,74 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
         (2, 3, 4, 4)
     """
     return _channel_dropout(input, p, training, generator, 2, "dropout2d")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False, generator=None) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) / (C, D, H, W) inputs with probability ``p``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.dropout3d(cr.ones(2, 3, 2, 2, 2), training=False).shape
+        (2, 3, 2, 2, 2)
+    """
+    return _channel_dropout(input, p, training, generator, 3, "dropout3d")
+
+
+# -alpha' = -scale * alpha of SELU: the value SELU saturates to, which dropped units take
+_SELU_SATURATION = 1.7580993408473766
+
+
+def _alpha_masked(input, mask_shape, p, generator, name):  # noqa: A002
+    """PyTorch's alpha dropout: kept units a*x + a*alpha'*p, dropped ones a*alpha'*(p-1), with
+    a = 1/sqrt((alpha'^2 p + 1)(1 - p)) so that mean 0 and variance 1 are kept."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: probability p must be in [0, 1], got {p}")
+    dt = input.dtype if input.dtype.kind == "f" else np.dtype(np.float32)
+    if p == 1.0:
+        return input * 0.0
+    u = _gen(generator).random(mask_shape)
+    keep = (u >= p).astype(dt)
+    alpha = _SELU_SATURATION
+    a = 1.0 / np.sqrt((alpha * alpha * p + 1) * (1 - p))
+    shift = ((keep - 1) * (alpha * a) + alpha * a * p).astype(dt)
+    return input * _wrap(keep * dt.type(a)) + _wrap(shift)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
+                  inplace: bool = False, generator=None) -> Tensor:
+    """Dropout for SELU networks: dropped units take SELU's saturation value and the result is
+    rescaled so that zero mean and unit variance are kept (training only).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.alpha_dropout(cr.ones(3), 0.5).tolist()
+        [1.0, 1.0, 1.0]
+    """
+    if not training or p == 0.0:
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"alpha_dropout: probability p must be in [0, 1], got {p}")
+        return input
+    return _alpha_masked(input, input.shape, p, generator, "alpha_dropout")
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
+                          inplace: bool = False, generator=None) -> Tensor:
+    """Alpha dropout of whole channels (dim 1) of (N, C, *) inputs.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.feature_alpha_dropout(cr.ones(2, 3, 4), 0.5).shape
+        (2, 3, 4)
+    """
+    if not training or p == 0.0:
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"feature_alpha_dropout: probability p must be in [0, 1], got {p}")
+        return input
+    if input.ndim < 2:
+        raise ValueError(f"feature_alpha_dropout: expected input (N, C, *), got {input.shape}")
+    shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    return _alpha_masked(input, shape, p, generator, "feature_alpha_dropout")

@@ -18,6 +18,7 @@ import numpy as np
 from ...autograd.graph import apply
 from ...ops._rows import ones as _ones
 from ...ops.op import Op
+from ...ops.shape import pad_np
 from ...tensor import Tensor
 
 
@@ -296,3 +297,109 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
     if bias is not None:
         out = out + bias.reshape(pshape)
     return out
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A002
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample of (N, C, ...) over its spatial dims, then scale
+    and shift per channel.
+
+    With ``use_input_stats`` the running statistics (if given) are updated in place with the
+    batch average of the per-sample statistics (unbiased variance); without it they are used
+    instead, as batch norm's eval mode does.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.instance_norm(cr.tensor([[[1.0, 3.0], [2.0, 6.0]]]), eps=0.0).tolist()
+        [[[-1.0, 1.0], [-1.0, 1.0]]]
+    """
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected input of shape (N, C, *spatial), got "
+                         f"{input.shape}")
+    n, c = input.shape[:2]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"instance_norm: {name} has shape {t.shape}, expected ({c},) for "
+                             f"input {input.shape}")
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and "
+                             "running_var")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    axes = tuple(range(2, input.ndim))
+    count = _count(input, axes)
+    if count <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
+                         f"got input of shape {input.shape}")
+    pshape = (1, c) + (1,) * (input.ndim - 2)
+    paxes = (0,) + axes
+    out, saved = _normalize(input, weight, bias, axes, paxes, eps,
+                            None if weight is None else pshape, "instance_norm")
+    if running_mean is not None and running_var is not None:
+        _, mean, var, _ = saved
+        rm, rv = running_mean._data, running_var._data
+        rm *= 1.0 - momentum
+        rm += momentum * mean.reshape(n, c).mean(axis=0)
+        rv *= 1.0 - momentum
+        rv += momentum * (var.reshape(n, c) * (count / (count - 1))).mean(axis=0)
+        running_mean._version += 1
+        running_var._version += 1
+    return out
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4,  # noqa: A002
+                        beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """Divide each value by (k + alpha * mean of the squares of ``size`` neighbouring channels)
+    ** beta (AlexNet's normalisation across channels).
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> F.local_response_norm(cr.ones(1, 3, 2), 2, alpha=1.0, beta=1.0, k=0.0).tolist()
+        [[[2.0, 2.0], [1.0, 1.0], [1.0, 1.0]]]
+    """
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: expected input of shape (N, C, *), got "
+                         f"{input.shape}")
+    if not isinstance(size, int) or size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
+    if input._data.size == 0:
+        return input
+    c = input.shape[1]
+    sq = input * input
+    widths = [(0, 0)] * input.ndim
+    widths[1] = (size // 2, (size - 1) // 2)
+    padded = pad_np(sq, widths)
+    total = padded[:, 0:c]
+    for j in range(1, size):
+        total = total + padded[:, j:j + c]
+    return input / ((total * (alpha / size) + k) ** beta)
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  # noqa: A002
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) over the trailing ``normalized_shape`` dims, times ``weight``.
+    ``eps`` defaults to the machine epsilon of the input's dtype, as in PyTorch.
+
+    Example:
+        >>> import chainrule as cr
+        >>> import chainrule.nn.functional as F
+        >>> [round(v, 4) for v in F.rms_norm(cr.tensor([[3.0, 4.0]]), (2,), eps=0.0)[0].tolist()]
+        [0.8485, 1.1314]
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or input.shape[input.ndim - k:] != shape:
+        raise ValueError(f"rms_norm: input of shape {input.shape} does not end with "
+                         f"normalized_shape {shape}")
+    if weight is not None and weight.shape != shape:
+        raise ValueError(f"rms_norm: weight has shape {weight.shape}, expected {shape}")
+    if eps is None:
+        eps = float(np.finfo(input.dtype if input.dtype.kind == "f" else np.float32).eps)
+    dims = tuple(range(input.ndim - k, input.ndim))
+    out = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight

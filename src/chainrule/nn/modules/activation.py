@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from ...ops.elementwise import relu as _relu
 from ...tensor import Tensor
 from .. import functional as F
 from ..parameter import Parameter
+from .attention import MultiheadAttention  # noqa: F401  (PyTorch keeps it here)
 from .linear import _factory_dtype
 from .module import Module
 
@@ -25,7 +29,9 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.relu(input)
+        if not self.inplace:
+            return _relu(input)  # the primitive itself: the hot path
+        return F.relu(input, self.inplace)
 
 
 class LeakyReLU(Module):
@@ -42,7 +48,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -110,7 +116,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
 
 class ELU(Module):
@@ -127,7 +133,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
@@ -202,8 +208,12 @@ class ReLU6(Module):
         [0.0, 6.0]
     """
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.relu6(input)
+        return F.relu6(input, self.inplace)
 
 
 class Hardtanh(Module):
@@ -215,12 +225,23 @@ class Hardtanh(Module):
         [-1.0, 0.5]
     """
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 min_value: float | None = None, max_value: float | None = None) -> None:
         super().__init__()
-        self.min_val, self.max_val = min_val, max_val
+        # min_value / max_value: PyTorch's old names, still accepted with its warning
+        for old, new in (("min_value", "min_val"), ("max_value", "max_val")):
+            if locals()[old] is not None:
+                warnings.warn(f"keyword argument `{old}` is deprecated and renamed to `{new}`",
+                              FutureWarning, stacklevel=2)
+        min_val = min_val if min_value is None else min_value
+        max_val = max_val if max_value is None else max_value
+        if max_val <= min_val:
+            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val "
+                             f"({min_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}"
@@ -248,8 +269,12 @@ class Mish(Module):
         [0.0, 0.0]
     """
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.mish(input)
+        return F.mish(input, self.inplace)
 
 
 class PReLU(Module):
@@ -304,7 +329,7 @@ class SELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.selu(input)
+        return F.selu(input, self.inplace)
 
 
 class CELU(Module):
@@ -321,7 +346,7 @@ class CELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.celu(input, self.alpha)
+        return F.celu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
@@ -336,8 +361,12 @@ class Hardswish(Module):
         [4.0]
     """
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardswish(input)
+        return F.hardswish(input, self.inplace)
 
 
 class Hardsigmoid(Module):
@@ -349,8 +378,12 @@ class Hardsigmoid(Module):
         [0.5]
     """
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardsigmoid(input)
+        return F.hardsigmoid(input, self.inplace)
 
 
 class Softmin(Module):
@@ -384,3 +417,118 @@ class Tanhshrink(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.tanhshrink(input)
+
+
+class GLU(Module):
+    """Gated linear unit over ``dim``: a * sigmoid(b) with a, b the halves of the input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.GLU()(cr.zeros(2, 6)).shape
+        (2, 3)
+    """
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Hardshrink(Module):
+    """x where |x| > lambd, else 0.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Hardshrink(1.0)(cr.tensor([-2.0, 0.5])).tolist()
+        [-2.0, 0.0]
+    """
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Module):
+    """Shrink towards 0 by ``lambd`` (0 inside [-lambd, lambd]).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Softshrink(1.0)(cr.tensor([-2.0, 0.5])).tolist()
+        [-1.0, 0.0]
+    """
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Threshold(Module):
+    """x where x > threshold, else ``value``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Threshold(0.1, 20.0)(cr.tensor([0.0, 1.0])).tolist()
+        [20.0, 1.0]
+    """
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}"
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: random negative slopes from U(lower, upper) while training, their
+    mean (lower + upper) / 2 in eval mode.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.RReLU(0.1, 0.3).eval()(cr.tensor([-1.0, 2.0])).tolist()
+        [-0.20000000298023224, 2.0]
+    """
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+                 inplace: bool = False) -> None:
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W) inputs, at every position.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Softmax2d()(cr.zeros(1, 4, 2, 2))[0, :, 0, 0].tolist()
+        [0.25, 0.25, 0.25, 0.25]
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.softmax2d(input)

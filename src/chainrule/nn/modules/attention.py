@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ...ops.linalg import linear
-from ...tensor import Tensor, _wrap
-from .. import functional as F
+from ...tensor import Tensor
 from .. import init
+from ..functional.multihead import _attention
 from ..parameter import Parameter
 from .linear import Linear, _factory_dtype
 from .module import Module
-
-
-def _mask_array(mask, name: str) -> np.ndarray:
-    """A mask as an additive float array: booleans mark the positions NOT to attend."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-    if m.dtype == np.bool_:
-        return np.where(m, -np.inf, 0.0)
-    if m.dtype.kind != "f":
-        raise TypeError(f"MultiheadAttention: {name} must be bool or float, got {m.dtype}")
-    return m
 
 
 class MultiheadAttention(Module):
@@ -107,69 +94,24 @@ class MultiheadAttention(Module):
                                     else np.asarray(key_padding_mask))[None]
         elif self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        tgt, n, e = query.shape
-        src = key.shape[0]
+        _, n, e = query.shape
         if e != self.embed_dim or key.shape[2] != self.kdim or value.shape[2] != self.vdim or \
                 key.shape[:2] != value.shape[:2] or key.shape[1] != n:
             raise ValueError(
                 f"MultiheadAttention(embed_dim={self.embed_dim}, kdim={self.kdim}, vdim="
                 f"{self.vdim}): query {query.shape}, key {key.shape} and value {value.shape} "
                 "(as (L, N, E)) do not fit")
-        (wq, wk, wv), (bq, bk, bv) = self._projections()
-        h, hd = self.num_heads, self.head_dim
-        q = linear(query, wq, bq).reshape(tgt, n * h, hd).transpose(0, 1)
-        k = linear(key, wk, bk).reshape(src, n * h, hd).transpose(0, 1)
-        v = linear(value, wv, bv).reshape(src, n * h, hd).transpose(0, 1)
-        add = self._mask(attn_mask, key_padding_mask, is_causal, n, tgt, src, q.dtype)
-        if not need_weights:  # one fused node (see nn.functional.fused_attention)
-            p = self.dropout if self.training else 0.0
-            out = F.scaled_dot_product_attention(q, k, v, None if add is None else _wrap(add),
-                                                 dropout_p=p, scale=1.0 / math.sqrt(hd))
-            out = out.transpose(0, 1).reshape(tgt, n, e)
-            return self._finish(out, None, batched, n, tgt, src, average_attn_weights)
-        scores = q @ k.transpose(1, 2) * (1.0 / math.sqrt(hd))  # (N*H, L, S)
-        if add is not None:
-            scores = scores + _wrap(add)
-        weights = F.softmax(scores, -1)
-        if self.dropout and self.training:
-            weights = F.dropout(weights, self.dropout)
-        out = (weights @ v).transpose(0, 1).reshape(tgt, n, e)
-        return self._finish(out, weights, batched, n, tgt, src, average_attn_weights)
-
-    def _finish(self, out, weights, batched, n, tgt, src, average_attn_weights):
-        """The output projection and layout, and the weights (None when not asked for)."""
-        out = self.out_proj(out)
+        ws, bs = self._projections()
+        out, w = _attention(query, key, value, self.num_heads, ws, bs, self.out_proj.weight,
+                            self.out_proj.bias, self.dropout, self.training, key_padding_mask,
+                            need_weights, attn_mask, average_attn_weights, is_causal,
+                            "MultiheadAttention")
         if self.batch_first and batched:
             out = out.transpose(0, 1)
         if not batched:
             out = out.squeeze(1)
-        if weights is None:
-            return out, None
-        w = weights.reshape(n, self.num_heads, tgt, src)
-        if average_attn_weights:
-            w = w.mean(dim=1)
-        if not batched:
-            w = w.squeeze(0)
+            w = None if w is None else w.squeeze(0)
         return out, w
-
-    def _mask(self, attn_mask, key_padding_mask, is_causal, n, tgt, src, dtype):
-        add = None
-        if attn_mask is None and is_causal:
-            attn_mask = ~np.tril(np.ones((tgt, src), dtype=bool))
-        if attn_mask is not None:
-            add = _mask_array(attn_mask, "attn_mask").astype(dtype)
-            if add.shape not in ((tgt, src), (n * self.num_heads, tgt, src)):
-                raise ValueError(f"MultiheadAttention: attn_mask of shape {add.shape} must be "
-                                 f"({tgt}, {src}) or ({n * self.num_heads}, {tgt}, {src})")
-        if key_padding_mask is not None:
-            kpm = _mask_array(key_padding_mask, "key_padding_mask").astype(dtype)
-            if kpm.shape != (n, src):
-                raise ValueError(f"MultiheadAttention: key_padding_mask of shape {kpm.shape} "
-                                 f"must be ({n}, {src})")
-            kpm = np.broadcast_to(kpm[:, None, None, :], (n, self.num_heads, 1, src))
-            kpm = kpm.reshape(n * self.num_heads, 1, src)
-            add = kpm if add is None else add + kpm
-        return add
 
     def extra_repr(self) -> str:
         return ""

@@ -1,23 +1,30 @@
-"""``BatchNorm1d``: per-channel normalisation over the batch, with running statistics."""
+"""Batch normalisation (1-d, 2-d and 3-d): per-channel normalisation over the batch, with
+running statistics. ``_NormBase`` (parameters and buffers) is also the base of the instance
+norms."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..._unavailable import unavailable_class
 from ...tensor import Tensor, _wrap
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from .lazy import _lazy_norm
 from .linear import _factory_dtype
 from .module import Module
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """Parameters and running statistics shared by batch and instance norms (PyTorch's
+    ``_NormBase``)."""
+
     _expected_dims: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None) -> None:
+                 dtype=None, bias: bool = True) -> None:
         super().__init__()
         if not isinstance(num_features, int) or num_features <= 0:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got "
@@ -27,7 +34,7 @@ class _BatchNorm(Module):
         dt = _factory_dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dt))
-            self.bias = Parameter(np.zeros(num_features, dtype=dt))
+            self.bias = Parameter(np.zeros(num_features, dtype=dt)) if bias else None
         else:
             self.weight = self.bias = None
         if track_running_stats:
@@ -49,8 +56,16 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim not in self._expected_dims:
             raise ValueError(f"{type(self).__name__}: expected {self._expected_text} input, got "
@@ -71,10 +86,6 @@ class _BatchNorm(Module):
             self.running_mean if not self.training or self.track_running_stats else None,
             self.running_var if not self.training or self.track_running_stats else None,
             self.weight, self.bias, use_batch, factor, self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -106,3 +117,54 @@ class BatchNorm2d(_BatchNorm):
 
     _expected_dims = (4,)
     _expected_text = "4D (N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) volumes, per channel C.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.BatchNorm3d(2)(cr.randn(3, 2, 2, 3, 3)).shape
+        (3, 2, 2, 3, 3)
+    """
+
+    _expected_dims = (5,)
+    _expected_text = "5D (N, C, D, H, W)"
+
+
+def _no_sync(*args, **kwargs):
+    raise NotImplementedError(
+        "chainrule.nn.SyncBatchNorm.convert_sync_batchnorm: batch norm synchronised across "
+        "processes is not available yet in chainrule")
+
+
+SyncBatchNorm = unavailable_class("batch norm synchronised across processes",
+                                  "chainrule.nn.SyncBatchNorm", _BatchNorm)
+SyncBatchNorm.convert_sync_batchnorm = staticmethod(_no_sync)
+
+
+LazyBatchNorm1d = _lazy_norm(BatchNorm1d, """A ``BatchNorm1d`` whose ``num_features`` comes
+    from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> bn = cr.nn.LazyBatchNorm1d()
+        >>> bn(cr.randn(4, 3)).shape, bn.running_mean.shape
+        ((4, 3), (3,))
+    """)
+LazyBatchNorm2d = _lazy_norm(BatchNorm2d, """A ``BatchNorm2d`` whose ``num_features`` comes
+    from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LazyBatchNorm2d()(cr.randn(2, 3, 4, 4)).shape
+        (2, 3, 4, 4)
+    """)
+LazyBatchNorm3d = _lazy_norm(BatchNorm3d, """A ``BatchNorm3d`` whose ``num_features`` comes
+    from its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.LazyBatchNorm3d()(cr.randn(2, 3, 2, 2, 2)).shape
+        (2, 3, 2, 2, 2)
+    """)

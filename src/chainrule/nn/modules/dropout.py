@@ -7,7 +7,20 @@ from .. import functional as F
 from .module import Module
 
 
-class Dropout(Module):
+class _DropoutNd(Module):
+    """What the dropout layers share (PyTorch's ``_DropoutNd``): ``p`` and ``inplace``."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{type(self).__name__}: probability p must be in [0, 1], got {p}")
+        self.p, self.inplace = p, inplace
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
     """Zero each element with probability ``p`` while training, scaling the rest by 1/(1-p).
 
     Draws from the global generator (``cr.manual_seed``); does nothing after ``eval()``.
@@ -19,20 +32,11 @@ class Dropout(Module):
         [1.0, 1.0, 1.0]
     """
 
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: probability p must be in [0, 1], got {p}")
-        self.p, self.inplace = p, inplace
-
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.dropout(input, self.p, self.training)
 
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
 
-
-class Dropout1d(Dropout):
+class Dropout1d(_DropoutNd):
     """Zero whole channels of (N, C, L) inputs with probability ``p`` while training.
 
     Example:
@@ -45,7 +49,7 @@ class Dropout1d(Dropout):
         return F.dropout1d(input, self.p, self.training)
 
 
-class Dropout2d(Dropout):
+class Dropout2d(_DropoutNd):
     """Zero whole feature maps of (N, C, H, W) inputs with probability ``p`` while training.
 
     Example:
@@ -56,3 +60,42 @@ class Dropout2d(Dropout):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.dropout2d(input, self.p, self.training)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of (N, C, D, H, W) inputs with probability ``p`` while training.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.Dropout3d(0.5).eval()(cr.ones(1, 2, 2, 2, 2)).shape
+        (1, 2, 2, 2, 2)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout3d(input, self.p, self.training)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout that keeps SELU's self-normalisation (zero mean, unit variance) while training.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.AlphaDropout(0.2).eval()(cr.ones(3)).tolist()
+        [1.0, 1.0, 1.0]
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels while training.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.FeatureAlphaDropout(0.2).eval()(cr.ones(1, 2, 3)).shape
+        (1, 2, 3)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.feature_alpha_dropout(input, self.p, self.training)

@@ -1,4 +1,4 @@
-"""``Linear`` (a dense layer on the fused ``linear`` primitive) and ``Identity``."""
+"""``Linear`` (a dense layer on the fused ``linear`` primitive), ``Bilinear`` and ``Identity``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from ...ops.linalg import Linear as _LinearOp
 from ...ops.linalg import linear as _linear
 from ...tensor import Tensor
 from .. import init
-from ..parameter import Parameter
+from ..functional.bilinear import bilinear as _bilinear
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 
@@ -85,3 +87,76 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """``y = x1^T A x2 + b`` with A of shape (out_features, in1_features, in2_features).
+
+    Initialised like PyTorch: A and b ~ U(-1/sqrt(in1_features), 1/sqrt(in1_features)).
+
+    Example:
+        >>> import chainrule as cr
+        >>> layer = cr.nn.Bilinear(3, 4, 2)
+        >>> layer(cr.ones(5, 3), cr.ones(5, 4)).shape, layer.weight.shape
+        ((5, 2), (2, 3, 4))
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        for name, v in (("in1_features", in1_features), ("in2_features", in2_features),
+                        ("out_features", out_features)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
+                raise ValueError(f"Bilinear: {name} must be a positive int, got {v!r}")
+        self.in1_features, self.in2_features = int(in1_features), int(in2_features)
+        self.out_features = int(out_features)
+        dt = _factory_dtype(dtype)
+        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dtype=dt))
+        self.bias = Parameter(np.empty((out_features,), dtype=dt)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return _bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class LazyLinear(LazyModuleMixin, Linear):
+    """A ``Linear`` whose ``in_features`` is the last dim of its first input.
+
+    Example:
+        >>> import chainrule as cr
+        >>> layer = cr.nn.LazyLinear(4)
+        >>> layer(cr.ones(2, 7)).shape, type(layer).__name__, layer.weight.shape
+        ((2, 4), 'Linear', (4, 7))
+    """
+
+    cls_to_become = Linear
+
+    def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
+        Linear.__init__(self, 0, 0, False, dtype=dtype)
+        self.weight = UninitializedParameter(dtype=dtype)
+        self.out_features = int(out_features)
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
+        self._start_lazy()
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            Linear.reset_parameters(self)
+
+    def initialize_parameters(self, input: Tensor) -> None:  # noqa: A002
+        self.in_features = int(input.shape[-1])
+        if self.has_uninitialized_params():
+            self.weight.materialize((self.out_features, self.in_features))
+            if self.bias is not None:
+                self.bias.materialize((self.out_features,))
+            self.reset_parameters()

@@ -8,6 +8,8 @@ path). The walkers below find them by type; buffers are the attributes named by
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from itertools import count
@@ -15,10 +17,41 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ... import dtypes
+from ... import devices, dtypes
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor, _wrap
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter, _Uninitialized
+
+
+def _check_device_on_init(cls: type) -> None:
+    """A chainrule layer whose ``__init__`` takes PyTorch's ``device=`` checks it (and, when
+    None, the default device) before building, as every factory does: ``nn.Linear(2, 2,
+    device='cuda')`` raises ``DeviceUnavailableError`` instead of building on the CPU. One
+    wrapper here covers every layer, present and future; user classes are left alone."""
+    init = cls.__dict__["__init__"]
+    params = list(inspect.signature(init).parameters.values())
+    names = [p.name for p in params]
+    if "device" not in names:
+        return
+    at = names.index("device")  # self is 0, so args[at - 1]
+    positional = params[at].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+
+    @functools.wraps(init)
+    def checked(self, *args: Any, **kwargs: Any) -> None:
+        dev = kwargs.get("device")
+        if dev is None and positional and len(args) >= at:
+            dev = args[at - 1]
+        devices.check(dev, f"{type(self).__name__}()")
+        init(self, *args, **kwargs)
+
+    cls.__init__ = checked
+
+
+def _indexed(kind: str, device: Any) -> str:
+    """``'cuda'``, ``'cuda:1'``: the device ``module.cuda(device)`` names."""
+    if device is None:
+        return kind
+    return str(device) if isinstance(device, (str, devices.device)) else f"{kind}:{device}"
 
 
 class RemovableHandle:
@@ -80,6 +113,11 @@ class Module:
 
     _hooked = False  # class default; an instance sets True while it has forward hooks
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("chainrule.") and "__init__" in cls.__dict__:
+            _check_device_on_init(cls)
+
     def __init__(self) -> None:
         d = self.__dict__
         d["training"] = True
@@ -94,6 +132,13 @@ class Module:
                     f"cannot assign {type(value).__name__} {name!r} before Module.__init__() "
                     f"call: call super().__init__() first in {type(self).__name__}.__init__")
             object.__setattr__(self, name, value)
+            return
+        if isinstance(value, Buffer):  # nn.Buffer: registers itself, as in PyTorch
+            if isinstance(d.get(name), (Parameter, Module)):
+                raise TypeError(f"cannot assign Buffer {name!r}: {type(self).__name__} has a "
+                                f"{type(d[name]).__name__} of that name")
+            d["_buffer_names"][name] = value.persistent
+            d[name] = value
             return
         old = d.get(name)
         if isinstance(old, Parameter) and value is not None and not isinstance(value, Parameter):
@@ -315,41 +360,101 @@ class Module:
         fn(self)
         return self
 
-    # ---- dtype --------------------------------------------------------------------------------
-    def to(self, dtype=None, device=None) -> Module:
-        """Convert floating parameters and buffers to ``dtype`` in place (same objects).
+    # ---- dtype and device ------------------------------------------------------------------------
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Convert floating parameters and buffers in place (the same objects), PyTorch's call
+        forms: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` and the
+        keywords ``device=``, ``dtype=``, ``non_blocking=``.
 
-        Only the 'cpu' device exists here; integer buffers keep their dtype.
+        Integer buffers keep their dtype. The only device that can hold tensors is the CPU;
+        any other raises ``DeviceUnavailableError`` (see ``chainrule.devices``), so the usual
+        ``model.to(device)`` works when ``device`` came from ``cr.cuda.is_available()``.
+
+        Example:
+            >>> import chainrule as cr
+            >>> net = cr.nn.Linear(2, 2).to("cpu", cr.float64)
+            >>> net.weight.dtype
+            dtype('float64')
         """
-        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda"):
-            dtype, device = None, dtype
-        if device not in (None, "cpu"):
-            raise ValueError(f"{type(self).__name__}.to(): unknown device {device!r}; "
-                             "only 'cpu' is available")
+        where = f"{type(self).__name__}.to()"
+        if "copy" in kwargs:
+            raise RuntimeError(f"{where}: does not accept copy (as in PyTorch)")
+        dtype, _, _, _ = devices.parse_to(args, kwargs, where, Tensor)
         if dtype is None:
             return self
         dt = dtypes.as_dtype(dtype)
         if dt.kind != "f":
-            raise TypeError(f"{type(self).__name__}.to(): only floating dtypes are allowed, "
-                            f"got {dt}")
+            raise TypeError(f"{where}: only floating dtypes are allowed, got {dt}")
+        return self._cast(dt, lambda t: t._data.dtype.kind == "f")
+
+    def _cast(self, dt: np.dtype, which: Callable[[Tensor], bool]) -> Module:
+        """Every parameter and buffer ``which`` picks, and its gradient, converted to ``dt``."""
         for t in list(self.parameters()) + list(self.buffers()):
-            if t._data.dtype.kind == "f" and t._data.dtype != dt:
+            if which(t) and t._data.dtype != dt:
                 t._data = t._data.astype(dt)
                 if t.grad is not None:
                     t.grad = _wrap(t.grad._data.astype(dt))
         return self
 
+    def type(self, dst_type: Any) -> Module:
+        """Convert every parameter and buffer (integer ones too) to ``dst_type``, a dtype or a
+        type name such as ``'torch.DoubleTensor'``, as PyTorch does.
+
+        Example:
+            >>> import chainrule as cr
+            >>> cr.nn.Linear(2, 2).type(cr.float64).weight.dtype
+            dtype('float64')
+        """
+        from ...methods import _TYPE_DTYPES
+
+        where = f"{type(self).__name__}.type()"
+        if isinstance(dst_type, str) and dst_type.split(".")[-1] in _TYPE_DTYPES:
+            parts = dst_type.split(".")
+            if len(parts) > 2:  # 'torch.cuda.FloatTensor'
+                raise devices.unavailable(parts[-2], where)
+            dst_type = _TYPE_DTYPES[parts[-1]]
+        dt = dtypes.as_dtype(dst_type)
+        if dt.kind not in "fc" and any(p.requires_grad for p in self.parameters()):
+            raise RuntimeError(f"{where}: parameters that require grad must stay floating point, "
+                            f"got {dt}")
+        return self._cast(dt, lambda t: True)
+
     def double(self) -> Module:
+        """Floating parameters and buffers to float64."""
         return self.to(dtypes.float64)
 
     def float(self) -> Module:
+        """Floating parameters and buffers to float32."""
         return self.to(dtypes.float32)
 
     def half(self) -> Module:
+        """Floating parameters and buffers to float16."""
         return self.to(dtypes.float16)
 
+    def bfloat16(self) -> Module:
+        """Refused: NumPy, chainrule's only required dependency, has no bfloat16."""
+        raise TypeError(f"{type(self).__name__}.bfloat16(): chainrule cannot store bfloat16 "
+                        "(NumPy has no such type); use .float() (float32) or .half() (float16)")
+
     def cpu(self) -> Module:
+        """This module: its tensors are on the CPU already."""
         return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Refused: there is no CUDA device (``DeviceUnavailableError``)."""
+        raise devices.unavailable(_indexed("cuda", device), f"{type(self).__name__}.cuda()")
+
+    def xpu(self, device: Any = None) -> Module:
+        """Refused: there is no XPU device (``DeviceUnavailableError``)."""
+        raise devices.unavailable(_indexed("xpu", device), f"{type(self).__name__}.xpu()")
+
+    def ipu(self, device: Any = None) -> Module:
+        """Refused: there is no IPU device (``DeviceUnavailableError``)."""
+        raise devices.unavailable(_indexed("ipu", device), f"{type(self).__name__}.ipu()")
+
+    def mtia(self, device: Any = None) -> Module:
+        """Refused: there is no MTIA device (``DeviceUnavailableError``)."""
+        raise devices.unavailable(_indexed("mtia", device), f"{type(self).__name__}.mtia()")
 
     # ---- state --------------------------------------------------------------------------------
     def state_dict(self, destination: OrderedDict | None = None, prefix: str = "",
@@ -397,6 +502,8 @@ class Module:
                 continue
             v = state_dict[k]
             arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+            if isinstance(target, _Uninitialized):  # a lazy layer takes the saved shape
+                target.materialize(arr.shape)
             if arr.shape != target.shape:
                 errors.append(f"size mismatch for {k}: copying a param with shape {arr.shape} "
                               f"from checkpoint, the shape in current model is {target.shape}.")

@@ -1,4 +1,4 @@
-"""``Upsample``: resize feature maps (nearest or (bi)linear)."""
+"""``Upsample`` and its fixed-mode variants: resize feature maps with ``F.interpolate``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from .module import Module
 
 
 class Upsample(Module):
-    """Resize (N, C, L) / (N, C, H, W) inputs to ``size`` or by ``scale_factor``.
+    """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) inputs to ``size`` or by
+    ``scale_factor`` (modes as ``F.interpolate``).
 
     Example:
         >>> import chainrule as cr
@@ -17,15 +18,46 @@ class Upsample(Module):
     """
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
-                 align_corners: bool | None = None) -> None:
+                 align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
-        self.size, self.scale_factor = size, scale_factor
+        self.size = size
+        self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) \
+            else (tuple(float(f) for f in scale_factor) if scale_factor else None)
         self.mode, self.align_corners = mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners)
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
 
     def extra_repr(self) -> str:
         what = f"size={self.size}" if self.size is not None else \
             f"scale_factor={self.scale_factor}"
         return f"{what}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Nearest-neighbour upsampling of (N, C, H, W) images (``Upsample(mode='nearest')``).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.UpsamplingNearest2d(scale_factor=2)(cr.ones(1, 1, 2, 3)).shape
+        (1, 1, 4, 6)
+    """
+
+    def __init__(self, size=None, scale_factor=None) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Bilinear upsampling with ``align_corners=True`` (PyTorch's fixed choice for this layer).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.nn.UpsamplingBilinear2d(size=(3, 3))(cr.ones(1, 1, 2, 2)).shape
+        (1, 1, 3, 3)
+    """
+
+    def __init__(self, size=None, scale_factor=None) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
