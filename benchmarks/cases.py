@@ -39,6 +39,8 @@ class Case:
     builders: dict[str, Callable[[], object]]
     targets: dict[str, float] = field(default_factory=dict)  # e.g. {"pytorch": 0.9}
     note: str = ""
+    # The gradient check runs in float64 with dropout off (the real-model cases: see models.py)
+    float64_check: bool = False
 
 
 CASES: dict[str, Case] = {}
@@ -534,7 +536,8 @@ def model_case(key: str, title: str, runner, products, targets: dict, note: str 
         return runner(torch)
 
     builders = {CHAINRULE: chainrule, TORCH: pytorch, GEMM: lambda: ProductsBound(products)}
-    return Case(key, title, "step", ProductsBound.flops_of(products), builders, targets, note)
+    return Case(key, title, "step", ProductsBound.flops_of(products), builders, targets, note,
+                float64_check=True)
 
 
 register(model_case(
