@@ -244,9 +244,9 @@ SPECS += [
     F("huber_loss", XG, T(2, 3)),
     F("soft_margin_loss", XG, T(2, 3, dist="sign")),
     F("binary_cross_entropy", T(2, 3, dist="prob", grad=True), T(2, 3, dist="bin"),
-      kw={"weight": T(2, 3, dist="pos", grad=True)}),
+      kw={"weight": T(2, 3, dist="pos")}),
     F("binary_cross_entropy_with_logits", XG, T(2, 3, dist="bin"),
-      kw={"weight": T(2, 3, dist="pos", grad=True), "pos_weight": T(3, dist="pos", grad=True)}),
+      kw={"weight": T(2, 3, dist="pos"), "pos_weight": T(3, dist="pos")}),
     F("cross_entropy", XG, I([0, 2], 3)),
     F("nll_loss", XG, I([0, 2], 3)),
     F("kl_div", XG, T(2, 3, dist="prob"), kw={"reduction": V("batchmean")}),
@@ -689,7 +689,29 @@ DELIBERATE: dict[tuple, str] = {
        for cat in ("uint8", "int64", "float64")},
     # dim=None means "no dim" in every reduction's signature; PyTorch's bindings of these
     # three refuse an explicit None
+    # inplace=True on a tensor that requires grad computes out of place (docs/nn.md)
+    ("*", "inplace", "str", "accepts"): "inplace on a graph's tensor computes out of place",
     ("mod.max", "dim", "none", "accepts"): "dim=None: over all dims",
+    # class labels of any integer dtype (PyTorch wants int64 for these)
+    **{(f"{w}.{f}", arg, "int32_index", "accepts"): "labels of any integer dtype"
+       for w, f, arg in (("F", "cross_entropy", "target"), ("F", "nll_loss", "target"),
+                         ("F", "multi_margin_loss", "target"),
+                         ("F", "multilabel_margin_loss", "target"),
+                         ("nn", "CrossEntropyLoss", "forward[1]"),
+                         ("nn", "NLLLoss", "forward[1]"), ("nn", "NLLLoss2d", "forward[1]"),
+                         ("nn", "MultiMarginLoss", "forward[1]"),
+                         ("nn", "MultiLabelMarginLoss", "forward[1]"))},
+    # PyTorch computes these uint8 targets in uint8: 1 - t and -t wrap around to 255 - t
+    ("F.multilabel_soft_margin_loss", "target", "uint8", "wrong"): "PyTorch wraps in uint8",
+    ("F.margin_ranking_loss", "target", "uint8", "wrong"): "PyTorch wraps in uint8",
+    ("F.soft_margin_loss", "target", "uint8", "wrong"): "PyTorch wraps in uint8",
+    ("nn.MultiLabelSoftMarginLoss", "forward[1]", "uint8", "wrong"): "PyTorch wraps in uint8",
+    ("nn.MarginRankingLoss", "forward[2]", "uint8", "wrong"): "PyTorch wraps in uint8",
+    ("nn.SoftMarginLoss", "forward[1]", "uint8", "wrong"): "PyTorch wraps in uint8",
+    # log(1 + e^(-y x)) in PyTorch, -logsigmoid(y x) here: infinite targets give NaN gradients
+    # in different entries
+    ("F.soft_margin_loss", "target", "nonfinite", "wrong"): "infinite targets",
+    ("nn.SoftMarginLoss", "forward[1]", "nonfinite", "wrong"): "infinite targets",
     ("mod.prod", "dim", "none", "accepts"): "dim=None: over all dims",
     ("mod.squeeze", "dim", "none", "accepts"): "dim=None: every dim of size 1",
     ("mod.arange", "end", "none", "accepts"): "arange(start, None) is arange(start)",

@@ -46,9 +46,11 @@ def _got(v) -> str:
         return f"a {v.dtype} tensor of shape {tuple(v.shape)}"
     if isinstance(v, np.ndarray):
         return f"a NumPy array of {v.dtype}"
-    if isinstance(v, (bool, numbers.Number, str)) or v is None:
+    if v is None:
+        return "None (NoneType)"
+    if isinstance(v, (bool, numbers.Number, str)):
         text = repr(v)
-        return text if len(text) <= 40 else f"{type(v).__name__} {text[:37]}..."
+        return f"{type(v).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
     return type(v).__name__
 
 

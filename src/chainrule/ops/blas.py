@@ -46,7 +46,7 @@ def _scaled_sum(input, product: Tensor, beta, alpha, fn: str) -> Tensor:  # noqa
     """beta * input + alpha * product; ``input`` must broadcast to the product's shape, and
     with ``beta == 0`` it is ignored (its NaN and inf do not propagate), as in PyTorch."""
     x = check.tensor(input, fn, "input")
-    beta, alpha = check.number(beta, fn, "beta"), check.number(alpha, fn, "alpha")
+    check.number(beta, fn, "beta"), check.number(alpha, fn, "alpha")  # kept: ints stay ints
     if x._data.dtype != product._data.dtype:
         check.same_dtype_operands(fn, ("input", "product"), x, product)
     try:

@@ -358,13 +358,14 @@ class Elu(Op):
     fresh_grads = True
 
     def call(input, alpha: float = 1.0):  # noqa: A002
-        return Elu.apply(input, alpha=alpha)
+        return Elu.apply(input, alpha=check.number(alpha, "elu", "alpha"))
 
     def forward(x, alpha):
         return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
     def backward(F, g, out, x, alpha):
-        return (F.where(x > 0, g, g * (out + alpha)),)
+        # alpha e^x from x, PyTorch's formula (out + alpha is inf - inf for an infinite alpha)
+        return (F.where(x > 0, g, g * (F.exp(F.where(x > 0, 0.0, x)) * alpha)),)
 
 
 class Softplus(Op):
@@ -375,7 +376,8 @@ class Softplus(Op):
     fresh_grads = True
 
     def call(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
-        return Softplus.apply(input, beta=beta, threshold=threshold)
+        return Softplus.apply(input, beta=check.number(beta, "softplus", "beta"),
+                              threshold=check.number(threshold, "softplus", "threshold"))
 
     def forward(x, beta, threshold):
         z = x * beta
@@ -478,7 +480,9 @@ class Clamp(Op):
             from .binary import where
 
             y = check.real(as_tensor(input, "clamp"), "clamp")
-            check.elementwise("clamp", ("input", "min", "max"), y, min, max)
+            bounds = [(n, b) for n, b in (("min", min), ("max", max)) if b is not None]
+            check.elementwise("clamp", ("input",) + tuple(n for n, _ in bounds), y,
+                              *(b for _, b in bounds))
             if min is not None:
                 y = where(y < min, min, y)
             if max is not None:
