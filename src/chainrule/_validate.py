@@ -360,14 +360,15 @@ def shape(v, op: str, arg: str = "size") -> tuple:
     return ints(v, 0, op, arg, low=0)
 
 
-def same_dtype_operands(op: str, names: Sequence[str], *values) -> list:
+def same_dtype_operands(op: str, names: Sequence[str], *values,
+                        optional: Sequence[str] = ("bias",)) -> list:
     """The operands of a product (``matmul``, ``linear``, ``conv2d``...) as real tensors of
     one dtype: PyTorch refuses mixed dtypes there ("expected m1 and m2 to have the same
     dtype") and bool operands, and so does chainrule; None passes through (an absent bias)."""
     out = []
     first = None
     for name, v in zip(names, values):
-        if v is None and name == "bias":
+        if v is None and name in optional:
             out.append(None)
             continue
         t = v if isinstance(v, Tensor) else tensor(v, op, name)

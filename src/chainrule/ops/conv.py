@@ -367,6 +367,12 @@ class Conv2d(Op):
         padding = _same_padding(padding, w, stride, dilation)
         k, s, p, d, ho, wo = _geometry(x, w.shape[2:], stride, padding, dilation, "conv2d")
         check.alloc((x.shape[0], w.shape[0], ho, wo), x._data.dtype, "conv2d")
+        if w.shape[0] == 0:
+            raise OpError(f"conv2d(): weight {w.shape} has no output channels (PyTorch needs "
+                          "at least one)")
+        if x.shape[0] == 0:  # no samples: an empty batch
+            return _unbatch(_wrap(np.zeros((x.shape[0], w.shape[0], ho, wo), x._data.dtype)),
+                            unbatched)
         if b is None:
             return _unbatch(Conv2d.record(x, w, k=k, s=s, p=p, d=d), unbatched)
         if b.shape != (w.shape[0],):
