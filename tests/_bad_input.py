@@ -362,12 +362,12 @@ def _vm_bytes() -> int:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def outcome(fn: Callable) -> tuple[str, Any]:
+def outcome(fn: Callable, seconds: float = TIMEOUT_S) -> tuple[str, Any]:
     """("ok", value) or ("raised", exception), warnings silenced, under ``limits``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            with limits():
+            with limits(seconds):
                 return "ok", fn()
         except Timeout as e:
             return "hang", e
@@ -539,7 +539,9 @@ def run_side(spec: Spec, side: Side, argspecs: tuple, kwspecs: dict, call: tuple
         runner = spec.runner or (run_layer if spec.kind == "layer" else run_function)
         return runner(side, target, args, kwargs, call, leaves, ctx)
 
-    kind, val = outcome(go)
+    # PyTorch imports parts of itself (sympy...) on first use: a timer cutting that short would
+    # leave a half-imported module behind, so only chainrule runs on the short timer
+    kind, val = outcome(go, TIMEOUT_S if side is CR else 60.0)
     grads = None
     if kind == "ok" and leaves:
         grads = _grads(val, leaves, side)

@@ -679,6 +679,15 @@ def public_callables() -> list[str]:
 
 
 # ---- deliberate differences from PyTorch ------------------------------------------------------
+# Losses whose input and target must have one shape (PyTorch broadcasts them with a warning)
+_SAME_SHAPE = {"F": ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "soft_margin_loss",
+                     "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "hinge_embedding_loss",
+                     "multilabel_soft_margin_loss"),
+               "nn": ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "SoftMarginLoss",
+                      "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "HingeEmbeddingLoss",
+                      "MultiLabelSoftMarginLoss")}
+_SHAPE_ARGS = {"F": ("input", "target"), "nn": ("forward[0]", "forward[1]")}
+
 # (spec id or "*", argument or "*", category or "*", verdict) -> the reason. Each is listed in
 # docs/tensor-ops.md, "Deliberate differences from PyTorch".
 _MIXED = "promotes mixed dtypes (documented; PyTorch refuses them)"
@@ -714,6 +723,9 @@ DELIBERATE: dict[tuple, str] = {
     ("F.ctc_loss", "targets", "float_index", "refuses"): "float labels refused",
     ("nn.CTCLoss", "forward[0]", "rank_less", "refuses"): "labels out of range",
     ("nn.CTCLoss", "forward[1]", "float_index", "refuses"): "float labels refused",
+    **{(f"{w}.{f}", arg, cat, "refuses"): "input and target shapes must match (docs/nn.md)"
+       for w, fs in _SAME_SHAPE.items() for f in fs for arg in _SHAPE_ARGS[w]
+       for cat in ("rank0", "rank_more", "rank_less", "mismatch", "empty")},
     # inplace=True on a tensor that requires grad computes out of place (docs/nn.md)
     ("*", "inplace", "str", "accepts"): "inplace on a graph's tensor computes out of place",
     ("mod.max", "dim", "none", "accepts"): "dim=None: over all dims",

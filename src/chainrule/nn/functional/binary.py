@@ -127,6 +127,8 @@ def _constant_weight(weight, what: str, input: Tensor, loss: str, fits: str):  #
         raise RuntimeError(f"{loss}: argument '{what}' requires grad, but the loss is not "
                            f"differentiable with respect to it (as in PyTorch); pass "
                            f"{what}.detach()")
+    if what == "pos_weight" and t._data.dtype.kind == "b":  # PyTorch subtracts 1 from it
+        raise TypeError(check.say("dtype_bool", op=loss, arg=what))
     w = np.asarray(t._data, dtype=input._data.dtype)
     try:
         full = np.broadcast_shapes(w.shape, input.shape)

@@ -399,8 +399,8 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4,  # noqa: 
     """
     input = check.real(check.tensor(input, "local_response_norm"), "local_response_norm")  # noqa: A001
     if input._data.dtype.kind != "f":  # PyTorch's formula divides: integers become floats
-        if input._data.dtype.kind == "b":
-            check.numeric(input, "local_response_norm")
+        if input._data.dtype.kind != "i":  # (its pooling step refuses bool and uint8)
+            check.floating(input, "local_response_norm")
         input = input.to(dtypes.get_default_dtype())  # noqa: A001
     size = check.integer(size, "local_response_norm", "size", low=1)
     alpha, beta, k = (check.number(v, "local_response_norm", n) for v, n in
