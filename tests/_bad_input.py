@@ -516,7 +516,10 @@ class Spec:
         if self.kind == "layer":
             snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_",
                            self.name).lower()
-            base += [snake, snake.removesuffix("_loss")]
+            # a layer's error may name its functional form (BatchNorm2d: batch_norm)
+            base += [snake, snake.removesuffix("_loss"), re.sub(r"_?[123]d$", "", snake)]
+            if snake.startswith("lazy_"):  # LazyConv2d's errors are Conv2d's
+                base += [self.name[4:], re.sub(r"_?[123]d$", "", snake[5:])]
         return tuple(base) + tuple(self.names)
 
 
@@ -600,8 +603,8 @@ def _copy_params(src, dst) -> None:
     theirs = dict(dst.named_parameters()) | dict(dst.named_buffers())
     for name, p in list(src.named_parameters()) + list(src.named_buffers()):
         t = theirs.get(name)
-        if t is None or p is None:
-            continue
+        if t is None or p is None or isinstance(t, torch.nn.parameter.UninitializedTensorMixin):
+            continue  # (a lazy layer's parameters exist only after its first call)
         a = np.asarray(p.detach().numpy())
         if tuple(t.shape) == a.shape:
             with torch.no_grad():

@@ -411,3 +411,15 @@ def elementwise(op: str, names: Sequence[str], *values) -> list:
         if any(s != first for s in shapes.values()):
             broadcast(op, **shapes)
     return out
+
+
+def new_array(fill, shape, dtype, op, arg: str = "size") -> np.ndarray:
+    """``fill(shape, dtype=dtype)`` (``np.empty``, ``np.zeros``, ``np.ones``) for a layer's
+    parameter or buffer, after checking that ``shape`` holds sizes >= 0 that fit in memory:
+    a layer built with a size of -1, 1.5 or 2**62 is refused by name, not by NumPy. ``op`` is
+    the function's name, or the layer itself (its class names it)."""
+    if not isinstance(op, str):
+        op = type(op).__name__
+    dims = ints(shape, 0, op, arg, low=0)
+    alloc(dims, dtype, op, f"its {arg}")
+    return fill(dims, dtype=dtype)

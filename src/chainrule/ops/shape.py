@@ -311,7 +311,9 @@ def _shape_arg(shape, op="reshape"):
 def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
     x = as_tensor(x, "flatten")
-    if x.ndim == 0:
+    if x.ndim == 0:  # dims 0 and -1 name the one dim a 0-d tensor has, as in PyTorch
+        check.dim(start_dim, 0, "flatten", "start_dim"), check.dim(end_dim, 0, "flatten",
+                                                                    "end_dim")
         return reshape(x, (1,))
     s = norm_dim(start_dim, x.ndim, "flatten")
     e = norm_dim(end_dim, x.ndim, "flatten")

@@ -233,6 +233,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if t is not None and t.shape != (c,):
             raise ValueError(f"batch_norm: {name} has shape {t.shape}, expected ({c},) for "
                              f"input {input.shape}")
+    if input._data.size == 0:  # an empty batch: an empty result, the statistics untouched
+        return input * 1.0
     axes = (0,) + tuple(range(2, input.ndim))
     pshape = None if input.ndim == 2 else (1, c) + (1,) * (input.ndim - 2)
     if training or running_mean is None or running_var is None:
@@ -434,7 +436,10 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  # n
         >>> [round(v, 4) for v in F.rms_norm(cr.tensor([[3.0, 4.0]]), (2,), eps=0.0)[0].tolist()]
         [0.8485, 1.1314]
     """
-    input, weight = _norm_args("rms_norm", input, weight=weight)  # noqa: A001
+    # PyTorch's rms_norm is a composite: input and weight of two float dtypes promote
+    input = check.floating(input, "rms_norm")  # noqa: A001
+    if weight is not None:
+        weight = check.floating(weight, "rms_norm", "weight")
     shape = check.ints(normalized_shape, 0, "rms_norm", "normalized_shape", low=0)
     if eps is not None:
         eps = check.number(eps, "rms_norm", "eps")
