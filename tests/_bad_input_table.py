@@ -400,9 +400,12 @@ SPECS += [
 for pad_kind in ("Zero", "Constant", "Reflection", "Replication", "Circular"):
     extra = (V(0.5),) if pad_kind == "Constant" else ()
     SPECS += [
-        layer(f"{pad_kind}Pad1d", V(1, "size"), *extra, call=(T(1, 2, 3, grad=True),)),
-        layer(f"{pad_kind}Pad2d", V(1, "size"), *extra, call=(T(1, 2, 3, 3, grad=True),)),
-        layer(f"{pad_kind}Pad3d", V(1, "size"), *extra, call=(T(1, 2, 3, 3, 3, grad=True),)),
+        layer(f"{pad_kind}Pad1d", V(1, "size"), *extra, call=(T(1, 2, 3, grad=True),),
+              names=("pad",)),
+        layer(f"{pad_kind}Pad2d", V(1, "size"), *extra, call=(T(1, 2, 3, 3, grad=True),),
+              names=("pad",)),
+        layer(f"{pad_kind}Pad3d", V(1, "size"), *extra, call=(T(1, 2, 3, 3, 3, grad=True),),
+              names=("pad",)),
     ]
 
 # ---- loss layers --------------------------------------------------------------------------
@@ -713,6 +716,11 @@ DELIBERATE: dict[tuple, str] = {
     ("F.max_unpool1d", "kernel_size", "zero", "refuses"): "kernel_size 0 refused",
     ("F.max_unpool2d", "kernel_size", "zero", "refuses"): "kernel_size 0 refused",
     ("F.max_unpool3d", "kernel_size", "zero", "refuses"): "kernel_size 0 refused",
+    ("nn.MaxUnpool1d", "kernel_size", "zero", "refuses"): "kernel_size 0 refused",
+    ("nn.MaxUnpool2d", "kernel_size", "zero", "refuses"): "kernel_size 0 refused",
+    ("nn.MaxUnpool3d", "kernel_size", "zero", "refuses"): "kernel_size 0 refused",
+    # a NaN margin is refused (PyTorch's margin > 0 test lets NaN through)
+    ("nn.TripletMarginLoss", "margin", "nan", "refuses"): "NaN margin refused",
     # bias_k, bias_v and add_zero_attn are refused with a ValueError (docs/nn.md)
     ("F.multi_head_attention_forward", "add_zero_attn", "str", "refuses"): "not supported",
     # PyTorch's fused kernel returns a batch that an empty value does not have
@@ -737,6 +745,9 @@ DELIBERATE: dict[tuple, str] = {
     # parameters it takes any float dtype and empty batches
     **{(f"nn.LazyInstanceNorm{n}d", "forward[0]", cat, "accepts"): "docs/nn.md"
        for n in "123" for cat in ("float64", "empty", "rank_less")},
+    # label_smoothing must lie in [0, 1]: PyTorch 2.13 accepts negative values and NaN
+    ("nn.CrossEntropyLoss", "label_smoothing", "neg", "refuses"): "label_smoothing checked",
+    ("nn.CrossEntropyLoss", "label_smoothing", "nan", "refuses"): "label_smoothing checked",
     # inplace=True on a tensor that requires grad computes out of place (docs/nn.md)
     ("*", "inplace", "str", "accepts"): "inplace on a graph's tensor computes out of place",
     ("mod.max", "dim", "none", "accepts"): "dim=None: over all dims",
@@ -747,6 +758,8 @@ DELIBERATE: dict[tuple, str] = {
                          ("F", "multilabel_margin_loss", "target"),
                          ("F", "one_hot", "tensor"), ("F", "max_unpool1d", "indices"),
                          ("F", "max_unpool2d", "indices"), ("F", "max_unpool3d", "indices"),
+                         ("nn", "MaxUnpool1d", "forward[1]"), ("nn", "MaxUnpool2d", "forward[1]"),
+                         ("nn", "MaxUnpool3d", "forward[1]"),
                          ("nn", "CrossEntropyLoss", "forward[1]"),
                          ("nn", "NLLLoss", "forward[1]"), ("nn", "NLLLoss2d", "forward[1]"),
                          ("nn", "MultiMarginLoss", "forward[1]"),
