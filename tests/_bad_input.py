@@ -631,7 +631,7 @@ def judge(spec: Spec, argspecs, kwspecs, call, arg: str, category: str, allowed)
         tk, tv, tg = run_side(spec, TH, argspecs, kwspecs, call, ctx)
 
     def v(verdict, detail=""):
-        if verdict != "ok" and allowed(spec.id, arg, category, verdict):
+        if verdict != "ok" and category != "good" and allowed(spec.id, arg, category, verdict):
             return Verdict(spec.id, arg, category, "ok", f"deliberate: {detail}")
         return Verdict(spec.id, arg, category, verdict, detail)
 
@@ -695,6 +695,8 @@ def _label(spec: Spec, k: int) -> str:
         params = list(inspect.signature(_target(CR, spec)).parameters.values())
     except (TypeError, ValueError):
         return f"arg{k}"
+    if spec.kind in ("sched", "optim"):  # the driver passes the optimizer / params itself
+        k += 1
     for i, p in enumerate(params):
         if p.kind is p.VAR_POSITIONAL and i <= k:
             return p.name

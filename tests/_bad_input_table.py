@@ -450,7 +450,13 @@ def run_optimizer(side, cls, args, kwargs, call, leaves, ctx):
     for g in call or ((0.5, -1.0, 2.0), (0.25, 0.5, -1.0)):
         p.grad = build_grad(side, g)
         if isinstance(opt, side.optim.LBFGS):
-            opt.step(lambda: (p * p).sum())
+            def closure():
+                opt.zero_grad()
+                loss = (p * p).sum()
+                loss.backward()
+                return loss
+
+            opt.step(closure)
         else:
             opt.step()
     return p
@@ -485,7 +491,10 @@ def run_scheduler(side, cls, args, kwargs, call, leaves, ctx):
     p = side.nn.Parameter(side.tensor(np.ones(2, dtype=np.float32)))
     opt = side.optim.SGD([p], lr=0.1, momentum=0.9)
     args = [a(opt, side) if callable(a) and getattr(a, "_needs_opt", False) else a for a in args]
-    sched = cls(opt, *args, **kwargs)
+    if cls.__name__ == "ChainedScheduler":  # (schedulers, optimizer=None): no optimizer first
+        sched = cls(*args, **kwargs)
+    else:
+        sched = cls(opt, *args, **kwargs)
     lrs = []
     for _ in range(4):
         opt.step()
@@ -692,6 +701,10 @@ _SAME_SHAPE = {"F": ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "sof
                       "MultiLabelSoftMarginLoss")}
 _SHAPE_ARGS = {"F": ("input", "target"), "nn": ("forward[0]", "forward[1]")}
 
+_SCHEDULERS_CHECKED = "schedulers check their ranges (docs/training.md): PyTorch 2.13 accepts " \
+    "a step_size, milestone, patience or total_iters that is negative, fractional or 0, and " \
+    "NaN factors, and then runs an undefined schedule"
+
 # (spec id or "*", argument or "*", category or "*", verdict) -> the reason. Each is listed in
 # docs/tensor-ops.md, "Deliberate differences from PyTorch".
 _MIXED = "promotes mixed dtypes (documented; PyTorch refuses them)"
@@ -748,6 +761,16 @@ DELIBERATE: dict[tuple, str] = {
     # label_smoothing must lie in [0, 1]: PyTorch 2.13 accepts negative values and NaN
     ("nn.CrossEntropyLoss", "label_smoothing", "neg", "refuses"): "label_smoothing checked",
     ("nn.CrossEntropyLoss", "label_smoothing", "nan", "refuses"): "label_smoothing checked",
+    **{(f"sched.{name}", "*", "*", "refuses"): _SCHEDULERS_CHECKED for name in SCHEDULERS},
+    # a NaN or infinite hyper-parameter is refused when the optimizer is made (docs/training.md);
+    # PyTorch's range tests let some through (NaN compares false) and the step gives NaN
+    **{(f"optim.{name}", "*", cat, "refuses"): "non-finite hyper-parameters refused"
+       for name in OPTIMIZERS for cat in ("nan", "inf", "nonfinite")},
+    # LBFGS wants max_iter an integer >= 1; PyTorch runs no iteration or a fractional count
+    **{("optim.LBFGS", "max_iter", cat, "refuses"): "max_iter checked"
+       for cat in ("float", "neg", "zero")},
+    # the history is kept in lists that grow; PyTorch allocates history_size slots up front
+    ("optim.LBFGS", "history_size", "huge", "accepts"): "no allocation up front",
     # inplace=True on a tensor that requires grad computes out of place (docs/nn.md)
     ("*", "inplace", "str", "accepts"): "inplace on a graph's tensor computes out of place",
     ("mod.max", "dim", "none", "accepts"): "dim=None: over all dims",
