@@ -688,6 +688,22 @@ def cases(spec: Spec):
             call = list(spec.call)
             call[k] = bad
             yield f"forward[{k}]", cat, spec.args, kw0, tuple(call)
+    if spec.kind == "optim":  # a .grad the optimizer's driver assigns before each step
+        for cat, bad in GRAD_MUTATIONS.items():
+            yield "grad", cat, spec.args, kw0, (bad, bad)
+
+
+# the .grad an optimizer's parameter (float32, shape (3,)) is given (a list: a tensor of the
+# array): PyTorch refuses all but None at the assignment, and skips the parameter when None
+GRAD_MUTATIONS = {
+    "grad_none": None,
+    "grad_str": "abc",
+    "grad_array": np.zeros(3, np.float32),
+    "grad_shape": [np.zeros(2, np.float32)],
+    "grad_rank": [np.zeros((1, 3), np.float32)],
+    "grad_dtype": [np.zeros(3, np.float64)],
+    "grad_int": [np.zeros(3, np.int64)],
+}
 
 
 def _label(spec: Spec, k: int) -> str:

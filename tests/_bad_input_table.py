@@ -463,8 +463,12 @@ def run_optimizer(side, cls, args, kwargs, call, leaves, ctx):
 
 
 def build_grad(side, g):
-    if isinstance(g, np.ndarray) or isinstance(g, tuple):
+    """A tuple: a float32 tensor; a 1-element list holding an array: a tensor of that array
+    (its dtype and shape kept); anything else (None, a string, a bare array) as it is."""
+    if isinstance(g, tuple):
         return side.tensor(np.asarray(g, dtype=np.float32))
+    if isinstance(g, list):
+        return side.tensor(g[0])
     return g
 
 
@@ -482,8 +486,9 @@ OPTIMIZERS = {
     "ASGD": {"lr": V(0.1), "lambd": V(1e-4), "t0": V(1e6)},
     "LBFGS": {"lr": V(0.5), "max_iter": V(3, "size"), "history_size": V(2, "size")},
 }
+# a bad .grad is refused where it is assigned, by Tensor.grad, before the optimizer sees it
 SPECS += [Spec(name, "optim", (V("__param__", "fixed"),), kw, kind="optim",
-               runner=run_optimizer) for name, kw in OPTIMIZERS.items()]
+               runner=run_optimizer, names=("Tensor.grad",)) for name, kw in OPTIMIZERS.items()]
 
 
 def run_scheduler(side, cls, args, kwargs, call, leaves, ctx):

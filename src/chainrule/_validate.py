@@ -240,9 +240,15 @@ def ints(v, n: int, op: str, arg: str, *, low: int | None = None) -> tuple:
             items = items * n
         if n and len(items) != n or any(isinstance(e, (bool, float, str)) or e is None or
                                         isinstance(e, (list, tuple)) for e in items):
-            raise TypeError(say("not_ints", op=op, arg=arg, n=n or "some", got=_got_seq(v)))
+            raise TypeError(_not_ints(op, arg, n, _got_seq(v)))
         return tuple(integer(e, op, arg, low=low) for e in items)
-    raise TypeError(say("not_ints", op=op, arg=arg, n=n or "some", got=_got(v)))
+    raise TypeError(_not_ints(op, arg, n, _got(v)))
+
+
+def _not_ints(op: str, arg: str, n: int, got: str) -> str:
+    if n:
+        return say("not_ints", op=op, arg=arg, n=n, got=got)
+    return say("not_int_seq", op=op, arg=arg, got=got)
 
 
 def _got_seq(v) -> str:

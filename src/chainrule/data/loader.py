@@ -25,6 +25,7 @@ from .sampler import (
     RandomSampler,
     Sampler,
     SequentialSampler,
+    _count,
     component_state,
     load_component_state,
 )
@@ -117,8 +118,9 @@ class DataLoader:
         elif not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
             raise TypeError(f"DataLoader needs a dataset with __getitem__ and __len__ (or an "
                             f"IterableDataset), got {type(dataset).__name__}")
-        num_workers = check.integer(num_workers, "DataLoader", "num_workers", low=0)
-        batch_size = check.optional_integer(batch_size, "DataLoader", "batch_size", low=1)
+        num_workers = _count(num_workers, "DataLoader", "num_workers", low=0)
+        if batch_size is not None:
+            batch_size = _count(batch_size, "DataLoader", "batch_size")
         if not isinstance(drop_last, (bool, np.bool_)):
             raise TypeError(check.say("not_bool", op="DataLoader", arg="drop_last",
                                       got=check._got(drop_last)))

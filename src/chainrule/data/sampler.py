@@ -10,6 +10,17 @@ from .. import _validate as check
 from ..random import _gen, _held_generator_restorers, _held_generator_states
 
 
+def _count(v, who: str, arg: str, low: int = 1) -> int:
+    """A count argument: an int >= ``low``, else a ValueError naming it (PyTorch's samplers
+    raise ValueError for a float, a bool or a string count too)."""
+    if isinstance(v, (bool, np.bool_)):
+        raise ValueError(check.say("not_int", op=who, arg=arg, got=check._got(v)))
+    try:
+        return check.integer(v, who, arg, low=low)
+    except TypeError as e:
+        raise ValueError(str(e)) from None
+
+
 class Sampler:
     """Base class: iterate over sample indices. Subclasses implement ``__iter__``/``__len__``.
 
@@ -111,7 +122,8 @@ class RandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise TypeError(check.say("not_bool", op="RandomSampler", arg="replacement",
                                       got=check._got(replacement)))
-        num_samples = check.optional_integer(num_samples, "RandomSampler", "num_samples", low=1)
+        if num_samples is not None:
+            num_samples = _count(num_samples, "RandomSampler", "num_samples")
         if num_samples is not None:
             check.alloc((num_samples,), np.int64, "RandomSampler", "the indices of one pass")
         self.data_source = data_source
@@ -173,7 +185,7 @@ class BatchSampler(Sampler):
     """
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
-        batch_size = check.integer(batch_size, "BatchSampler", "batch_size", low=1)
+        batch_size = _count(batch_size, "BatchSampler", "batch_size")
         if not isinstance(drop_last, (bool, np.bool_)):
             raise TypeError(check.say("not_bool", op="BatchSampler", arg="drop_last",
                                       got=check._got(drop_last)))
@@ -242,7 +254,7 @@ class WeightedRandomSampler(Sampler):
                 w.sum() <= 0):
             raise ValueError("WeightedRandomSampler: weights must be a non-empty 1-d sequence of "
                              "finite, non-negative numbers with a positive sum")
-        num_samples = check.integer(num_samples, who, "num_samples", low=1)
+        num_samples = _count(num_samples, who, "num_samples")
         check.alloc((num_samples,), np.int64, who, "the indices of one pass")
         if not replacement and num_samples > np.count_nonzero(w):
             raise ValueError("WeightedRandomSampler: without replacement, num_samples cannot "
@@ -279,8 +291,11 @@ class DistributedSampler(Sampler):
     def __init__(self, dataset: Sized, num_replicas: int, rank: int, shuffle: bool = True,
                  seed: int = 0, drop_last: bool = False) -> None:
         who = "DistributedSampler"
-        num_replicas = check.integer(num_replicas, who, "num_replicas", low=1)
-        rank = check.integer(rank, who, "rank", low=0, high=num_replicas - 1)
+        num_replicas = _count(num_replicas, who, "num_replicas")
+        rank = _count(rank, who, "rank", low=0)
+        if rank >= num_replicas:
+            raise ValueError(check.say("range", op=who, arg="rank",
+                                       want=f"an int in [0, {num_replicas - 1}]", got=rank))
         self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
         self.shuffle, self.seed, self.drop_last, self.epoch = bool(shuffle), seed, drop_last, 0
         n = len(dataset)
