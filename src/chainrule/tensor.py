@@ -365,8 +365,14 @@ class Tensor:
         no_grad) would otherwise change this tensor's gradient silently.
         """
         node = self._node
-        if node is not None and node.out is self._data:
-            node.out = self._data.copy()
+        if node is not None:
+            if node.out is self._data:
+                node.out = self._data.copy()
+            elif node.out is None and node.saved is not None:
+                # Recorded under saved-tensor hooks: the packed output keeps its old values.
+                written = getattr(node.saved, "output_written", None)
+                if written is not None:
+                    written(self._data)
 
     def _set(self, array, op) -> Tensor:
         self._inplace_check(op)
