@@ -371,16 +371,30 @@ def test_bad_arguments_and_disable():
         pass
 
 
-def test_save_on_cpu_keeps_gradients():
-    x = cr.randn(4, 3, requires_grad=True)
-    w = cr.randn(3, 2, requires_grad=True)
-    with cr.autograd.graph.save_on_cpu(pin_memory=True):
-        y = F.softmax(x @ w, dim=1).sum()
-    y.backward()
-    g = x.grad.numpy().copy()
-    x.grad = None
-    F.softmax(x @ w, dim=1).sum().backward()
-    np.testing.assert_array_equal(g, x.grad.numpy())
+def test_save_on_cpu_keeps_gradients_as_torch():
+    rng = np.random.default_rng(4)
+    xa, wa = rng.standard_normal((4, 3)), rng.standard_normal((3, 2))
+    xc, wc = cr.tensor(xa, requires_grad=True), cr.tensor(wa, requires_grad=True)
+    xt, wt = torch.tensor(xa, requires_grad=True), torch.tensor(wa, requires_grad=True)
+    with cr.autograd.graph.save_on_cpu(pin_memory=False):
+        yc = F.softmax(xc @ wc, dim=1)[:, 0].sum()
+    with torch.autograd.graph.save_on_cpu(pin_memory=False):
+        yt = torch.softmax(xt @ wt, dim=1)[:, 0].sum()
+    yc.backward()
+    yt.backward()
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(wc.grad.numpy(), wt.grad.numpy(), rtol=1e-12)
+
+
+def test_disable_saved_tensors_hooks_as_torch():
+    with cr.autograd.graph.disable_saved_tensors_hooks("no hooks in cr"):
+        with pytest.raises(RuntimeError, match="no hooks in cr"):
+            with cr.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+                pass
+    with torch.autograd.graph.disable_saved_tensors_hooks("no hooks in torch"):
+        with pytest.raises(RuntimeError, match="no hooks in torch"):
+            with torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+                pass
 
 
 def test_tools_that_need_values_say_so():
