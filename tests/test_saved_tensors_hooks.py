@@ -406,3 +406,8 @@ def test_tools_that_need_values_say_so():
     assert type(edge) is SavedEdge and edge.shape == (3,)
     with pytest.raises(RuntimeError, match="packed by saved_tensors_hooks"):
         _ = edge._data
+    with pytest.raises(RuntimeError, match="packed by saved_tensors_hooks"):
+        cr.explain(y)  # it shows every forward value: it needs them
+    y.backward()  # backward itself is unaffected
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(h.detach().numpy()) * h.detach().numpy(),
+                               rtol=1e-6)

@@ -6,7 +6,7 @@ import numpy as np
 
 from . import graph
 from .grad_mode import DEBUG, GRAD, set_grad_enabled
-from .saved import Packed, PackedTensors
+from .saved import PackedTensors, current_hooks
 
 
 class FunctionCtx:
@@ -138,10 +138,11 @@ class Function:
             op = _OPS.get(cls)
             if op is None:
                 op = _OPS[cls] = type(cls.__name__, (_Custom,), {"name": cls.__name__})
-            node = result._node = graph._make_node(op, inputs, out._data, attrs, None)
+            result._node = graph._make_node(op, inputs, out._data, attrs, None)
             result.requires_grad = True
-            if type(node.saved) is Packed and ctx._saved:  # recorded under saved-tensor hooks
-                ctx._packed = PackedTensors(node.saved.hooks, ctx._saved)
+            hooks = current_hooks()
+            if hooks is not None and ctx._saved:  # under saved-tensor hooks: pack them too
+                ctx._packed = PackedTensors(hooks, ctx._saved)
                 ctx._saved = ()
         if DEBUG.anomaly:
             from .anomaly import check_forward

@@ -41,10 +41,14 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
+from operator import attrgetter
 
 import numpy as np
 
 from ..tensor import Tensor, _wrap
+from .grad_mode import GRAD
+
+_data = attrgetter("_data")
 
 
 class _State(threading.local):
@@ -60,22 +64,30 @@ _lock = threading.Lock()
 _open = 0  # hook contexts and observers open in all threads: while > 0, apply uses make_node
 
 
+_Node = None  # graph.Node, bound by the first _switch (graph imports this module)
+
+
 def _switch(delta: int) -> None:
-    global _open
-    from . import graph  # graph imports this module: resolved at call time
+    global _open, _Node
+    from . import graph
 
     with _lock:
+        _Node = graph.Node
         _open += delta
         graph._make_node = make_node if _open else graph.Node
 
 
 class _Hooks:
-    """One entry of the hook stack."""
+    """One entry of the hook stack. ``records``: the nodes are plain (they keep their arrays)
+    and ``pack`` only sees each array, in the order a packed node would pack it (checkpoint's
+    recomputation, whose graph is thrown away)."""
 
-    __slots__ = ("pack", "unpack", "arrays", "recomputes")
+    __slots__ = ("pack", "unpack", "arrays", "recomputes", "records")
 
-    def __init__(self, pack, unpack, arrays: bool, recomputes: bool) -> None:
+    def __init__(self, pack, unpack, arrays: bool, recomputes: bool,
+                 records: bool = False) -> None:
         self.pack, self.unpack, self.arrays, self.recomputes = pack, unpack, arrays, recomputes
+        self.records = records
 
 
 class _HookContext:
@@ -133,6 +145,13 @@ def array_hooks(pack: Callable, unpack: Callable, *, recomputes: bool = False) -
     (``utils.checkpoint``), so a later in-place write into a node's output cannot change it.
     """
     return _HookContext(_Hooks(pack, unpack, arrays=True, recomputes=recomputes))
+
+
+def record_arrays(see: Callable) -> _HookContext:
+    """A context in which ``see(array)`` is called for every array a recorded op saves, in the
+    order ``array_hooks`` would pack them, while the nodes stay plain: checkpoint's
+    recomputation collects the arrays its forward packed, without packing them again."""
+    return _HookContext(_Hooks(see, None, arrays=True, recomputes=True, records=True))
 
 
 class save_on_cpu(saved_tensors_hooks):
@@ -313,10 +332,12 @@ class Packed:
     def __init__(self, hooks: _Hooks, arrays: list, n_in: int, saved_tpl, n_saved: int) -> None:
         self.hooks = hooks
         self.n_in, self.saved_tpl, self.n_saved = n_in, saved_tpl, n_saved
-        self.metas = [(np.shape(a), a.dtype) for a in arrays]
+        self.metas = [(a.shape, a.dtype) for a in arrays]
         out = arrays[n_in]
-        self.out_ref = weakref.ref(out) if type(out) is np.ndarray else None
-        self.items = [_pack(hooks, a) for a in arrays]
+        self.out_ref = None
+        if not hooks.recomputes and type(out) is np.ndarray:
+            self.out_ref = weakref.ref(out)
+        self.items = _pack_all(hooks, arrays)
 
     def output_written(self, array) -> None:
         """``array`` is about to be overwritten in place (``Tensor._keep_node_output``): if it is
@@ -324,7 +345,7 @@ class Packed:
         keeps a copy of its output."""
         if self.hooks.recomputes or self.out_ref is None or self.out_ref() is not array:
             return  # a recomputed output does not see the write
-        self.items[self.n_in] = _pack(self.hooks, np.array(array, copy=True))
+        self.items[self.n_in] = _pack_all(self.hooks, [np.array(array, copy=True)])[0]
 
     def arrays(self, node) -> list:
         """Every saved array, unpacked and checked (shape, dtype, versions)."""
@@ -335,10 +356,10 @@ class Packed:
         out = []
         for item, (shape, dtype) in zip(self.items, self.metas):
             a = _unpack(hooks, item)
-            if np.shape(a) != shape or a.dtype != dtype:
+            if a.shape != shape or a.dtype != dtype:
                 raise RuntimeError(
                     f"{node.op.name}(): a saved array of shape {shape} and dtype {dtype} came "
-                    f"back from the unpack hook with shape {np.shape(a)} and dtype {a.dtype}; "
+                    f"back from the unpack hook with shape {a.shape} and dtype {a.dtype}; "
                     "saved_tensors_hooks' unpack must return what was packed (convert back, "
                     "e.g. t.to(cr.float32))")
             out.append(a)
@@ -365,13 +386,15 @@ class Packed:
         return out, args, routes, saved
 
 
-def _pack(hooks: _Hooks, a):
+def _pack_all(hooks: _Hooks, arrays: list) -> list:
     if hooks.arrays:
-        return hooks.pack(a)
-    from .grad_mode import set_grad_enabled
-
-    with set_grad_enabled(False):  # a hook's own ops must not be recorded (and packed) again
-        return hooks.pack(_wrap(a))
+        return list(map(hooks.pack, arrays))
+    prev = GRAD.enabled
+    GRAD.enabled = False  # a hook's own ops must not be recorded (and packed) again
+    try:
+        return [hooks.pack(_wrap(a)) for a in arrays]
+    finally:
+        GRAD.enabled = prev
 
 
 def _unpack(hooks: _Hooks, item):
@@ -403,10 +426,8 @@ def _in_graph(t, a):
     if type(t) is not SavedEdge:  # a leaf that requires grad
         if a is t._data:
             return t
-        from .graph import Node
-
         r = _wrap(a, True)
-        r._node = Node(_SavedLeaf, (t,), a, None, None)
+        r._node = _Node(_SavedLeaf, (t,), a, None, None)
         return r
     r = _wrap(a, t.requires_grad)
     r._node = t._node
@@ -414,35 +435,55 @@ def _in_graph(t, a):
     return r
 
 
-def pack_node(node_cls, op, inputs, out, attrs, saved, hooks: _Hooks):
-    """A ``Node`` whose saved arrays went through ``hooks`` (see ``Packed``)."""
-    arrays = [t._data for t in inputs]
+def _saved_arrays(inputs, out, attrs, saved):
+    """Every array a node would keep, in packing order, with ``saved`` and ``attrs`` made into
+    templates (``_Slot`` where an array was): ``(arrays, saved, attrs, n_saved)``."""
+    arrays = list(map(_data, inputs))
     arrays.append(out)
-    saved_tpl = _flatten(saved, arrays) if saved is not None else None
-    n_saved = len(arrays) - len(inputs) - 1
+    n = len(arrays)
+    if saved is not None:
+        saved = _flatten(saved, arrays)
+    n_saved = len(arrays) - n
     if attrs:
-        packed_attrs = {k: _flatten(v, arrays) for k, v in attrs.items()}
-        if len(arrays) - len(inputs) - 1 - n_saved:
-            attrs = packed_attrs
-    edges = tuple(t if (t.requires_grad and t._node is None) else SavedEdge(t) for t in inputs)
-    packed = Packed(hooks, arrays, len(inputs), saved_tpl, n_saved)
-    node = node_cls(op, edges, None, attrs, packed)
-    return node
+        flat = {k: _flatten(v, arrays) for k, v in attrs.items()}
+        if len(arrays) > n + n_saved:  # some attribute held an array
+            attrs = flat
+    return arrays, saved, attrs, n_saved
+
+
+def _edge(t):
+    return t if (t.requires_grad and t._node is None) else SavedEdge(t)
+
+
+def pack_node(op, inputs, out, attrs, saved, hooks: _Hooks):
+    """A ``Node`` whose saved arrays went through ``hooks`` (see ``Packed``)."""
+    arrays, saved, attrs, n_saved = _saved_arrays(inputs, out, attrs, saved)
+    packed = Packed(hooks, arrays, len(inputs), saved, n_saved)
+    return _Node(op, tuple(map(_edge, inputs)), None, attrs, packed)
 
 
 def make_node(op, inputs, out, attrs, saved):
     """``graph._make_node`` while some thread has hooks or observers: pack and observe."""
-    from .graph import Node
-
     state = STATE
     stack = state.stack
-    if stack:
-        node = pack_node(Node, op, inputs, out, attrs, saved, stack[-1])
+    if not stack:
+        node = _Node(op, inputs, out, attrs, saved)
+    elif stack[-1].records:
+        node = _Node(op, inputs, out, attrs, saved)
+        see = stack[-1].pack
+        for a in _saved_arrays(inputs, out, attrs, saved)[0]:
+            see(a)
     else:
-        node = Node(op, inputs, out, attrs, saved)
+        node = pack_node(op, inputs, out, attrs, saved, stack[-1])
     for fn in state.observers:
         fn(node)
     return node
+
+
+def current_hooks() -> _Hooks | None:
+    """This thread's innermost hooks (custom Functions pack ``ctx`` tensors with them)."""
+    stack = STATE.stack
+    return stack[-1] if stack else None
 
 
 class PackedTensors:
@@ -459,7 +500,7 @@ class PackedTensors:
                 self.metas.append(None)
                 self.edges.append(None)
                 continue
-            self.items.append(_pack(hooks, t._data))
+            self.items.append(_pack_all(hooks, [t._data])[0])
             self.metas.append((t._data.shape, t._data.dtype))
             self.edges.append(t if (t.requires_grad and t._node is None) else SavedEdge(t))
 

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.grad_mode import GRAD, enable_grad
-from ..autograd.saved import array_hooks
+from ..autograd.saved import array_hooks, record_arrays
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor, _wrap
 
@@ -103,7 +103,7 @@ class _Frame:
         return [t._data for t in self._tensors()]
 
     def pack(self, a) -> _Handle:
-        self.metas.append((np.shape(a), a.dtype))
+        self.metas.append((a.shape, a.dtype))
         return _Handle(self, len(self.metas) - 1)
 
     def unpack(self, h: _Handle):
@@ -122,9 +122,7 @@ class _Frame:
                     "recomputing the segment would give other values. Clone it before "
                     "changing it in place.")
         store: list = []
-
-        def keep(a):
-            store.append(a)
+        keep = store.append
 
         args = [_detached(a) for a in self.args]
         kwargs = {k: _detached(v) for k, v in self.kwargs.items()}
@@ -136,7 +134,7 @@ class _Frame:
             recompute_ctx, self.recompute_ctx = self.recompute_ctx, None
             if recompute_ctx is None:  # a later recomputation (retain_graph): a fresh pair
                 recompute_ctx = self.context_fn()[1]
-            with enable_grad(), recompute_ctx, array_hooks(keep, _never, recomputes=True):
+            with enable_grad(), recompute_ctx, record_arrays(keep):
                 self.function(*args, **kwargs)
         finally:
             if state is not None:
@@ -156,10 +154,6 @@ class _Frame:
                         f"{meta[0]} {meta[1]}: the function must compute the same thing each "
                         "time")
         self.recomputed = dict(enumerate(store))
-
-
-def _never(item):  # pragma: no cover - the recomputation's own graph is never backpropagated
-    raise CheckpointError("checkpoint: the recomputed graph cannot be backpropagated")
 
 
 def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = False,
