@@ -9,8 +9,8 @@ duplicates and non-finite constants, and measures the nesting depth first with a
 
 Example:
     >>> from chainrule.serialization.json_limits import depth, loads
-    >>> depth(b'{"a": [1, "]]]"]}', max_depth=8)
-    2
+    >>> depth(b'{"a": [[1], "]]]"], "b": {}}', max_depth=3)
+    3
     >>> loads('{"a": [1, 2]}', max_depth=2, what="the header", where="f.safetensors")
     {'a': [1, 2]}
 """
@@ -29,13 +29,17 @@ _QUOTE, _OPENS, _CLOSES = 0x22, (0x5B, 0x7B), (0x5D, 0x7D)
 
 
 def depth(raw: bytes, max_depth: int) -> int:
-    """How deeply ``raw`` (JSON text, UTF-8) nests arrays and objects; once past
-    ``max_depth`` the scan stops and returns a number above it.
+    """How deeply ``raw`` (JSON text, UTF-8) nests arrays and objects, as far as comparing
+    with ``max_depth`` needs: past it the scan stops and returns a number above it, and a text
+    with no more than ``max_depth`` brackets in all is not scanned (its bracket count, a bound
+    on its depth, comes back).
 
     Brackets inside strings do not count. The scan agrees with a JSON parser on every valid
     prefix of the text, which is all a parser reads before it fails, so a parser given text
     that passed never recurses deeper than ``max_depth``.
     """
+    if raw.count(b"[") + raw.count(b"{") <= max_depth:  # cannot nest deeper: most texts
+        return min(raw.count(b"[") + raw.count(b"{"), max_depth)
     # Escaped backslashes first, then escaped quotes: every '"' left delimits a string.
     raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
     data = np.frombuffer(raw, dtype=np.uint8)
