@@ -95,18 +95,22 @@ def save(obj: Any, path: PathOrFile, metadata: dict[str, str] | None = None) -> 
         >>> ckpt["w"].shape, ckpt["opt"]
         ((2, 3), {'step': 10, 'lrs': [0.1, 0.01]})
     """
-    from .serialization.structure import Flattener, check_depth
+    from .serialization.structure import MAX_DEPTH, Flattener, check_depth
 
     meta = _check_metadata(metadata)
     flat = Flattener(_to_storable, _RESERVED)
-    structure = flat.node(obj, "", root=True)
+    try:
+        structure = flat.node(obj, "", root=True)
+        text = json.dumps(structure)
+    except RecursionError:
+        raise ValueError(f"save: obj nests more than {MAX_DEPTH} levels deep; chainrule files "
+                         "allow at most that") from None
+    check_depth(text, "obj")
     for key in flat.values:
         if key in meta:
             raise ValueError(f"save: metadata key {key!r} clashes with an entry of obj")
     # Larger items first: every tensor then starts aligned to its own item size.
     arrays = dict(sorted(flat.arrays.items(), key=lambda kv: -kv[1].dtype.itemsize))
-    text = json.dumps(structure)
-    check_depth(text, "obj")
     for key, value in flat.values.items():
         check_depth(value, f"the value at {key!r}")
     meta.update(flat.values)

@@ -61,15 +61,20 @@ def _parameter_class() -> type | None:
 
 def is_plain(value: Any) -> bool:
     """True if JSON stores ``value`` exactly (no tuples, no non-str keys, no arrays)."""
-    if value is None or isinstance(value, (bool, str)):
-        return True
-    if type(value) in (int, float):  # exactly: np.float64 and friends are stored as arrays
-        return True
-    if type(value) is list:
-        return all(is_plain(v) for v in value)
-    if type(value) is dict:
-        return all(isinstance(k, str) and is_plain(v) for k, v in value.items())
-    return False
+    stack = [value]  # iterative: a deeply nested value is refused by depth, not by recursion
+    while stack:
+        v = stack.pop()
+        if v is None or isinstance(v, (bool, str)):
+            continue
+        if type(v) in (int, float):  # exactly: np.float64 and friends are stored as arrays
+            continue
+        if type(v) is list:
+            stack.extend(v)
+        elif type(v) is dict and all(isinstance(k, str) for k in v):
+            stack.extend(v.values())
+        else:
+            return False
+    return True
 
 
 def _join(prefix: str, key) -> str:
