@@ -19,6 +19,7 @@ from st_files import join, reseal, split
 
 import chainrule as cr
 from chainrule.devices import DeviceUnavailableError
+from chainrule.nn.modules.module import StateDictError
 from chainrule.serialization import (
     CheckpointDeviceError,
     CheckpointError,
@@ -339,6 +340,18 @@ def test_a_tensor_the_structure_never_uses_is_refused(saved):
     header["__metadata__"]["chainrule.structure"] = json.dumps(tree)
     saved.write_bytes(join(reseal(header, data), data))
     refused(saved, "tensors its chainrule.structure never uses .'b.bias'")
+
+
+def test_load_state_dict_from_a_file_holding_no_tensor_where_one_belongs(tmp_path):
+    net = cr.nn.BatchNorm1d(2)
+    state = dict(net.state_dict(), num_batches_tracked="many", weight=[1.0, 2.0])
+    cr.save(state, tmp_path / "bn.safetensors")
+    with pytest.raises(StateDictError) as info:
+        net.load_state_dict(cr.load(tmp_path / "bn.safetensors"))
+    assert 'parameter named "num_batches_tracked", expected a Tensor' in str(info.value)
+    assert 'parameter named "weight", expected a Tensor or array from checkpoint but received ' \
+           "list" in str(info.value)
+    np.testing.assert_array_equal(net.weight.detach().numpy(), [1.0, 1.0])  # nothing copied
 
 
 # ---- only regular files, never a wait -----------------------------------------------------------

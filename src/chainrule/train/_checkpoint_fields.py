@@ -94,7 +94,9 @@ def check(raw: Any, path: str) -> dict:
     for key in ("model", "optimizer", "scheduler", "callbacks"):
         if key not in raw:
             raise f.fail(key, "is missing")
-    f.dict_of(raw["model"], "model")
+    for key, value in f.dict_of(raw["model"], "model").items():
+        if not isinstance(value, (Tensor, np.ndarray)):
+            raise f.fail(f"model.{key}", "must be a tensor", value)
     f.dict_or_none(raw["optimizer"], "optimizer")
     f.dict_or_none(raw["scheduler"], "scheduler")
     _check_callbacks(f, raw["callbacks"])
