@@ -104,8 +104,6 @@ def run_fit(net, opt, sched, loader, **kw):
 
 # ---- bases ------------------------------------------------------------------------------------
 def _bases(folder: Path) -> dict[str, Base]:
-    import torch
-
     out: dict[str, Base] = {}
 
     def add(name, path, kind, training=False, checked=True):
@@ -125,12 +123,19 @@ def _bases(folder: Path) -> dict[str, Base]:
     safetensors.numpy.save_file(arrays, str(folder / "base_foreign.safetensors"),
                                 metadata={"format": "np"})
     add("foreign", folder / "base_foreign.safetensors", "safetensors", checked=False)
-    tsd = collections.OrderedDict((k, torch.from_numpy(v.copy())) for k, v in arrays.items())
-    torch.save(tsd, folder / "base_torch.pt")
+    _torch_files(arrays, folder)
     add("torch_zip", folder / "base_torch.pt", "torch")
-    torch.save(tsd, folder / "base_torch_legacy.pt", _use_new_zipfile_serialization=False)
     add("torch_legacy", folder / "base_torch_legacy.pt", "torch", checked=False)
     return out
+
+
+def _torch_files(arrays: dict, folder: Path) -> None:
+    """The same weights written by PyTorch, in its zip format and its legacy stream."""
+    import torch
+
+    tsd = collections.OrderedDict((k, torch.from_numpy(v.copy())) for k, v in arrays.items())
+    torch.save(tsd, folder / "base_torch.pt")
+    torch.save(tsd, folder / "base_torch_legacy.pt", _use_new_zipfile_serialization=False)
 
 
 # ---- writing cases ----------------------------------------------------------------------------
