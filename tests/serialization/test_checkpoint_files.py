@@ -452,3 +452,15 @@ def test_concurrent_loads_and_saves_see_whole_files(tmp_path):
         t.join()
     assert errors == []
     assert sorted(os.listdir(tmp_path)) == ["w.safetensors"]
+
+
+@pytest.mark.parametrize("module", [
+    "chainrule.io", "chainrule.serialization.errors", "chainrule.serialization.files",
+    "chainrule.serialization.checksum", "chainrule.serialization.json_limits",
+    "chainrule.serialization.location", "chainrule.serialization.safetensors_format"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted and not result.failed
