@@ -5,7 +5,8 @@
 PyTorch, or is foreign junk:
 
 - truncations, appended bytes, random bit flips in the header (length prefix included) and in
-  the tensor data, random byte changes in PyTorch's zip and legacy files;
+  the tensor data, random bit flips in PyTorch's zip and legacy files and inside the pickle of
+  a zip (its CRCs recomputed, so the restricted interpreter meets them);
 - edits of the header as a corruptor makes them (the checksum left as it was) and as a forger
   makes them (the checksum recomputed): swapped or shifted offsets, dtypes and shapes changed,
   huge and overflowing dimensions, duplicate keys and fields, unknown fields, metadata of the
@@ -203,6 +204,23 @@ def _bit_flips(w: _Writer, base: Base, rng: random.Random, header: int, data: in
             w.add(f"{base.name}_{region}_flip_{pos}_{bit}", _flip(raw, pos, bit),
                   f"bit flip in the {region}", base.name,
                   must_refuse=ALL if chainrule_file else None)
+
+
+def _pickle_flips(w: _Writer, base: Base, rng: random.Random, count: int) -> None:
+    """Bit flips inside the pickle of a PyTorch zip, the archive rebuilt so that its CRCs
+    hold: the restricted interpreter itself meets the damage, not the zip reader."""
+    with zipfile.ZipFile(io.BytesIO(base.raw)) as z:
+        members = [(info, z.read(info)) for info in z.infolist()]
+    for _ in range(count):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as z:
+            for info, data in members:
+                if info.filename.endswith("/data.pkl"):
+                    pos, bit = rng.randrange(len(data)), rng.randrange(8)
+                    data = _flip(data, pos, bit)
+                    name = f"{base.name}_pickle_flip_{pos}_{bit}"
+                z.writestr(info, data)
+        w.add(name, out.getvalue(), "bit flip in a pickle", base.name, forged=True)
 
 
 # ---- header edits -----------------------------------------------------------------------------
@@ -656,6 +674,7 @@ def build(folder: Path, marker: Path, seed: int = 0) -> tuple[list[Case], dict[s
                                  ("foreign", (20, 6)), ("torch_zip", (30, 0)),
                                  ("torch_legacy", (30, 0))):
         _bit_flips(w, bases[name], rng, header, data)
+    _pickle_flips(w, bases["torch_zip"], rng, 40)
     for base_name in ("train", "weights", "module", "foreign"):
         base = bases[base_name]
         chainrule_file = base_name != "foreign"
