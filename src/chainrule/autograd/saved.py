@@ -15,14 +15,16 @@ their gradients accumulate into them; their arrays are packed like the others.
 Cost when no hooks are active: none. ``graph.apply`` builds its nodes through the module global
 ``graph._make_node``, which is the plain ``Node`` class until a hook context opens in some
 thread; only then does it become ``make_node``, which reads this thread's hooks. Observers
-(``add_observer``: a tool that wants to see each node as it is recorded) switch it the same way.
+(``observe_nodes``: a tool that wants to see each node as it is recorded) switch it the same way.
 
-Three kinds of hooks share the mechanism:
+The kinds of hooks that share the mechanism:
 
 - ``saved_tensors_hooks``: the user's ``pack(tensor) -> object`` and ``unpack(object) -> tensor``;
 - array hooks (``array_hooks``): the same on NumPy arrays, for chainrule's own users;
 - recomputing hooks (``array_hooks(..., recomputes=True)``): ``utils.checkpoint``, whose unpack
-  runs the forward again; an in-place write into a node's output then needs no copy.
+  runs the forward again; an in-place write into a node's output then needs no copy;
+- recording (``record_arrays``): plain nodes, each saved array shown to a function in packing
+  order (checkpoint's recomputation collects what its forward packed).
 
 Example:
     >>> import chainrule as cr
@@ -527,4 +529,4 @@ class PackedTensors:
 
 
 __all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks", "array_hooks",
-           "observe_nodes", "SavedEdge", "Packed"]
+           "record_arrays", "observe_nodes", "SavedEdge", "Packed"]
