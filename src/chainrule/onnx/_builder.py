@@ -11,6 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 
+def c_order(a) -> np.ndarray:
+    """A C-ordered copy of ``a`` unless it is one (0-d arrays stay 0-d, unlike
+    ``np.ascontiguousarray``)."""
+    a = np.asarray(a)
+    return a if a.flags.c_contiguous else np.array(a, order="C")
+
+
 def _ints(values) -> np.ndarray:
     return np.asarray(list(values), dtype=np.int64).reshape(-1)
 
@@ -117,7 +124,7 @@ class Builder:
             main, kwargs = values, {}
         kwargs.update({k: v for k, v in attrs.items() if v is not None})
         try:
-            return np.ascontiguousarray(_FOLD[op_type](*main, **kwargs))
+            return c_order(_FOLD[op_type](*main, **kwargs))
         except (ValueError, TypeError, IndexError):  # pragma: no cover - left to the runtime
             return None
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import _nn, _ops  # noqa: F401 - importing them fills the table of mappings
-from ._builder import Builder
+from ._builder import Builder, c_order
 from ._convert import OPS, Call, Info, unsupported
 from ._layers import LAYERS
 from ._trace import _is_custom, describe
@@ -118,7 +118,7 @@ def export(model: Any, args: Any = (), f: str | os.PathLike | Any = None, *,
     proto = _build(onnx, first, model, in_names, positions, output_names, dyn, opset,
                    do_constant_folding)
     if verbose:
-        print(onnx.helper.printable_graph(proto.graph))
+        print(onnx.printer.to_text(proto.graph))
     _write(proto.SerializeToString(), f)
 
 
@@ -199,11 +199,12 @@ def _other_inputs(args, positions, in_names, dyn, where) -> tuple:
                 raise ValueError(f"{where}: the example input {name!r} is empty along dynamic "
                                  f"axis {axis}")
             a = np.take(a, np.arange(new) % old, axis=axis)
+        # Other values in other places: a mask or an index computed from the values outside
+        # the recorded ops changes, and the comparison of the traces sees it.
+        a = np.roll(a.reshape(-1), 1).reshape(a.shape)
         if a.dtype.kind in "fc":
             a = a * a.dtype.type(0.75)
-        elif a.ndim:
-            a = np.roll(a, 1, axis=-1)
-        t = Tensor(np.ascontiguousarray(a))
+        t = Tensor(c_order(a))
         out[pos] = t
     return tuple(out)
 
@@ -286,7 +287,7 @@ def _build(onnx, tr, model, in_names, positions, output_names, dyn, opset, fold)
             a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
             for a, b in zip(step.outputs, step.outputs2))
         if fold and constant and info:
-            results = [g.const(np.ascontiguousarray(a), step.name) for a in step.outputs]
+            results = [g.const(c_order(a), step.name) for a in step.outputs]
             for o, a in zip(outs, step.outputs):
                 o.value = a
         else:
@@ -355,7 +356,7 @@ def _build(onnx, tr, model, in_names, positions, output_names, dyn, opset, fold)
         outputs.append(helper.make_tensor_value_info(target, g.dtype(info.dtype), shape))
 
     used = {n for node in g.nodes for n in node.input}
-    inits = [onnx.numpy_helper.from_array(np.ascontiguousarray(a), n)
+    inits = [onnx.numpy_helper.from_array(c_order(a), n)
              for n, a in g.inits.items() if n in used]
     graph = helper.make_graph(g.nodes, type(model).__name__, inputs, outputs, inits)
     from .. import __version__
