@@ -27,7 +27,7 @@ DATASETS = ("mnist", "digits")
 MODELS = ("mlp", "linear", "cnn")
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 SCHEDULES = ("cosine", "step", "none")
-EPOCHS = {"mlp": 5, "linear": 5, "cnn": 4}  # --epochs when not given
+EPOCHS = {"mlp": 5, "linear": 5, "cnn": 5}  # --epochs when not given
 IMAGE_SHAPES = {"mnist": (1, 28, 28), "digits": (1, 8, 8)}
 CHECKPOINT = "checkpoint.safetensors"  # the run's resume point in OUT
 # The options that define a run: recorded in its checkpoints, taken from there by --resume.
@@ -59,7 +59,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="hidden layer sizes, e.g. 256 or 512,256 (default 256)")
     p.add_argument("--activation", choices=ACTIVATIONS, default="relu")
     p.add_argument("--epochs", type=positive(int), default=None,
-                   help="default 5 (cnn: 4)")
+                   help="default 5")
     p.add_argument("--batch-size", type=positive(int), default=128)
     p.add_argument("--optimizer", choices=("adam", "adamw", "sgd", "rmsprop", "adagrad"),
                    default="adam")
