@@ -201,3 +201,19 @@ def test_cnn_reaches_the_bar_on_mnist_with_its_defaults(tmp_path):
     accuracy = (probs.argmax(1) == test.tensors[1].detach().numpy()).mean()
     assert accuracy == pytest.approx(summary["test_accuracy"], abs=2e-4)
     assert os.path.getsize(path) > 100_000
+
+
+def test_shifted_batches_move_each_image_by_its_drawn_offset():
+    x = cr.rand(5, 1, 6, 7)
+    loader = cr.data.DataLoader(cr.data.TensorDataset(x, cr.arange(5)), batch_size=5)
+    cr.manual_seed(3)
+    (got, y), = list(command.Shifted(loader, 2, -1.0))
+    cr.manual_seed(3)
+    offsets = cr.randint(0, 5, (5, 2)).detach().numpy()  # the same draw
+    a = x.detach().numpy()
+    for i, (dy, dx) in enumerate(offsets - 2):  # the content moves by -(offset - 2)
+        want = np.full((6, 7), -1.0, np.float32)
+        src = a[i, 0, max(0, dy):6 + min(0, dy), max(0, dx):7 + min(0, dx)]
+        want[max(0, -dy):max(0, -dy) + src.shape[0], max(0, -dx):max(0, -dx) + src.shape[1]] = src
+        np.testing.assert_array_equal(got.detach().numpy()[i, 0], want)
+    assert y.tolist() == [0, 1, 2, 3, 4]

@@ -201,3 +201,16 @@ def test_the_written_file_is_what_onnxruntime_runs(tmp_path):
     x = cr.randn(6, 4)
     got = session(path.read_bytes()).run(None, {"x": x.numpy()})[0]
     np.testing.assert_allclose(got, model(x).detach().numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_export_inside_anomaly_mode_still_traces_every_op():
+    def fn(x):  # -inf in a mask: no anomaly for export
+        return x.masked_fill(x > 0, float("-inf")).softmax(-1)
+
+    with cr.autograd.detect_anomaly():
+        data = export_bytes(Fn(fn), cr.randn(2, 3), input_names=["x"],
+                            dynamic_axes={"x": {0: "b"}})
+        assert cr.autograd.is_anomaly_enabled()  # put back
+    x = cr.randn(4, 3)
+    (got,) = session(data).run(None, {"x": x.numpy()})
+    np.testing.assert_allclose(got, fn(x).numpy(), rtol=1e-4, atol=1e-6)

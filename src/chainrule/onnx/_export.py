@@ -105,8 +105,8 @@ def export(model: Any, args: Any = (), f: str | os.PathLike | Any = None, *,
     _ACTIVE.on = True
     modes = [(m, m.training) for m in model.modules()] if hasattr(model, "modules") else []
     try:
-        for m, _ in modes:
-            m.training = False
+        if modes:
+            model.eval()  # PyTorch's export does the same; the modes are put back after
         first = trace(model, args, kwargs, LAYERS)
         second = trace(model, _other_inputs(args, positions, in_names, dyn, where), kwargs,
                        LAYERS)

@@ -327,13 +327,15 @@ def run(model, args: tuple, kwargs: dict, layers: dict) -> Trace:
             storage.setdefault(id(p._data), name)  # p.data and p.detach() share it
     hooks = _Hooks(model, layers)
     _STATE.path, _STATE.applied, _STATE.active = [], {}, True
-    prev = DEBUG.trace
-    DEBUG.trace = _watch
+    # Anomaly mode off while tracing: graph.apply shows ops to one watcher or the other, and a
+    # -inf in a mask is no anomaly here.
+    prev, prev_anomaly = DEBUG.trace, DEBUG.anomaly
+    DEBUG.trace, DEBUG.anomaly = _watch, False
     try:
         with enable_grad(), hooks:
             out = model(*copies, **kwargs)
     finally:
-        DEBUG.trace = prev
+        DEBUG.trace, DEBUG.anomaly = prev, prev_anomaly
         _STATE.active = False
     applied, _STATE.applied = _STATE.applied, {}
     outputs = _flatten(out, "the model")

@@ -21,18 +21,21 @@ import sys
 import time
 from typing import Any
 
+import numpy as np
+
 from ..cli import positive
 
 DATASETS = ("mnist", "digits")
 MODELS = ("mlp", "linear", "cnn")
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 SCHEDULES = ("cosine", "step", "none")
-EPOCHS = {"mlp": 5, "linear": 5, "cnn": 5}  # --epochs when not given
+EPOCHS = {"mlp": 5, "linear": 5, "cnn": 6}  # --epochs when not given
+SHIFT = {"mlp": 0, "linear": 0, "cnn": 2}  # --shift when not given
 IMAGE_SHAPES = {"mnist": (1, 28, 28), "digits": (1, 8, 8)}
 CHECKPOINT = "checkpoint.safetensors"  # the run's resume point in OUT
 # The options that define a run: recorded in its checkpoints, taken from there by --resume.
 RUN_OPTIONS = ("dataset", "model", "hidden", "activation", "epochs", "batch_size", "optimizer",
-               "lr", "schedule", "normalize", "seed", "save_every", "limit")
+               "lr", "schedule", "normalize", "shift", "seed", "save_every", "limit")
 
 
 def _hidden_sizes(text: str) -> list[int]:
@@ -44,6 +47,13 @@ def _hidden_sizes(text: str) -> list[int]:
     if not sizes or any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"--hidden sizes must be positive, got {text!r}")
     return sizes
+
+
+def _pixels(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -59,7 +69,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="hidden layer sizes, e.g. 256 or 512,256 (default 256)")
     p.add_argument("--activation", choices=ACTIVATIONS, default="relu")
     p.add_argument("--epochs", type=positive(int), default=None,
-                   help="default 5")
+                   help="default 5 (cnn: 6)")
     p.add_argument("--batch-size", type=positive(int), default=128)
     p.add_argument("--optimizer", choices=("adam", "adamw", "sgd", "rmsprop", "adagrad"),
                    default="adam")
@@ -71,6 +81,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-normalize", dest="normalize", action="store_false",
                    help="feed raw pixels in [0, 1] instead of standardizing them with the "
                         "training set's mean and standard deviation")
+    p.add_argument("--shift", type=_pixels, default=None, metavar="PIXELS",
+                   help="move each training image by a random 0..PIXELS pixels in each "
+                        "direction, anew every epoch (default 2 for cnn, 0 otherwise)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=positive(int), default=None, metavar="N",
                    help="train on the first N training images only (a quick trial)")
@@ -113,6 +126,41 @@ def load_data(name: str, normalize: bool = True, images: bool = False):
     return standardize(train), standardize(test), (mean, std)
 
 
+class Shifted:
+    """The batches of ``loader`` with every image moved by a random 0..``pixels`` pixels
+    along each axis (the uncovered border filled with ``fill``): data augmentation. The
+    global generator draws the moves, so a checkpoint holds them and a resumed run draws the
+    same ones; ``state_dict`` is the loader's (its position inside a pass)."""
+
+    def __init__(self, loader, pixels: int, fill: float) -> None:
+        self.loader, self.pixels, self.fill = loader, int(pixels), float(fill)
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        from ..creation import randint
+        from ..tensor import Tensor
+
+        p = self.pixels
+        for x, y in self.loader:
+            a = x._data
+            n, c, h, w = a.shape
+            padded = np.full((n, c, h + 2 * p, w + 2 * p), self.fill, a.dtype)
+            padded[:, :, p:p + h, p:p + w] = a
+            at = randint(0, 2 * p + 1, (n, 2))._data
+            rows = (at[:, 0, None] + np.arange(h))[:, None, :, None]
+            cols = (at[:, 1, None] + np.arange(w))[:, None, None, :]
+            yield Tensor(padded[np.arange(n)[:, None, None, None],
+                                np.arange(c)[None, :, None, None], rows, cols]), y
+
+    def state_dict(self) -> dict:
+        return self.loader.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.loader.load_state_dict(state)
+
+
 def _with_data(ds, images, labels=None):
     from ..data import TensorDataset
 
@@ -145,6 +193,8 @@ def run(args: argparse.Namespace) -> int:
         return _resume(args)
     if args.epochs is None:
         args.epochs = EPOCHS[args.model]
+    if args.shift is None:
+        args.shift = SHIFT[args.model]
     return _train(args)
 
 
@@ -178,8 +228,8 @@ def _resume(args: argparse.Namespace) -> int:
 
 _DEFAULTS = {"dataset": "mnist", "model": "mlp", "hidden": [256], "activation": "relu",
              "epochs": None, "batch_size": 128, "optimizer": "adam", "lr": 1e-3,
-             "schedule": "cosine", "normalize": True, "seed": 0, "save_every": None,
-             "limit": None, "out": "runs/train"}
+             "schedule": "cosine", "normalize": True, "shift": None, "seed": 0,
+             "save_every": None, "limit": None, "out": "runs/train"}
 
 
 def _callbacks(args, extra: dict) -> list:
@@ -222,7 +272,8 @@ def _train(args: argparse.Namespace, resume: str | None = None) -> int:
     print(f"chainrule train: {what} on {args.dataset} "
           f"({len(train)} train / {len(test)} test), {args.optimizer} lr={args.lr:g} "
           f"({args.schedule} schedule), batch {args.batch_size}, {args.epochs} epochs, "
-          f"seed {args.seed}" + (f", resuming from {resume}" if resume else ""), flush=True)
+          + (f"images shifted by up to {args.shift} pixels, " if args.shift else "")
+          + f"seed {args.seed}" + (f", resuming from {resume}" if resume else ""), flush=True)
     optimizer = resolve_optimizer(args.optimizer, model, args.lr)
     loss_fn = cr.nn.CrossEntropyLoss()
     scheduler = make_scheduler(args.schedule, optimizer, args.epochs)
@@ -233,7 +284,18 @@ def _train(args: argparse.Namespace, resume: str | None = None) -> int:
 
     os.makedirs(args.out, exist_ok=True)
     t0 = time.perf_counter()
-    history = fit(model, train, loss=loss_fn, optimizer=optimizer, epochs=args.epochs,
+    data = train
+    if args.shift:
+        if not images:
+            print("chainrule train: --shift moves images; it needs --model cnn",
+                  file=sys.stderr)
+            return 2
+        from ..data import DataLoader
+
+        background = (0.0 - mean) / std  # a blank pixel, as the network sees it
+        data = Shifted(DataLoader(train, batch_size=args.batch_size, shuffle=True), args.shift,
+                       background)
+    history = fit(model, data, loss=loss_fn, optimizer=optimizer, epochs=args.epochs,
                   batch_size=args.batch_size, val=test, metrics=["accuracy"],
                   scheduler=scheduler, callbacks=_callbacks(args, extra), resume=resume,
                   verbose=0 if args.quiet else 1, detect_anomaly=args.detect_anomaly)
@@ -259,7 +321,8 @@ def _train(args: argparse.Namespace, resume: str | None = None) -> int:
             "dataset": args.dataset, "model": args.model, "arch": arch,
             "activation": args.activation, "epochs": args.epochs, "batch_size": args.batch_size,
             "optimizer": args.optimizer, "lr": args.lr, "schedule": args.schedule,
-            "normalize": [mean, std] if args.normalize else None, "seed": args.seed,
+            "normalize": [mean, std] if args.normalize else None, "shift": args.shift,
+            "seed": args.seed,
             "train_samples": len(train), "test_samples": len(test),
             "test_accuracy": result["accuracy"], "test_loss": result["loss"],
             "train_loss": history.last("loss"), "train_accuracy": history.last("accuracy"),
