@@ -198,6 +198,9 @@ def test_the_written_file_is_what_onnxruntime_runs(tmp_path):
     cr.onnx.export(model, cr.randn(2, 4), str(path), input_names=["x"],
                    dynamic_axes={"x": {0: "batch"}})
     assert sorted(os.listdir(tmp_path)) == ["model.onnx"]  # written whole, no temporary left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask  # as a plain open() makes it
     x = cr.randn(6, 4)
     got = session(path.read_bytes()).run(None, {"x": x.numpy()})[0]
     np.testing.assert_allclose(got, model(x).detach().numpy(), rtol=1e-4, atol=1e-6)

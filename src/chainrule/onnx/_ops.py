@@ -223,16 +223,19 @@ def _count(c: Call, axes) -> int:
     shape = c.shape(0)
     axes = range(len(shape)) if axes is None else axes
     if set(a % max(len(shape), 1) for a in axes) & c.dynamic(0):
-        raise c.fail("a variance over a dynamic axis needs the axis' size as a number")
+        raise c.fail("a variance with a correction over a dynamic axis needs the axis' size "
+                     "as a number (correction=0 needs none)")
     return math.prod(shape[a] for a in axes)
 
 
 def _variance(c: Call):
     g, x = c.g, c.x[0]
     axes = _axes(c)
-    n = _count(c, axes)
     correction = float(c.attr("correction"))
     d = g.op("Sub", [x, g.reduce("ReduceMean", x, axes, True)])
+    if correction == 0:  # the mean square: no count needed, so any axis may be dynamic
+        return g.reduce("ReduceMean", g.op("Mul", [d, d]), axes, c.attr("keepdims"))
+    n = _count(c, axes)
     s = g.reduce("ReduceSum", g.op("Mul", [d, d]), axes, c.attr("keepdims"))
     return g.op("Div", [s, c.scalar(max(n - correction, 0))])
 

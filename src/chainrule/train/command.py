@@ -82,8 +82,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="feed raw pixels in [0, 1] instead of standardizing them with the "
                         "training set's mean and standard deviation")
     p.add_argument("--shift", type=_pixels, default=None, metavar="PIXELS",
-                   help="move each training image by a random 0..PIXELS pixels in each "
-                        "direction, anew every epoch (default 2 for cnn, 0 otherwise)")
+                   help="move each training image by a random -PIXELS..PIXELS pixels along "
+                        "each axis, anew every epoch (default 2 for cnn, 0 otherwise)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=positive(int), default=None, metavar="N",
                    help="train on the first N training images only (a quick trial)")
@@ -127,8 +127,8 @@ def load_data(name: str, normalize: bool = True, images: bool = False):
 
 
 class Shifted:
-    """The batches of ``loader`` with every image moved by a random 0..``pixels`` pixels
-    along each axis (the uncovered border filled with ``fill``): data augmentation. The
+    """The batches of ``loader`` with every image moved by a random -``pixels``..``pixels``
+    pixels along each axis (the uncovered border filled with ``fill``): data augmentation. The
     global generator draws the moves, so a checkpoint holds them and a resumed run draws the
     same ones; ``state_dict`` is the loader's (its position inside a pass)."""
 
