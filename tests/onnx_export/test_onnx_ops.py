@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from onnx_check import Fn, op_types, roundtrip, traced_ops
 
@@ -104,6 +105,9 @@ CASES = [
          lambda: (cr.tensor([[1, 5, 9], [2, 7, 4], [0, 3, 8]]),),
          ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "remainder", "mul", "add"),
          ("BitwiseAnd", "BitwiseNot"), opsets=(18, 21)),
+    Case("compare_integers_with_floats", lambda i, x: x.masked_fill(i > 1.5, 0.0) + (
+        i == np.array([2, 3, 4])).float(), lambda: (cr.tensor([[1, 2, 3], [2, 5, 0]]), r(2, 3)),
+         lambda: (cr.tensor([[1, 2, 3], [2, 5, 0], [4, 4, 1]]), r(3, 3)), ("gt", "eq")),
     Case("remainder_fmod", lambda x: cr.remainder(x * 5, 0.7) + cr.fmod(x * 5, 0.7),
          lambda: (r(2, 4),), lambda: (r(3, 4),), ("remainder", "fmod")),
     Case("hypot", cr.hypot, lambda: (r(2, 4), r(2, 4)), lambda: (r(3, 4), r(3, 4)), ("hypot",)),

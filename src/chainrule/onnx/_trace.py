@@ -66,6 +66,7 @@ class Step:
     inputs: list  # Ref or None (an optional input left out)
     outputs: list  # the output arrays
     where: Any = None  # (user frame, library frame, module path)
+    handler: Any = None  # a layer's exporter (``_layers.Handler``)
     # Filled by Trace.compare from the second trace:
     attrs2: dict | None = None
     outputs2: list = field(default_factory=list)
@@ -210,13 +211,20 @@ def _watch(op, inputs, out, attrs) -> None:
         name, attrs = op.__name__, {"fn": op, "ctx": None}  # needed a gradient
     else:
         name = op.name
-    tensors = []
-    for x in inputs:
-        if not isinstance(x, Tensor):  # a number beside a tensor: a constant of its dtype
-            like = next(t for t in inputs if isinstance(t, Tensor))
-            x = Tensor(np.asarray(x, dtype=like._data.dtype))
-        tensors.append(x)
+    like = next((t for t in inputs if isinstance(t, Tensor)), None)
+    tensors = [x if isinstance(x, Tensor) else _constant(x, like) for x in inputs]
     _STATE.applied[id(out)] = _Applied(op, name, tuple(tensors), attrs, where, out)
+
+
+def _constant(x, like) -> Tensor:
+    """A comparison's operand that is no tensor: an array keeps its dtype; a number takes the
+    tensor's (a float beside an integer tensor: float32, as PyTorch compares them)."""
+    if isinstance(x, (np.ndarray, np.generic)) or like is None:
+        return Tensor(np.asarray(x))
+    dt = like._data.dtype
+    if isinstance(x, float) and dt.kind not in "fc":
+        dt = np.dtype(np.float32)
+    return Tensor(np.asarray(x, dtype=dt))
 
 
 def _flatten(out, where: str) -> list:
