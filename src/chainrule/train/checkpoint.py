@@ -168,7 +168,8 @@ def save_checkpoint(path: str | os.PathLike, model: Any, optimizer: Any = None, 
                                  _check_generators(generators, where), training))
 
 
-def save_trainer(path: str | os.PathLike, trainer: Any, *, mid_epoch: bool = False) -> str:
+def save_trainer(path: str | os.PathLike, trainer: Any, *, mid_epoch: bool = False,
+                 extra: dict | None = None) -> str:
     """``fit``'s checkpoint: at an epoch end, or after a step with the epoch's running sums."""
     progress = None
     if mid_epoch:
@@ -182,8 +183,8 @@ def save_trainer(path: str | os.PathLike, trainer: Any, *, mid_epoch: bool = Fal
                 f"a Dataset, an (X, y) pair, a list of batches, or an object with "
                 f"state_dict()/load_state_dict()")
     training = {"epoch": trainer.epoch + (0 if mid_epoch else 1), "step": trainer.step,
-                "history": trainer.history.state_dict(), "extra": {}, "progress": progress,
-                "stop_training": bool(trainer.stop_training)}
+                "history": trainer.history.state_dict(), "extra": extra or {},
+                "progress": progress, "stop_training": bool(trainer.stop_training)}
     return _write(path, _payload(trainer.model, trainer.optimizer, trainer.scheduler,
                                  trainer.callbacks,
                                  {"train": trainer.train_loader, "val": trainer.val_loader},
