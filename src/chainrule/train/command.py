@@ -62,6 +62,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     p.add_argument("--detect-anomaly", action="store_true",
                    help="stop at the first op producing NaN/Inf, naming it")
+    p.add_argument("--nproc", type=positive(int), default=None, metavar="N",
+                   help="train data-parallel on N processes (an MPI job; needs the 'mpi' "
+                        "extra): each takes batch-size / N samples of every batch, rank 0 "
+                        "prints, evaluates and saves")
+    p.add_argument("--hosts", metavar="FILE",
+                   help="with --nproc: MPICH host file for a job over several machines")
+    p.add_argument("--resume", metavar="CKPT",
+                   help="with --nproc: continue from a checkpoint this command wrote (at any "
+                        "number of processes), up to --epochs in all")
     p.set_defaults(func=run)
     return p
 
@@ -118,6 +127,14 @@ def build_model(kind: str, n_in: int, n_out: int, hidden: list[int], activation:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.nproc is not None:
+        from .distributed_run import run as run_distributed
+
+        return run_distributed(args)
+    for flag in ("hosts", "resume"):
+        if getattr(args, flag) is not None:
+            print(f"chainrule train: --{flag} needs --nproc", file=sys.stderr)
+            return 2
     import chainrule as cr
 
     from . import evaluate, fit
