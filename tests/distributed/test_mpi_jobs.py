@@ -7,6 +7,7 @@ the pieces of two ranks' ``print`` calls can interleave."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 
@@ -134,3 +135,11 @@ def test_launch_runs_a_module_with_its_arguments(tmp_path):
         "sys.stdout.write(f'{dist.get_rank()} {sys.argv[1:]}\\n')\n")
     result = check(launch(2, "-m", "job_module", "--flag", "x", cwd=tmp_path))
     assert sorted(result.stdout.split("\n")[:2]) == ["0 ['--flag', 'x']", "1 ['--flag', 'x']"]
+
+
+def test_the_docs_training_script_runs_on_two_ranks(tmp_path):
+    text = (HERE.parent.parent / "docs" / "distributed.md").read_text(encoding="utf-8")
+    script = tmp_path / "train.py"
+    script.write_text(re.findall(r"```python\n(.*?)```", text, flags=re.S)[0])
+    check(launch(2, str(script), cwd=tmp_path))
+    assert cr.train.load_checkpoint(tmp_path / "model.safetensors")["epoch"] == 3
