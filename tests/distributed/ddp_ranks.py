@@ -54,7 +54,11 @@ def loss_of(model, x, y):
     return ((model(x) - y) ** 2).mean()
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
+    if "--progress-thread" in argv:  # on this 2-core machine it is off by default
+        from chainrule.nn.parallel import reducer
+
+        reducer.PROGRESS_THREAD = True
     cr.set_default_dtype(cr.float64)
     dist.init_process_group("mpi")
     r, n = dist.get_rank(), dist.get_world_size()
@@ -73,6 +77,8 @@ def main() -> None:
     expect(base[1].running_mean.detach().numpy().tolist() == [0.0] * 3,
            "buffers not broadcast")
     expect(len(ddp._reducer.buckets) > 1, "the test needs several buckets")
+    expect((ddp._reducer.progress is not None) == ("--progress-thread" in argv),
+           "progress thread")
 
     # 2. a training forward starts from rank 0's buffers (then updates them locally)
     with cr.no_grad():
@@ -186,4 +192,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

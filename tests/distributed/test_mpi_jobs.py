@@ -26,8 +26,9 @@ def test_collectives_on_three_ranks():
     assert out.count("collectives ok") == 3
 
 
-def test_ddp_promises_on_two_ranks():
-    out = check(launch(2, str(HERE / "ddp_ranks.py"))).stdout
+@pytest.mark.parametrize("flags", [[], ["--progress-thread"]])
+def test_ddp_promises_on_two_ranks(flags):
+    out = check(launch(2, str(HERE / "ddp_ranks.py"), *flags)).stdout
     assert out.count("ddp ok") == 2
 
 

@@ -12,12 +12,13 @@ for every bucket and writes the averaged gradients back into ``.grad``: when ``b
 returns, every rank holds the same gradients, bit for bit.
 
 MPI moves a non-blocking collective forward only inside MPI calls, and the backward pass makes
-none while NumPy multiplies matrices. So while buckets are in flight a helper thread pokes
+none while NumPy multiplies matrices. So while buckets are in flight a helper thread can poke
 MPI's progress engine (``Iprobe`` on a communicator of its own, which touches none of the
 requests) every ``PROGRESS_INTERVAL_S``, sleeping in between; NumPy releases the GIL in its
-products, so the all-reduce advances during them. This needs MPI's full thread support
-(mpi4py asks for it); without it, or with ``PROGRESS_INTERVAL_S = None``, the buckets only
-advance at the hooks.
+products, so the all-reduce advances during them. The thread needs a core to run on: by
+default (``PROGRESS_THREAD = None``) it is used when the machine has more cores than this job
+has ranks on it, and MPI grants full thread support (mpi4py asks for it). Without it the
+buckets advance at the hooks and at the end of the pass.
 
 A parameter that got no gradient on a rank contributes zeros; each bucket also carries one
 "used" count per parameter, so a parameter no rank used keeps its ``.grad`` unchanged (PyTorch's
@@ -26,6 +27,7 @@ A parameter that got no gradient on a rank contributes zeros; each bucket also c
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -36,7 +38,8 @@ from ...autograd.engine import _queue_callback
 from ...tensor import _wrap
 
 FIRST_BUCKET_BYTES = 1 << 20  # PyTorch's first bucket: small, so communication starts early
-PROGRESS_INTERVAL_S: float | None = 2e-4  # a poke costs microseconds; sleeping frees the core
+PROGRESS_THREAD: bool | None = None  # None: when there are more cores than local ranks
+PROGRESS_INTERVAL_S = 2e-4  # a poke costs microseconds; sleeping frees the core
 
 
 class Progress(threading.Thread):
@@ -137,8 +140,8 @@ class Reducer:
         # What the last synchronised backward pass cost (read by benchmarks/distributed.py).
         self.stats = {"buckets": len(self.buckets), "wait_s": 0.0, "started_early": 0}
         self.progress = None
-        if self.size > 1 and PROGRESS_INTERVAL_S is not None and \
-                self.MPI.Query_thread() == self.MPI.THREAD_MULTIPLE:
+        if self.size > 1 and self.MPI.Query_thread() == self.MPI.THREAD_MULTIPLE and \
+                _spare_cores(self.MPI, self.comm, PROGRESS_THREAD):
             # Its own communicator, never freed: destroying the process group cannot pull it
             # from under a poke in flight.
             self.progress = Progress(self.comm.Dup(), PROGRESS_INTERVAL_S)
@@ -223,6 +226,21 @@ class Reducer:
         self.next, self.in_pass = 0, False
         if self.progress is not None:
             self.progress.set_active(False)
+
+
+def _spare_cores(MPI, comm, wanted: bool | None) -> bool:
+    """Whether to run the progress thread: ``wanted``, or when None, whether this machine has
+    more cores than the job has ranks on it (the same answer on every rank of a machine)."""
+    if wanted is not None:
+        return bool(wanted)
+    local = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    ranks_here = local.Get_size()
+    local.Free()
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return cores > ranks_here
 
 
 def _ready(ref, p) -> None:
