@@ -127,12 +127,12 @@ def build_model(kind: str, n_in: int, n_out: int, hidden: list[int], activation:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.nproc is not None:
+    if getattr(args, "nproc", None) is not None:
         from .distributed_run import run as run_distributed
 
         return run_distributed(args)
     for flag in ("hosts", "resume"):
-        if getattr(args, flag) is not None:
+        if getattr(args, flag, None) is not None:
             print(f"chainrule train: --{flag} needs --nproc", file=sys.stderr)
             return 2
     import chainrule as cr
