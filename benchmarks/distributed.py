@@ -19,12 +19,13 @@ the shared machine's load moves:
   the progress thread forced on; and the same step under ``no_sync()``, which communicates
   nothing.
 
-At 2 ranks, per step: ``all-reduce alone`` is the step's buckets all-reduced with blocking
-``MPI_Allreduce`` and nothing else running; ``exposed`` is how much longer the step is than the
-one without communication; ``overlap = 1 - exposed / all-reduce alone`` is the share of the
-communication the backward pass hid. And once, the all-reduce time between two ranks for 4 KiB
-to 64 MiB, fitted as ``t(n) = alpha + n / beta``: the numbers docs/distributed.md's scaling
-model uses.
+Every timed step starts and ends with a barrier, so a step lasts until the slower rank is
+done whether or not it communicates. At 2 ranks, per step: ``all-reduce alone`` is the step's
+buckets all-reduced with blocking ``MPI_Allreduce`` and nothing else running; ``exposed`` is
+how much longer the step is than the one without communication;
+``overlap = 1 - exposed / all-reduce alone`` is the share of the communication the backward pass
+hid. And once, the all-reduce time between two ranks for 4 KiB to 64 MiB, fitted as
+``t(n) = alpha + n / beta``: the numbers docs/distributed.md's scaling model uses.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def rank_job(case: str, steps: int, out: str) -> None:
             loss.backward()
         t2 = time.perf_counter()
         o.step()
+        dist.barrier()  # until the slower rank is done: no_sync steps must wait for it too
         t3 = time.perf_counter()
         wait = reducer.stats["wait_s"] if ddp and "no communication" not in mode else 0.0
         return t3 - t0, t1 - t0, t2 - t1, t3 - t2, wait
@@ -212,11 +214,19 @@ def bandwidth() -> list:
 
 
 def fit_bandwidth(rows: list) -> tuple[float, float]:
-    """Least squares of t = alpha + n / beta: (alpha in seconds, beta in bytes/s)."""
+    """t = alpha + n / beta fitted in relative error (each size weighs the same, so the small
+    ones set alpha and the large ones beta): (alpha in seconds, beta in bytes/s).
+
+    Example:
+        >>> alpha, beta = fit_bandwidth([(1e3, 2e-6), (1e6, 1.001e-3), (1e7, 1.0001e-2)])
+        >>> round(alpha * 1e6, 3), round(beta / 1e9, 3)
+        (1.0, 1.0)
+    """
     n = np.array([r[0] for r in rows], float)
     t = np.array([r[1] for r in rows], float)
-    slope, alpha = np.polyfit(n, t, 1)
-    return max(alpha, 0.0), 1.0 / slope
+    design = np.stack([np.ones_like(n), n], axis=1) / t[:, None]
+    (alpha, slope), *_ = np.linalg.lstsq(design, np.ones_like(t), rcond=None)
+    return max(float(alpha), 0.0), 1.0 / float(slope)
 
 
 def report(results: dict, bw: list) -> str:
@@ -224,9 +234,10 @@ def report(results: dict, bw: list) -> str:
     modes = ONE_RANK + TWO_RANKS[:1]
     lines = ["# Data-parallel training: measured on this machine", "",
              f"`python benchmarks/distributed.py` ({time.strftime('%Y-%m-%d')}, "
-             f"{os.cpu_count()} cores, float32, MPICH from the `mpi` extra over shared memory). "
-             "Medians of samples interleaved within each job; the machine is shared, so read "
-             "ratios.", "", "## Step time", "",
+             f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end, "
+             "float32, MPICH from the `mpi` extra over shared memory). Medians of samples "
+             "interleaved within each job; the machine is shared, so read ratios.", "",
+             "## Step time", "",
              "| case | " + " | ".join(modes) + " | 2 ranks vs 1 rank, 1 thread | "
              "vs 1 rank, 2 threads |", "|---|" + "---|" * (len(modes) + 2)]
     for case, res in results.items():
@@ -260,8 +271,9 @@ def report(results: dict, bw: list) -> str:
     lines += ["", "## All-reduce between 2 ranks (float32 sum, in place)", "",
               "| size | time | algorithm bandwidth |", "|---|---|---|"]
     for n, t in bw:
-        lines.append(f"| {n / 2**20:g} MiB | {1e3 * t:.3f} ms | {n / t / 1e9:.2f} GB/s |")
-    lines += ["", f"Fit `t(n) = alpha + n / beta`: alpha = {1e6 * alpha:.0f} us, "
+        size = f"{n / 2**20:g} MiB" if n >= 2**20 else f"{n / 2**10:g} KiB"
+        lines.append(f"| {size} | {1e3 * t:.3f} ms | {n / t / 1e9:.2f} GB/s |")
+    lines += ["", f"Fit `t(n) = alpha + n / beta` (relative error): alpha = {1e6 * alpha:.0f} us, "
               f"beta = {beta / 1e9:.2f} GB/s.", "",
               "Cases: " + "; ".join(f"**{k}**: {v}" for k, v in CASES.items() if k in results)
               + "."]
