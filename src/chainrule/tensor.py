@@ -331,6 +331,31 @@ class Tensor:
         hooks.append(fn)
         return _HookHandle(hooks, fn)
 
+    def register_post_accumulate_grad_hook(self, fn: Callable[[Tensor], None]):
+        """Call ``fn(self)`` during backward once this leaf's gradient is in ``.grad``.
+
+        The hook runs as soon as no rule left in the pass can add to the gradient (not at the
+        end of the pass), so work it starts overlaps the rest of the backward pass:
+        ``DistributedDataParallel`` starts its all-reduce from it. Leaves only, as in PyTorch.
+
+        Example:
+            >>> import chainrule as cr
+            >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+            >>> h = w.register_post_accumulate_grad_hook(lambda p: print("ready:", p.grad))
+            >>> (w * 3).sum().backward()
+            ready: tensor([3., 3.])
+        """
+        if self._node is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook(): post accumulate grad "
+                               "hooks cannot be registered on non-leaf tensors")
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook(): cannot register a hook "
+                               "on a tensor that doesn't require gradient")
+        if not callable(fn):
+            raise TypeError(f"register_post_accumulate_grad_hook(): the hook must be "
+                            f"callable, got {type(fn).__name__}")
+        return _engine.register_post_accumulate_grad_hook(self, fn)
+
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
         """Backpropagate from this tensor: add d(self)/d(leaf) into every leaf's ``.grad``.

@@ -93,12 +93,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         "(it is always written at the end of each epoch)")
     p.add_argument("--resume", metavar="OUT", default=None,
                    help="continue the interrupted run in folder OUT (with the options it was "
-                        "started with) from its last checkpoint")
+                        "started with) from its last checkpoint; with --nproc, from its last "
+                        "epoch end, at any number of processes")
     p.add_argument("--json", action="store_true",
                    help="print a JSON summary as the last line of stdout")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     p.add_argument("--detect-anomaly", action="store_true",
                    help="stop at the first op producing NaN/Inf, naming it")
+    p.add_argument("--nproc", type=positive(int), default=None, metavar="N",
+                   help="train data-parallel on N processes (an MPI job; needs the 'mpi' "
+                        "extra): each takes batch-size / N samples of every batch, rank 0 "
+                        "prints, evaluates and saves")
+    p.add_argument("--hosts", metavar="FILE",
+                   help="with --nproc: MPICH host file for a job over several machines")
     p.set_defaults(func=run)
     return p
 
@@ -189,17 +196,33 @@ def build_model(kind: str, n_in: int, n_out: int, hidden: list[int], activation:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "nproc", None) is not None:
+        from .distributed_run import run as run_distributed
+
+        return run_distributed(args)
+    if getattr(args, "hosts", None) is not None:
+        print("chainrule train: --hosts needs --nproc", file=sys.stderr)
+        return 2
     if args.resume is not None:
         return _resume(args)
+    fill_defaults(args)
+    return _train(args)
+
+
+def fill_defaults(args: argparse.Namespace) -> None:
+    """The options whose default depends on the model."""
     if args.epochs is None:
         args.epochs = EPOCHS[args.model]
     if args.shift is None:
         args.shift = SHIFT[args.model]
-    return _train(args)
 
 
-def _resume(args: argparse.Namespace) -> int:
-    """``--resume OUT``: the run's options from its checkpoint, then ``fit(resume=...)``."""
+class Refused(Exception):
+    """An argument problem, told to the user as ``chainrule train: <message>`` (status 2)."""
+
+
+def resume_args(args: argparse.Namespace) -> tuple[argparse.Namespace, str]:
+    """``--resume OUT``: the run's options from its checkpoint, and the checkpoint's path."""
     from .checkpoint import load_checkpoint
 
     folder = args.resume
@@ -207,22 +230,29 @@ def _resume(args: argparse.Namespace) -> int:
     changed = [f"--{k.replace('_', '-')}" for k in RUN_OPTIONS + ("out",)
                if getattr(args, k) != _DEFAULTS[k]]
     if changed:
-        print(f"chainrule train: --resume continues a run with the options it was started "
-              f"with; leave out {', '.join(changed)}", file=sys.stderr)
-        return 2
+        raise Refused(f"--resume continues a run with the options it was started with; leave "
+                      f"out {', '.join(changed)}")
     if not os.path.exists(path):
-        print(f"chainrule train: --resume {folder}: no {CHECKPOINT} there (a run writes it at "
-              f"the end of its first epoch, or after --save-every steps)", file=sys.stderr)
-        return 2
+        raise Refused(f"--resume {folder}: no {CHECKPOINT} there (a run writes it at the end "
+                      f"of its first epoch, or after --save-every steps)")
     saved = load_checkpoint(path)["extra"].get("train_args")
     if not isinstance(saved, dict):
-        print(f"chainrule train: {path} was not written by `chainrule train` (it holds no run "
-              f"options); resume it with cr.train.fit(..., resume=path)", file=sys.stderr)
-        return 2
+        raise Refused(f"{path} was not written by `chainrule train` (it holds no run options); "
+                      f"resume it with cr.train.fit(..., resume=path)")
     run_args = argparse.Namespace(**{k: saved[k] for k in RUN_OPTIONS})
     run_args.out = os.path.dirname(path) or "."
-    for k in ("json", "quiet", "detect_anomaly"):
-        setattr(run_args, k, getattr(args, k))
+    for k in ("json", "quiet", "detect_anomaly", "nproc", "hosts"):
+        setattr(run_args, k, getattr(args, k, None))
+    return run_args, path
+
+
+def _resume(args: argparse.Namespace) -> int:
+    """``--resume OUT``: the run's options from its checkpoint, then ``fit(resume=...)``."""
+    try:
+        run_args, path = resume_args(args)
+    except Refused as e:
+        print(f"chainrule train: {e}", file=sys.stderr)
+        return 2
     return _train(run_args, resume=path)
 
 
