@@ -64,6 +64,15 @@ class OpError(ValueError):
     """An op got arguments it cannot work with (names the op and the shapes)."""
 
 
+class OpTypeError(TypeError):
+    """An op got inputs of dtypes its NumPy kernel cannot combine (names the op and dtypes)."""
+
+
+class OutOfMemoryError(RuntimeError, MemoryError):
+    """An op's result cannot be allocated (PyTorch raises a ``RuntimeError``; this is also a
+    ``MemoryError``)."""
+
+
 def _describe(arrays) -> str:
     parts = []
     for a in arrays:
@@ -86,6 +95,15 @@ def apply(op, inputs, attrs=None, want_saved=False):
             raise
         arrays = [t._data for t in inputs]
         raise OpError(f"{op.name}(): {e} (input shapes: {_describe(arrays)})") from None
+    except TypeError as e:  # NumPy's casting errors: say which op and which dtypes
+        if isinstance(e, OpTypeError) or type(e).__module__.startswith("chainrule"):
+            raise
+        dts = ", ".join(str(t._data.dtype) for t in inputs)
+        raise OpTypeError(f"{op.name}(): {e} (input dtypes: {dts})") from None
+    except MemoryError as e:
+        if isinstance(e, OutOfMemoryError):
+            raise
+        raise OutOfMemoryError(f"{op.name}(): out of memory: {e}") from None
     if op.saves:
         out, saved = res
     else:
