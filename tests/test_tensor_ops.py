@@ -118,7 +118,8 @@ def test_var_std_call_forms_and_bad_input():
                                    g(t, dim=(0, 1), correction=2).numpy(), rtol=1e-6)
         np.testing.assert_allclose(getattr(x, name)(0, correction=0).numpy(),
                                    getattr(t, name)(0, correction=0).numpy(), rtol=1e-6)
-        with pytest.raises(TypeError, match=rf"{name}\(\): argument 'input' must be a floating-point tensor"):
+        with pytest.raises(TypeError,
+                           match=rf"{name}\(\): argument 'input' must be a floating-point tensor"):
             f(cr.tensor([1, 2]))
         with pytest.raises(TypeError, match=rf"{name}\(\): give correction or unbiased"):
             f(x, 0, True, correction=1)

@@ -83,7 +83,8 @@ def test_nll_loss_2d_and_loss_errors():
     _compare(ours, theirs, [np.ascontiguousarray(x)], [y], "nll2d")
     with pytest.raises(ValueError, match="only p = 1 or 2"):
         nn.MultiMarginLoss(p=3)
-    with pytest.raises(IndexError, match=r"multi_margin_loss\(\): argument 'target' holds 4, out of range"):
+    with pytest.raises(IndexError,
+                       match=r"multi_margin_loss\(\): argument 'target' holds 4, out of range"):
         F.multi_margin_loss(cr.zeros(2, 4), cr.tensor([0, 4]))
     with pytest.raises(ValueError, match="margin must be greater than 0"):
         nn.TripletMarginWithDistanceLoss(margin=0.0)
