@@ -19,7 +19,10 @@ import sys
 from collections.abc import Sequence
 
 # command name -> module providing add_parser(subparsers)
-COMMANDS: dict[str, str] = {"train": "chainrule.train.command"}
+COMMANDS: dict[str, str] = {"train": "chainrule.train.command",
+                            "export": "chainrule.onnx.command",
+                            "predict": "chainrule.train.predict_command",
+                            "launch": "chainrule.distributed.launch"}
 OPTIONAL_COMMANDS: dict[str, str] = {"explain": "chainrule.explain.command",
                                      "diagnose": "chainrule.diagnose.command"}
 
@@ -63,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser = argparse.ArgumentParser(
-        prog="chainrule", description="chainrule: train, explain and diagnose neural networks.")
+        prog="chainrule",
+        description="chainrule: train, explain, diagnose, export and serve neural networks.")
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS.values():
@@ -88,7 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         0
     """
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # a command that starts an MPI job runs itself again with these
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2

@@ -21,7 +21,7 @@ from . import printing as _printing
 from ._fpstate import quietly
 from .autograd import engine as _engine  # resolved at call time; breaks the import cycle
 from .autograd.detached import source_of as _detach_source
-from .autograd.grad_mode import GRAD
+from .autograd.grad_mode import DEBUG, GRAD
 
 
 def _check_grad(t: Tensor, g: object) -> None:
@@ -367,6 +367,31 @@ for a tensor of shape (2,)
         hooks.append(fn)
         return _HookHandle(hooks, fn)
 
+    def register_post_accumulate_grad_hook(self, fn: Callable[[Tensor], None]):
+        """Call ``fn(self)`` during backward once this leaf's gradient is in ``.grad``.
+
+        The hook runs as soon as no rule left in the pass can add to the gradient (not at the
+        end of the pass), so work it starts overlaps the rest of the backward pass:
+        ``DistributedDataParallel`` starts its all-reduce from it. Leaves only, as in PyTorch.
+
+        Example:
+            >>> import chainrule as cr
+            >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+            >>> h = w.register_post_accumulate_grad_hook(lambda p: print("ready:", p.grad))
+            >>> (w * 3).sum().backward()
+            ready: tensor([3., 3.])
+        """
+        if self._node is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook(): post accumulate grad "
+                               "hooks cannot be registered on non-leaf tensors")
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook(): cannot register a hook "
+                               "on a tensor that doesn't require gradient")
+        if not callable(fn):
+            raise TypeError(f"register_post_accumulate_grad_hook(): the hook must be "
+                            f"callable, got {type(fn).__name__}")
+        return _engine.register_post_accumulate_grad_hook(self, fn)
+
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
         """Backpropagate from this tensor: add d(self)/d(leaf) into every leaf's ``.grad``.
@@ -401,8 +426,14 @@ for a tensor of shape (2,)
         no_grad) would otherwise change this tensor's gradient silently.
         """
         node = self._node
-        if node is not None and node.out is self._data:
-            node.out = self._data.copy()
+        if node is not None:
+            if node.out is self._data:
+                node.out = self._data.copy()
+            elif node.out is None and node.saved is not None:
+                # Recorded under saved-tensor hooks: the packed output keeps its old values.
+                written = getattr(node.saved, "output_written", None)
+                if written is not None:
+                    written(self._data)
 
     def _set(self, array, op) -> Tensor:
         self._inplace_check(op)
@@ -594,12 +625,19 @@ for a tensor of shape (2,)
             raise TypeError(
                 f"cannot compare Tensor with {type(other).__name__}")
         try:
-            return _wrap(fn(self._data, o))
+            out = _wrap(fn(self._data, o))
         except ValueError as e:
             raise ValueError(f"comparison: shapes {self.shape} and {np.shape(o)}: {e}") from None
+        if DEBUG.trace is not None:  # a tool watching every op (ONNX export)
+            DEBUG.trace(fn.__name__, (self, other), out, None)
+        return out
 
     def __invert__(self):
-        return _wrap(np.invert(self._data))
+        out = _wrap(np.invert(self._data))
+        if DEBUG.trace is not None:
+            DEBUG.trace("logical_not" if self.dtype == np.bool_ else "bitwise_not", (self,), out,
+                        None)
+        return out
 
     def __and__(self, other):
         return self._cmp(other, np.logical_and if self.dtype == np.bool_ else np.bitwise_and)

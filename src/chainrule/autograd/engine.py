@@ -25,6 +25,7 @@ holds), made explicit.
 
 from __future__ import annotations
 
+import weakref
 from heapq import heappop, heappush
 
 import numpy as np
@@ -33,6 +34,7 @@ from ..tensor import Tensor, _wrap
 from .anomaly import check_backward
 from .grad_mode import DEBUG, GRAD, set_grad_enabled
 from .graph import _data, _requires_grad, _version
+from .saved import Packed
 
 
 class _Backends:
@@ -47,6 +49,15 @@ class _Backends:
 
 
 BACKENDS = _Backends()
+
+
+# id(leaf) -> (weakref to the leaf, its post-accumulate-grad hooks), from
+# ``Tensor.register_post_accumulate_grad_hook``; an entry goes when its leaf does. Keyed by id
+# because a weak dictionary would compare tensors with ``==``. While it is empty, backward runs
+# exactly as if the feature did not exist.
+POST_ACCUMULATE_HOOKS: dict[int, tuple] = {}
+# One list per backward pass in progress (innermost last): what ``_queue_callback`` added.
+_CALLBACKS: list[list] = []
 
 
 def install_backends(plain, owned, differentiable) -> None:
@@ -149,6 +160,10 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
     # With a capture, only the part of the graph that leads to the captured tensors runs (as in
     # PyTorch: no other rule, hook or retain_grad is triggered).
     run, receive = _part_to_run(roots, want) if capture else (None, None)
+    # Leaves with post-accumulate hooks are finished as soon as no rule left to run can add to
+    # their gradient, so the hook (DistributedDataParallel's all-reduce) overlaps the rest.
+    due, early = (_due_leaves(roots) if POST_ACCUMULATE_HOOKS and accumulate and not capture
+                  else (None, None))
     for t, s in zip(roots, seeds):  # seeds are the caller's or a shared constant: not owned
         n = t._node
         if n is None:
@@ -162,9 +177,12 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
             heappush(ready, (-n.seq, n))
     prev_mode = GRAD.enabled
     GRAD.enabled = create_graph
+    _CALLBACKS.append([])
     try:
         while ready:
             node = heappop(ready)[1]
+            if due and due[-1][0] > node.seq:
+                _finish_due(due, early, node.seq, plain, create_graph, tracer)
             g = pending.pop(node)
             if node in owned:
                 owned.remove(node)
@@ -189,28 +207,36 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
             # One C-level tuple comparison; the loop that names the culprit only on mismatch.
             if node.versions != tuple(map(_version, inputs)):
                 _check_versions(node)
-            op, attrs, saved = node.op, node.attrs, node.saved
+            op, attrs, saved, out = node.op, node.attrs, node.saved, node.out
+            args = None  # what the rule gets for the inputs, when not their arrays (or tensors)
             if saved is not None or op.pass_needs_input_grad:
                 attrs = dict(attrs) if attrs else {}
                 if saved is not None:
-                    attrs["saved"] = saved
+                    if type(saved) is Packed:  # recorded under saved-tensor hooks: unpack
+                        out, args, inputs, saved = saved.unpack(node, attrs, plain)
+                    if saved is not None:
+                        attrs["saved"] = saved
                 if op.pass_needs_input_grad:
                     attrs["needs_input_grad"] = tuple(map(_requires_grad, inputs))
             if plain:
                 Fn = F_owned if mine and type(g) is np.ndarray and g.flags.writeable else F
-                in_grads = op.backward(Fn, g, node.out, *map(_data, inputs), **attrs) if attrs \
-                    else op.backward(Fn, g, node.out, *map(_data, inputs))
+                if args is None:
+                    args = map(_data, inputs)
+                in_grads = op.backward(Fn, g, out, *args, **attrs) if attrs \
+                    else op.backward(Fn, g, out, *args)
                 fresh = op.fresh_grads
                 if check_fresh and fresh:
-                    _check_fresh(node, g, Fn.owns_g, in_grads)
+                    _check_fresh(node, g, Fn.owns_g, in_grads, out, inputs, saved)
             else:
-                out = _wrap(node.out)
+                out = _wrap(out)
                 out._node, out.requires_grad = node, True
-                in_grads = op.backward(F, g, out, *inputs, **attrs) if attrs else op.backward(
-                    F, g, out, *inputs)
+                if args is None:
+                    args = inputs
+                in_grads = op.backward(F, g, out, *args, **attrs) if attrs else op.backward(
+                    F, g, out, *args)
                 fresh = False
             if anomaly:
-                check_backward(node, in_grads, g)
+                check_backward(node, in_grads, g, inputs)
             if tracer is not None:
                 tracer.step(node, g, in_grads)
             for t, gi in zip(inputs, in_grads):
@@ -227,7 +253,10 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
                                             else id(t) not in want):
                     continue
                 if n is None:
-                    arrivals.append((t, gi, gi_mine))
+                    if early is not None and id(t) in early:
+                        early[id(t)].append((t, gi, gi_mine))
+                    else:
+                        arrivals.append((t, gi, gi_mine))
                 elif n not in pending:
                     pending[n] = gi
                     heappush(ready, (-n.seq, n))
@@ -243,8 +272,11 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
                             owned.add(n)
             if not retain_graph:
                 node.inputs = node.out = node.saved = None
+        if due:
+            _finish_due(due, early, -1, plain, create_graph, tracer)
     finally:
         GRAD.enabled = prev_mode
+        callbacks = _CALLBACKS.pop()
     # Leaves get their gradients only once every rule has run: a leaf's hooks see its total.
     for leaf, g, mine in _sum_per_leaf(arrivals, plain):
         if leaf._hooks:
@@ -257,7 +289,100 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
             got[key] = (g, mine)
         elif accumulate:
             _accumulate(leaf, g, mine, create_graph)
+            if POST_ACCUMULATE_HOOKS:  # a root leaf, or a hook added during this pass
+                _run_post_accumulate_hooks(leaf)
+    for fn in callbacks:
+        fn()
     return got
+
+
+def _queue_callback(fn) -> None:
+    """Run ``fn()`` once the backward pass in progress has put every gradient in place (the
+    engine's ``queue_callback`` in PyTorch); only valid from a hook during backward."""
+    if not _CALLBACKS:
+        raise RuntimeError("_queue_callback: no backward pass is running")
+    _CALLBACKS[-1].append(fn)
+
+
+def register_post_accumulate_grad_hook(tensor, hook):
+    """``Tensor.register_post_accumulate_grad_hook``: see there."""
+    key = id(tensor)
+    entry = POST_ACCUMULATE_HOOKS.get(key)
+    if entry is None:
+        def forget(ref, key=key):
+            if POST_ACCUMULATE_HOOKS.get(key, (None,))[0] is ref:
+                del POST_ACCUMULATE_HOOKS[key]
+
+        entry = POST_ACCUMULATE_HOOKS[key] = (weakref.ref(tensor, forget), [])
+    entry[1].append(hook)
+    return _PostHookHandle(key, entry, hook)
+
+
+class _PostHookHandle:
+    """Returned by ``register_post_accumulate_grad_hook``; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("key", "entry", "fn")
+
+    def __init__(self, key, entry, fn) -> None:
+        self.key, self.entry, self.fn = key, entry, fn
+
+    def remove(self) -> None:
+        hooks = self.entry[1]
+        if self.fn in hooks:
+            hooks.remove(self.fn)
+        if not hooks and POST_ACCUMULATE_HOOKS.get(self.key) is self.entry:
+            del POST_ACCUMULATE_HOOKS[self.key]
+
+
+def _due_leaves(roots):
+    """``(due, early)`` for the leaves with post-accumulate hooks that ``roots`` depend on.
+
+    ``due``: ``(seq, leaf)`` sorted by ``seq``, the creation number of the leaf's earliest
+    consumer: once the engine is about to run a node recorded before that one, no rule left can
+    add to the leaf's gradient (they run latest-recorded first). ``early``: ``id(leaf)`` -> the
+    list its gradients are collected in.
+    """
+    first, leaves, seen = {}, {}, set()
+    stack = [t._node for t in roots if t._node is not None]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if node.inputs is None:  # freed: the loop names the error if a gradient gets here
+            continue
+        for t in node.inputs:
+            n = t._node
+            if n is not None:
+                if n not in seen:
+                    stack.append(n)
+            elif id(t) in POST_ACCUMULATE_HOOKS and t.requires_grad:
+                key = id(t)
+                if key not in first or node.seq < first[key]:
+                    first[key], leaves[key] = node.seq, t
+    due = sorted(((s, leaves[k]) for k, s in first.items()), key=lambda e: e[0])
+    return due, {k: [] for k in first}
+
+
+def _finish_due(due, early, seq, plain, create_graph, tracer) -> None:
+    """Finish every leaf in ``due`` whose earliest consumer came after node ``seq``: sum its
+    gradient, run its hooks, accumulate it into ``.grad``, then run its post-accumulate hooks."""
+    while due and due[-1][0] > seq:
+        for leaf, g, mine in _sum_per_leaf(early.pop(id(due.pop()[1])), plain):
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, g, create_graph)
+                mine = False
+            if tracer is not None:
+                tracer.leaf(leaf, g)
+            _accumulate(leaf, g, mine, create_graph)
+            _run_post_accumulate_hooks(leaf)
+
+
+def _run_post_accumulate_hooks(leaf) -> None:
+    entry = POST_ACCUMULATE_HOOKS.get(id(leaf))
+    if entry is not None:
+        for hook in list(entry[1]):  # a hook may remove itself
+            hook(leaf)
 
 
 def _part_to_run(roots, want):
@@ -340,12 +465,12 @@ def _accumulate(t, g, owned, create_graph) -> None:
     acc._version += 1
 
 
-def _check_fresh(node, g, gave_g, in_grads) -> None:
+def _check_fresh(node, g, gave_g, in_grads, out, inputs, saved) -> None:
     """Debug check of a ``fresh_grads`` rule: its arrays share memory with nothing else.
 
     Handed ``F.owns_g``, the rule may return ``g`` itself (or write into it) for one input.
     """
-    others = [t._data for t in node.inputs] + [node.out] + _arrays(node.saved)
+    others = [t._data for t in inputs] + [out] + _arrays(saved)
     if not gave_g:
         others.append(g)
     grads = [gi for gi in in_grads if isinstance(gi, np.ndarray)]
@@ -410,9 +535,17 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
     inputs = [inputs] if isinstance(inputs, Tensor) else list({id(t): t for t in inputs}.values())
     got = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph,
                        capture=inputs, accumulate=False)
-    for t in inputs:
-        if id(t) in got:
-            _accumulate(t, *got[id(t)], create_graph)
+    _CALLBACKS.append([])
+    try:
+        for t in inputs:
+            if id(t) in got:
+                _accumulate(t, *got[id(t)], create_graph)
+                if t._node is None and POST_ACCUMULATE_HOOKS:
+                    _run_post_accumulate_hooks(t)
+    finally:
+        callbacks = _CALLBACKS.pop()
+    for fn in callbacks:
+        fn()
 
 
 _ONES: dict = {}  # (shape, dtype) -> read-only ones, the seed of every scalar loss

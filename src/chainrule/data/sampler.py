@@ -274,13 +274,32 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
+def _torch_randperm(n: int, seed: int) -> np.ndarray:
+    """``torch.randperm(n, generator=torch.Generator().manual_seed(seed))``, bit for bit.
+
+    PyTorch's CPU generator is a 32-bit Mersenne Twister seeded with the low 32 bits of the
+    seed (NumPy's legacy ``RandomState`` seeds it the same way), and ``randperm`` swaps position
+    ``i`` with ``i + draw % (n - i)``, from the front.
+    """
+    draws = np.random.RandomState(seed & 0xFFFFFFFF)._bit_generator.random_raw(max(n - 1, 0))
+    picks = (draws % np.arange(n, 1, -1, dtype=np.uint64)).astype(np.int64)
+    picks += np.arange(picks.size, dtype=np.int64)
+    order = list(range(n))
+    for i, j in enumerate(picks.tolist()):
+        order[i], order[j] = order[j], order[i]
+    return np.array(order, dtype=np.int64)
+
+
 class DistributedSampler(Sampler):
     """The share of ``dataset`` that process ``rank`` of ``num_replicas`` sees.
 
     Every rank shuffles with the same seed (``seed + epoch``: call ``set_epoch`` at the start of
     each epoch) and takes every ``num_replicas``-th index from its ``rank`` on, so the shares are
     disjoint. As in PyTorch, the index list is padded by repeating its start (or, with
-    ``drop_last``, cut) so every rank gets the same number of samples.
+    ``drop_last``, cut) so every rank gets the same number of samples. The shuffled order is
+    PyTorch's own (``torch.randperm`` of a generator seeded with ``seed + epoch``), so a job
+    sees the same samples on the same ranks as under PyTorch. ``num_replicas`` and ``rank``
+    default to the world size and rank of the process group (``chainrule.distributed``).
 
     Example:
         >>> import chainrule as cr
@@ -288,18 +307,31 @@ class DistributedSampler(Sampler):
         [[0, 2, 4], [1, 3, 0]]
     """
 
-    def __init__(self, dataset: Sized, num_replicas: int, rank: int, shuffle: bool = True,
-                 seed: int = 0, drop_last: bool = False) -> None:
+    def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,
+                 shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
         who = "DistributedSampler"
+        if num_replicas is None or rank is None:
+            from .. import distributed as dist
+
+            if not dist.is_initialized():
+                raise ValueError("DistributedSampler: num_replicas and rank default to the "
+                                 "process group's world size and rank, but no process group "
+                                 "has been initialized: call "
+                                 "chainrule.distributed.init_process_group() or pass both")
+            num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
+            rank = dist.get_rank() if rank is None else rank
         num_replicas = _count(num_replicas, who, "num_replicas")
         rank = _count(rank, who, "rank", low=0)
         if rank >= num_replicas:
             raise ValueError(check.say("range", op=who, arg="rank",
                                        want=f"an int in [0, {num_replicas - 1}]", got=rank))
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(check.say("not_int", op=who, arg="seed", got=check._got(seed)))
         self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
         self.shuffle, self.seed, self.drop_last, self.epoch = bool(shuffle), seed, drop_last, 0
         n = len(dataset)
         self.num_samples = n // num_replicas if drop_last else -(-n // num_replicas)
+        self.total_size = self.num_samples * num_replicas
 
     def set_epoch(self, epoch: int) -> None:
         """Use a new shuffle for this epoch (the same on every rank)."""
@@ -321,8 +353,7 @@ class DistributedSampler(Sampler):
 
     def indices(self) -> np.ndarray:
         n = len(self.dataset)
-        order = (np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle
-                 else np.arange(n))
+        order = _torch_randperm(n, self.seed + self.epoch) if self.shuffle else np.arange(n)
         total = self.num_samples * self.num_replicas
         if total > n:
             order = np.resize(order, total)  # repeats from the start, like PyTorch's padding

@@ -1,87 +1,111 @@
-"""``chainrule.distributed``: PyTorch's multi-process communication, not available yet.
+"""``chainrule.distributed``: PyTorch's multi-process communication, over MPI.
 
-The questions ``is_available()``, ``is_initialized()`` and ``is_*_available()`` answer False, as
-PyTorch's do in a build without distributed support, so programs that check first run as one
-process. Every other function (``init_process_group``, ``all_reduce``, ``get_rank`` ...) and
-class raises ``NotImplementedError`` when used.
+A job is several processes (ranks) started together by ``mpiexec``: ``chainrule launch --nproc
+N script.py`` runs one. Each calls ``init_process_group("mpi")``, then the collectives
+(``all_reduce``, ``broadcast``, ``all_gather``, ``reduce_scatter``, ``barrier``...) with
+PyTorch's signatures and in-place results. ``chainrule.nn.parallel.DistributedDataParallel``
+builds data-parallel training on them and ``chainrule.data.DistributedSampler`` splits the data.
+
+MPI comes from the ``mpi`` extra (mpi4py and MPICH); it is imported only when a process group
+is created, so ``import chainrule.distributed`` costs nothing. Point-to-point messages, other
+groups than the default one and the object collectives are not available (they raise
+``NotImplementedError``); see docs/distributed.md.
 
 Example:
     >>> import chainrule.distributed as dist
     >>> dist.is_available(), dist.is_initialized()
-    (False, False)
+    (True, False)
 """
 
 from __future__ import annotations
 
-from .._unavailable import unavailable_class, unavailable_function
-
-_FEATURE = "distributed training (chainrule.distributed)"
+from .._unavailable import unavailable_function
+from . import _mpi
+from .collectives import (
+    Work,
+    all_gather,
+    all_gather_into_tensor,
+    all_reduce,
+    barrier,
+    broadcast,
+    reduce,
+    reduce_scatter,
+    reduce_scatter_tensor,
+)
+from .process_group import (
+    Backend,
+    GroupMember,
+    ProcessGroup,
+    destroy_process_group,
+    get_backend,
+    get_rank,
+    get_world_size,
+    group,
+    init_process_group,
+    is_initialized,
+)
+from .reduce_op import ReduceOp
 
 
 def is_available() -> bool:
-    """False: chainrule has no distributed backend yet.
+    """True: the package is there (a process group also needs the ``mpi`` extra).
 
     Example:
         >>> import chainrule.distributed as dist
         >>> dist.is_available()
-        False
+        True
     """
-    return False
+    return True
 
 
-def is_initialized() -> bool:
-    """False: no process group can have been initialised.
+def is_mpi_available() -> bool:
+    """Whether the MPI backend can be used: mpi4py is installed (the ``mpi`` extra).
 
     Example:
         >>> import chainrule.distributed as dist
-        >>> dist.is_initialized()
-        False
+        >>> isinstance(dist.is_mpi_available(), bool)
+        True
     """
-    return False
+    return _mpi.available()
 
 
-def _no(name: str):
+def _no(name: str, what: str):
     def answer() -> bool:
         return False
 
     answer.__name__ = answer.__qualname__ = name
-    answer.__doc__ = "False: chainrule has no distributed backend yet."
+    answer.__doc__ = f"False: {what}"
     return answer
+
+
+is_nccl_available = _no("is_nccl_available", "chainrule's only backend is MPI.")
+is_gloo_available = _no("is_gloo_available", "chainrule's only backend is MPI.")
+is_torchelastic_launched = _no("is_torchelastic_launched",
+                               "chainrule jobs are started by mpiexec, not torchelastic.")
+
+_FEATURE = "this part of distributed training (chainrule.distributed)"
 
 
 def _stub(name: str):
     return unavailable_function(_FEATURE, f"chainrule.distributed.{name}")
 
 
-is_nccl_available = _no("is_nccl_available")
-is_gloo_available = _no("is_gloo_available")
-is_mpi_available = _no("is_mpi_available")
-is_torchelastic_launched = _no("is_torchelastic_launched")
-
-init_process_group = _stub("init_process_group")
-destroy_process_group = _stub("destroy_process_group")
 new_group = _stub("new_group")
-get_rank = _stub("get_rank")
-get_world_size = _stub("get_world_size")
-get_backend = _stub("get_backend")
 get_global_rank = _stub("get_global_rank")
-barrier = _stub("barrier")
 monitored_barrier = _stub("monitored_barrier")
-broadcast = _stub("broadcast")
 broadcast_object_list = _stub("broadcast_object_list")
-all_reduce = _stub("all_reduce")
-reduce = _stub("reduce")
-all_gather = _stub("all_gather")
 all_gather_object = _stub("all_gather_object")
 gather = _stub("gather")
 scatter = _stub("scatter")
-reduce_scatter = _stub("reduce_scatter")
 all_to_all = _stub("all_to_all")
 send = _stub("send")
 recv = _stub("recv")
 isend = _stub("isend")
 irecv = _stub("irecv")
 
-ReduceOp = unavailable_class(_FEATURE, "chainrule.distributed.ReduceOp")
-ProcessGroup = unavailable_class(_FEATURE, "chainrule.distributed.ProcessGroup")
-Backend = unavailable_class(_FEATURE, "chainrule.distributed.Backend")
+__all__ = [
+    "Backend", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather",
+    "all_gather_into_tensor", "all_reduce", "barrier", "broadcast", "destroy_process_group",
+    "get_backend", "get_rank", "get_world_size", "group", "init_process_group", "is_available",
+    "is_initialized", "is_mpi_available", "reduce", "reduce_scatter", "reduce_scatter_tensor",
+]

@@ -1,8 +1,9 @@
-"""``chainrule.nn.parallel``: PyTorch's data-parallel wrappers, not available yet.
+"""``chainrule.nn.parallel``: ``DistributedDataParallel`` over MPI ranks.
 
-chainrule runs in one process on the CPU. This module exists so that programs importing
-``torch.nn.parallel`` names load; constructing ``DataParallel`` or
-``DistributedDataParallel``, or calling one of the functions, raises ``NotImplementedError``.
+``DistributedDataParallel`` trains one model replica per process of an MPI job (see
+``chainrule.distributed``). ``DataParallel`` and its helpers split a batch over several
+devices of one process; chainrule has only the CPU, so constructing ``DataParallel`` or calling
+one of the functions raises ``NotImplementedError``.
 
 Example:
     >>> import chainrule as cr
@@ -14,13 +15,11 @@ Example:
 
 from ..._unavailable import unavailable_class, unavailable_function
 from ..modules.module import Module
+from .distributed import DistributedDataParallel
 
 _DP = "data-parallel training over several devices"
-_DDP = "distributed data-parallel training (several processes)"
 
 DataParallel = unavailable_class(_DP, "chainrule.nn.parallel.DataParallel", Module)
-DistributedDataParallel = unavailable_class(
-    _DDP, "chainrule.nn.parallel.DistributedDataParallel", Module)
 data_parallel = unavailable_function(_DP, "chainrule.nn.parallel.data_parallel")
 replicate = unavailable_function(_DP, "chainrule.nn.parallel.replicate")
 scatter = unavailable_function(_DP, "chainrule.nn.parallel.scatter")
