@@ -52,8 +52,8 @@ EN: dict[str, str] = {
     "broadcast": "{op}(): the shapes of {names} ({shapes}) cannot be broadcast together",
     "empty": "{op}(): argument '{arg}' is empty (shape {shape}); {why}",
     # sizes that cannot be made
-    "too_big": "{op}(): {what} would hold {count:,} elements ({gib:.3g} GiB), more than this "
-               "machine's memory ({mem:.3g} GiB)",
+    "too_big": "{op}(): {what} would hold {count:,} elements ({gib:.3g} GiB), more than the "
+               "memory this machine has free ({mem:.3g} GiB)",
     "out_of_memory": "{op}(): out of memory: {why}",
     "div_zero": "{op}(): integer division by zero (the divisor holds a 0); PyTorch raises the "
                 "same error (divide floats to get inf or nan instead)",
