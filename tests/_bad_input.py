@@ -37,7 +37,6 @@ import os
 import re
 import resource
 import signal
-import traceback
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -335,26 +334,34 @@ def mutations(spec, seed: int) -> dict:
 
 
 @contextlib.contextmanager
-def limits(seconds: float = TIMEOUT_S):
-    """A wall-clock timer (``Timeout``) and a cap of 4 GiB above the current address space,
-    so a call that would allocate tens of GiB fails fast instead of swapping the machine."""
-
-    def fire(signum, frame):
-        raise Timeout(f"ran longer than {seconds} s")
-
-    old_handler = signal.signal(signal.SIGALRM, fire)
+def memory_cap():
+    """A cap of 4 GiB above the current address space, so a call that would allocate tens of
+    GiB fails fast instead of swapping the machine (set once around a callable's sweep)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = _vm_bytes() + (4 << 30)
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+@contextlib.contextmanager
+def limits(seconds: float = TIMEOUT_S):
+    """A wall-clock timer: ``Timeout`` after ``seconds``."""
+
+    def fire(signum, frame):
+        raise Timeout(f"ran longer than {seconds} s")
+
+    old_handler = signal.signal(signal.SIGALRM, fire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old_handler)
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _vm_bytes() -> int:
@@ -375,8 +382,14 @@ def outcome(fn: Callable, seconds: float = TIMEOUT_S) -> tuple[str, Any]:
             return "raised", e
 
 
-def _frames(e: BaseException) -> list:
-    return traceback.extract_tb(e.__traceback__)
+def _last_file(e: BaseException) -> str | None:
+    """The file of the innermost frame of ``e``'s traceback."""
+    tb = e.__traceback__
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_filename
 
 
 def raw_reason(e: BaseException, names: tuple[str, ...]) -> str | None:
@@ -385,9 +398,9 @@ def raw_reason(e: BaseException, names: tuple[str, ...]) -> str | None:
         return None if _names_one(str(e), names) else "message does not name the function"
     if not isinstance(e, CLEAN):  # (IntegerDivisionError is both a RuntimeError and a
         return f"bare {type(e).__name__}"  # ZeroDivisionError: clean)
-    frames = _frames(e)
-    if frames:
-        last = frames[-1].filename.replace(os.sep, "/")
+    last = _last_file(e)
+    if last:
+        last = last.replace(os.sep, "/")
         if "/numpy/" in last or "/site-packages/" in last and "chainrule" not in last:
             return f"raised inside NumPy ({os.path.basename(last)})"
     if not _names_one(str(e), names):
@@ -491,7 +504,8 @@ class Spec:
     atol: float = 1e-5
     names: tuple = ()  # more names an error may use for the function
     fixed: tuple = ()  # positions / keywords never mutated
-    # (argument, category) pairs where PyTorch itself crashes the process: chainrule alone runs
+    # (argument, category) pairs where PyTorch itself crashes the process or runs for minutes:
+    # chainrule alone runs
     torch_crashes: tuple = ()
     # a custom driver: runner(side, target, args, kwargs, call, leaves, ctx) -> result
     runner: Callable | None = None
@@ -720,8 +734,16 @@ def _label(spec: Spec, k: int) -> str:
 
 
 def sweep(spec: Spec, allowed) -> list[Verdict]:
-    return [judge(spec, args, kwargs, call, arg, cat, allowed)
-            for arg, cat, args, kwargs, call in cases(spec)]
+    # PyTorch on one thread: the shapes are tiny, and its thread pool only contends with the
+    # other test workers
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with memory_cap():
+            return [judge(spec, args, kwargs, call, arg, cat, allowed)
+                    for arg, cat, args, kwargs, call in cases(spec)]
+    finally:
+        torch.set_num_threads(threads)
 
 
 def summary(verdicts: list[Verdict]) -> str:

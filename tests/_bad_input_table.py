@@ -391,11 +391,14 @@ SPECS += [
     layer("Transformer", kw={"d_model": V(4), "nhead": V(2), "num_encoder_layers": V(1),
                              "num_decoder_layers": V(1), "dim_feedforward": V(8),
                              "dropout": V(0.0, "prob")},
-          call=(T(3, 1, 4, grad=True), T(2, 1, 4))),
+          call=(T(3, 1, 4, grad=True), T(2, 1, 4)),
+          torch_crashes=(("num_encoder_layers", "huge"), ("num_decoder_layers", "huge"))),
+    # PyTorch deep-copies the layer 2**62 times (it runs until the sweep's timer stops it)
     layer("TransformerEncoder", Lib(lambda s: s.nn.TransformerEncoderLayer(4, 2, 8, 0.0)),
-          V(1, "size"), call=(T(3, 1, 4, grad=True),)),
+          V(1, "size"), call=(T(3, 1, 4, grad=True),), torch_crashes=(("num_layers", "huge"),)),
     layer("TransformerDecoder", Lib(lambda s: s.nn.TransformerDecoderLayer(4, 2, 8, 0.0)),
-          V(1, "size"), call=(T(3, 1, 4, grad=True), T(2, 1, 4))),
+          V(1, "size"), call=(T(3, 1, 4, grad=True), T(2, 1, 4)),
+          torch_crashes=(("num_layers", "huge"),)),
 ]
 for pad_kind in ("Zero", "Constant", "Reflection", "Replication", "Circular"):
     extra = (V(0.5),) if pad_kind == "Constant" else ()
