@@ -70,3 +70,36 @@ def test_05_deep_sigmoid_barely_learns_relu_he_does():
     # vanishing gradients: the sigmoid net's first layer gets orders of magnitude less
     assert result["sigmoid_first_layer_grad"] < 1e-3 * result["sigmoid_last_layer_grad"]
     assert result["relu_first_layer_grad"] > 0.1 * result["relu_last_layer_grad"]
+
+
+def test_06_onnxruntime_serves_the_exported_model_without_chainrule(tmp_path):
+    import numpy as np
+
+    import chainrule as cr
+    from chainrule import cli
+    from chainrule.train.images import write_png
+    from chainrule.train.models import load_classifier
+
+    run = tmp_path / "run"
+    assert cli.main(["train", "--dataset", "digits", "--model", "cnn", "--epochs", "1",
+                     "--limit", "256", "--quiet", "--out", str(run)]) == 0
+    model_path = tmp_path / "digits.onnx"
+    assert cli.main(["export", str(run / "model.safetensors"), "--onnx", str(model_path)]) == 0
+    pixels = np.round(cr.datasets.digits("test").tensors[0].detach().numpy()[:4] * 255)
+    pixels = pixels.astype(np.uint8)
+    write_png(tmp_path / "one.png", pixels[0])
+    np.save(tmp_path / "three.npy", pixels[1:])
+    example = os.path.join(EXAMPLES, "06_onnxruntime.py")
+    # chainrule cannot be imported in the example's process: onnxruntime alone serves it
+    code = ("import runpy, sys; sys.modules['chainrule'] = None; "
+            f"sys.argv = ['06', {str(model_path)!r}, {str(tmp_path / 'one.png')!r}, "
+            f"{str(tmp_path / 'three.npy')!r}]; runpy.run_path({example!r}, run_name='__main__')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    model, _ = load_classifier(run / "model.safetensors")
+    want = model(cr.tensor(pixels[:, None] / np.float32(255))).detach().numpy()
+    labels = [str(tmp_path / "one.png")] + [f"{tmp_path / 'three.npy'}[{i}]" for i in range(3)]
+    assert lines == [f"{label}: {int(p.argmax())} ({p.max():.1%})" for label, p in
+                     zip(labels, want)]

@@ -37,7 +37,8 @@ def test_questions_answer_false():
 
 @pytest.mark.parametrize("call,name", [
     (lambda: dist.send(cr.ones(2), 1), "chainrule.distributed.send"),
-    (lambda: onnx.export(cr.nn.Linear(2, 2), cr.ones(1, 2), "m.onnx"), "chainrule.onnx.export"),
+    (lambda: onnx.register_custom_op_symbolic("::op", None, 17),
+     "chainrule.onnx.register_custom_op_symbolic"),
     (lambda: cr.nn.DataParallel(cr.nn.Linear(2, 2)), "chainrule.nn.parallel.DataParallel"),
     (lambda: parallel.data_parallel(cr.nn.Linear(2, 2), cr.ones(1, 2)),
      "chainrule.nn.parallel.data_parallel"),

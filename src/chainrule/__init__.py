@@ -97,6 +97,7 @@ _SUBMODULES = {"nn", "optim", "data", "datasets", "train", "viz", "diagnose", "i
                "backends", "jit", "compiler", "utils", "distributed", "onnx"}
 _LAZY = {
     "save": ("io", "save"), "load": ("io", "load"),
+    "CheckpointError": ("serialization.errors", "CheckpointError"),
     "explain": ("explain", "explain"), "explain_step": ("explain", "explain_step"),
     "why_no_grad": ("explain", "why_no_grad"),
     "gradcheck_graph": ("graph_gradcheck", "gradcheck_graph"),

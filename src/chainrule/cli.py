@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 # command name -> module providing add_parser(subparsers)
 COMMANDS: dict[str, str] = {"train": "chainrule.train.command",
+                            "export": "chainrule.onnx.command",
+                            "predict": "chainrule.train.predict_command",
                             "launch": "chainrule.distributed.launch"}
 OPTIONAL_COMMANDS: dict[str, str] = {"explain": "chainrule.explain.command",
                                      "diagnose": "chainrule.diagnose.command"}
@@ -64,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser = argparse.ArgumentParser(
-        prog="chainrule", description="chainrule: train, explain and diagnose neural networks.")
+        prog="chainrule",
+        description="chainrule: train, explain, diagnose, export and serve neural networks.")
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS.values():

@@ -14,11 +14,17 @@ What ``save`` adds on top, all inside ``__metadata__`` so other readers simply i
   records the tree (key order, int keys, tuples), so ``load`` rebuilds the same object;
 - whole ``cr.nn.Module`` trees, as data: class names, attributes, parameters and buffers
   (see ``chainrule.serialization.structure``); ``load`` rebuilds only allow-listed classes;
-- ``chainrule.sha256``: a checksum of the tensor bytes, so ``load`` detects corrupted data,
-  not just a corrupted header.
+- ``chainrule.checksum``: the SHA-256 of the whole content (every tensor's name, dtype,
+  shape and bytes, and the metadata), so ``load`` detects a changed byte, offset, dtype or
+  value (``chainrule.serialization.checksum``).
 
-Writes are atomic and durable: a temporary file in the same directory, flushed and fsynced,
-renamed over the target, then the directory is fsynced.
+Writes are atomic and durable (``chainrule.serialization.files``): a temporary file in the
+same directory, flushed and fsynced, renamed over the target, then the directory is fsynced;
+the temporary files of saves killed on the way are removed by the next save of that path.
+
+Reading is strict (``chainrule.serialization.safetensors_format``): what the safetensors
+format forbids is refused, with bounds on sizes and nesting checked before anything is
+allocated; every refusal is a ``CheckpointError`` naming the file.
 
 ``load`` tells the formats apart by their first bytes: a zip archive or a legacy stream is a
 PyTorch checkpoint and goes to ``chainrule.serialization.torch_archive``; anything else is
@@ -27,27 +33,26 @@ read as safetensors.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
-import struct
-import tempfile
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from .serialization import checksum
+from .serialization.errors import CheckpointError
+from .serialization.files import atomic_write, open_regular
+from .serialization.safetensors_format import (
+    WRITABLE,
+    array_of,
+    header_bytes,
+    read_header,
+)
 from .tensor import Tensor, _wrap
 
-_TO_NAME = {np.dtype(t): n for n, t in [
-    ("F64", np.float64), ("F32", np.float32), ("F16", np.float16), ("I64", np.int64),
-    ("I32", np.int32), ("I16", np.int16), ("I8", np.int8), ("U64", np.uint64),
-    ("U32", np.uint32), ("U16", np.uint16), ("U8", np.uint8), ("BOOL", np.bool_)]}
-_FROM_NAME = {n: t.newbyteorder("<") for t, n in _TO_NAME.items()}
-_BF16 = "BF16"  # NumPy has no bfloat16: read as float32 (exact), never written
-_MAX_HEADER = 100_000_000  # the limit safetensors itself enforces
-_STRUCTURE, _SHA256, _FORMAT = "chainrule.structure", "chainrule.sha256", "chainrule.format"
-_RESERVED = (_STRUCTURE, _SHA256, _FORMAT)
+_STRUCTURE, _FORMAT = "chainrule.structure", "chainrule.format"
+_RESERVED = (_STRUCTURE, _FORMAT, checksum.KEY, checksum.LEGACY_KEY)
 _FORMAT_VERSION = "1"  # files with modules, dtypes or globals say "2"
 _KNOWN_FORMATS = ("1", "2")
 
@@ -57,27 +62,15 @@ PathOrFile = str | os.PathLike | BinaryIO
 # ---- arrays as safetensors stores them ------------------------------------------------------
 def _to_storable(a: np.ndarray | np.generic, name: str) -> np.ndarray:
     a = np.asarray(a)
-    if a.dtype.newbyteorder("=") not in _TO_NAME:
+    if a.dtype.newbyteorder("<") not in WRITABLE:
         raise TypeError(f"save: {name!r} has dtype {a.dtype}, which safetensors cannot store "
-                        f"(supported: {', '.join(str(d) for d in _TO_NAME)})")
+                        f"(supported: {', '.join(str(d.newbyteorder('=')) for d in WRITABLE)})")
     # Contiguous little-endian bytes: safetensors' own NumPy writer gets views (a.T, a[::2]) wrong.
     # (ascontiguousarray turns 0-d into 1-d, hence the reshape.)
     return np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).reshape(a.shape)
 
 
 # ---- writing ----------------------------------------------------------------------------------
-def _serialize_header(arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
-    header: dict[str, Any] = {"__metadata__": metadata}
-    offset = 0
-    for name, a in arrays.items():
-        header[name] = {"dtype": _TO_NAME[a.dtype.newbyteorder("=")], "shape": list(a.shape),
-                        "data_offsets": [offset, offset + a.nbytes]}
-        offset += a.nbytes
-    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    raw += b" " * (-len(raw) % 8)  # pad so the tensor bytes start 8-byte aligned
-    return struct.pack("<Q", len(raw)) + raw
-
-
 def _bytes_of(a: np.ndarray) -> memoryview:
     return memoryview(a.reshape(-1).view(np.uint8))
 
@@ -91,7 +84,8 @@ def save(obj: Any, path: PathOrFile, metadata: dict[str, str] | None = None) -> 
     (read it back with ``cr.io.load_metadata``). ``path`` may also be a binary file object.
     Tensors are stored without their autograd state, except inside a module, whose parameters
     keep ``requires_grad``. A module is stored as data (class name, attributes, parameters,
-    buffers, ``training``); its forward hooks are not saved.
+    buffers, ``training``); its forward hooks are not saved. A checksum of the whole content
+    (tensors, names, shapes, metadata) lets ``load`` detect any change.
 
     Example:
         >>> import chainrule as cr, os, tempfile
@@ -101,28 +95,39 @@ def save(obj: Any, path: PathOrFile, metadata: dict[str, str] | None = None) -> 
         >>> ckpt["w"].shape, ckpt["opt"]
         ((2, 3), {'step': 10, 'lrs': [0.1, 0.01]})
     """
-    from .serialization.structure import Flattener
+    from .serialization.structure import MAX_DEPTH, Flattener, check_depth
 
     meta = _check_metadata(metadata)
     flat = Flattener(_to_storable, _RESERVED)
-    structure = flat.node(obj, "", root=True)
+    try:
+        structure = flat.node(obj, "", root=True)
+        text = json.dumps(structure)
+    except RecursionError:
+        raise ValueError(f"save: obj nests more than {MAX_DEPTH} levels deep; chainrule files "
+                         "allow at most that") from None
+    check_depth(text, "obj")
     for key in flat.values:
         if key in meta:
             raise ValueError(f"save: metadata key {key!r} clashes with an entry of obj")
     # Larger items first: every tensor then starts aligned to its own item size.
     arrays = dict(sorted(flat.arrays.items(), key=lambda kv: -kv[1].dtype.itemsize))
-    digest = hashlib.sha256()
-    for a in arrays.values():
-        digest.update(_bytes_of(a))
+    for key, value in flat.values.items():
+        check_depth(value, f"the value at {key!r}")
     meta.update(flat.values)
-    meta.update({_FORMAT: "2" if flat.uses_modules else _FORMAT_VERSION,
-                 _STRUCTURE: json.dumps(structure),
-                 _SHA256: digest.hexdigest()})
-    header = _serialize_header(arrays, meta)
+    meta.update({_FORMAT: "2" if flat.uses_modules else _FORMAT_VERSION, _STRUCTURE: text})
+    meta[checksum.KEY] = checksum.digest(
+        {name: (WRITABLE[a.dtype], a.shape, _bytes_of(a)) for name, a in arrays.items()}, meta)
+    header = header_bytes(arrays, meta)
+
+    def write(f: BinaryIO) -> None:
+        f.write(header)
+        for a in arrays.values():
+            f.write(_bytes_of(a))
+
     if hasattr(path, "write"):
-        _write_all(path, header, arrays)
+        write(path)
         return
-    _atomic_write(os.fspath(path), header, arrays)
+    atomic_write(os.fspath(path), write)
 
 
 def _check_metadata(metadata) -> dict[str, str]:
@@ -140,125 +145,39 @@ def _check_metadata(metadata) -> dict[str, str]:
     return dict(metadata)
 
 
-def _write_all(f: BinaryIO, header: bytes, arrays: dict[str, np.ndarray]) -> None:
-    f.write(header)
-    for a in arrays.values():
-        f.write(_bytes_of(a))
-
-
-def _atomic_write(path: str, header: bytes, arrays: dict[str, np.ndarray]) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"save: directory {directory!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                               suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; match a plain open()
-        with os.fdopen(fd, "wb") as f:
-            _write_all(f, header, arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    # The rename itself survives a power cut only once the directory entry is on disk.
-    if hasattr(os, "O_DIRECTORY"):
-        dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-
-
 # ---- reading ----------------------------------------------------------------------------------
-def _read_header(f: BinaryIO, size: int, where: str) -> tuple[dict, int]:
-    if size < 8:
-        raise ValueError(f"{where}: {size} bytes is too short for a safetensors file")
-    (n,) = struct.unpack("<Q", f.read(8))
-    if n > _MAX_HEADER or 8 + n > size:
-        raise ValueError(f"{where}: header length {n} does not fit the file ({size} bytes); "
-                         "it is truncated or not a safetensors file")
-    try:
-        header = json.loads(f.read(n).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ValueError(f"{where}: the header is not valid JSON; the file is corrupt") from None
-    if not isinstance(header, dict):
-        raise ValueError(f"{where}: the header is not a JSON object; the file is corrupt")
-    return header, 8 + n
-
-
-def _check_entries(header: dict, data_len: int,
-                   where: str) -> tuple[dict[str, tuple], dict[str, str]]:
-    meta = header.pop("__metadata__", None) or {}
-    if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                             for k, v in meta.items()):
-        raise ValueError(f"{where}: __metadata__ must map strings to strings")
-    entries = {}
-    for name, info in header.items():
-        try:
-            dtype_name, shape, (begin, end) = info["dtype"], info["shape"], info["data_offsets"]
-        except (TypeError, KeyError, ValueError):
-            raise ValueError(f"{where}: malformed header entry for {name!r}") from None
-        if dtype_name != _BF16 and dtype_name not in _FROM_NAME:
-            raise ValueError(f"{where}: tensor {name!r} has unsupported dtype {dtype_name!r}")
-        itemsize = 2 if dtype_name == _BF16 else _FROM_NAME[dtype_name].itemsize
-        ints = [*shape, begin, end] if isinstance(shape, list) else None
-        if ints is None or not all(type(v) is int and v >= 0 for v in ints):
-            raise ValueError(f"{where}: tensor {name!r} has an invalid shape or offsets")
-        if end - begin != int(np.prod(shape, dtype=np.int64)) * itemsize:
-            raise ValueError(f"{where}: tensor {name!r}: offsets [{begin}, {end}] do not match "
-                             f"shape {shape} of {dtype_name}")
-        entries[name] = (dtype_name, tuple(shape), begin, end)
-    pos = 0
-    for name, (_, _, begin, end) in sorted(entries.items(), key=lambda kv: kv[1][2:]):
-        if begin != pos:
-            kind = "overlaps another tensor" if begin < pos else "leaves a gap before it"
-            raise ValueError(f"{where}: tensor {name!r} {kind}; the header is corrupt")
-        pos = end
-    if pos > data_len:
-        raise ValueError(f"{where}: the file is truncated: the header describes {pos} bytes of "
-                         f"tensor data but only {data_len} follow it")
-    if pos < data_len:
-        raise ValueError(f"{where}: {data_len - pos} unexpected bytes after the tensor data; "
-                         "the file is corrupt")
-    return entries, meta
-
-
-def _open(path: PathOrFile):
+def _open(path: PathOrFile) -> tuple[BinaryIO, int, str]:
     if hasattr(path, "read"):
         data = path.read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(f"load: the file object must be opened in binary mode ('rb'); its "
+                            f"read() returned {type(data).__name__}")
         return io.BytesIO(data), len(data), "load"
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"load: no such file {path!r}")
-    return open(path, "rb"), os.path.getsize(path), path
+    f, size = open_regular(path)
+    return f, size, path
+
+
+def _read_exactly(f: BinaryIO, n: int, where: str) -> np.ndarray:
+    buf = np.empty(n, dtype=np.uint8)
+    view, got = memoryview(buf), 0
+    while got < n:
+        k = f.readinto(view[got:])
+        if not k:
+            raise CheckpointError(f"{where}: the file changed size while being read")
+        got += k
+    if f.read(1):
+        raise CheckpointError(f"{where}: the file changed size while being read")
+    return buf
 
 
 def _read(f: BinaryIO, size: int, where: str, verify: bool):
-    header, start = _read_header(f, size, where)
-    entries, meta = _check_entries(header, size - start, where)
-    buf = np.empty(size - start, dtype=np.uint8)
-    if f.readinto(memoryview(buf)) != buf.size:
-        raise ValueError(f"{where}: the file changed size while being read")
-    if verify and _SHA256 in meta and hashlib.sha256(buf).hexdigest() != meta[_SHA256]:
-        raise ValueError(f"{where}: checksum mismatch: the tensor data is corrupt")
-    tensors = {}
-    for name, (dtype_name, shape, begin, end) in entries.items():
-        raw = buf[begin:end]
-        if dtype_name == _BF16:
-            a = (raw.view("<u2").astype(np.uint32) << 16).view(np.float32)
-        else:
-            a = raw.view(_FROM_NAME[dtype_name])
-            if not a.dtype.isnative:
-                a = a.astype(a.dtype.newbyteorder("="))
-            elif begin % a.dtype.itemsize:
-                a = a.copy()  # a foreign writer left it unaligned
-        tensors[name] = _wrap(a.reshape(shape))
-    return tensors, meta
+    header = read_header(f, size, where)
+    data = _read_exactly(f, size - header.data_start, where)
+    if verify:
+        checksum.verify(header, data, _RESERVED, where)
+    tensors = {name: _wrap(array_of(data, e)) for name, e in header.entries.items()}
+    return tensors, header.metadata
 
 
 def _sniff(path: PathOrFile) -> tuple[BinaryIO, int, str, bytes]:
@@ -292,10 +211,14 @@ def load(f: PathOrFile, map_location=None, pickle_module=None, *,
 
     A file from ``cr.save`` comes back as the object that was saved (arrays as Tensors, a
     saved module as the module); any other safetensors file as a flat ``{name: Tensor}``
-    dict, ready for ``load_state_dict``. The header is validated (size, dtypes, offsets in
-    range, no overlaps) and, for files from ``cr.save``, the tensor bytes are checked against
-    their checksum unless ``verify=False``; problems raise ``ValueError``. BF16 tensors are
-    widened to float32.
+    dict, ready for ``load_state_dict``. The header is checked strictly to the safetensors
+    format, with bounds on its size, nesting, ranks and dimensions, before any tensor memory
+    is allocated, and files from ``cr.save`` are checked against their checksum (tensors,
+    names, shapes and metadata) unless ``verify=False``. BF16 tensors are widened to float32.
+
+    Every file refused, whatever its format, raises ``cr.CheckpointError`` (a ``ValueError``)
+    naming the file and the problem; only regular files are opened (a pipe or a directory is
+    refused, never waited on); a missing file is a ``FileNotFoundError``.
 
     A PyTorch checkpoint (the zip format of ``torch.save`` and the legacy stream) is read by
     chainrule's own restricted pickle interpreter: tensors (sharing storage as saved),
@@ -333,7 +256,7 @@ def load(f: PathOrFile, map_location=None, pickle_module=None, *,
             return torch_archive.load_legacy(file, size, where, map_location, weights_only,
                                              encoding)
         if torch_archive.looks_like_tar(head):
-            raise ValueError(f"{where}: a tar-format PyTorch file (PyTorch before 0.4); "
+            raise CheckpointError(f"{where}: a tar-format PyTorch file (PyTorch before 0.4); "
                              "chainrule does not read it: re-save it with a recent torch "
                              "(torch.save(torch.load(f), f2)) and load that")
         restore = check_map_location(map_location, where)
@@ -353,25 +276,20 @@ def _restore_all(tensors: dict[str, Tensor], restore) -> None:
 
 
 def _rebuild(tensors: dict[str, Tensor], meta: dict[str, str], where: str) -> Any:
-    from .serialization.structure import Rebuilder
+    from .serialization.structure import Rebuilder, parse
 
     version = meta.get(_FORMAT, _FORMAT_VERSION)
     if version not in _KNOWN_FORMATS:
-        raise ValueError(f"{where}: chainrule format {version!r:.20} is newer than this "
-                         f"version of chainrule reads ({', '.join(_KNOWN_FORMATS)}); upgrade "
-                         "chainrule")
-    try:
-        structure = json.loads(meta[_STRUCTURE])
-        return Rebuilder(tensors, meta, where).node(structure)
-    except RecursionError:
-        raise ValueError(f"{where}: the {_STRUCTURE} entry is nested too deeply") from None
-    except json.JSONDecodeError:
-        raise ValueError(f"{where}: the {_STRUCTURE} entry is not valid JSON") from None
+        raise CheckpointError(f"{where}: chainrule format {version!r:.20} is newer than this "
+                              f"version of chainrule reads ({', '.join(_KNOWN_FORMATS)}); "
+                              "upgrade chainrule")
+    return Rebuilder(tensors, meta, where).rebuild(parse(meta[_STRUCTURE], _STRUCTURE, where))
 
 
 def load_metadata(path: PathOrFile) -> dict[str, str]:
     """The ``metadata`` given to ``cr.save`` (or, for other files, their whole
-    ``__metadata__``), read from the header alone.
+    ``__metadata__``), read from the header alone (checked as ``load`` checks it; the
+    checksum, which needs the tensor data, is checked by ``load`` only).
 
     Example:
         >>> import chainrule as cr, os, tempfile
@@ -382,12 +300,10 @@ def load_metadata(path: PathOrFile) -> dict[str, str]:
     """
     f, size, where = _open(path)
     with f:
-        header, start = _read_header(f, size, where)
-    _, meta = _check_entries(header, size - start, where)
+        meta = read_header(f, size, where).metadata
     if _STRUCTURE not in meta:
         return meta
-    from .serialization.structure import value_paths
+    from .serialization.structure import parse, value_paths
 
-    own = set(_RESERVED) | value_paths(json.loads(meta[_STRUCTURE]))
+    own = set(_RESERVED) | value_paths(parse(meta[_STRUCTURE], _STRUCTURE, where))
     return {k: v for k, v in meta.items() if k not in own}
-

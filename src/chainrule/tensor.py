@@ -21,7 +21,7 @@ from . import printing as _printing
 from ._fpstate import quietly
 from .autograd import engine as _engine  # resolved at call time; breaks the import cycle
 from .autograd.detached import source_of as _detach_source
-from .autograd.grad_mode import GRAD
+from .autograd.grad_mode import DEBUG, GRAD
 
 
 def _wrap(array, requires_grad=False):
@@ -583,12 +583,19 @@ class Tensor:
             raise TypeError(
                 f"cannot compare Tensor with {type(other).__name__}")
         try:
-            return _wrap(fn(self._data, o))
+            out = _wrap(fn(self._data, o))
         except ValueError as e:
             raise ValueError(f"comparison: shapes {self.shape} and {np.shape(o)}: {e}") from None
+        if DEBUG.trace is not None:  # a tool watching every op (ONNX export)
+            DEBUG.trace(fn.__name__, (self, other), out, None)
+        return out
 
     def __invert__(self):
-        return _wrap(np.invert(self._data))
+        out = _wrap(np.invert(self._data))
+        if DEBUG.trace is not None:
+            DEBUG.trace("logical_not" if self.dtype == np.bool_ else "bitwise_not", (self,), out,
+                        None)
+        return out
 
     def __and__(self, other):
         return self._cmp(other, np.logical_and if self.dtype == np.bool_ else np.bitwise_and)

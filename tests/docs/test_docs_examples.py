@@ -8,7 +8,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-@pytest.mark.parametrize("name", ["data.md", "devices.md", "nn.md"])
+@pytest.mark.parametrize("name", ["data.md", "devices.md", "nn.md", "onnx.md"])
 def test_python_blocks_run(name, tmp_path, monkeypatch):
     text = (DOCS / name).read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
@@ -42,3 +42,31 @@ def test_training_checkpoint_examples_run(tmp_path, monkeypatch):
     scope = {"__name__": "__doc_example__"}
     for code in blocks:
         exec(compile(code, "training.md", "exec"), scope)
+
+
+def test_deploy_page_commands_are_real():
+    """docs/deploy.md's five commands parse with the real command line, and the files they
+    name are in the repository."""
+    import glob
+    import shlex
+
+    from chainrule import cli
+
+    text = (DOCS / "deploy.md").read_text(encoding="utf-8")
+    block = re.findall(r"```sh\n(.*?)```", text, flags=re.S)[0]
+    commands = [line.split("#")[0].strip() for line in block.splitlines()]
+    commands = [c for c in commands if c and not c.startswith("pip ")]
+    assert len(commands) == 5
+    root = DOCS.parent
+    for command in commands:
+        words = shlex.split(command)
+        if words[0] == "chainrule":
+            args = cli.build_parser().parse_args(words[1:])
+            assert args.func is not None
+        else:
+            assert words[:2] == ["python", "examples/06_onnxruntime.py"]
+        for word in words:
+            if word.startswith("examples/"):
+                assert glob.glob(str(root / word)), word
+    for code in re.findall(r"```python\n(.*?)```", text, flags=re.S):
+        compile(code, "deploy.md", "exec")

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 import safetensors.numpy
+from st_files import join, reseal, split
 
 import chainrule as cr
 import chainrule.nn as nn
@@ -63,18 +64,13 @@ def saved(obj) -> io.BytesIO:
 
 
 def rewrite(buf: io.BytesIO, edit) -> io.BytesIO:
-    """Edit the structure tree of a cr.save file (and drop its checksum)."""
-    raw = buf.getvalue()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
+    """Edit the structure tree of a cr.save file (and reseal its checksum, as a forger would)."""
+    header, data = split(buf.getvalue())
     meta = header["__metadata__"]
     tree = json.loads(meta["chainrule.structure"])
     edit(tree)
     meta["chainrule.structure"] = json.dumps(tree)
-    del meta["chainrule.sha256"]
-    head = json.dumps(header).encode()
-    head += b" " * (-len(head) % 8)
-    return io.BytesIO(struct.pack("<Q", len(head)) + head + raw[8 + n:])
+    return io.BytesIO(join(reseal(header, data), data))
 
 
 @pytest.fixture(autouse=True)

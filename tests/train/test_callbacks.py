@@ -197,6 +197,21 @@ def test_model_checkpoint_every_epoch_with_formatting(tmp_path):
     assert cr.load(ckpt.last_path)["model"].keys() == model.state_dict().keys()
 
 
+def test_model_checkpoint_extra_values_are_in_every_file(tmp_path):
+    X, y = blobs(16)
+    extra = {"run": {"model": "mlp", "hidden": [4, 2]}, "note": None}
+    at_epochs = ModelCheckpoint(str(tmp_path / "e{epoch}.safetensors"), extra=extra)
+    at_steps = ModelCheckpoint(str(tmp_path / "s{step}.safetensors"), save_freq=3, extra=extra)
+    fit(mlp(), (X, y), loss="cross_entropy", optimizer="sgd", epochs=2, batch_size=4,
+        callbacks=[at_epochs, at_steps], verbose=0)
+    assert len(at_epochs.saved) == 2 and len(at_steps.saved) == 2  # steps 3 and 6 of 8
+    for path in at_epochs.saved + at_steps.saved:
+        assert cr.train.load_checkpoint(path)["extra"] == extra
+    with pytest.raises(TypeError, match="extra must be a dict"):
+        fit(mlp(), (X, y), loss="cross_entropy", optimizer="sgd", epochs=1, verbose=0,
+            callbacks=[ModelCheckpoint(str(tmp_path / "x.safetensors"), extra=[1])])
+
+
 def test_model_checkpoint_save_best_only(tmp_path):
     X, y = blobs(16)
     values = iter([0.9, 0.5, 0.6, 0.4, 0.45])

@@ -136,21 +136,43 @@ def test_not_a_training_checkpoint(saved, tmp_path):
         cr.train.load_checkpoint(path)
 
 
-def test_a_failed_restore_puts_everything_back(saved):
-    # The scheduler's state does not fit another scheduler class: that fails after the model
-    # and optimizer were restored, and they are put back.
-    model, opt, _, loader = _job(seed=5, loader_seed=5)
-    other = cr.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
-    cr.manual_seed(77)
-    before = weights(model), cr.get_rng_state().numpy(), loader.state_dict()
-    with pytest.raises(ValueError, match="unexpected keys in ExponentialLR"):
-        cr.train.resume(saved["epoch"], model, opt, other, loader=loader)
+def _assert_untouched(model, opt, loader, before):
     for k, v in weights(model).items():
         np.testing.assert_array_equal(v, before[0][k])
     assert opt.state_dict()["state"] == {}
     np.testing.assert_array_equal(cr.get_rng_state().numpy(), before[1])
     np.testing.assert_array_equal(loader.state_dict()["generator"].numpy(),
                                   before[2]["generator"].numpy())
+
+
+def test_a_state_that_does_not_fit_is_refused_before_anything_is_restored(saved):
+    model, opt, _, loader = _job(seed=5, loader_seed=5)
+    other = cr.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    cr.manual_seed(77)
+    before = weights(model), cr.get_rng_state().numpy(), loader.state_dict()
+    with pytest.raises(cr.CheckpointError, match="field 'scheduler' holds keys a ExponentialLR "
+                                                 r"does not have: \['step_size'\]"):
+        cr.train.resume(saved["epoch"], model, opt, other, loader=loader)
+    _assert_untouched(model, opt, loader, before)
+
+
+def test_a_failed_restore_puts_everything_back(saved, monkeypatch):
+    # The loader fails after the model and optimizer were restored: they are put back, and
+    # the error is a CheckpointError whose cause is the loader's.
+    model, opt, sched, loader = _job(seed=5, loader_seed=5)
+    cr.manual_seed(77)
+    before = weights(model), cr.get_rng_state().numpy(), loader.state_dict()
+
+    def broken(state):
+        raise RuntimeError("the loader broke")
+
+    monkeypatch.setattr(loader, "load_state_dict", broken)
+    with pytest.raises(cr.CheckpointError, match="cannot restore the train loader from this "
+                                                 "checkpoint .RuntimeError: the loader broke") as e:
+        cr.train.resume(saved["epoch"], model, opt, sched, loader=loader)
+    assert isinstance(e.value.__cause__, RuntimeError)
+    monkeypatch.undo()
+    _assert_untouched(model, opt, loader, before)
 
 
 def test_resume_and_initial_epoch_together(saved):

@@ -132,4 +132,8 @@ class Function:
             node = result._node
             check_forward(node.op if node is not None else cls,
                           [a for a in args if isinstance(a, Tensor)], result)
+        elif DEBUG.trace is not None:
+            node = result._node
+            DEBUG.trace(node.op if node is not None else cls,
+                        tuple(a for a in args if isinstance(a, Tensor)), result, None)
         return result

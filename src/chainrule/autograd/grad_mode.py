@@ -20,10 +20,15 @@ class _GradMode(threading.local):
 class _Debug:
     """Process-wide switches read by the engine once per op or per backward."""
 
-    __slots__ = ("anomaly", "check_ownership")
+    __slots__ = ("anomaly", "check_ownership", "trace")
 
     def __init__(self) -> None:
         self.anomaly = False  # set by detect_anomaly
+        # A tool that watches every op application (ONNX export: the source line of each op,
+        # and the ops that record no node because no input needs a gradient) sets a function
+        # ``trace(op, inputs, out, attrs)``; ``graph.apply`` calls it after each forward, and
+        # ops that bypass ``apply`` (comparisons) call it too. None: the fast path.
+        self.trace = None
         # Verify that rules declared ``fresh_grads`` return arrays sharing memory with nothing
         # else (``np.shares_memory``); on under anomaly mode and in the test suite.
         self.check_ownership = False

@@ -98,6 +98,8 @@ def apply(op, inputs, attrs=None, want_saved=False):
         from .anomaly import check_forward
 
         check_forward(op, inputs, t)
+    elif DEBUG.trace is not None:
+        DEBUG.trace(op, inputs, t, attrs)
     if want_saved:
         return t, saved
     return t

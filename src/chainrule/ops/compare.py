@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from ..autograd.grad_mode import DEBUG
 from ..autograd.graph import OpError
 from ..tensor import Tensor, _wrap
 from ._util import as_tensor, const, norm_axis, result_dtype
@@ -36,7 +37,19 @@ def _broadcasting(ufunc, a, b, fn: str) -> Tensor:
         raise OpError(f"{fn}(): shapes {a.shape} and {b.shape} do not broadcast") from None
 
 
+def _traced(fn: str, inputs: tuple, out: Tensor) -> Tensor:
+    """``out``, shown to a tool watching every op (ONNX export) when one is."""
+    if DEBUG.trace is not None:
+        DEBUG.trace(fn, inputs, out, None)
+    return out
+
+
 def _compare(ufunc, fn: str, input, other) -> Tensor:  # noqa: A002
+    out = _compare_values(ufunc, fn, input, other)
+    return out if DEBUG.trace is None else _traced(fn, (input, other), out)
+
+
+def _compare_values(ufunc, fn: str, input, other) -> Tensor:  # noqa: A002
     if type(input) is Tensor:
         t = type(other)
         # The common cases, compared directly: two tensors of one dtype, and x > 0 or x > 0.5
@@ -157,8 +170,8 @@ def logical_and(input, other) -> Tensor:  # noqa: A002
         >>> cr.logical_and(cr.tensor([1.0, 0.0, 2.0]), cr.tensor([True, True, False])).tolist()
         [True, False, False]
     """
-    return _broadcasting(np.logical_and, _truth(input, "logical_and"),
-                         _truth(other, "logical_and"), "logical_and")
+    return _traced("logical_and", (input, other), _broadcasting(
+        np.logical_and, _truth(input, "logical_and"), _truth(other, "logical_and"), "logical_and"))
 
 
 @public(method=True, kind="elementwise")
@@ -170,8 +183,8 @@ def logical_or(input, other) -> Tensor:  # noqa: A002
         >>> cr.logical_or(cr.tensor([0, 0, 3]), cr.tensor([0, 1, 0])).tolist()
         [False, True, True]
     """
-    return _broadcasting(np.logical_or, _truth(input, "logical_or"),
-                         _truth(other, "logical_or"), "logical_or")
+    return _traced("logical_or", (input, other), _broadcasting(
+        np.logical_or, _truth(input, "logical_or"), _truth(other, "logical_or"), "logical_or"))
 
 
 @public(method=True, kind="elementwise")
@@ -183,8 +196,8 @@ def logical_xor(input, other) -> Tensor:  # noqa: A002
         >>> cr.logical_xor(cr.tensor([0, 1, 1]), cr.tensor([0, 0, 1])).tolist()
         [False, True, False]
     """
-    return _broadcasting(np.logical_xor, _truth(input, "logical_xor"),
-                         _truth(other, "logical_xor"), "logical_xor")
+    return _traced("logical_xor", (input, other), _broadcasting(
+        np.logical_xor, _truth(input, "logical_xor"), _truth(other, "logical_xor"), "logical_xor"))
 
 
 @public(method=True, kind="elementwise")
@@ -196,7 +209,7 @@ def logical_not(input) -> Tensor:  # noqa: A002
         >>> cr.logical_not(cr.tensor([0.0, 2.0])).tolist()
         [True, False]
     """
-    return _wrap(np.logical_not(_truth(input, "logical_not")))
+    return _traced("logical_not", (input,), _wrap(np.logical_not(_truth(input, "logical_not"))))
 
 
 # ---- value tests ----------------------------------------------------------------------------

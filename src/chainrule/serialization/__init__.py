@@ -11,6 +11,12 @@ data (``structure``). Which classes a file may name is decided here, by the allo
 chainrule's own classes are always allowed. ``load`` and ``save`` are ``cr.load`` and
 ``cr.save``.
 
+Every file ``load`` refuses (malformed, truncated, tampered, hostile; any format) raises
+``CheckpointError``, a ``ValueError`` also exported as ``cr.CheckpointError``; its subclasses
+say more: ``UnpicklingError`` and ``UnsafeGlobalError`` (a PyTorch pickle, or a class that is
+not allow-listed), ``CheckpointDeviceError`` (a storage saved on a GPU, also a
+``DeviceUnavailableError``).
+
 Example:
     >>> import chainrule as cr
     >>> cr.serialization.get_safe_globals()
@@ -20,10 +26,12 @@ Example:
 from __future__ import annotations
 
 from .allowlist import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
-from .errors import UnpicklingError, UnsafeGlobalError
+from .errors import CheckpointError, UnpicklingError, UnsafeGlobalError
+from .location import CheckpointDeviceError
 
 __all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "safe_globals",
-           "UnpicklingError", "UnsafeGlobalError", "load", "save"]
+           "CheckpointError", "CheckpointDeviceError", "UnpicklingError", "UnsafeGlobalError",
+           "load", "save"]
 
 
 def __getattr__(name: str):

@@ -5,15 +5,42 @@ PyTorch's forms: ``None`` (where it was saved), a device string or device object
 (``'cpu'``, ``torch.device('cpu')``), a dict from saved locations to targets
 (``{'cuda:0': 'cpu'}``) or a callable ``f(storage, location)`` returning the storage (or
 ``None`` for the default). Any target other than the CPU is a ``DeviceUnavailableError`` (a
-``RuntimeError``, as ``cr.devices`` raises for every other placement) that says so.
+``RuntimeError``, as ``cr.devices`` raises for every other placement) that says so; when a
+storage of the file is what lands there, the error is a ``CheckpointDeviceError``, also a
+``CheckpointError``. A saved location that names no device PyTorch knows is a corrupt file.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from ..devices import DeviceUnavailableError
+from .errors import CheckpointError, UnpicklingError
+
+
+class CheckpointDeviceError(CheckpointError, DeviceUnavailableError):
+    """A storage of a checkpoint would be restored to a device other than the CPU (saved on
+    a GPU and loaded without ``map_location='cpu'``, or mapped there): both a
+    ``CheckpointError`` and the ``DeviceUnavailableError`` (a ``RuntimeError``) PyTorch's
+    users expect."""
+
+
+# The device types PyTorch parses in a location string (torch.device's list).
+_DEVICE_TYPES = frozenset((
+    "cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
+    "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone"))
+_LOCATION = re.compile(r"([a-z]+)(?::(?:0|[1-9][0-9]{0,8}))?")
+
+
+def check_saved_location(location: Any, where: str) -> str:
+    """A storage's saved location, as ``torch.device`` would parse it; else a corrupt file."""
+    match = _LOCATION.fullmatch(location) if isinstance(location, str) else None
+    if match is None or match.group(1) not in _DEVICE_TYPES:
+        raise UnpicklingError(f"{where}: invalid storage location {location!r:.40}; the file is "
+                              "corrupt")
+    return location
 
 MapLocation = Any  # None | str | device-like | dict | callable
 
@@ -34,10 +61,10 @@ def _is_cpu(name: str) -> bool:
     return base == "cpu" and (not index or index.isdigit())
 
 
-def _refuse(target: str, saved: str, where: str) -> DeviceUnavailableError:
+def _refuse(target: str, saved: str, where: str) -> CheckpointDeviceError:
     how = ("pass map_location='cpu'" if target == saved
            else "map it to 'cpu' instead")
-    return DeviceUnavailableError(
+    return CheckpointDeviceError(
         f"{where}: a storage saved on {saved!r} would be restored to {target!r}, but chainrule "
         f"computes on the CPU only (NumPy arrays): {how}")
 

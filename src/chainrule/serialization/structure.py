@@ -34,9 +34,14 @@ import numpy as np
 
 from ..tensor import Tensor, _wrap
 from . import allowlist
-from .errors import UnsafeGlobalError
+from .errors import CheckpointError, UnsafeGlobalError
+from .json_limits import depth, loads
 
 STRUCTURE = "chainrule.structure"
+# How deeply the structure (and each saved value) may nest, in JSON levels: a dict inside a
+# dict takes 3, a module inside a module about 7, so real objects stay far below. Rebuilding
+# recurses about once per level, so this also keeps it clear of Python's recursion limit.
+MAX_DEPTH = 400
 HOOK_ATTRIBUTES = ("_forward_hooks", "_forward_pre_hooks", "_hooked")  # never saved
 _DTYPES = {np.dtype(t).name: np.dtype(t) for t in (
     np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
@@ -56,15 +61,20 @@ def _parameter_class() -> type | None:
 
 def is_plain(value: Any) -> bool:
     """True if JSON stores ``value`` exactly (no tuples, no non-str keys, no arrays)."""
-    if value is None or isinstance(value, (bool, str)):
-        return True
-    if type(value) in (int, float):  # exactly: np.float64 and friends are stored as arrays
-        return True
-    if type(value) is list:
-        return all(is_plain(v) for v in value)
-    if type(value) is dict:
-        return all(isinstance(k, str) and is_plain(v) for k, v in value.items())
-    return False
+    stack = [value]  # iterative: a deeply nested value is refused by depth, not by recursion
+    while stack:
+        v = stack.pop()
+        if v is None or isinstance(v, (bool, str)):
+            continue
+        if type(v) in (int, float):  # exactly: np.float64 and friends are stored as arrays
+            continue
+        if type(v) is list:
+            stack.extend(v)
+        elif type(v) is dict and all(isinstance(k, str) for k in v):
+            stack.extend(v.values())
+        else:
+            return False
+    return True
 
 
 def _join(prefix: str, key) -> str:
@@ -73,6 +83,21 @@ def _join(prefix: str, key) -> str:
 
 def _where(path: str) -> str:
     return repr(path) if path else "the top level"
+
+
+def check_depth(text: str, what: str) -> None:
+    """``save`` refuses what ``load`` would: ``text`` (the JSON of ``what``) nested deeper
+    than ``MAX_DEPTH``."""
+    found = depth(text.encode("utf-8", "surrogatepass"), MAX_DEPTH)
+    if found > MAX_DEPTH:
+        raise ValueError(f"save: {what} nests more than {MAX_DEPTH} levels deep (as JSON); "
+                         "chainrule files allow at most that")
+
+
+def parse(text: str, what: str, where: str) -> Any:
+    """The JSON of a structure or value entry (as ``json.dumps`` wrote it: non-finite floats
+    allowed), strict otherwise and depth-bounded."""
+    return loads(text, MAX_DEPTH, f"the {what} entry", where, constants=True)
 
 
 class Flattener:
@@ -191,16 +216,29 @@ class Flattener:
 
 
 class Rebuilder:
-    """Turns a structure tree back into the object, given the file's tensors and metadata."""
+    """Turns a structure tree back into the object, given the file's tensors and metadata.
+
+    Anything the tree does wrong (a node of the wrong shape, a missing tensor or value, a
+    tensor of the file it never uses) is a ``CheckpointError`` naming the file."""
 
     def __init__(self, tensors: dict[str, Tensor], meta: dict[str, str], where: str) -> None:
         self.tensors, self.meta, self.where = tensors, meta, where
         self._parameters: dict[str, Tensor] = {}
         self._leaves: dict[str, Tensor] = {}
         self._modules: dict[str, Any] = {}
+        self._used: set[str] = set()
 
-    def corrupt(self, node: Any) -> ValueError:
-        return ValueError(f"{self.where}: corrupt {STRUCTURE} entry {str(node)[:200]}")
+    def rebuild(self, structure: Any) -> Any:
+        obj = self.node(structure)
+        unused = [name for name in self.tensors if name not in self._used]
+        if unused:
+            raise CheckpointError(f"{self.where}: the file holds tensors its {STRUCTURE} never "
+                                  f"uses ({', '.join(repr(n) for n in unused[:5])}"
+                                  f"{', ...' if len(unused) > 5 else ''}); it is corrupt")
+        return obj
+
+    def corrupt(self, node: Any) -> CheckpointError:
+        return CheckpointError(f"{self.where}: corrupt {STRUCTURE} entry {str(node)[:200]}")
 
     def node(self, node: Any) -> Any:
         if not isinstance(node, dict) or len(node) != 1:
@@ -211,32 +249,44 @@ class Rebuilder:
             raise self.corrupt(node)
         try:
             return handler(self, body)
-        except (TypeError, AttributeError, KeyError, IndexError) as e:
-            raise ValueError(f"{self.where}: corrupt {STRUCTURE} entry of kind {kind!r} "
-                             f"({type(e).__name__}: {e})") from None
+        except CheckpointError:
+            raise
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError) as e:
+            raise CheckpointError(f"{self.where}: corrupt {STRUCTURE} entry of kind {kind!r} "
+                                  f"({type(e).__name__}: {e})") from None
 
     def _tensor(self, name: Any) -> Tensor:
         if not isinstance(name, str) or name not in self.tensors:
-            raise ValueError(f"{self.where}: {STRUCTURE} names a missing tensor {name!r}")
+            raise CheckpointError(f"{self.where}: {STRUCTURE} names a missing tensor "
+                                  f"{name!r:.80}")
+        self._used.add(name)
         return self.tensors[name]
 
     def _value(self, key: Any) -> Any:
         if not isinstance(key, str) or key not in self.meta:
-            raise ValueError(f"{self.where}: {STRUCTURE} names a missing metadata entry "
-                             f"{key!r}")
-        return json.loads(self.meta[key])
+            raise CheckpointError(f"{self.where}: {STRUCTURE} names a missing metadata entry "
+                                  f"{key!r:.80}")
+        return parse(self.meta[key], repr(key), self.where)
 
-    def _dict(self, items: list) -> dict:
+    def _items(self, body: Any) -> list:
+        if not isinstance(body, list):
+            raise self.corrupt(body)
+        return body
+
+    def _dict(self, items: Any) -> dict:
         out = {}
-        for k, v in items:
+        for item in self._items(items):
+            if not isinstance(item, list) or len(item) != 2:
+                raise self.corrupt(item)
+            k, v = item
             if isinstance(k, bool) or not isinstance(k, (str, int)):
-                raise self.corrupt(items)
+                raise self.corrupt(item)
             out[k] = self.node(v)
         return out
 
     def _dtype(self, name: Any) -> np.dtype:
-        if name not in _DTYPES:
-            raise ValueError(f"{self.where}: unknown dtype {name!r:.40} in {STRUCTURE}")
+        if not isinstance(name, str) or name not in _DTYPES:
+            raise CheckpointError(f"{self.where}: unknown dtype {name!r:.40} in {STRUCTURE}")
         return _DTYPES[name]
 
     def _global(self, name: Any, purpose: str = "global") -> Any:
@@ -256,19 +306,28 @@ class Rebuilder:
         # name, never one from the file) makes them all present.
         import chainrule.nn  # noqa: F401
 
-    def _parameter(self, body: dict) -> Tensor:
+    def _body(self, body: Any, kind: str, required: tuple[str, ...],
+              optional: tuple[str, ...] = ()) -> dict:
+        if not isinstance(body, dict) or not set(required) <= body.keys() <= {
+                *required, *optional}:
+            raise self.corrupt({kind: body})
+        return body
+
+    def _parameter(self, body: Any) -> Tensor:
         from ..nn.parameter import Parameter
 
+        body = self._body(body, "parameter", ("tensor", "requires_grad"), ("name",))
         name = body["tensor"]
-        if name not in self._parameters:
+        if not isinstance(name, str) or name not in self._parameters:
             p = Parameter(self._tensor(name), requires_grad=_flag(body, self))
             p.name = _name(body, self)
             self._parameters[name] = p
         return self._parameters[name]
 
-    def _leaf(self, body: dict) -> Tensor:
+    def _leaf(self, body: Any) -> Tensor:
+        body = self._body(body, "leaf", ("tensor", "requires_grad"), ("name",))
         name = body["tensor"]
-        if name not in self._leaves:
+        if not isinstance(name, str) or name not in self._leaves:
             t = _wrap(self._tensor(name)._data)
             if _flag(body, self):
                 t.requires_grad_(True)
@@ -276,14 +335,15 @@ class Rebuilder:
             self._leaves[name] = t
         return self._leaves[name]
 
-    def _module(self, body: dict) -> Any:
+    def _module(self, body: Any) -> Any:
+        body = self._body(body, "module", ("class", "path", "state"))
         name, path, state = body["class"], body["path"], body["state"]
         if not isinstance(path, str) or not isinstance(state, list) or path in self._modules:
             raise self.corrupt({"module": body})
         cls = self._global(name, "module")
         if not isinstance(cls, type) or not issubclass(cls, module_base()):
-            raise ValueError(f"{self.where}: {name!r} is not a chainrule.nn.Module subclass, so "
-                             "it cannot be rebuilt as a module")
+            raise CheckpointError(f"{self.where}: {name!r} is not a chainrule.nn.Module "
+                                  "subclass, so it cannot be rebuilt as a module")
         obj = cls.__new__(cls)  # never __init__: the saved state is the whole module
         self._modules[path] = obj
         for entry in state:
@@ -299,15 +359,16 @@ class Rebuilder:
         attrs = {attr: values[attr] for attr, _ in state}
         if type(attrs.get("training")) is not bool or not _is_buffer_table(
                 attrs.get("_buffer_names")):
-            raise ValueError(f"{self.where}: the saved state of module {path or '(root)'!r} "
-                             "lacks a valid 'training' flag or buffer table")
+            raise CheckpointError(f"{self.where}: the saved state of module "
+                                  f"{path or '(root)'!r} lacks a valid 'training' flag or "
+                                  "buffer table")
         obj.__dict__.update(attrs)
         return obj
 
     def _module_ref(self, path: Any) -> Any:
         if not isinstance(path, str) or path not in self._modules:
-            raise ValueError(f"{self.where}: {STRUCTURE} refers to module {path!r:.80}, which "
-                             "was not saved before it")
+            raise CheckpointError(f"{self.where}: {STRUCTURE} refers to module {path!r:.80}, "
+                                  "which was not saved before it")
         return self._modules[path]
 
 
@@ -336,8 +397,9 @@ def _check_not_method(cls: type, attr: str, where: str) -> None:
     for klass in cls.__mro__:
         found = vars(klass).get(attr)
         if isinstance(found, (types.FunctionType, property, classmethod, staticmethod)):
-            raise ValueError(f"{where}: the saved state of a {cls.__qualname__} sets {attr!r}, "
-                             f"which would hide the method of that name; refusing it")
+            raise CheckpointError(f"{where}: the saved state of a {cls.__qualname__} sets "
+                                  f"{attr!r}, which would hide the method of that name; "
+                                  "refusing it")
         if attr in vars(klass):
             return
 
@@ -358,8 +420,8 @@ def _refusal(name: str, purpose: str, where: str) -> str:
 _DIRECT = ("tensor", "leaf", "parameter", "module", "module_ref")
 _KINDS = {
     "tensor": Rebuilder._tensor, "value": Rebuilder._value, "dict": Rebuilder._dict,
-    "list": lambda r, body: [r.node(v) for v in body],
-    "tuple": lambda r, body: tuple(r.node(v) for v in body),
+    "list": lambda r, body: [r.node(v) for v in r._items(body)],
+    "tuple": lambda r, body: tuple(r.node(v) for v in r._items(body)),
     "dtype": Rebuilder._dtype, "global": Rebuilder._global, "module": Rebuilder._module,
     "module_ref": Rebuilder._module_ref, "parameter": Rebuilder._parameter,
     "leaf": Rebuilder._leaf,
@@ -373,5 +435,5 @@ def value_paths(node: Any) -> set[str]:
     if not isinstance(node, dict):
         return set()
     if "value" in node and len(node) == 1:
-        return {node["value"]}
+        return {node["value"]} if isinstance(node["value"], str) else set()
     return value_paths(list(node.values()))

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .errors import UnpicklingError
-from .location import check_map_location
+from .location import check_map_location, check_saved_location
 from .pickle_vm import Unpickler
 from .storage import Storage, itemsize
 from .torch_globals import StorageType, TorchGlobals
@@ -71,8 +71,9 @@ def _persistent_load(opts: _Options, storages: dict[str, Storage],
                                   "are not supported")
         if not isinstance(key, str) or not _KEY.fullmatch(key):
             raise UnpicklingError(f"{opts.where}: invalid storage key {key!r:.80}")
-        if not isinstance(location, str) or type(numel) is not int or numel < 0:
-            raise UnpicklingError(f"{opts.where}: invalid location or size for storage {key!r}")
+        if type(numel) is not int or numel < 0:
+            raise UnpicklingError(f"{opts.where}: invalid size for storage {key!r}")
+        check_saved_location(location, opts.where)
         if key in storages:
             return storages[key]
         dtype = storage_type.dtype
@@ -132,6 +133,9 @@ def _prefix(members: dict[str, zipfile.ZipInfo], where: str) -> str:
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, expected: int | None,
                  where: str) -> np.ndarray:
+    if info.flag_bits & 0x41:
+        raise UnpicklingError(f"{where}: member {info.filename!r} is encrypted; torch.save "
+                              "never encrypts")
     if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
         raise UnpicklingError(f"{where}: member {info.filename!r} is compressed; torch.save "
                               "never compresses, and chainrule refuses compressed members "
@@ -149,7 +153,8 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, expected: int | Non
                 if not n:
                     break
                 got += n
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError) as e:  # a corrupt local header: bad offsets, names, flags
         raise UnpicklingError(f"{where}: cannot read member {info.filename!r}: {e}") from None
     if got != len(buf):
         raise UnpicklingError(f"{where}: member {info.filename!r} is truncated")
@@ -162,7 +167,7 @@ def load_zip(f: BinaryIO, size: int, where: str, map_location=None,
     opts = _Options(where, map_location, weights_only, encoding)
     try:
         zf = zipfile.ZipFile(f)
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
         raise UnpicklingError(f"{where}: not a readable zip archive ({e})") from None
     with zf:
         members = _members(zf, size, where)

@@ -14,8 +14,11 @@ A checkpoint is a ``cr.save`` safetensors file holding:
   the running sums of an epoch interrupted mid-way, and free-form ``extra`` values.
 
 Restoring all of it makes a resumed run produce bit for bit the uninterrupted run's weights,
-optimizer state and history. Every field is checked before anything is restored; if restoring
-still fails (a model of another shape, say), what was already restored is put back.
+optimizer state and history. Every field is checked before anything is restored (the file's
+own fields, and the optimizer's and scheduler's states against the objects they go into); if
+restoring still fails (a model of another shape, say), what was already restored is put back.
+Whatever the reason, a checkpoint that cannot be restored raises ``cr.CheckpointError`` (a
+``ValueError``) naming the file, with the original error as its cause.
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ from ..random import (
     get_rng_state,
     set_rng_state,
 )
+from ..serialization.errors import CheckpointError
 from ..tensor import Tensor
-from ._checkpoint_fields import FORMAT, FORMAT_V1, check
+from ._checkpoint_fields import FORMAT, FORMAT_V1, check, check_optimizer, check_scheduler
 
 __all__ = ["load_checkpoint", "resume", "save_checkpoint"]
 
@@ -164,7 +168,8 @@ def save_checkpoint(path: str | os.PathLike, model: Any, optimizer: Any = None, 
                                  _check_generators(generators, where), training))
 
 
-def save_trainer(path: str | os.PathLike, trainer: Any, *, mid_epoch: bool = False) -> str:
+def save_trainer(path: str | os.PathLike, trainer: Any, *, mid_epoch: bool = False,
+                 extra: dict | None = None) -> str:
     """``fit``'s checkpoint: at an epoch end, or after a step with the epoch's running sums."""
     progress = None
     if mid_epoch:
@@ -178,8 +183,8 @@ def save_trainer(path: str | os.PathLike, trainer: Any, *, mid_epoch: bool = Fal
                 f"a Dataset, an (X, y) pair, a list of batches, or an object with "
                 f"state_dict()/load_state_dict()")
     training = {"epoch": trainer.epoch + (0 if mid_epoch else 1), "step": trainer.step,
-                "history": trainer.history.state_dict(), "extra": {}, "progress": progress,
-                "stop_training": bool(trainer.stop_training)}
+                "history": trainer.history.state_dict(), "extra": extra or {},
+                "progress": progress, "stop_training": bool(trainer.stop_training)}
     return _write(path, _payload(trainer.model, trainer.optimizer, trainer.scheduler,
                                  trainer.callbacks,
                                  {"train": trainer.train_loader, "val": trainer.val_loader},
@@ -191,8 +196,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     "callbacks", "data", "rng", "generators", "epoch", "step", "history", "extra",
     "progress", "format"}`` (arrays as NumPy arrays).
 
-    A field of the wrong type or out of range (``epoch=-3``, a missing RNG state) raises a
-    ``ValueError`` naming the file and the field.
+    A file ``cr.load`` refuses, or a field of the wrong type or out of range (``epoch=-3``,
+    a missing RNG state), raises ``cr.CheckpointError`` (a ``ValueError``) naming the file
+    and the field.
 
     Example:
         >>> # ckpt = load_checkpoint("runs/demo/model.safetensors"); ckpt["epoch"]
@@ -217,32 +223,39 @@ class _Restore:
 
     def __init__(self, path: str, ckpt: dict) -> None:
         self.path, self.ckpt = path, ckpt
-        self.steps: list[tuple[Callable[[], None], Callable[[], None] | None]] = []
+        self.steps: list[tuple[str, Callable[[], None], Callable[[], None] | None]] = []
 
-    def add(self, apply: Callable[[], None], undo: Callable[[], None] | None) -> None:
-        self.steps.append((apply, undo))
+    def add(self, what: str, apply: Callable[[], None],
+            undo: Callable[[], None] | None) -> None:
+        self.steps.append((what, apply, undo))
 
     def run(self) -> None:
         done = []
+        what = ""
         try:
-            for apply, undo in self.steps:
+            for step, apply, undo in self.steps:
+                what = step
                 apply()
                 done.append(undo)
-        except BaseException:
+        except BaseException as e:
             for undo in reversed(done):
                 if undo is not None:
                     undo()
+            if isinstance(e, Exception) and not isinstance(e, CheckpointError):
+                raise CheckpointError(f"{self.path!r}: cannot restore {what} from this "
+                                      f"checkpoint ({type(e).__name__}: {e}); nothing was "
+                                      "restored") from e
             raise
 
-    def fail(self, what: str) -> ValueError:
-        return ValueError(f"{self.path!r}: {what}")
+    def fail(self, what: str) -> CheckpointError:
+        return CheckpointError(f"{self.path!r}: {what}")
 
     # -- the pieces ---------------------------------------------------------------------------
 
     def model(self, model) -> None:
         before = {k: np.array(v._data if isinstance(v, Tensor) else v, copy=True)
                   for k, v in model.state_dict().items()}
-        self.add(lambda: model.load_state_dict(self.ckpt["model"]),
+        self.add("the model", lambda: model.load_state_dict(self.ckpt["model"]),
                  lambda: model.load_state_dict(before))
         self.held_generators("model", model)
 
@@ -251,8 +264,10 @@ class _Restore:
             return
         if self.ckpt[name] is None:
             raise self.fail(f"holds no {name} state")
+        (check_optimizer if name == "optimizer" else check_scheduler)(
+            self.path, self.ckpt[name], obj)
         before = obj.state_dict()
-        self.add(lambda: obj.load_state_dict(self.ckpt[name]),
+        self.add(f"the {name}", lambda: obj.load_state_dict(self.ckpt[name]),
                  lambda: obj.load_state_dict(before))
         self.held_generators(name, obj)
 
@@ -277,7 +292,8 @@ class _Restore:
             raise self.fail(f"holds the state of a {name} DataLoader, but the {name} data "
                             f"given now ({type(loader).__name__}) cannot take it")
         before = loader.state_dict()
-        self.add(lambda: loader.load_state_dict(saved), lambda: loader.load_state_dict(before))
+        self.add(f"the {name} loader", lambda: loader.load_state_dict(saved),
+                 lambda: loader.load_state_dict(before))
 
     def generators(self, generators: dict) -> None:
         saved = self.ckpt["generators"]["extra"] if self.ckpt["format"] == FORMAT else {}
@@ -290,7 +306,7 @@ class _Restore:
         for name, gen in held.items():
             apply = _state_restorer(gen, saved[name], f"{self.path!r}: {what} {name!r}")
             before = _state_restorer(gen, _generator_state(gen), "undo")
-            self.add(apply, before)
+            self.add(f"{what} {name!r}", apply, before)
 
     def callbacks(self, callbacks) -> None:
         # Matched by class and order, so adding or removing another callback does not shift them.
@@ -301,19 +317,21 @@ class _Restore:
                     continue
                 if entry.get("state") and hasattr(cb, "load_state_dict"):
                     state, before = entry["state"], _state_of(cb)
-                    self.add(lambda cb=cb, s=state: cb.load_state_dict(s),
+                    self.add(f"callback {type(cb).__name__}",
+                             lambda cb=cb, s=state: cb.load_state_dict(s),
                              lambda cb=cb, s=before: cb.load_state_dict(s))
                 gens = entry.get("generators", {})
                 for apply in _held_generator_restorers(
                         cb, gens, f"{self.path!r}: callback {type(cb).__name__}"):
-                    self.add(apply, None)
+                    self.add(f"the generators of callback {type(cb).__name__}", apply, None)
                 del saved[i]
                 break
 
     def global_rng(self) -> None:
         before = get_rng_state()
         state = self.ckpt["rng"]
-        self.add(lambda: set_rng_state(state), lambda: set_rng_state(before))
+        self.add("the global generator", lambda: set_rng_state(state),
+                 lambda: set_rng_state(before))
 
 
 def resume(path: str | os.PathLike, model: Any, optimizer: Any = None, scheduler: Any = None,
@@ -351,18 +369,20 @@ def _check_inside_epoch(path: str, ckpt: dict, trainer: Any) -> None:
     and the training data must be able to continue at the saved position."""
     progress, names = ckpt["progress"], list(trainer.metrics)
     if list(progress["sums"]) != names:
-        raise ValueError(f"{path!r}: the checkpoint was taken inside an epoch with metrics "
-                         f"{list(progress['sums'])}; this run has {names}")
+        raise CheckpointError(f"{path!r}: the checkpoint was taken inside an epoch with "
+                              f"metrics {list(progress['sums'])}; this run has {names}")
     loader = trainer.train_loader
     if callable(getattr(loader, "load_state_dict", None)):
         saved = ckpt["data"]["train"]
         if saved is None or not isinstance(saved, dict) or saved.get("pass") is None:
-            raise ValueError(f"{path!r}: the checkpoint was taken inside an epoch but holds no "
-                             f"position in the training data for {type(loader).__name__}")
+            raise CheckpointError(f"{path!r}: the checkpoint was taken inside an epoch but "
+                                  "holds no position in the training data for "
+                                  f"{type(loader).__name__}")
     elif not isinstance(loader, (list, tuple)):
-        raise ValueError(f"{path!r}: the checkpoint was taken inside an epoch; continuing it "
-                         f"needs training data that can start at batch {progress['batch']} "
-                         f"(a DataLoader or a list of batches), not {type(loader).__name__}")
+        raise CheckpointError(f"{path!r}: the checkpoint was taken inside an epoch; continuing "
+                              f"it needs training data that can start at batch "
+                              f"{progress['batch']} (a DataLoader or a list of batches), not "
+                              f"{type(loader).__name__}")
 
 
 def restore(path: str | os.PathLike, trainer: Any) -> tuple[int, dict | None, bool]:
@@ -385,7 +405,7 @@ def restore(path: str | os.PathLike, trainer: Any) -> tuple[int, dict | None, bo
     r.global_rng()
     history_before = trainer.history.state_dict()
     if ckpt["history"] is not None:
-        r.add(lambda: trainer.history.load_state_dict(ckpt["history"]),
+        r.add("the history", lambda: trainer.history.load_state_dict(ckpt["history"]),
               lambda: trainer.history.load_state_dict(history_before))
     r.run()
     trainer.step = int(ckpt["step"])

@@ -127,11 +127,13 @@ class Trainer:
         self._to_save: list = []  # checkpoints asked for during the hooks now running
 
     def save_checkpoint(self, path: str | os.PathLike,
-                        on_saved: Callable[[str], None] | None = None) -> None:
+                        on_saved: Callable[[str], None] | None = None,
+                        extra: dict | None = None) -> None:
         """Write a resumable checkpoint of this run to ``path``; call it from a callback's
         ``on_batch_end`` (a checkpoint inside the epoch, with the data position) or
         ``on_epoch_end``. The file is written once every callback has finished that hook,
-        so all their states are in it; ``on_saved(path)`` is called then.
+        so all their states are in it; ``on_saved(path)`` is called then. ``extra``: free-form
+        values stored with it (``load_checkpoint(path)["extra"]``), as ``save_checkpoint``'s.
 
         Example:
             >>> class EveryHundredSteps(cr.train.Callback):  # doctest: +SKIP
@@ -142,14 +144,17 @@ class Trainer:
         if self._phase is None:
             raise ValueError("Trainer.save_checkpoint: call it from a callback's on_batch_end "
                              "or on_epoch_end")
-        self._to_save.append((os.fspath(path), self._phase == "batch", on_saved))
+        if extra is not None and not isinstance(extra, dict):
+            raise TypeError(f"Trainer.save_checkpoint: extra must be a dict, got "
+                            f"{type(extra).__name__}")
+        self._to_save.append((os.fspath(path), self._phase == "batch", on_saved, extra))
 
     def _write_checkpoints(self) -> None:
         from .checkpoint import save_trainer
 
         to_save, self._to_save = self._to_save, []
-        for path, mid_epoch, on_saved in to_save:
-            save_trainer(path, self, mid_epoch=mid_epoch)
+        for path, mid_epoch, on_saved, extra in to_save:
+            save_trainer(path, self, mid_epoch=mid_epoch, extra=extra)
             if on_saved is not None:
                 on_saved(path)
 

@@ -501,7 +501,14 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+            arr = v._data if isinstance(v, Tensor) else np.asarray(v) if isinstance(
+                v, (np.ndarray, np.generic, bool, int, float)) else None
+            if arr is None or arr.dtype.kind not in "biufc":
+                # PyTorch's words: a string or a list where a tensor belongs is an error.
+                errors.append(f'While copying the parameter named "{k}", expected a Tensor or '
+                              f"array from checkpoint but received {type(v).__name__}"
+                              + (f" of dtype {arr.dtype}" if arr is not None else "") + ".")
+                continue
             if isinstance(target, _Uninitialized):  # a lazy layer takes the saved shape
                 target.materialize(arr.shape)
             if arr.shape != target.shape:

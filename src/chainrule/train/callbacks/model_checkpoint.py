@@ -18,6 +18,8 @@ class ModelCheckpoint(Callback):
     and any logged quantity, e.g. ``"ckpt/e{epoch:02d}-{val_loss:.3f}.safetensors"``. With
     ``save_best_only=True`` a file is written only when ``monitor`` improves (epoch saves
     only). Each file is enough to continue exactly: ``cr.train.fit(..., resume=file)``.
+    ``extra``: free-form values (a run's settings, say) written into every file, read back as
+    ``cr.train.load_checkpoint(file)["extra"]``.
 
     Example:
         >>> ckpt = ModelCheckpoint("runs/ckpt-{epoch}.safetensors")
@@ -27,7 +29,8 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path: str | os.PathLike, monitor: str = "val_loss",
                  save_best_only: bool = False, mode: str = "auto", min_delta: float = 0.0,
-                 verbose: int = 0, save_freq: str | int = "epoch") -> None:
+                 verbose: int = 0, save_freq: str | int = "epoch",
+                 extra: dict | None = None) -> None:
         if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(
                 save_freq, int) or save_freq < 1):
             raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or an integer >= 1 "
@@ -40,6 +43,7 @@ class ModelCheckpoint(Callback):
         self.save_best_only = save_best_only
         self.monitor = Monitor(monitor, mode, min_delta, owner="ModelCheckpoint")
         self.verbose = verbose
+        self.extra = extra  # free-form values written into every checkpoint
         self.last_path: str | None = None
         self.saved: list[str] = []
 
@@ -73,7 +77,7 @@ class ModelCheckpoint(Callback):
         if parent:
             os.makedirs(parent, exist_ok=True)
         # Written once every callback has finished this hook, so their state is in the file.
-        trainer.save_checkpoint(path, on_saved=self._saved)
+        trainer.save_checkpoint(path, on_saved=self._saved, extra=self.extra)
 
     def _saved(self, path: str) -> None:
         self.last_path = path
