@@ -513,8 +513,15 @@ ROWS = [
         [((3, 4), B([0, 3, 1])), ((2, 2), B([1, 0])), ((1, 3), B([2]))]),
     Row("mse_loss", lambda L, a, b: L.mse_loss(a, b), [((3,), (3,)), ((2, 3), (2, 3)),
                                                       ((1, 1), (1, 1))]),
+    Row("l1_loss", lambda L, a, b: L.nn.functional.l1_loss(a, b), [((3,), (3,)),
+        ((2, 3), (2, 3)), ((1, 1), (1, 1))], domain="distinct", smooth=False),
+    Row("smooth_l1_loss", lambda L, a, b: L.nn.functional.smooth_l1_loss(a * 3, b, beta=0.7),
+        [((3,), (3,)), ((2, 3), (2, 3)), ((1, 4), (1, 4))], domain="distinct", smooth=False),
+    Row("huber_loss", lambda L, a, b: L.nn.functional.huber_loss(a * 3, b, delta=0.8),
+        [((3,), (3,)), ((2, 3), (2, 3)), ((1, 4), (1, 4))], domain="distinct", smooth=False),
+    # targets inside (0, 1): the finite differences step the target, which must stay in [0, 1]
     Row("binary_cross_entropy", lambda L, x, t: L.binary_cross_entropy(L.sigmoid(x), t),
-        [((3,), B([0.2, 0.9, 0.5])), ((2, 2), B([[0.0, 1.0], [0.3, 0.7]])), ((1,), B([0.4]))]),
+        [((3,), B([0.2, 0.9, 0.5])), ((2, 2), B([[0.1, 0.9], [0.3, 0.7]])), ((1,), B([0.4]))]),
     # torch's top-level functions of these names take other arguments: use nn.functional's
     Row("binary_cross_entropy_with_logits",
         lambda L, x, t: L.binary_cross_entropy_with_logits(x, t),

@@ -171,7 +171,7 @@ def test_multinomial_is_reproducible_with_a_generator_and_exhausts_zero_weights_
     ([0.0, 0.0], 1, True, ValueError, "positive sum"),
     ([1.0, 1.0], 0, True, ValueError, "num_samples must be positive"),
     ([[[1.0]]], 1, True, ValueError, "1-D or 2-D"),
-    ([1, 2], 1, True, TypeError, "floating-point weights"),
+    ([1, 2], 1, True, TypeError, "must be a floating-point tensor"),
     ([1.0, 2.0], 1.5, True, TypeError, "num_samples must be an int"),
 ])
 def test_multinomial_bad_input(weights, n, replacement, error, match):

@@ -160,7 +160,12 @@ def test_activation_and_float_promotion_declarations_of_the_builtin_ops():
     assert {"relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax"} <= acts
     assert {op.name for op in all_ops() if op.gate} == {"relu", "sigmoid", "tanh"}
     floats = {op.name for op in all_ops() if op.promote == "float"}
-    assert {"exp", "log", "sqrt", "sigmoid", "tanh", "gelu", "div"} <= floats
+    assert {"exp", "log", "sqrt", "sigmoid", "tanh", "div"} <= floats
     assert "relu" not in floats and "abs" not in floats
+    # PyTorch refuses integer inputs to these (no promotion): declared float_only
+    float_only = {op.name for op in all_ops() if op.promote == "float_only"}
+    assert {"gelu", "silu", "elu", "leaky_relu", "softplus"} <= float_only
+    with pytest.raises(TypeError, match=r"gelu\(\): argument 'input' must be a floating"):
+        cr.gelu(cr.tensor([1, 2]))
     assert cr.sqrt(cr.tensor([4])).dtype == np.float32
     assert cr.relu(cr.tensor([-1])).dtype == np.int64

@@ -118,7 +118,8 @@ def test_var_std_call_forms_and_bad_input():
                                    g(t, dim=(0, 1), correction=2).numpy(), rtol=1e-6)
         np.testing.assert_allclose(getattr(x, name)(0, correction=0).numpy(),
                                    getattr(t, name)(0, correction=0).numpy(), rtol=1e-6)
-        with pytest.raises(TypeError, match=rf"{name}\(\): needs a floating-point tensor"):
+        with pytest.raises(TypeError,
+                           match=rf"{name}\(\): argument 'input' must be a floating-point tensor"):
             f(cr.tensor([1, 2]))
         with pytest.raises(TypeError, match=rf"{name}\(\): give correction or unbiased"):
             f(x, 0, True, correction=1)
@@ -157,7 +158,7 @@ def test_split_and_chunk_match_torch():
         assert [g.shape for g in got] == [tuple(w.shape) for w in want]
     with pytest.raises(ValueError, match=r"split\(\): sizes \[2, 2\] do not add up"):
         c.split([2, 2])
-    with pytest.raises(ValueError, match=r"chunk\(\): chunks must be a positive int"):
+    with pytest.raises(ValueError, match=r"chunk\(\): argument 'chunks' must be an int >= 1"):
         cr.chunk(c, 0)
 
 
@@ -172,9 +173,9 @@ def test_masked_fill_matches_torch_and_passes_the_value_gradient():
     assert x.grad.tolist() == xt.grad.tolist() and v.grad.item() == vt.grad.item()
     _same(cr.ones(3, dtype=cr.int64).masked_fill(cr.tensor(m), 2.7),
           torch.ones(3, dtype=torch.int64).masked_fill(torch.tensor(m), 2.7))
-    with pytest.raises(TypeError, match=r"masked_fill\(\): mask must be a bool tensor"):
+    with pytest.raises(TypeError, match=r"masked_fill\(\): argument 'mask' must be a bool tensor"):
         cr.ones(3).masked_fill(cr.tensor([1, 0, 1]), 0.0)
-    with pytest.raises(ValueError, match=r"masked_fill\(\): mask of shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"masked_fill\(\).*'mask'.*\(2,\)"):
         cr.ones(3).masked_fill(cr.tensor([True, False]), 0.0)
 
 
@@ -204,7 +205,7 @@ def test_gather_refuses_out_of_range_indices():
         with pytest.raises(IndexError, match=rf"gather\(\): index {shown} is out of bounds for "
                                              r"dim 1 of size 3"):
             cr.gather(x, 1, cr.tensor(bad))
-    with pytest.raises(TypeError, match=r"gather\(\): index must be an integer tensor"):
+    with pytest.raises(TypeError, match=r"gather\(\): argument 'index' must be an integer"):
         x.gather(1, cr.tensor([[0.0]]))
     assert x.gather(1, cr.tensor([[2]]), sparse_grad=False).tolist() == [[1.0]]
 
@@ -240,7 +241,7 @@ def test_narrow_shares_memory_like_torch():
 BAD = [
     (lambda: cr.bmm(cr.ones(2, 3), cr.ones(3, 2)), ValueError, r"bmm\(\): input must be a 3-D"),
     (lambda: cr.bmm(cr.ones(2, 2, 3), cr.ones(3, 3, 2)), ValueError,
-     r"bmm\(\): shapes \(2, 2, 3\) and \(3, 3, 2\) do not fit"),
+     r"bmm\(\): input of shape \(2, 2, 3\) and mat2 of shape \(3, 3, 2\) do not fit"),
     (lambda: cr.addmm(cr.ones(2, 2), cr.ones(3, 2), cr.ones(2, 2)), ValueError,
      r"addmm\(\): input of shape \(2, 2\) does not broadcast to the product's shape \(3, 2\)"),
     (lambda: cr.addmm(cr.ones(2), cr.ones(2, 3), cr.ones(2, 2)), ValueError,
@@ -248,7 +249,7 @@ BAD = [
     (lambda: cr.addmv(cr.ones(2), cr.ones(2, 3), cr.ones(3, 1)), ValueError,
      r"addmv\(\): vec must be a 1-D"),
     (lambda: cr.baddbmm(cr.ones(1), cr.ones(2, 3), cr.ones(2, 3, 1)), ValueError,
-     r"bmm\(\): input must be a 3-D"),
+     r"baddbmm\(\): batch1 must be a 3-D"),
     (lambda: cr.einsum("ij,jk->ik", cr.ones(2, 3), cr.ones(4, 5)), ValueError,
      r"einsum\(\): subscript 'j' has size 4 in operand 1"),
     (lambda: cr.einsum("ij->ik", cr.ones(2, 3)), ValueError,
@@ -281,13 +282,13 @@ BAD = [
     (lambda: cr.repeat_interleave(cr.ones(2), cr.tensor([1.0, 2.0])), TypeError,
      r"repeat_interleave\(\): repeats must be an int or a 1-D integer tensor"),
     (lambda: cr.scatter(cr.ones(2, 3), 1, cr.tensor([[3]]), 1.0), IndexError,
-     r"scatter\(\): index 3 is out of bounds for dim 1 of size 3"),
+     r"scatter\(\): argument 'index' holds 3, out of range for dimension 1 of size 3"),
     (lambda: cr.scatter(cr.ones(2, 3), 1, cr.tensor([[-1]]), 1.0), IndexError,
-     r"scatter\(\): index -1 is out of bounds"),
+     r"scatter\(\): argument 'index' holds -1"),
     (lambda: cr.scatter(cr.ones(2, 3), 1, cr.tensor([0]), 1.0), ValueError,
      r"scatter\(\): index of shape \(1,\) must have as many dims as the tensor's shape"),
     (lambda: cr.scatter(cr.ones(2, 3), 1, cr.tensor([[0.0]]), 1.0), TypeError,
-     r"scatter\(\): index must be an integer tensor"),
+     r"scatter\(\): argument 'index' must be an integer"),
     (lambda: cr.scatter(cr.ones(2, 3), 1, cr.tensor([[0, 1]]), cr.ones(1, 1)), ValueError,
      r"scatter\(\): index of shape \(1, 2\) is larger than src's shape \(1, 1\)"),
     (lambda: cr.scatter(cr.ones(2, 3), 1, cr.tensor([[0]]), cr.ones(1, 1, dtype=cr.float64)),
@@ -297,9 +298,9 @@ BAD = [
     (lambda: cr.scatter(cr.ones(2), 0, cr.tensor([0]), 1.0, reduce="max"), ValueError,
      r"scatter\(\): reduce must be 'add' or 'multiply'"),
     (lambda: cr.scatter_reduce(cr.ones(2), 0, cr.tensor([0]), cr.ones(1), "max"), ValueError,
-     r"scatter_reduce\(\): reduce must be one of"),
+     r"scatter_reduce\(\): argument 'reduce' must be one of"),
     (lambda: cr.scatter_add(cr.tensor(1.0), 0, cr.tensor(0), cr.tensor(1.0)), ValueError,
-     r"scatter_reduce\(\): needs a tensor with at least 1 dim"),
+     r"scatter_add\(\): needs a tensor with at least 1 dim"),
     (lambda: cr.norm(cr.ones(2, 2), p="nuc"), NotImplementedError,
      r"norm\(\): p='nuc' needs the singular values"),
     (lambda: cr.linalg.matrix_norm(cr.ones(2, 2), ord=2), NotImplementedError,
@@ -309,7 +310,7 @@ BAD = [
     (lambda: cr.linalg.matrix_norm(cr.ones(2)), ValueError,
      r"matrix_norm\(\): needs a tensor with at least 2 dims"),
     (lambda: cr.linalg.vector_norm(cr.tensor([1, 2])), TypeError,
-     r"vector_norm\(\): needs a floating-point tensor, got int64"),
+     r"vector_norm\(\): argument 'input' must be a floating-point tensor, got int64"),
     (lambda: cr.linalg.vector_norm(cr.ones(2), ord="fro"), TypeError,
      r"vector_norm\(\): ord must be a number"),
     (lambda: cr.linalg.norm(cr.ones(2, 2, 2), ord=1), ValueError,

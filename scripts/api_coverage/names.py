@@ -69,6 +69,7 @@ NAMESPACES = [
     Namespace("optim", ("optim",)),
     Namespace("optim.lr_scheduler", ("optim.lr_scheduler",)),
     Namespace("utils.data", ("utils.data", "data")),  # chainrule's name is cr.data
+    Namespace("utils.checkpoint", ("utils.checkpoint",)),
     Namespace("autograd", ("autograd",)),
     Namespace("autograd.functional", ("autograd.functional",)),
     Namespace("autograd.graph", ("autograd.graph",)),

@@ -100,6 +100,7 @@ _LAZY = {
     "CheckpointError": ("serialization.errors", "CheckpointError"),
     "explain": ("explain", "explain"), "explain_step": ("explain", "explain_step"),
     "why_no_grad": ("explain", "why_no_grad"),
+    "explain_memory": ("explain.memory", "explain_memory"),
     "gradcheck_graph": ("graph_gradcheck", "gradcheck_graph"),
     # PyTorch's device-facing API (see devices.py): cheap, but loaded only when a program asks
     "autocast": ("amp", "autocast"), "is_autocast_enabled": ("amp", "is_autocast_enabled"),

@@ -7,12 +7,15 @@ CPU; ``layout`` must be ``cr.strided`` and ``pin_memory`` False (see ``devices.p
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from . import _validate as check
 from . import devices, dtypes
 from .devices import strided
 from .random import _gen
-from .tensor import Tensor, _wrap
+from .tensor import Tensor, _to_array, _wrap
 
 _DEVICES = devices._STATE  # read on every call: is a default device set?
 
@@ -24,13 +27,14 @@ def _place(device, layout, pin_memory, where: str) -> None:
         devices.check_factory(device, layout, pin_memory, where)
 
 
-def _shape(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    for s in size:
-        if int(s) < 0:
-            raise ValueError(f"negative dimension {s} in size {tuple(size)}")
-    return tuple(int(s) for s in size)
+def _shape(size, where: str, dtype=np.float64):
+    """A factory's ``size`` (ints, or one sequence of them) as a shape whose array fits in
+    memory; a clear error naming ``where`` otherwise."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Tensor)):
+        size = size[0]
+    shape = check.shape(size, where, "size")
+    check.alloc(shape, dtype, where)
+    return shape
 
 
 def _make(array, requires_grad) -> Tensor:
@@ -48,38 +52,54 @@ def zeros(*size, dtype=None, layout=strided, device=None, requires_grad: bool = 
           pin_memory: bool = False) -> Tensor:
     """A tensor of zeros. Example: ``cr.zeros(2, 3)``."""
     _place(device, layout, pin_memory, "zeros()")
-    return _make(np.zeros(_shape(size), dtype=_dt(dtype)), requires_grad)
+    dt = _dt(dtype)
+    return _make(np.zeros(_shape(size, "zeros", dt), dtype=dt), requires_grad)
 
 
 def ones(*size, dtype=None, layout=strided, device=None, requires_grad: bool = False,
          pin_memory: bool = False) -> Tensor:
     """A tensor of ones. Example: ``cr.ones(2, 3)``."""
     _place(device, layout, pin_memory, "ones()")
-    return _make(np.ones(_shape(size), dtype=_dt(dtype)), requires_grad)
+    dt = _dt(dtype)
+    return _make(np.ones(_shape(size, "ones", dt), dtype=dt), requires_grad)
 
 
 def empty(*size, dtype=None, layout=strided, device=None, requires_grad: bool = False,
           pin_memory: bool = False) -> Tensor:
     """An uninitialised tensor (contents arbitrary)."""
     _place(device, layout, pin_memory, "empty()")
-    return _make(np.empty(_shape(size), dtype=_dt(dtype)), requires_grad)
+    dt = _dt(dtype)
+    return _make(np.empty(_shape(size, "empty", dt), dtype=dt), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False, *, layout=strided,
          device=None, pin_memory: bool = False) -> Tensor:
     """A tensor filled with ``fill_value``. Example: ``cr.full((2,), 7.0)``."""
     _place(device, layout, pin_memory, "full()")
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
+    fill_value = _fill(fill_value, "full")
     if dtype is None:
         kind = np.asarray(fill_value).dtype.kind  # NumPy scalars count like Python numbers
         dtype = (np.bool_ if kind == "b" else np.int64 if kind in "iu" else
                  dtypes.get_default_dtype() if kind == "f" else np.asarray(fill_value).dtype)
-    return _make(np.full(_shape((size,)), fill_value, dtype=dtypes.as_dtype(dtype)),
-                 requires_grad)
+    dt = dtypes.as_dtype(dtype)
+    return _make(np.full(_shape((size,), "full", dt), fill_value, dtype=dt), requires_grad)
+
+
+def _fill(value, where: str):
+    """A fill value: a number (bools included) or a one-element tensor; never a string, whose
+    array would hold text."""
+    if isinstance(value, Tensor):
+        if value._data.size != 1:
+            raise ValueError(f"{where}(): argument 'fill_value' must be a number or a "
+                             f"one-element tensor, got a tensor of shape {value.shape}")
+        return value.item()
+    if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
+        return value
+    raise TypeError(check.say("not_number", op=where, arg="fill_value", got=check._got(value)))
 
 
 def _like(t: Tensor, dtype, device, layout, pin_memory, where: str) -> np.dtype:
+    check.strict_tensor(t, where.rstrip("()"), "input")
     _place(device, layout, pin_memory, where)
     return dtypes.as_dtype(dtype) or t.dtype
 
@@ -102,8 +122,7 @@ def full_like(input: Tensor, fill_value, dtype=None, requires_grad: bool = False
               *, layout=None, device=None, pin_memory: bool = False) -> Tensor:
     """``fill_value`` shaped like ``input``. Example: ``cr.full_like(x, 7.0)``."""
     dt = _like(input, dtype, device, layout, pin_memory, "full_like()")
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
+    fill_value = _fill(fill_value, "full_like")
     return _make(np.full(input.shape, fill_value, dtype=dt), requires_grad)
 
 
@@ -126,17 +145,57 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False, *,
     _place(device, layout, pin_memory, "arange()")
     if end is None:
         start, end = 0, start
+    start, end, step = (_bound(v, "arange", n) for v, n in ((start, "start"), (end, "end"),
+                                                             (step, "step")))
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if is_int else dtypes.get_default_dtype()
-    return _make(np.arange(start, end, step, dtype=dtypes.as_dtype(dtype)), requires_grad)
+    if step == 0:
+        raise ValueError("arange(): argument 'step' must be nonzero, got 0")
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise ValueError(f"arange(): unsupported range {start} -> {end} (step {step}): the "
+                         "bounds and the step must be finite")
+    if (end - start) * step < 0:  # PyTorch refuses a range the step never reaches
+        raise ValueError(f"arange(): the range {start} -> {end} goes against the sign of step "
+                         f"{step}")
+    dt = dtypes.as_dtype(dtype)
+    check.alloc((max(math.ceil((end - start) / step), 0),), dt, "arange")
+    return _make(np.arange(start, end, step, dtype=dt), requires_grad)
+
+
+def _bound(v, where: str, arg: str):
+    """A range bound or step: an int or float (a one-element tensor is read)."""
+    if isinstance(v, Tensor):
+        v = check.number(v, where, arg)
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer,
+                                                               np.floating)):
+        raise TypeError(check.say("not_number", op=where, arg=arg, got=check._got(v)))
+    return v
 
 
 def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False, *,
              layout=strided, device=None, pin_memory: bool = False) -> Tensor:
     """``steps`` evenly spaced values from start to end inclusive."""
     _place(device, layout, pin_memory, "linspace()")
-    return _make(np.linspace(start, end, steps, dtype=_dt(dtype)), requires_grad)
+    dt = _dt(dtype)
+    return _make(_linspace(start, end, steps, dt, "linspace"), requires_grad)
+
+
+def _linspace(start, end, steps, dt, where: str) -> np.ndarray:
+    """PyTorch's formula: the first half counts up from ``start``, the second half down from
+    ``end`` (so the last value is ``end`` exactly, and non-finite bounds give PyTorch's NaNs)."""
+    start = check.number(start, where, "start")
+    end = check.number(end, where, "end")
+    steps = check.integer(steps, where, "steps", low=0)
+    check.alloc((steps,), dt, where)
+    i = np.arange(steps, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0
+        half = steps // 2
+        out = np.where(i < half, start + i * step, end - (steps - 1 - i) * step)
+        if steps == 1:
+            out = np.full(1, start)
+        return out.astype(dt)
 
 
 def logspace(start, end, steps: int, base: float = 10.0, dtype=None,
@@ -152,7 +211,10 @@ def logspace(start, end, steps: int, base: float = 10.0, dtype=None,
     _place(device, layout, pin_memory, "logspace()")
     dt = _dt(dtype)
     # computed in float64 and rounded once, so integer dtypes get exact powers
-    values = np.power(np.float64(base), np.linspace(start, end, steps, dtype=np.float64))
+    base = check.number(base, "logspace", "base")
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.power(np.float64(base), _linspace(start, end, steps, np.dtype(np.float64),
+                                                      "logspace"))
     if dt.kind in "iu":
         values = np.rint(values)
     return _make(values.astype(dt), requires_grad)
@@ -162,23 +224,38 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False, *
         layout=strided, device=None, pin_memory: bool = False) -> Tensor:
     """The identity matrix (n x m)."""
     _place(device, layout, pin_memory, "eye()")
-    return _make(np.eye(n, m, dtype=_dt(dtype)), requires_grad)
+    n = check.integer(n, "eye", "n", low=0)
+    m = n if m is None else check.integer(m, "eye", "m", low=0)
+    dt = _dt(dtype)
+    check.alloc((n, m), dt, "eye")
+    return _make(np.eye(n, m, dtype=dt), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, layout=strided, device=None,
          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
     _place(device, layout, pin_memory, "rand()")
-    dt = _dt(dtype)
-    return _make(_gen(generator).random(_shape(size)).astype(dt), requires_grad)
+    dt = _random_float(dtype, "rand")
+    return _make(_gen(generator).random(_shape(size, "rand")).astype(dt), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, layout=strided, device=None,
           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Standard normal samples."""
     _place(device, layout, pin_memory, "randn()")
+    dt = _random_float(dtype, "randn")
+    return _make(_gen(generator).standard_normal(_shape(size, "randn")).astype(dt),
+                 requires_grad)
+
+
+def _random_float(dtype, where: str) -> np.dtype:
+    """The dtype of uniform or normal samples: a floating one (PyTorch refuses the others)."""
     dt = _dt(dtype)
-    return _make(_gen(generator).standard_normal(_shape(size)).astype(dt), requires_grad)
+    if dt.kind == "c":
+        check.real(_wrap(np.zeros(0, dt)), where, "dtype")
+    if dt.kind != "f":
+        raise TypeError(f"{where}(): samples need a floating-point dtype, got {dt}")
+    return dt
 
 
 def randint(low, high=None, size=(), dtype=None, generator=None, *, layout=strided,
@@ -195,7 +272,12 @@ def randint(low, high=None, size=(), dtype=None, generator=None, *, layout=strid
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
-    return _make(_gen(generator).integers(low, high, size=tuple(size)).astype(
+    low, high = check.integer(low, "randint", "low"), check.integer(high, "randint", "high")
+    if low >= high:
+        raise ValueError(f"randint(): argument 'low' must be less than 'high', got low={low} "
+                         f">= high={high}")
+    shape = _shape((size,), "randint", np.int64)
+    return _make(_gen(generator).integers(low, high, size=shape).astype(
         dtypes.as_dtype(dtype) or np.int64), requires_grad)
 
 
@@ -203,6 +285,8 @@ def randperm(n: int, generator=None, *, dtype=None, layout=strided, device=None,
              requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A random permutation of 0..n-1 (int64 unless ``dtype``)."""
     _place(device, layout, pin_memory, "randperm()")
+    n = check.integer(n, "randperm", "n", low=0)
+    check.alloc((n,), np.int64, "randperm")
     return _make(_gen(generator).permutation(n).astype(dtypes.as_dtype(dtype) or np.int64),
                  requires_grad)
 
@@ -210,14 +294,16 @@ def randperm(n: int, generator=None, *, dtype=None, layout=strided, device=None,
 def rand_like(input: Tensor, generator=None, *, dtype=None, layout=None,  # noqa: A002
               device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Uniform samples in [0, 1) shaped like ``input``."""
-    dt = _like(input, dtype, device, layout, pin_memory, "rand_like()")
+    dt = _random_float(_like(input, dtype, device, layout, pin_memory, "rand_like()"),
+                       "rand_like")
     return rand(*input.shape, dtype=dt, generator=generator, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, generator=None, *, dtype=None, layout=None,  # noqa: A002
                device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Standard normal samples shaped like ``input``."""
-    dt = _like(input, dtype, device, layout, pin_memory, "randn_like()")
+    dt = _random_float(_like(input, dtype, device, layout, pin_memory, "randn_like()"),
+                       "randn_like")
     return randn(*input.shape, dtype=dt, generator=generator, requires_grad=requires_grad)
 
 
@@ -235,13 +321,33 @@ def randint_like(input: Tensor, low=0, high=None, *, generator=None,  # noqa: A0
     dt = _like(input, dtype, device, layout, pin_memory, "randint_like()")
     if high is None:
         low, high = 0, low
+    low = check.integer(low, "randint_like", "low")
+    high = check.integer(high, "randint_like", "high")
+    if low >= high:
+        raise ValueError(f"randint_like(): argument 'low' must be less than 'high', got "
+                         f"low={low} >= high={high}")
+    if dt.kind == "b" or dt.kind == "c":
+        raise TypeError(f"randint_like(): needs an integer or floating dtype, got {dt}")
     return randint(low, high, input.shape, generator=generator, dtype=dt,
                    requires_grad=requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing memory with a NumPy array (no copy)."""
-    return _wrap(np.asarray(array))
+    """A tensor sharing memory with a NumPy array (no copy).
+
+    Example:
+        >>> import numpy as np
+        >>> import chainrule as cr
+        >>> cr.from_numpy(np.arange(3)).tolist()
+        [0, 1, 2]
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy(): argument 'array' must be a NumPy array, got "
+                        f"{type(array).__name__}")
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"from_numpy(): cannot make a tensor of a NumPy array of {array.dtype}; "
+                        "only numbers and booleans")
+    return _wrap(array)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:  # PyTorch's signature
@@ -250,6 +356,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:  # PyTorch's signature
         devices.check(device, "as_tensor()")
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
-    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
+    if isinstance(data, np.ndarray) and data.dtype.kind in "biufc" and (
+            dtype is None or np.dtype(dtype) == data.dtype):
         return _wrap(data)
-    return Tensor(data, dtype=dtype)
+    return _wrap(_to_array(data, dtype, "as_tensor"))

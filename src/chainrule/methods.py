@@ -189,8 +189,9 @@ def _new(fill, where: str):
         if not size:
             raise TypeError(f"{where}: missing the size (ints, or one tuple of ints)")
         devices.check_factory(device, layout, pin_memory, where, follows_default=False)
-        return creation._make(fill(creation._shape(size), dtype=dtypes.as_dtype(dtype)
-                                   or self._data.dtype), requires_grad)
+        dt = dtypes.as_dtype(dtype) or self._data.dtype
+        return creation._make(fill(creation._shape(size, where.rstrip("()"), dt), dtype=dt),
+                              requires_grad)
 
     make.__name__ = where.rstrip("()")
     make.__doc__ = (f"A tensor from ``{where[4:].rstrip('()')}`` with this tensor's dtype unless "
@@ -211,11 +212,10 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: 
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"new_full(): size must be a tuple of ints, got {type(size).__name__}")
     devices.check_factory(device, layout, pin_memory, "new_full()", follows_default=False)
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
-    return creation._make(np.full(creation._shape((tuple(size),)), fill_value,
-                                  dtype=dtypes.as_dtype(dtype) or self._data.dtype),
-                          requires_grad)
+    fill_value = creation._fill(fill_value, "new_full")
+    dt = dtypes.as_dtype(dtype) or self._data.dtype
+    return creation._make(np.full(creation._shape((tuple(size),), "new_full", dt), fill_value,
+                                  dtype=dt), requires_grad)
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

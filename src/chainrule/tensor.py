@@ -38,25 +38,25 @@ def _wrap(array, requires_grad=False):
     return t
 
 
-def _to_array(data, dtype=None) -> np.ndarray:
-    """Convert user data to an array with chainrule's dtype rules."""
+def _to_array(data, dtype=None, where: str = "tensor") -> np.ndarray:
+    """Convert user data to an array with chainrule's dtype rules (errors name ``where``)."""
     dtype = dtypes.as_dtype(dtype)
     if isinstance(data, Tensor):
         arr = data._data
         return arr.astype(dtype) if dtype is not None and arr.dtype != dtype else arr.copy()
     if isinstance(data, np.ndarray):
         if data.dtype.kind not in "biufc":
-            raise TypeError(f"tensor(): cannot make a tensor from a NumPy array of {data.dtype}")
+            raise TypeError(f"{where}(): cannot make a tensor from a NumPy array of {data.dtype}")
         return np.array(data, dtype=dtype, copy=True)
     if isinstance(data, np.generic):
         return np.asarray(data, dtype=dtype)
     try:
         arr = np.asarray(data, dtype=dtype)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, OverflowError) as e:
         raise TypeError(
-            f"tensor(): cannot make a tensor from {type(data).__name__}: {e}") from None
+            f"{where}(): cannot make a tensor from {type(data).__name__}: {e}") from None
     if arr.dtype.kind not in "biufc":  # strings, bytes, objects: not numbers
-        raise TypeError(f"tensor(): cannot make a tensor from {type(data).__name__} "
+        raise TypeError(f"{where}(): cannot make a tensor from {type(data).__name__} "
                         f"holding {arr.dtype} values; only numbers and booleans")
     if dtype is None:
         if arr.dtype.kind == "f":
@@ -390,8 +390,14 @@ class Tensor:
         no_grad) would otherwise change this tensor's gradient silently.
         """
         node = self._node
-        if node is not None and node.out is self._data:
-            node.out = self._data.copy()
+        if node is not None:
+            if node.out is self._data:
+                node.out = self._data.copy()
+            elif node.out is None and node.saved is not None:
+                # Recorded under saved-tensor hooks: the packed output keeps its old values.
+                written = getattr(node.saved, "output_written", None)
+                if written is not None:
+                    written(self._data)
 
     def _set(self, array, op) -> Tensor:
         self._inplace_check(op)

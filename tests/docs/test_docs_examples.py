@@ -8,7 +8,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-@pytest.mark.parametrize("name", ["data.md", "devices.md", "nn.md", "onnx.md"])
+@pytest.mark.parametrize("name", ["data.md", "devices.md", "memory.md", "nn.md", "onnx.md"])
 def test_python_blocks_run(name, tmp_path, monkeypatch):
     text = (DOCS / name).read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)

@@ -92,9 +92,9 @@ def test_loss_argument_errors():
         F.binary_cross_entropy_with_logits(x, x, pos_weight=cr.ones(2))
     with pytest.raises(ValueError, match="weight of shape \\(5,\\)"):
         F.binary_cross_entropy_with_logits(x, x, weight=cr.ones(5))
-    with pytest.raises(ValueError, match="huber_loss: delta"):
+    with pytest.raises(ValueError, match=r"huber_loss\(\): argument 'delta' must be > 0"):
         F.huber_loss(x, x, delta=0)
-    with pytest.raises(ValueError, match="kl_div: reduction"):
+    with pytest.raises(ValueError, match=r"kl_div\(\): argument 'reduction'"):
         F.kl_div(x, x, reduction="avg")
     with pytest.raises(ValueError, match="layer_norm"):
         F.layer_norm(x, (4,))

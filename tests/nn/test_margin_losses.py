@@ -83,11 +83,12 @@ def test_nll_loss_2d_and_loss_errors():
     _compare(ours, theirs, [np.ascontiguousarray(x)], [y], "nll2d")
     with pytest.raises(ValueError, match="only p = 1 or 2"):
         nn.MultiMarginLoss(p=3)
-    with pytest.raises(IndexError, match=r"target values must be in \[0, 3\]"):
+    with pytest.raises(IndexError,
+                       match=r"multi_margin_loss\(\): argument 'target' holds 4, out of range"):
         F.multi_margin_loss(cr.zeros(2, 4), cr.tensor([0, 4]))
     with pytest.raises(ValueError, match="margin must be greater than 0"):
         nn.TripletMarginWithDistanceLoss(margin=0.0)
-    with pytest.raises(ValueError, match="target must be an integer tensor of the input's"):
+    with pytest.raises(ValueError, match="target must have the input's shape"):
         F.multilabel_margin_loss(cr.zeros(2, 4), cr.zeros(2, 3, dtype=cr.int64))
 
 

@@ -142,8 +142,11 @@ def check_forward(op, inputs, out) -> None:
         f"{_inputs_report(inputs)}\n  hint: {hint}")
 
 
-def check_backward(node, grads, upstream=None) -> None:
-    """Raise if a backward rule returned a NaN/Inf gradient for any of its inputs."""
+def check_backward(node, grads, upstream=None, inputs=None) -> None:
+    """Raise if a backward rule returned a NaN/Inf gradient for any of its inputs.
+
+    ``inputs``: the tensors the rule ran on, when not ``node.inputs`` (a node recorded under
+    saved-tensor hooks keeps no values; the engine passes the unpacked ones)."""
     for i, g in enumerate(grads):
         data = getattr(g, "_data", g)
         if data is None or not _bad(np.asarray(data)):
@@ -160,7 +163,7 @@ def check_backward(node, grads, upstream=None) -> None:
         raise FloatingPointError(
             f"detect_anomaly: the backward of {name}() returned non-finite values for its input "
             f"{i} ({stats(data)})\n  op created at {format_where(node.where)}{up}\n  inputs:\n"
-            f"{_inputs_report(node.inputs)}\n  hint: {hint}")
+            f"{_inputs_report(node.inputs if inputs is None else inputs)}\n  hint: {hint}")
 
 
 class detect_anomaly:

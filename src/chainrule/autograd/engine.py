@@ -34,6 +34,7 @@ from ..tensor import Tensor, _wrap
 from .anomaly import check_backward
 from .grad_mode import DEBUG, GRAD, set_grad_enabled
 from .graph import _data, _requires_grad, _version
+from .saved import Packed
 
 
 class _Backends:
@@ -206,28 +207,36 @@ def run_backward(roots, seeds, *, retain_graph, create_graph, capture=(), accumu
             # One C-level tuple comparison; the loop that names the culprit only on mismatch.
             if node.versions != tuple(map(_version, inputs)):
                 _check_versions(node)
-            op, attrs, saved = node.op, node.attrs, node.saved
+            op, attrs, saved, out = node.op, node.attrs, node.saved, node.out
+            args = None  # what the rule gets for the inputs, when not their arrays (or tensors)
             if saved is not None or op.pass_needs_input_grad:
                 attrs = dict(attrs) if attrs else {}
                 if saved is not None:
-                    attrs["saved"] = saved
+                    if type(saved) is Packed:  # recorded under saved-tensor hooks: unpack
+                        out, args, inputs, saved = saved.unpack(node, attrs, plain)
+                    if saved is not None:
+                        attrs["saved"] = saved
                 if op.pass_needs_input_grad:
                     attrs["needs_input_grad"] = tuple(map(_requires_grad, inputs))
             if plain:
                 Fn = F_owned if mine and type(g) is np.ndarray and g.flags.writeable else F
-                in_grads = op.backward(Fn, g, node.out, *map(_data, inputs), **attrs) if attrs \
-                    else op.backward(Fn, g, node.out, *map(_data, inputs))
+                if args is None:
+                    args = map(_data, inputs)
+                in_grads = op.backward(Fn, g, out, *args, **attrs) if attrs \
+                    else op.backward(Fn, g, out, *args)
                 fresh = op.fresh_grads
                 if check_fresh and fresh:
-                    _check_fresh(node, g, Fn.owns_g, in_grads)
+                    _check_fresh(node, g, Fn.owns_g, in_grads, out, inputs, saved)
             else:
-                out = _wrap(node.out)
+                out = _wrap(out)
                 out._node, out.requires_grad = node, True
-                in_grads = op.backward(F, g, out, *inputs, **attrs) if attrs else op.backward(
-                    F, g, out, *inputs)
+                if args is None:
+                    args = inputs
+                in_grads = op.backward(F, g, out, *args, **attrs) if attrs else op.backward(
+                    F, g, out, *args)
                 fresh = False
             if anomaly:
-                check_backward(node, in_grads, g)
+                check_backward(node, in_grads, g, inputs)
             if tracer is not None:
                 tracer.step(node, g, in_grads)
             for t, gi in zip(inputs, in_grads):
@@ -456,12 +465,12 @@ def _accumulate(t, g, owned, create_graph) -> None:
     acc._version += 1
 
 
-def _check_fresh(node, g, gave_g, in_grads) -> None:
+def _check_fresh(node, g, gave_g, in_grads, out, inputs, saved) -> None:
     """Debug check of a ``fresh_grads`` rule: its arrays share memory with nothing else.
 
     Handed ``F.owns_g``, the rule may return ``g`` itself (or write into it) for one input.
     """
-    others = [t._data for t in node.inputs] + [node.out] + _arrays(node.saved)
+    others = [t._data for t in inputs] + [out] + _arrays(saved)
     if not gave_g:
         others.append(g)
     grads = [gi for gi in in_grads if isinstance(gi, np.ndarray)]

@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import graph
 from .grad_mode import DEBUG, GRAD, set_grad_enabled
-from .graph import Node
+from .saved import PackedTensors, current_hooks
 
 
 class FunctionCtx:
     """The ``ctx`` handed to a custom Function's forward and backward."""
 
     def __init__(self) -> None:
-        self.saved_tensors: tuple = ()
+        self._saved: tuple = ()
+        self._packed = None  # the saved tensors as saved-tensor hooks packed them
         self.needs_input_grad: tuple = ()
 
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors for backward; read them back as ``ctx.saved_tensors``."""
-        self.saved_tensors = tensors
+        self._saved = tensors
+        self._packed = None
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The tensors given to ``save_for_backward`` (unpacked by the hooks that packed them)."""
+        if self._packed is not None:
+            return self._packed.tensors()
+        return self._saved
+
+    @saved_tensors.setter
+    def saved_tensors(self, tensors) -> None:
+        self.save_for_backward(*tensors)
 
 
 def _expands_to(shape, target) -> bool:
@@ -124,8 +138,12 @@ class Function:
             op = _OPS.get(cls)
             if op is None:
                 op = _OPS[cls] = type(cls.__name__, (_Custom,), {"name": cls.__name__})
-            result._node = Node(op, inputs, out._data, attrs, None)
+            result._node = graph._make_node(op, inputs, out._data, attrs, None)
             result.requires_grad = True
+            hooks = current_hooks()
+            if hooks is not None and ctx._saved:  # under saved-tensor hooks: pack them too
+                ctx._packed = PackedTensors(hooks, ctx._saved)
+                ctx._saved = ()
         if DEBUG.anomaly:
             from .anomaly import check_forward
 

@@ -10,7 +10,9 @@ base class that declares them):
 - ``pass_needs_input_grad``: the rule also gets ``needs_input_grad``.
 
 ``apply`` runs a forward and, when some input requires a gradient and recording is on, links a
-``Node`` to the output: that node is all the engine needs to send gradients back.
+``Node`` to the output: that node is all the engine needs to send gradients back. What a node
+keeps alive for its rule, and the hooks that may pack it (``saved_tensors_hooks``), are in
+``saved``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from operator import attrgetter
 
 from ..tensor import _wrap
 from .grad_mode import DEBUG, GRAD
+from .saved import disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks
 
 _seq = count()
 # C-level getters: ``map(_data, inputs)`` unpacks the arrays without a Python-level loop.
@@ -61,6 +64,15 @@ class OpError(ValueError):
     """An op got arguments it cannot work with (names the op and the shapes)."""
 
 
+class OpTypeError(TypeError):
+    """An op got inputs of dtypes its NumPy kernel cannot combine (names the op and dtypes)."""
+
+
+class OutOfMemoryError(RuntimeError, MemoryError):
+    """An op's result cannot be allocated (PyTorch raises a ``RuntimeError``; this is also a
+    ``MemoryError``)."""
+
+
 def _describe(arrays) -> str:
     parts = []
     for a in arrays:
@@ -83,6 +95,15 @@ def apply(op, inputs, attrs=None, want_saved=False):
             raise
         arrays = [t._data for t in inputs]
         raise OpError(f"{op.name}(): {e} (input shapes: {_describe(arrays)})") from None
+    except TypeError as e:  # NumPy's casting errors: say which op and which dtypes
+        if isinstance(e, OpTypeError) or type(e).__module__.startswith("chainrule"):
+            raise
+        dts = ", ".join(str(t._data.dtype) for t in inputs)
+        raise OpTypeError(f"{op.name}(): {e} (input dtypes: {dts})") from None
+    except MemoryError as e:
+        if isinstance(e, OutOfMemoryError):
+            raise
+        raise OutOfMemoryError(f"{op.name}(): out of memory: {e}") from None
     if op.saves:
         out, saved = res
     else:
@@ -91,7 +112,7 @@ def apply(op, inputs, attrs=None, want_saved=False):
     if GRAD.enabled:
         for x in inputs:
             if x.requires_grad:
-                t._node = Node(op, inputs, out, attrs, saved)
+                t._node = _make_node(op, inputs, out, attrs, saved)
                 t.requires_grad = True
                 break
     if DEBUG.anomaly:
@@ -103,3 +124,12 @@ def apply(op, inputs, attrs=None, want_saved=False):
     if want_saved:
         return t, saved
     return t
+
+
+# ``Node`` itself, unless some thread has saved-tensor hooks or node observers open: then
+# ``saved.make_node``, which packs and observes (``saved._switch`` sets it). Looked up once per
+# recorded op, like ``Node`` would be, so the plain path pays nothing for the feature.
+_make_node = Node
+
+__all__ = ["Node", "OpError", "apply", "saved_tensors_hooks", "save_on_cpu",
+           "disable_saved_tensors_hooks"]

@@ -15,12 +15,14 @@ import sys
 import types
 
 from .cli import add_parser
+from .memory import MemoryReport, explain_memory
 from .model import BackwardStep, Event, ForwardStep, LeafGrad, Send
 from .step import StepReport, explain_step
 from .trace import Trace, explain
 from .why import WhyNoGrad, why_no_grad
 
-__all__ = ["explain", "explain_step", "why_no_grad", "Trace", "StepReport", "WhyNoGrad",
+__all__ = ["explain", "explain_step", "why_no_grad", "explain_memory", "Trace", "StepReport",
+           "WhyNoGrad", "MemoryReport",
            "BackwardStep", "Event", "ForwardStep", "LeafGrad", "Send", "add_parser"]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.engine import _seed, run_backward
+from ..autograd.saved import Packed
 from ..messages import check
 from .model import ForwardStep, LeafInfo
 from .naming import Namer, ordered_nodes
@@ -119,6 +120,11 @@ def explain(loss, lang: str = "en", *, names=None, model=None, gradient=None,
         raise RuntimeError(
             "explain(): the graph behind this tensor was freed by an earlier backward(); pass "
             "retain_graph=True to that backward() or recompute the loss before explaining it.")
+    if any(type(n.saved) is Packed for n in nodes):
+        raise RuntimeError(
+            "explain(): the graph was recorded under saved_tensors_hooks (or checkpoint), so its "
+            "values were packed by saved_tensors_hooks and come back only inside backward; "
+            "explain shows every value: record the loss without those hooks to explain it.")
     namer = Namer(loss, nodes, names=names, model=model)
     root_name = namer.node(loss._node)
     leaves, detached = _leaves(nodes, namer)

@@ -3,8 +3,9 @@
 One catalogue, one lookup: ``say(lang, key, **values)`` fills a ``str.format`` template. The
 templates live in one dict per language and section (``explain.EN``/``ZH`` for ``cr.explain``,
 ``cr.explain_step`` and ``cr.why_no_grad``; ``diagnose.EN``/``ZH`` for the gradient-health
-report), so a translation is edited next to its original. ``problems()`` lists what would make
-the two languages disagree; the test suite requires it to be empty.
+report; ``memory.EN``/``ZH`` for ``cr.explain_memory``), so a translation is edited next to
+its original. ``problems()`` lists what would make the two languages disagree; the test suite
+requires it to be empty.
 
 Example:
     >>> say("zh", "forward")
@@ -18,13 +19,14 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 
-from . import diagnose, explain
+from . import diagnose, explain, memory
 
 LANGS = ("en", "zh")
 
 _SECTIONS: dict[str, dict[str, Mapping[str, str]]] = {
     "explain": {"en": explain.EN, "zh": explain.ZH},
     "diagnose": {"en": diagnose.EN, "zh": diagnose.ZH},
+    "memory": {"en": memory.EN, "zh": memory.ZH},
 }
 
 

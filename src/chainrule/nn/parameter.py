@@ -94,8 +94,10 @@ class _Uninitialized:
         """Give the placeholder its (empty) memory of ``shape`` and turn it into a
         ``cls_to_become`` (the object stays the same, so optimizers holding it see the change).
         """
+        from .. import _validate as check
+
         dt = self._data.dtype if dtype is None else np.dtype(dtype)
-        self._data = np.empty(tuple(shape), dtype=dt)
+        self._data = check.new_array(np.empty, shape, dt, "materialize", "shape")
         self._version += 1
         object.__setattr__(self, "__class__", self.cls_to_become)
 

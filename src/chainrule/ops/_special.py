@@ -158,6 +158,8 @@ def gelu_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = np.ascontiguousarray(x).reshape(-1)
     y, d = np.empty_like(x), np.empty_like(x)
     n = x.size
+    if n == 0:
+        return x.reshape(shape).copy(), x.reshape(shape).copy()
     step = min(n, GELU_CHUNK)
     tmp = [np.empty(step, x.dtype) for _ in range(4)]
     with np.errstate(invalid="ignore"):  # inf * 0 at infinite inputs: NaN, as PyTorch

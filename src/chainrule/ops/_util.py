@@ -52,7 +52,7 @@ def to_float(x: Tensor) -> Tensor:
     return cast(x, dtypes.get_default_dtype())
 
 
-def const(v, like: Tensor | None, op: str) -> Tensor:
+def const(v, like: Tensor | None, op: str, arg: str = "other") -> Tensor:
     """Turn a non-tensor operand into a constant tensor, PyTorch's type-promotion style."""
     if isinstance(v, Tensor):
         return v
@@ -85,30 +85,39 @@ def const(v, like: Tensor | None, op: str) -> Tensor:
     other = type(like).__name__ if like is not None else "Tensor"
     what = type(v).__name__ + (f" of {v.dtype}" if isinstance(v, np.ndarray) else "")
     raise TypeError(
-        f"{op}(): unsupported operand types {other} and {what}; pass a "
-        "chainrule Tensor, a NumPy array or a number.")
+        f"{op}(): unsupported operand types {other} and {what}: argument '{arg}' must be a "
+        "chainrule Tensor, a NumPy array of numbers or a number.")
 
 
-def as_tensor(x, op: str) -> Tensor:
+def as_tensor(x, op: str, arg: str = "input") -> Tensor:
     if type(x) is Tensor:
         return x
     if isinstance(x, Tensor):
         return x
-    return const(x, None, op)
+    return const(x, None, op, arg)
 
 
-def pair(a, b, op: str):
+def pair(a, b, op: str, names: tuple = ("input", "other")):
     """Two operands as tensors of one dtype, PyTorch's promotion rules (see ``result_dtype``)."""
     if type(a) is Tensor:
         if type(b) is not Tensor:
-            b = const(b, a, op)
+            b = const(b, a, op, names[1])
     elif isinstance(b, Tensor):
-        a = const(a, b, op)
+        a = const(a, b, op, names[0])
     else:
-        a, b = as_tensor(a, op), as_tensor(b, op)
+        a, b = as_tensor(a, op, names[0]), as_tensor(b, op, names[1])
     if a._data.dtype != b._data.dtype:
         return promote(a, b)
     return a, b
+
+
+def real_only(x: Tensor, op: str, arg: str = "input") -> Tensor:
+    """``x`` unless it is complex: chainrule computes with real dtypes only."""
+    if x._data.dtype.kind == "c":
+        from .._validate import real
+
+        real(x, op, arg)
+    return x
 
 
 def zeros_like_grad(F, g):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validate as check
 from .._fpstate import quietly
 from ..autograd.graph import OpError
 from ..tensor import Tensor, _wrap
@@ -45,6 +46,14 @@ class Sub(Op):
     formula = "d(a-b)/da = 1, d(a-b)/db = -1"
     def call(input, other, alpha=1):  # noqa: A002
         a, b = pair(input, other, "sub")
+        if a._data.dtype.kind in "bc" or isinstance(input, Tensor) and \
+                input._data.dtype.kind == "b" or isinstance(other, Tensor) and \
+                other._data.dtype.kind == "b":
+            for v, arg in ((input, "input"), (other, "other")):
+                if isinstance(v, Tensor) and v._data.dtype.kind == "b":
+                    raise TypeError("sub(): subtracting bool tensors is not supported (nor in "
+                                    f"PyTorch; argument '{arg}' is bool); use x ^ y or "
+                                    "cr.logical_xor(x, y)")
         if alpha != 1:
             b = mul(b, alpha)
         try:
@@ -121,10 +130,11 @@ class Maximum(Op):
     forward = np.maximum
 
     def backward(F, g, out, a, b):
+        # PyTorch's rule: a NaN on either side passes the whole gradient to both
         half = g * 0.5
         zero = zeros_like_grad(F, g)
-        return F.where(a > b, g, F.where(a == b, half, zero)), F.where(
-            b > a, g, F.where(a == b, half, zero))
+        return F.where(a < b, zero, F.where(a == b, half, g)), F.where(
+            a > b, zero, F.where(a == b, half, g))
 
 
 class Minimum(Op):
@@ -138,8 +148,8 @@ class Minimum(Op):
     def backward(F, g, out, a, b):
         half = g * 0.5
         zero = zeros_like_grad(F, g)
-        return F.where(a < b, g, F.where(a == b, half, zero)), F.where(
-            b < a, g, F.where(a == b, half, zero))
+        return F.where(a > b, zero, F.where(a == b, half, g)), F.where(
+            a < b, zero, F.where(a == b, half, g))
 
 
 class Where(Op):
@@ -168,10 +178,13 @@ class Where(Op):
         if input is None or other is None:
             raise TypeError("where(): give both input and other, or neither (where(condition) "
                             "gives the indices where it holds)")
-        cond = as_tensor(condition, "where")
-        if cond._data.dtype != np.bool_:
-            cond = Tensor(cond._data.astype(bool))
+        cond = as_tensor(condition, "where", "condition")
+        if cond._data.dtype != np.bool_:  # PyTorch: "where expected condition to be a boolean"
+            raise TypeError(check.say("dtype_mask", op="where", arg="condition",
+                                      dtype=cond.dtype))
         a, b = pair(input, other, "where")
+        if a._data.dtype.kind == "c":
+            check.real(a, "where")
         return Where.record(cond, a, b)
 
     pass_needs_input_grad = True  # masked_fill's value is usually a constant
@@ -229,8 +242,9 @@ def floor_divide(input, other) -> Tensor:  # noqa: A002
     """
     a, b = pair(input, other, "floor_divide")
     if b._data.dtype.kind in "biu" and not np.all(b._data):
-        raise ZeroDivisionError("floor_divide(): integer division by zero (the divisor holds a "
-                                "0); floating-point tensors give inf or NaN there instead")
+        from .._validate import IntegerDivisionError, say
+
+        raise IntegerDivisionError(say("div_zero", op="floor_divide"))
     try:
         return _wrap(np.asarray(_quiet_floor_divide(a._data, b._data)))
     except ValueError as e:

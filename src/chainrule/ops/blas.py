@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validate as check
 from ..autograd.graph import OpError
 from ..tensor import Tensor, _wrap
-from ._util import as_tensor
 from .binary import add, mul, where
 from .linalg import matmul
 from .op import public
@@ -28,19 +28,27 @@ def bmm(input, mat2) -> Tensor:  # noqa: A002
         >>> cr.bmm(cr.ones(2, 3, 4), cr.ones(2, 4, 5)).shape
         (2, 3, 5)
     """
-    a, b = as_tensor(input, "bmm"), as_tensor(mat2, "bmm")
-    _dims(a, 3, "bmm", "input")
-    _dims(b, 3, "bmm", "mat2")
+    return _bmm(input, mat2, "bmm", ("input", "mat2"))
+
+
+def _bmm(input, mat2, fn: str, names) -> Tensor:  # noqa: A002
+    a, b = check.same_dtype_operands(fn, names, input, mat2)
+    _dims(a, 3, fn, names[0])
+    _dims(b, 3, fn, names[1])
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
-        raise OpError(f"bmm(): shapes {a.shape} and {b.shape} do not fit (expected mat2 of "
-                      f"shape ({a.shape[0]}, {a.shape[2]}, p))")
+        raise OpError(f"{fn}(): {names[0]} of shape {a.shape} and {names[1]} of shape {b.shape} "
+                      f"do not fit (expected {names[1]} of shape ({a.shape[0]}, {a.shape[2]}, "
+                      "p))")
     return matmul(a, b)
 
 
 def _scaled_sum(input, product: Tensor, beta, alpha, fn: str) -> Tensor:  # noqa: A002
     """beta * input + alpha * product; ``input`` must broadcast to the product's shape, and
     with ``beta == 0`` it is ignored (its NaN and inf do not propagate), as in PyTorch."""
-    x = as_tensor(input, fn)
+    x = check.tensor(input, fn, "input")
+    check.number(beta, fn, "beta"), check.number(alpha, fn, "alpha")  # kept: ints stay ints
+    if x._data.dtype != product._data.dtype:
+        check.same_dtype_operands(fn, ("input", "product"), x, product)
     try:
         fits = np.broadcast_shapes(x.shape, product.shape) == product.shape
     except ValueError:
@@ -67,7 +75,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
         >>> cr.addmm(cr.ones(2, 2), cr.ones(2, 3), cr.ones(3, 2), beta=0.5, alpha=2).tolist()
         [[6.5, 6.5], [6.5, 6.5]]
     """
-    m1, m2 = as_tensor(mat1, "addmm"), as_tensor(mat2, "addmm")
+    m1, m2 = check.same_dtype_operands("addmm", ("mat1", "mat2"), mat1, mat2)
     _dims(m1, 2, "addmm", "mat1")
     _dims(m2, 2, "addmm", "mat2")
     if m1.shape[1] != m2.shape[0]:
@@ -85,7 +93,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
         >>> cr.addmv(cr.ones(2), cr.ones(2, 3), cr.ones(3), alpha=2).tolist()
         [7.0, 7.0]
     """
-    m, v = as_tensor(mat, "addmv"), as_tensor(vec, "addmv")
+    m, v = check.same_dtype_operands("addmv", ("mat", "vec"), mat, vec)
     _dims(m, 2, "addmv", "mat")
     _dims(v, 1, "addmv", "vec")
     if m.shape[1] != v.shape[0]:
@@ -102,4 +110,5 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
         >>> cr.baddbmm(cr.zeros(3, 5), cr.ones(2, 3, 4), cr.ones(2, 4, 5)).shape
         (2, 3, 5)
     """
-    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
+    product = _bmm(batch1, batch2, "baddbmm", ("batch1", "batch2"))
+    return _scaled_sum(input, product, beta, alpha, "baddbmm")

@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from .. import _validate as check
 from ..autograd.grad_mode import DEBUG
 from ..autograd.graph import OpError
 from ..tensor import Tensor, _wrap
@@ -22,7 +23,7 @@ from .op import public
 def _operands(input, other, fn: str) -> tuple:  # noqa: A002
     """The two operands as arrays of their common dtype (PyTorch's promotion)."""
     x = input if isinstance(input, Tensor) else as_tensor(input, fn)
-    y = other if isinstance(other, Tensor) else const(other, x, fn)
+    y = other if isinstance(other, Tensor) else const(other, x, fn, "other")
     a, b = x._data, y._data
     if a.dtype != b.dtype:
         dt = result_dtype(x, y)
@@ -61,6 +62,14 @@ def _compare_values(ufunc, fn: str, input, other) -> Tensor:  # noqa: A002
             return _wrap(np.asarray(ufunc(input._data, other)))
     a, b = _operands(input, other, fn)
     return _broadcasting(ufunc, a, b, fn)
+
+
+def _ordered(ufunc, fn: str, input, other) -> Tensor:  # noqa: A002
+    """An ordering comparison: complex numbers have no order (PyTorch refuses them too)."""
+    for v, arg in ((input, "input"), (other, "other")):
+        if isinstance(v, Tensor) and v._data.dtype.kind == "c":
+            check.real(v, fn, arg)
+    return _compare(ufunc, fn, input, other)
 
 
 _OPERANDS = (Tensor, numbers.Number, np.ndarray, np.generic)
@@ -115,7 +124,7 @@ def lt(input, other) -> Tensor:  # noqa: A002
         >>> cr.lt(cr.tensor([1.0, 3.0]), 2).tolist()
         [True, False]
     """
-    return _compare(np.less, "lt", input, other)
+    return _ordered(np.less, "lt", input, other)
 
 
 @public(method=True, kind="elementwise", aliases=("less_equal",))
@@ -127,7 +136,7 @@ def le(input, other) -> Tensor:  # noqa: A002
         >>> cr.le(cr.tensor([1.0, 3.0]), 1.0).tolist()
         [True, False]
     """
-    return _compare(np.less_equal, "le", input, other)
+    return _ordered(np.less_equal, "le", input, other)
 
 
 @public(method=True, kind="elementwise", aliases=("greater",))
@@ -139,7 +148,7 @@ def gt(input, other) -> Tensor:  # noqa: A002
         >>> cr.gt(cr.tensor([1.0, 3.0]), 2).tolist()
         [False, True]
     """
-    return _compare(np.greater, "gt", input, other)
+    return _ordered(np.greater, "gt", input, other)
 
 
 @public(method=True, kind="elementwise", aliases=("greater_equal",))
@@ -151,7 +160,7 @@ def ge(input, other) -> Tensor:  # noqa: A002
         >>> cr.ge(cr.tensor([1.0, 3.0]), 3).tolist()
         [False, True]
     """
-    return _compare(np.greater_equal, "ge", input, other)
+    return _ordered(np.greater_equal, "ge", input, other)
 
 
 # ---- logical functions: any nonzero value counts as True ------------------------------------
@@ -270,13 +279,15 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A00
         >>> cr.isclose(cr.tensor([1.0, 2.0]), cr.tensor([1.0 + 1e-7, 2.1])).tolist()
         [True, False]
     """
-    if rtol < 0 or atol < 0:
-        raise ValueError(f"isclose(): rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
-    a, b = _operands(input, other, "isclose")
-    try:
-        return _wrap(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
-    except ValueError:
-        raise OpError(f"isclose(): shapes {a.shape} and {b.shape} do not broadcast") from None
+    return _isclose(input, other, rtol, atol, equal_nan, "isclose")
+
+
+def _isclose(input, other, rtol, atol, equal_nan, fn: str) -> Tensor:  # noqa: A002
+    rtol = check.number(rtol, fn, "rtol", low=0.0)
+    atol = check.number(atol, fn, "atol", low=0.0)
+    a, b = _operands(input, other, fn)
+    check.broadcast(fn, input=a, other=b)
+    return _wrap(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 @public(method=True, kind="reduction")
@@ -289,7 +300,7 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A0
         >>> cr.allclose(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 2.0 + 1e-9]))
         True
     """
-    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+    return bool(_isclose(input, other, rtol, atol, equal_nan, "allclose")._data.all())
 
 
 @public(method=True, kind="reduction")

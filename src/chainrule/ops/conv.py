@@ -11,19 +11,50 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .. import _validate as check
 from .._blas import matmul_add_
 from ..autograd.graph import OpError
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from ._rows import rowsum
-from ._util import as_tensor
 from .op import Op, public
 
 
 def _pair(v, name: str, op: str) -> tuple[int, int]:
-    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
-    if len(pair) != 2 or any(int(p) != p for p in pair):
-        raise ValueError(f"{op}(): {name} must be an int or a pair of ints, got {v!r}")
-    return int(pair[0]), int(pair[1])
+    return check.ints(v, 2, op, name)
+
+
+def _image(input, op: str, kinds: str = "f", n: int = 2) -> tuple:  # noqa: A002
+    """``input`` as a batched image tensor of the dtypes the op takes (NumPy kind letters, as
+    PyTorch's kernels), and whether it came unbatched (one dim fewer, as PyTorch accepts)."""
+    x = check.tensor(input, op)
+    kind = x._data.dtype.kind
+    if kind not in kinds:
+        if kind == "b":
+            raise TypeError(check.say("dtype_bool", op=op, arg="input"))
+        check.floating(x, op)
+    if x.ndim == n + 1:
+        from .shape import reshape
+
+        return reshape(x, (1,) + x.shape), True
+    if x.ndim != n + 2:
+        raise OpError(f"{op}(): expects a {n + 2}-D (batched) or {n + 1}-D (unbatched) input, "
+                      f"got shape {x.shape}")
+    return x, False
+
+
+def _unbatch(out: Tensor, unbatched: bool) -> Tensor:
+    if not unbatched:
+        return out
+    from .shape import reshape
+
+    return reshape(out, out.shape[1:])
+
+
+def _on_floats(fn, x: Tensor, *args, **kwargs) -> Tensor:
+    """``fn`` of an integer image computed on exact float64 values, back in its dtype
+    (truncated toward zero, as PyTorch's integer kernels divide)."""
+    out = fn(_wrap(x._data.astype(np.float64)), *args, **kwargs)
+    return _wrap(np.trunc(out._data).astype(x._data.dtype))
 
 
 def _out_size(size, k, s, p, d):
@@ -76,9 +107,9 @@ class Unfold(Op):
     formula = "unfold: gradient of each column is added back to its receptive field (fold)"
 
     def call(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
-        x = as_tensor(input, "unfold")
+        x, unbatched = _image(input, "unfold", "fb")  # PyTorch: floats and bools
         k, s, p, d, _, _ = _geometry(x, kernel_size, stride, padding, dilation, "unfold")
-        return Unfold.record(x, k=k, s=s, p=p, d=d)
+        return _unbatch(Unfold.record(x, k=k, s=s, p=p, d=d), unbatched)
 
     def forward(x, k, s, p, d):
         return _unfold(x, k, s, p, d)
@@ -97,16 +128,19 @@ class Fold(Op):
     formula = "fold: gradient of each column is its receptive field of the upstream (unfold)"
 
     def call(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
-        cols = as_tensor(input, "fold")
-        k = _pair(kernel_size, "kernel_size", "fold")
-        s, p, d = (_pair(v, n, "fold") for v, n in ((stride, "stride"), (padding, "padding"),
-                                                    (dilation, "dilation")))
-        size = _pair(output_size, "output_size", "fold")
+        cols, unbatched = _image(input, "fold", "fb", n=1)
+        k = check.ints(kernel_size, 2, "fold", "kernel_size", low=1)
+        s = check.ints(stride, 2, "fold", "stride", low=1)
+        d = check.ints(dilation, 2, "fold", "dilation", low=1)
+        p = check.ints(padding, 2, "fold", "padding", low=0)
+        size = check.ints(output_size, 2, "fold", "output_size", low=0)
         ho, wo = (_out_size(size[i], k[i], s[i], p[i], d[i]) for i in range(2))
-        if cols.ndim != 3 or cols.shape[1] % (k[0] * k[1]) or cols.shape[2] != ho * wo:
+        if cols.shape[1] % (k[0] * k[1]) or cols.shape[2] != ho * wo or ho < 1 or wo < 1:
             raise OpError(f"fold(): input {cols.shape} does not match kernel {k} and output size "
                           f"{size} (expected (N, C*{k[0] * k[1]}, {ho * wo}))")
-        return Fold.record(cols, size=size, k=k, s=s, p=p, d=d)
+        check.alloc((cols.shape[0], cols.shape[1] // (k[0] * k[1])) + size, cols._data.dtype,
+                    "fold")
+        return _unbatch(Fold.record(cols, size=size, k=k, s=s, p=p, d=d), unbatched)
 
     def forward(cols, size, k, s, p, d):
         return _fold(cols, size, k, s, p, d)
@@ -172,11 +206,13 @@ class MaxPool2d(Op):
     fresh_grads = True
 
     def call(input, kernel_size, stride=None, padding=0, dilation=1):  # noqa: A002
-        x = as_tensor(input, "max_pool2d")
+        x, unbatched = _image(input, "max_pool2d", "fiu")
         k, s, p, d, _, _ = _geometry(x, kernel_size, stride, padding, dilation, "max_pool2d")
         if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
             raise OpError(f"max_pool2d(): padding {p} must be at most half the kernel size {k}")
-        return MaxPool2d.record(x, k=k, s=s, p=p, d=d)
+        if x._data.dtype.kind in "iu":
+            return _unbatch(_on_floats(MaxPool2d.call, x, k, s, p, d), unbatched)
+        return _unbatch(MaxPool2d.record(x, k=k, s=s, p=p, d=d), unbatched)
 
     def forward(x, k, s, p, d):
         # One np.maximum per kernel offset over strided views: several times faster than a
@@ -318,21 +354,30 @@ class Conv2d(Op):
 
     def call(input, weight, bias=None, stride=1, padding=0, dilation=1,  # noqa: A002
              groups: int = 1):
-        x, w = as_tensor(input, "conv2d"), as_tensor(weight, "conv2d")
+        x, w, b = check.same_dtype_operands("conv2d", ("input", "weight", "bias"), input, weight,
+                                            bias)
+        x, unbatched = _image(x, "conv2d")
         if groups != 1:
-            raise NotImplementedError("conv2d(): only groups=1 is supported")
-        if w.ndim != 4 or x.ndim != 4 or x.shape[1] != w.shape[1]:
+            raise NotImplementedError("conv2d(): only groups=1 is supported here (use "
+                                      "nn.functional.conv2d)")
+        if w.ndim != 4 or x.shape[1] != w.shape[1]:
             raise OpError(f"conv2d(): input {x.shape} and weight {w.shape} do not fit (expected "
                           "input (N, C, H, W) and weight (out_channels, C, kh, kw) with the "
                           "same C)")
         padding = _same_padding(padding, w, stride, dilation)
         k, s, p, d, ho, wo = _geometry(x, w.shape[2:], stride, padding, dilation, "conv2d")
-        if bias is None:
-            return Conv2d.record(x, w, k=k, s=s, p=p, d=d)
-        b = as_tensor(bias, "conv2d")
+        check.alloc((x.shape[0], w.shape[0], ho, wo), x._data.dtype, "conv2d")
+        if w.shape[0] == 0:
+            raise OpError(f"conv2d(): weight {w.shape} has no output channels (PyTorch needs "
+                          "at least one)")
+        if x.shape[0] == 0:  # no samples: an empty batch
+            return _unbatch(_wrap(np.zeros((x.shape[0], w.shape[0], ho, wo), x._data.dtype)),
+                            unbatched)
+        if b is None:
+            return _unbatch(Conv2d.record(x, w, k=k, s=s, p=p, d=d), unbatched)
         if b.shape != (w.shape[0],):
             raise OpError(f"conv2d(): bias {b.shape} does not fit {w.shape[0]} output channels")
-        return Conv2d.record(x, w, b, k=k, s=s, p=p, d=d)
+        return _unbatch(Conv2d.record(x, w, b, k=k, s=s, p=p, d=d), unbatched)
 
     def forward(x, w, b=None, *, k, s, p, d):
         n = x.shape[0]
@@ -394,6 +439,7 @@ def _geometry(x, kernel_size, stride, padding, dilation, op):
     if ho < 1 or wo < 1:
         raise OpError(f"{op}(): input {x.shape} is too small for kernel {k} with padding {p} and "
                       f"dilation {d}")
+    check.alloc(x.shape[:2] + (ho, wo), x._data.dtype, op)
     return k, s, p, d, ho, wo
 
 
@@ -411,12 +457,14 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
     from .reduce import mean
     from .shape import reshape
 
-    x = as_tensor(x, "avg_pool2d")
+    x, unbatched = _image(x, "avg_pool2d", "fi")
     k, s, p, d, ho, wo = _geometry(x, kernel_size, stride, padding, 1, "avg_pool2d")
+    if x._data.dtype.kind in "iu":
+        return _unbatch(_on_floats(avg_pool2d, x, k, s, p), unbatched)
     n, c = x.shape[:2]
     cols = Unfold.record(x, k=k, s=s, p=p, d=d)
     cols = reshape(cols, (n, c, k[0] * k[1], ho * wo))
-    return reshape(mean(cols, dim=2), (n, c, ho, wo))
+    return _unbatch(reshape(mean(cols, dim=2), (n, c, ho, wo)), unbatched)
 
 
 def _same_padding(padding, w, stride, dilation):

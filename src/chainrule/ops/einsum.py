@@ -15,9 +15,10 @@ import string
 
 import numpy as np
 
+from .. import _validate as check
 from ..autograd.graph import OpError
 from ..tensor import Tensor
-from ._util import as_tensor, promote_dtypes
+from ._util import promote_dtypes
 from .op import Op
 
 _LETTERS = string.ascii_letters
@@ -48,7 +49,8 @@ class Einsum(Op):
             raise TypeError(f"einsum(): the equation must be a str, got {type(equation).__name__}")
         if not operands:
             raise OpError("einsum(): needs at least one operand")
-        xs = _common_dtype([as_tensor(t, "einsum") for t in operands])
+        xs = _common_dtype([check.numeric(t, "einsum", f"operands[{i}]")
+                            for i, t in enumerate(operands)])
         subs, result = _parse(equation, [x.shape for x in xs])
         xs, subs = _take_diagonals(xs, subs)
         _check_sizes(subs, result, xs)

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from .. import _validate as check
 from .. import dtypes
 from ..tensor import Tensor, _wrap
 from . import _special
@@ -194,6 +195,7 @@ class Abs(Op):
     """|x|, elementwise (gradient 0 at 0)."""
 
     kind, method = "elementwise", True
+    bools_ok = False
     formula = "d|x|/dx = sign(x)"
     fresh_grads = True
     forward = np.abs
@@ -214,10 +216,17 @@ class Sign(Op):
     kind, method = "elementwise", True
     formula = "d sign(x)/dx = 0"
     fresh_grads = True
-    forward = np.sign
+
+    def forward(x):
+        out = np.sign(x)
+        if x.dtype.kind == "f":
+            nan = np.isnan(out)
+            if nan.any():  # PyTorch: sign(NaN) = 0
+                out = np.where(nan, np.zeros((), out.dtype), out)
+        return out
 
     def call(input):  # noqa: A002
-        x = as_tensor(input, "sign")
+        x = check.real(as_tensor(input, "sign"), "sign")
         if x._data.dtype.kind == "b":
             return _wrap(x._data.copy())
         return Sign.record(x)
@@ -305,6 +314,7 @@ class Relu(Op):
     """max(0, x), elementwise."""
 
     kind, method = "activation", True
+    bools_ok = False  # PyTorch: "Boolean inputs not supported for relu"
     formula = "d relu(z)/dz = 1 if z > 0 else 0"
     latex = r"\frac{d\,\mathrm{ReLU}(z)}{dz} = [z > 0]"
     gate, title, dead_when = "dies", "ReLU", "z <= 0"
@@ -326,7 +336,7 @@ class Relu(Op):
 class LeakyRelu(Op):
     """x if x > 0 else negative_slope * x."""
 
-    kind, method, promote = "activation", True, "float"
+    kind, method, promote = "activation", True, "float_only"  # PyTorch refuses ints
     formula = "d leaky_relu(z)/dz = 1 if z > 0 else slope"
     fresh_grads = True
 
@@ -343,29 +353,31 @@ class LeakyRelu(Op):
 class Elu(Op):
     """x if x > 0 else alpha * (e^x - 1)."""
 
-    kind, method, promote = "activation", True, "float"
+    kind, method, promote = "activation", True, "float_only"  # PyTorch refuses ints
     formula = "d elu(z)/dz = 1 if z > 0 else elu(z) + alpha"
     fresh_grads = True
 
     def call(input, alpha: float = 1.0):  # noqa: A002
-        return Elu.apply(input, alpha=alpha)
+        return Elu.apply(input, alpha=check.number(alpha, "elu", "alpha"))
 
     def forward(x, alpha):
         return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
     def backward(F, g, out, x, alpha):
-        return (F.where(x > 0, g, g * (out + alpha)),)
+        # alpha e^x from x, PyTorch's formula (out + alpha is inf - inf for an infinite alpha)
+        return (F.where(x > 0, g, g * (F.exp(F.where(x > 0, 0.0, x)) * alpha)),)
 
 
 class Softplus(Op):
     """ln(1 + e^(beta x)) / beta, linear where beta*x > threshold; stable for any input."""
 
-    kind, method, promote = "activation", True, "float"
+    kind, method, promote = "activation", True, "float_only"  # PyTorch refuses ints
     formula = "d softplus(z)/dz = sigmoid(beta z)"
     fresh_grads = True
 
     def call(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
-        return Softplus.apply(input, beta=beta, threshold=threshold)
+        return Softplus.apply(input, beta=check.number(beta, "softplus", "beta"),
+                              threshold=check.number(threshold, "softplus", "threshold"))
 
     def forward(x, beta, threshold):
         z = x * beta
@@ -380,7 +392,7 @@ class Softplus(Op):
 class Silu(Op):
     """x * sigmoid(x) (also called swish)."""
 
-    kind, method, promote = "activation", True, "float"
+    kind, method, promote = "activation", True, "float_only"  # PyTorch refuses ints
     formula = "d silu(z)/dz = s(z)(1 + z(1-s(z)))"
     fresh_grads = True
 
@@ -414,7 +426,7 @@ class Gelu(Op):
     multiplication.
     """
 
-    kind, method, promote = "activation", True, "float"
+    kind, method, promote = "activation", True, "float_only"  # PyTorch refuses ints
     formula = "d gelu(z)/dz = Phi(z) + z phi(z)"
     fresh_grads = True
     saves = True
@@ -467,13 +479,19 @@ class Clamp(Op):
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             from .binary import where
 
-            y = as_tensor(input, "clamp")
+            y = check.real(as_tensor(input, "clamp"), "clamp")
+            bounds = [(n, b) for n, b in (("min", min), ("max", max)) if b is not None]
+            check.elementwise("clamp", ("input",) + tuple(n for n, _ in bounds), y,
+                              *(b for _, b in bounds))
             if min is not None:
                 y = where(y < min, min, y)
             if max is not None:
                 y = where(y > max, max, y)
             return y
-        x = as_tensor(input, "clamp")
+        x = check.real(as_tensor(input, "clamp"), "clamp")
+        for bound, name in ((min, "min"), (max, "max")):
+            if bound is not None:
+                check.number(bound, "clamp", name)
         if x._data.dtype.kind in "biu" and any(
                 isinstance(b, (float, np.floating)) for b in (min, max)):
             x = cast(x, dtypes.get_default_dtype())  # int tensor, float bound: PyTorch's float
@@ -557,7 +575,12 @@ def rsqrt(input) -> Tensor:  # noqa: A002
         >>> cr.rsqrt(cr.tensor([4.0])).tolist()
         [0.5]
     """
-    return pow(input, -0.5)
+    from .binary import div
+
+    x = check.real(as_tensor(input, "rsqrt"), "rsqrt")
+    # 1 / sqrt(x), PyTorch's: rsqrt(-inf) is NaN and rsqrt(-0.0) is -inf, where x ** -0.5 gives
+    # 0 and +inf
+    return div(1.0, sqrt(x))
 
 
 @public(method=True, kind="elementwise")
@@ -586,8 +609,14 @@ def pow(input, exponent) -> Tensor:  # noqa: A001,A002
 
 @public(method=True, kind="elementwise")
 def square(input) -> Tensor:  # noqa: A002
-    """x * x."""
-    return pow(input, 2)
+    """x * x.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.square(cr.tensor([2, -3])).tolist()
+        [4, 9]
+    """
+    return pow(check.real(as_tensor(input, "square"), "square"), 2)
 
 
 def cast(x, dtype) -> Tensor:

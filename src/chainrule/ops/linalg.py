@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validate as check
 from .._blas import matmul_add_
 from ..autograd.graph import OpError
 from ..tensor import Tensor
-from ._util import as_tensor, like_one, pair
+from ._util import like_one
 from .op import Op, public
 
 # Outputs of at least this many entries get the bias through the GEMM (below, the ctypes call
@@ -25,13 +26,15 @@ class Matmul(Op):
     """
 
     kind, method, promote, symbol = "linalg", True, "common", "@"
-    aliases = ("mm",)
     fresh_grads = True
     formula = "d(AB)/dA = G B^T, d(AB)/dB = A^T G"
     latex = (r"\frac{\partial L}{\partial A} = G B^{\top},\ "
              r"\frac{\partial L}{\partial B} = A^{\top} G")
     def call(input, other):  # noqa: A002
-        a, b = pair(input, other, "matmul")
+        a, b = input, other
+        if type(a) is not Tensor or type(b) is not Tensor or a._data.dtype is not b._data.dtype \
+                or a._data.dtype.kind != "f":
+            a, b = check.same_dtype_operands("matmul", ("input", "other"), a, b)
         if a.ndim == 0 or b.ndim == 0:
             raise OpError(
                 f"matmul(): both operands need at least 1 dim, got {a.shape} and {b.shape}")
@@ -86,18 +89,29 @@ class Linear(Op):
     fresh_grads = True
 
     def call(input, weight, bias=None):  # noqa: A002
-        x = as_tensor(input, "linear")
-        w = as_tensor(weight, "linear")
+        x, w, b = input, weight, bias
+        if type(x) is not Tensor or type(w) is not Tensor or x._data.dtype is not w._data.dtype \
+                or x._data.dtype.kind != "f" or b is not None and (
+                    type(b) is not Tensor or b._data.dtype is not x._data.dtype):
+            x, w, b = check.same_dtype_operands("linear", ("input", "weight", "bias"), x, w, b)
         xs, ws = x._data.shape, w._data.shape  # the arrays' shapes: no property calls on this path
         if len(ws) != 2 or not xs or xs[-1] != ws[1]:
             raise OpError(
                 f"linear(): input of shape {x.shape} does not fit weight of shape {w.shape} "
                 f"(expected input [..., {w.shape[1] if w.ndim == 2 else '?'}])")
-        if bias is None:
+        if b is None:
             return Linear.record(x, w)
-        b = as_tensor(bias, "linear")
         if b._data.shape != ws[:1]:
-            raise OpError(f"linear(): bias of shape {b.shape} does not fit weight {w.shape}")
+            # PyTorch adds any bias that broadcasts to the output (a scalar, (1, out), ...)
+            out_shape = xs[:-1] + ws[:1]
+            try:
+                np.broadcast_shapes(b._data.shape, out_shape)
+            except ValueError:
+                raise OpError(f"linear(): bias of shape {b.shape} does not broadcast to the "
+                              f"output's shape {out_shape}") from None
+            from .binary import add
+
+            return add(Linear.record(x, w), b)
         return Linear.record(x, w, b)
 
     def forward(x, w, b=None):
@@ -172,12 +186,38 @@ def _same_dtype(x, w, b) -> bool:
 
 @public(method=True, kind="linalg")
 def dot(a, b) -> Tensor:
-    """Inner product of two 1-D tensors."""
-    a, b = pair(a, b, "dot")
+    """Inner product of two 1-D tensors of the same length.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.dot(cr.tensor([1.0, 2.0]), cr.tensor([3.0, 4.0])).item()
+        11.0
+    """
+    a, b = check.same_dtype_operands("dot", ("input", "tensor"), a, b)
     if a.ndim != 1 or b.ndim != 1:
         raise OpError(f"dot(): expects two 1-D tensors, got {a.shape} and {b.shape}")
+    if a.shape != b.shape:
+        raise OpError(f"dot(): the tensors must have the same length, got {a.shape[0]} and "
+                      f"{b.shape[0]}")
+    return matmul(a, b)
+
+
+@public(method=True, kind="linalg")
+def mm(input, mat2) -> Tensor:  # noqa: A002
+    """Matrix product of two 2-D tensors (``matmul`` also takes batches and vectors).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.mm(cr.ones(2, 3), cr.ones(3, 4)).shape
+        (2, 4)
+    """
+    a, b = check.same_dtype_operands("mm", ("input", "mat2"), input, mat2)
+    if a.ndim != 2 or b.ndim != 2:
+        raise OpError(f"mm(): input and mat2 must be 2-D matrices, got {a.shape} and {b.shape}")
+    if a.shape[1] != b.shape[0]:
+        raise OpError(f"mm(): input of shape {a.shape} and mat2 of shape {b.shape} cannot be "
+                      f"multiplied ({a.shape[1]} != {b.shape[0]})")
     return matmul(a, b)
 
 
 matmul, linear = Matmul.call, Linear.call
-mm = matmul

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validate as check
 from ..autograd.graph import OpError
 from ..tensor import Tensor, _wrap
 from ._util import as_tensor, norm_dim
@@ -128,7 +129,7 @@ def trace(input) -> Tensor:  # noqa: A002
         >>> cr.trace(cr.tensor([[1.0, 2.0], [3.0, 4.0]])).item()
         5.0
     """
-    x = as_tensor(input, "trace")
+    x = check.numeric(input, "trace")  # PyTorch refuses bool and complex here
     if x.ndim != 2:
         raise OpError(f"trace(): expects a matrix (2-D tensor), got shape {x.shape}")
     return _diagonal_2d(x, 0).sum()
@@ -143,7 +144,8 @@ def kron(input, other) -> Tensor:  # noqa: A002
         >>> cr.kron(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 10.0])).tolist()
         [1.0, 10.0, 2.0, 20.0]
     """
-    a, b = as_tensor(input, "kron"), as_tensor(other, "kron")
+    a = check.real(as_tensor(input, "kron"), "kron", "input")
+    b = check.real(as_tensor(other, "kron", "other"), "kron", "other")
     n = max(a.ndim, b.ndim)
     sa, sb = (1,) * (n - a.ndim) + a.shape, (1,) * (n - b.ndim) + b.shape
     # a's dims interleaved with b's: (a0, 1, a1, 1, ...) * (1, b0, 1, b1, ...)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validate as check
 from ..autograd.graph import OpError
 from ..tensor import Tensor, _wrap
 from ._util import as_tensor, norm_dim
@@ -138,4 +139,6 @@ def _counts(repeats, n, fn: str) -> np.ndarray:
         raise OpError(f"{fn}(): repeats has {r.size} counts for {n} entries along the dim")
     if (r < 0).any():
         raise ValueError(f"{fn}(): repeats must not be negative, got {r.tolist()}")
+    # Python integers: a product of huge counts must not wrap around in int64
+    check.alloc((sum(int(v) for v in r),), np.int64, fn)
     return r

@@ -43,4 +43,4 @@ def argwhere(input) -> Tensor:  # noqa: A002
         >>> cr.argwhere(cr.tensor([0.0, 2.0, 3.0])).tolist()
         [[1], [2]]
     """
-    return nonzero(input)
+    return nonzero(as_tensor(input, "argwhere"))

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .. import _validate as check
 from ..tensor import Tensor
 from ._util import as_tensor, norm_axis, zeros_like_grad
 from .op import Op, public
@@ -86,7 +87,7 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     if dtype is not None:
         x = x.to(dtype)
     if x._data.dtype.kind != "f":
-        raise TypeError(f"vector_norm(): needs a floating-point tensor, got {x.dtype}")
+        check.floating(x, "vector_norm")
     p = _as_ord(ord, "vector_norm")
     axis = norm_axis(dim, x.ndim, "vector_norm")
     if axis == ():
@@ -116,7 +117,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *,  # noqa: A
     if dtype is not None:
         A = A.to(dtype)
     if A._data.dtype.kind != "f":
-        raise TypeError(f"matrix_norm(): needs a floating-point tensor, got {A.dtype}")
+        check.floating(A, "matrix_norm")
     if A.ndim < 2:
         raise ValueError(f"matrix_norm(): needs a tensor with at least 2 dims, got shape "
                          f"{A.shape}")

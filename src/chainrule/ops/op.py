@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from .._fpstate import quietly
 from ..autograd.graph import apply as _record
 from ..tensor import Tensor
-from ._util import as_tensor, pair, to_float
+from ._util import as_tensor, pair, real_only, to_float
 
 KINDS = frozenset({
     "elementwise",  # one output entry from the same entry of each input (broadcasting)
@@ -50,7 +50,10 @@ KINDS = frozenset({
     "conversion",  # dtype casts and copies
     "other",
 })
-PROMOTIONS = ("none", "common", "float")
+# "float_only": integer and bool inputs are refused, as PyTorch's float-only kernels refuse them
+PROMOTIONS = ("none", "common", "float", "float_only")
+# Kinds whose ops move values without computing with them: complex tensors pass through.
+_MOVES_VALUES = frozenset({"shape", "indexing", "conversion"})
 
 
 class Op:
@@ -90,7 +93,13 @@ class Op:
     public: str | None = ""  # the public name; "" means ``name``; None: internal only
     method = False  # also a Tensor method
     aliases: tuple = ()  # more public names for the same function (``clip`` for ``clamp``)
-    promote = "none"  # "common": inputs to their common dtype; "float": also ints to float
+    # "common": inputs to their common dtype; "float": also ints to float; "float_only": ints
+    # and bools refused (PyTorch's gelu, softmax...)
+    promote = "none"
+    # complex inputs computed with (None: only ops that move values, see _MOVES_VALUES); every
+    # other op refuses them with NotSupportedError
+    complex_ok: bool | None = None
+    bools_ok = True  # False: bool inputs refused, as PyTorch's kernel refuses them (abs, floor)
     kind = "other"  # one of KINDS
     elementwise: bool | None = None  # None: True for the elementwise and activation kinds
     # ---- read by the tools -----------------------------------------------------------------
@@ -117,6 +126,8 @@ class Op:
             raise ValueError(f"{cls.__name__}: promote must be one of {PROMOTIONS}")
         if cls.elementwise is None:
             cls.elementwise = cls.kind in ("elementwise", "activation")
+        if cls.complex_ok is None:
+            cls.complex_ok = cls.kind in _MOVES_VALUES
         if cls.public == "":
             cls.public = cls.name
         if cls.__dict__.get("quiet"):
@@ -138,19 +149,24 @@ class Op:
     def apply(cls, *inputs, **attrs) -> Tensor:
         """Convert ``inputs`` to tensors, promote their dtypes as declared, run and record."""
         promote = cls.promote
+        name = cls.public or cls.name
         if len(inputs) == 1:
             x = inputs[0]
             if type(x) is not Tensor:
-                x = as_tensor(x, cls.public or cls.name)
-            if promote == "float" and x._data.dtype.kind in "biu":
-                x = to_float(x)
+                x = as_tensor(x, name)
+            if x._data.dtype.kind != "f":
+                x = not_float(cls, x, "input")
             return _record(cls, (x,), attrs or None)
         if promote == "none":
-            xs = tuple(as_tensor(x, cls.public or cls.name) for x in inputs)
+            xs = tuple(as_tensor(x, name, f"input{i or ''}") for i, x in enumerate(inputs))
+            if not cls.complex_ok:
+                for i, x in enumerate(xs):
+                    if x._data.dtype.kind == "c":
+                        not_float(cls, x, f"input{i or ''}")
         elif len(inputs) == 2:
-            xs = pair(inputs[0], inputs[1], cls.public or cls.name)
-            if promote == "float" and xs[0]._data.dtype.kind in "biu":
-                xs = (to_float(xs[0]), to_float(xs[1]))
+            xs = pair(inputs[0], inputs[1], name)
+            if xs[0]._data.dtype.kind != "f":  # both have one dtype now
+                xs = (not_float(cls, xs[0], "input"), not_float(cls, xs[1], "other"))
         else:  # pragma: no cover - no op with three promoted inputs yet
             raise NotImplementedError(f"{cls.__name__}: promotion of {len(inputs)} inputs")
         return _record(cls, xs, attrs or None)
@@ -159,6 +175,28 @@ class Op:
     def record(cls, *tensors, **attrs):
         """Run and record on tensors already converted (no promotion): for ``call`` bodies."""
         return _record(cls, tensors, attrs or None)
+
+
+def not_float(op, x: Tensor, arg: str) -> Tensor:
+    """An input of ``op`` whose dtype is not floating: promoted, kept or refused as the op
+    declares (``promote``, ``complex_ok``); PyTorch's rules."""
+    kind = x._data.dtype.kind
+    if kind == "c":
+        if op.complex_ok:
+            return x
+        real_only(x, op.public or op.name, arg)
+    if kind == "b" and not op.bools_ok:
+        from .._validate import say
+
+        raise TypeError(say("dtype_bool", op=op.public or op.name, arg=arg))
+    if kind in "biu":
+        if op.promote == "float":
+            return to_float(x)
+        if op.promote == "float_only":
+            from .._validate import floating
+
+            floating(x, op.public or op.name, arg)
+    return x
 
 
 def _quietly(fn):
@@ -299,13 +337,13 @@ def _default_call(op):
     """``op.call`` for an op whose arguments are just its inputs (PyTorch's parameter names)."""
     n = _arity(op)
     if n == 1:
-        name, to_float_ints = op.public, op.promote == "float"
+        name = op.public
 
         def call(input):  # noqa: A002
             # Op.apply for one input, inlined: cr.relu(x) and x.exp() run once per op call
             x = input if type(input) is Tensor else as_tensor(input, name)
-            if to_float_ints and x._data.dtype.kind in "biu":
-                x = to_float(x)
+            if x._data.dtype.kind != "f":
+                x = not_float(op, x, "input")
             return _record(op, (x,), None)
     elif n == 2:
         def call(input, other):  # noqa: A002

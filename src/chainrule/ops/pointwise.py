@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validate as check
 from ..tensor import Tensor, _wrap
 from ._util import as_tensor
 from .binary import add, div, mul, sub, where
@@ -32,8 +33,14 @@ def lerp(input, end, weight) -> Tensor:  # noqa: A002
         >>> cr.lerp(cr.tensor([1.0, 2.0]), cr.tensor([3.0, 6.0]), 0.5).tolist()
         [2.0, 4.0]
     """
-    start = as_tensor(input, "lerp")
     weight = _number_or_tensor(weight, "lerp", "weight")
+    start, end, weight = check.elementwise("lerp", ("input", "end", "weight"), input, end,
+                                           weight)
+    # PyTorch's kernel needs one floating dtype for input, end (and a weight tensor)
+    names = ("input", "end") + (("weight",) if isinstance(weight, Tensor) else ())
+    tensors = check.same_dtype_operands("lerp", names, start, end, *(
+        (weight,) if isinstance(weight, Tensor) else ()))
+    start = check.floating(tensors[0], "lerp")
     diff = sub(end, start)
     if not isinstance(weight, Tensor):
         if abs(weight) < 0.5:
@@ -55,6 +62,8 @@ def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:  # noqa: A002
         [2.5, 6.0]
     """
     value = _number_or_tensor(value, "addcmul", "value")
+    input, tensor1, tensor2 = check.elementwise(  # noqa: A001
+        "addcmul", ("input", "tensor1", "tensor2"), input, tensor1, tensor2)
     prod = mul(tensor1, tensor2)
     return add(input, prod if _is_one(value) else mul(prod, value))
 
@@ -70,7 +79,9 @@ def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:  # noqa: A002
         [1.5, 3.0]
     """
     value = _number_or_tensor(value, "addcdiv", "value")
-    t1, t2 = as_tensor(tensor1, "addcdiv"), as_tensor(tensor2, "addcdiv")
+    input, t1, t2 = check.elementwise(  # noqa: A001
+        "addcdiv", ("input", "tensor1", "tensor2"), input, tensor1, tensor2)
+    t1, t2 = as_tensor(t1, "addcdiv", "tensor1"), as_tensor(t2, "addcdiv", "tensor2")
     if t1._data.dtype.kind in "biu" and t2._data.dtype.kind in "biu":
         raise TypeError(f"addcdiv(): integer tensors ({t1.dtype}, {t2.dtype}) would divide as "
                         "integers; convert them with .float() (PyTorch refuses them as well)")
@@ -95,7 +106,10 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,  # noqa: A0
         >>> cr.nan_to_num(cr.tensor([float("nan"), 1.0, float("inf")]), posinf=9.0).tolist()
         [0.0, 1.0, 9.0]
     """
-    x = as_tensor(input, "nan_to_num")
+    x = check.real(check.tensor(input, "nan_to_num"), "nan_to_num")
+    nan = check.number(nan, "nan_to_num", "nan")
+    posinf = None if posinf is None else check.number(posinf, "nan_to_num", "posinf")
+    neginf = None if neginf is None else check.number(neginf, "nan_to_num", "neginf")
     a = x._data
     if a.dtype.kind not in "fc":
         return _wrap(a.copy())

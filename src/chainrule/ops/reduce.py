@@ -7,10 +7,11 @@ import warnings
 
 import numpy as np
 
+from .. import _validate as check
 from ..autograd.graph import apply as _record
 from ..tensor import Tensor, _wrap
 from ._rows import rowsum
-from ._util import as_tensor, norm_axis, norm_dim
+from ._util import as_tensor, norm_axis, norm_dim, to_float
 from .op import Op, public
 
 
@@ -68,8 +69,8 @@ class Sum(Op):
         x = as_tensor(input, "sum")
         if dtype is not None:
             x = x.to(dtype)
-        elif x._data.dtype.kind == "b":
-            x = x.to(np.int64)
+        elif x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
+            x = x.to(np.int64)  # PyTorch's accumulation type for bools and integers
         return _reduce(Sum, x, dim, keepdim)
 
     def forward(x, axis, keepdims):
@@ -88,8 +89,8 @@ class Mean(Op):
 
     def call(input, dim=None, keepdim: bool = False):  # noqa: A002
         x = as_tensor(input, "mean")
-        if x._data.dtype.kind not in "fc":
-            raise TypeError(f"mean(): needs a floating-point tensor, got {x.dtype}; use .float()")
+        if x._data.dtype.kind != "f":
+            check.floating(x, "mean")
         return _reduce(Mean, x, dim, keepdim)
 
     def forward(x, axis, keepdims):
@@ -241,7 +242,12 @@ class Prod(Op):
     formula = "d prod(x)/dx_i = prod_{j != i} x_j"
 
     def call(input, dim=None, keepdim: bool = False):  # noqa: A002
-        return _reduce(Prod, input, dim, keepdim)
+        x = as_tensor(input, "prod")
+        if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
+            x = x.to(np.int64)  # PyTorch's accumulation type for bools and integers
+        if dim is not None:
+            dim = check.integer(dim, "prod", "dim")  # one dim only, as in PyTorch
+        return _reduce(Prod, x, dim, keepdim)
 
     def forward(x, axis, keepdims):
         return np.prod(x, axis=axis, keepdims=keepdims)
@@ -305,7 +311,13 @@ class Logsumexp(Op):
     formula = "d logsumexp(x)/dx_i = softmax(x)_i"
 
     def call(input, dim, keepdim: bool = False):  # noqa: A002
-        return _reduce(Logsumexp, input, dim, keepdim)
+        x = as_tensor(input, "logsumexp")
+        if x._data.dtype.kind in "biu":  # PyTorch computes integers in the default float dtype
+            x = to_float(x)
+        if dim is None:
+            raise TypeError("logsumexp(): argument 'dim' must be an int or a tuple of ints, "
+                            "got None")
+        return _reduce(Logsumexp, x, dim, keepdim)
 
     def forward(x, axis, keepdims):
         m = np.max(x, axis=axis, keepdims=True)
@@ -448,6 +460,8 @@ def _cumprod_grad_with_zeros(F, g, x, axis):
 
 def _reduce(op, x, dim, keepdim, **extra):
     x = as_tensor(x, op.public)
+    if x._data.dtype.kind == "c":
+        check.real(x, op.public)
     axis = norm_axis(dim, x.ndim, op.public)
     if axis == ():
         axis = None if x.ndim == 0 else axis
@@ -457,6 +471,8 @@ def _reduce(op, x, dim, keepdim, **extra):
 def _running(op, x, dim, dtype):
     """cumsum / cumprod: ``x`` (cast to ``dtype``, or integers to int64) along one ``dim``."""
     x = as_tensor(x, op.public)
+    if x._data.dtype.kind == "c":
+        check.real(x, op.public)
     if dtype is not None:
         x = x.to(dtype)
     elif x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
@@ -465,10 +481,15 @@ def _running(op, x, dim, dtype):
 
 
 def _along_dim(op, x, dim, dtype):
-    """softmax / log_softmax: ``x`` (cast to ``dtype`` first, if given) along one ``dim``."""
+    """softmax / log_softmax: ``x`` (cast to ``dtype`` first, if given) along one ``dim``.
+
+    Integer and bool inputs are refused without a float ``dtype``, as in PyTorch (NumPy would
+    compute a uint8 input in float16, losing most of its precision)."""
     x = as_tensor(x, op.public)
     if dtype is not None:
         x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        check.floating(x, op.public)
     return op.record(x, axis=norm_dim(dim, (x.ndim or 1), op.public))
 
 
@@ -496,8 +517,8 @@ def _spread(op, input, dim, unbiased, keepdim, correction):  # noqa: A002
     if isinstance(correction, bool) or not isinstance(correction, (int, float, np.integer,
                                                                    np.floating)):
         raise TypeError(f"{fn}(): correction must be a number, got {correction!r}")
-    if x._data.dtype.kind not in "fc":
-        raise TypeError(f"{fn}(): needs a floating-point tensor, got {x.dtype}; use .float()")
+    if x._data.dtype.kind != "f":
+        check.floating(x, fn)
     axis = norm_axis(dim, x.ndim, fn)
     if axis == ():
         axis = None
@@ -521,7 +542,7 @@ class _ValuesIndices(tuple):
 
 
 def _max_min(x, dim, keepdim, largest, name):
-    x = as_tensor(x, name)
+    x = check.real(as_tensor(x, name), name)
     if dim is None:
         if x._data.size == 0:
             raise ValueError(f"{name}(): empty tensor has no {name}")
@@ -589,6 +610,8 @@ def argmin(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
 
 def _arg_extreme(find, fn: str, input, dim, keepdim) -> Tensor:  # noqa: A002
     x = as_tensor(input, fn)
+    if x._data.dtype.kind not in "fiu":  # PyTorch: "does not support bool / complex input"
+        check.numeric(x, fn)
     a = x._data
     if dim is not None:
         dim = norm_dim(dim, a.ndim or 1, fn)

@@ -27,7 +27,16 @@ class _Rounding:
 
 def _pass_ints(op, input, fn: str, **attrs) -> Tensor:  # noqa: A002
     x = as_tensor(input, fn)
-    if x._data.dtype.kind in "biu":
+    kind = x._data.dtype.kind
+    if kind in "bc":  # PyTorch's rounding kernels refuse bool and complex tensors
+        if kind == "c":
+            from .._validate import real
+
+            real(x, fn)
+        from .._validate import say
+
+        raise TypeError(say("dtype_bool", op=fn, arg="input"))
+    if kind in "iu":
         return _wrap(x._data.copy())  # already whole numbers
     return op.record(x, **attrs)
 
@@ -119,6 +128,7 @@ class Frac(Op):
     """
 
     kind, method = "elementwise", True
+    bools_ok = False
     formula = "d frac(x)/dx = 1"
 
     def call(input):  # noqa: A002
@@ -136,8 +146,9 @@ class Frac(Op):
 
 def _divisor_check(b: Tensor, fn: str) -> None:
     if b._data.dtype.kind in "biu" and not np.all(b._data):
-        raise ZeroDivisionError(f"{fn}(): integer division by zero (the divisor holds a 0); "
-                                "floating-point tensors give inf or NaN there instead")
+        from .._validate import IntegerDivisionError, say
+
+        raise IntegerDivisionError(say("div_zero", op=fn))
 
 
 def _quotient(F, a, b, rounding):
@@ -169,7 +180,9 @@ class Remainder(Op):
         return Remainder.record(a, b)
 
     def backward(F, g, out, a, b):
-        return g, -g * _quotient(F, a, b, np.floor)
+        # floor(a / b) as PyTorch's floor division computes it, from the remainder: NaN where
+        # a is infinite (a plain floor would give +-inf there)
+        return g, -g * _quotient(F, a - out, b, np.round)
 
 
 class Fmod(Op):

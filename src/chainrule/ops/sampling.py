@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validate as check
 from ..random import _gen
 from ..tensor import Tensor, _wrap
-from ._util import as_tensor
 from .op import public
 
 
@@ -28,9 +28,7 @@ def multinomial(input, num_samples: int, replacement: bool = False, *,  # noqa: 
         >>> sorted(cr.tensor([1.0, 2.0, 3.0]).multinomial(3, generator=g).tolist())
         [0, 1, 2]
     """
-    w = as_tensor(input, "multinomial")._data
-    if w.dtype.kind != "f":
-        raise TypeError(f"multinomial(): needs floating-point weights, got {w.dtype}")
+    w = check.floating(input, "multinomial")._data
     if w.ndim not in (1, 2):
         raise ValueError(f"multinomial(): weights must be 1-D or 2-D, got shape {w.shape}")
     if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)):
@@ -42,6 +40,11 @@ def multinomial(input, num_samples: int, replacement: bool = False, *,  # noqa: 
     if not np.isfinite(rows).all() or (rows < 0).any():
         raise ValueError("multinomial(): the weights must be finite and non-negative (they hold "
                          "inf, NaN or a negative value)")
+    if w.ndim == 2 and w.shape[0] == 0 and n:  # no rows: no draws (PyTorch's answer)
+        if not replacement and num_samples > n:
+            raise ValueError(f"multinomial(): cannot draw {num_samples} samples from {n} "
+                             "categories without replacement")
+        return _wrap(np.zeros((0, num_samples), dtype=np.int64))
     if rows.size == 0 or (rows.sum(axis=1) <= 0).any():
         raise ValueError("multinomial(): every row of weights needs a positive sum")
     if not replacement and num_samples > n:

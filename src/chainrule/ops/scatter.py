@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validate as check
 from ..autograd.graph import OpError
 from ..tensor import Tensor, _wrap
-from ._util import as_tensor, norm_dim, zeros_like_grad
+from ._util import zeros_like_grad
 from .op import Op, public
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -29,10 +30,8 @@ def _positions(fn: str, x: Tensor, dim, index, src_shape=None) -> tuple:
     of broadcasting index arrays, the shape of ``index``)."""
     if x.ndim == 0:
         raise OpError(f"{fn}(): needs a tensor with at least 1 dim, got a 0-d tensor")
-    d = norm_dim(dim, x.ndim, fn)
-    idx = as_tensor(index, fn)
-    if idx._data.dtype.kind not in "iu":
-        raise TypeError(f"{fn}(): index must be an integer tensor, got {idx.dtype}")
+    d = check.dim(dim, x.ndim, fn)
+    idx = check.index_tensor(index, fn)
     if idx.ndim != x.ndim:
         raise OpError(f"{fn}(): index of shape {idx.shape} must have as many dims as the "
                       f"tensor's shape {x.shape}")
@@ -43,11 +42,7 @@ def _positions(fn: str, x: Tensor, dim, index, src_shape=None) -> tuple:
                                   any(i > s for i, s in zip(idx.shape, src_shape))):
         raise OpError(f"{fn}(): index of shape {idx.shape} is larger than src's shape "
                       f"{tuple(src_shape)}")
-    a = idx._data
-    if a.size and (a.min() < 0 or a.max() >= x.shape[d]):
-        bad = int(a.min()) if a.min() < 0 else int(a.max())
-        raise IndexError(f"{fn}(): index {bad} is out of bounds for dim {d} of size "
-                         f"{x.shape[d]}")
+    a = check.indices_in_range(idx._data, x.shape[d], fn, "index", d)
     grid = list(np.indices(a.shape, sparse=True))
     grid[d] = a.astype(np.intp, copy=False)
     return d, tuple(grid)
@@ -84,11 +79,13 @@ def _src_tensor(fn: str, x: Tensor, src, value, shape) -> Tensor:
                 raise OpError(f"{fn}(): value must be a number or a 0-d tensor, got shape "
                               f"{value.shape}")
             value = value.item()
+        else:
+            check.number(value, fn, "value")
         return _wrap(np.full(shape, value, dtype=x._data.dtype))
     if src._data.dtype != x._data.dtype:
         raise TypeError(f"{fn}(): src is {src.dtype} but the tensor is {x.dtype}; convert one "
                         "of them (PyTorch refuses mixed dtypes too)")
-    return src
+    return check.real(src, fn, "src")
 
 
 def scatter_array(x: np.ndarray, grid, s: np.ndarray) -> np.ndarray:
@@ -152,15 +149,16 @@ class Scatter(Op):
     formula = "d scatter/d input = 1 where nothing is written; d/d src = gather at index"
 
     def call(input, dim: int, index, src=None, value=None, *, reduce=None):  # noqa: A002
-        x = as_tensor(input, "scatter")
+        x = check.real(check.tensor(input, "scatter"), "scatter")
         if reduce is not None:
             if reduce not in ("add", "multiply"):
                 raise ValueError(f"scatter(): reduce must be 'add' or 'multiply', got "
                                  f"{reduce!r}; scatter_reduce has more")
-            idx = as_tensor(index, "scatter")
+            idx = check.index_tensor(index, "scatter")
             s = _src_tensor("scatter", x, src, value, idx.shape)
-            return scatter_reduce(x, dim, idx, s, "sum" if reduce == "add" else "prod")
-        idx = as_tensor(index, "scatter")
+            return _scatter_reduce(x, dim, idx, s, "sum" if reduce == "add" else "prod", True,
+                                   "scatter")
+        idx = check.index_tensor(index, "scatter")
         s = _src_tensor("scatter", x, src, value, idx.shape)
         _, grid = _positions("scatter", x, dim, idx, s.shape)
         return Scatter.record(x, s, grid=grid)
@@ -198,15 +196,7 @@ class ScatterReduce(Op):
 
     def call(input, dim: int, index, src, reduce: str, *,  # noqa: A002
              include_self: bool = True):
-        x = as_tensor(input, "scatter_reduce")
-        if reduce not in _REDUCES:
-            raise ValueError(f"scatter_reduce(): reduce must be one of {_REDUCES}, got "
-                             f"{reduce!r}")
-        s = as_tensor(src, "scatter_reduce")
-        s = _src_tensor("scatter_reduce", x, s, None, None)
-        _, grid = _positions("scatter_reduce", x, dim, index, s.shape)
-        return ScatterReduce.record(x, s, grid=grid, reduce=reduce,
-                                    include_self=bool(include_self))
+        return _scatter_reduce(input, dim, index, src, reduce, include_self, "scatter_reduce")
 
     def forward(x, src, grid, reduce, include_self):
         return scatter_reduce_array(x, grid, src[_used(src.shape, grid)], reduce, include_self)
@@ -280,4 +270,14 @@ def scatter_add(input, dim: int, index, src) -> Tensor:  # noqa: A002
         >>> cr.scatter_add(cr.zeros(3), 0, cr.tensor([0, 2, 0]), src).tolist()
         [4.0, 0.0, 2.0]
     """
-    return scatter_reduce(input, dim, index, src, "sum")
+    return _scatter_reduce(input, dim, index, src, "sum", True, "scatter_add")
+
+
+def _scatter_reduce(input, dim, index, src, reduce, include_self, fn: str) -> Tensor:  # noqa: A002
+    x = check.real(check.tensor(input, fn), fn)
+    check.choice(reduce, _REDUCES, fn, "reduce")
+    s = check.tensor(src, fn, "src")
+    s = _src_tensor(fn, x, s, None, None)
+    _, grid = _positions(fn, x, dim, index, s.shape)
+    return ScatterReduce.record(x, s, grid=grid, reduce=reduce,
+                                include_self=check.flag(include_self, fn, "include_self"))

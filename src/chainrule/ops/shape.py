@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .. import _validate as check
 from ..autograd.grad_mode import GRAD
 from ..autograd.graph import OpError
 from ..tensor import Tensor, _wrap
@@ -83,23 +84,32 @@ class BroadcastTo(Op):
     formula = "broadcast: gradient summed over the broadcast axes"
 
     def call(input, shape):  # noqa: A002
-        x = as_tensor(input, "broadcast_to")
-        shape = tuple(int(s) for s in shape)
-        if shape == x.shape:
-            return x
-        try:
-            if np.broadcast_shapes(x.shape, shape) != shape:
-                raise ValueError
-        except ValueError:
-            raise OpError(
-                f"broadcast_to(): cannot broadcast shape {x.shape} to {shape}") from None
-        return BroadcastTo.record(x, shape=shape)
+        return _broadcast_to(input, shape, "broadcast_to")
 
     def forward(x, shape):
         return np.broadcast_to(x, shape)
 
     def backward(F, g, out, x, shape):
         return (g,)
+
+
+def _broadcast_to(input, shape, fn: str) -> Tensor:  # noqa: A002
+    x = as_tensor(input, fn)
+    shape = check.ints(shape, 0, fn, "size", low=-1)
+    if -1 in shape:  # PyTorch: -1 keeps the size of the tensor's matching dim
+        lead = len(shape) - x.ndim
+        if lead < 0 or -1 in shape[:lead]:
+            raise OpError(f"{fn}(): -1 in {shape} has no matching dim in the tensor's shape "
+                          f"{x.shape}")
+        shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    if shape == x.shape:
+        return x
+    try:
+        if np.broadcast_shapes(x.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise OpError(f"{fn}(): cannot broadcast shape {x.shape} to {shape}") from None
+    return BroadcastTo.record(x, shape=shape)
 
 
 class Flip(Op):
@@ -116,10 +126,14 @@ class Flip(Op):
 
     def call(input, *dims):  # noqa: A002
         x = as_tensor(input, "flip")
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = dims[0]
         if not dims:
             raise TypeError("flip(): needs the dims to flip, e.g. flip(x, (0,))")
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = dims[0]
+            if not dims:  # flip(x, ()): nothing to reverse, a copy
+                from .elementwise import clone
+
+                return clone(x)
         return Flip.record(x, axis=norm_axis(tuple(dims), x.ndim, "flip"))
 
     def forward(x, axis):
@@ -194,19 +208,11 @@ class Pad(Op):
     formula = "pad: gradient is the un-padded slice"
 
     def call(input, pad, mode: str = "constant", value: float = 0.0):  # noqa: A002
-        x = as_tensor(input, "pad")
+        x = check.tensor(input, "pad")
         if mode != "constant":
-            raise ValueError(f"pad(): only mode='constant' is supported, got {mode!r}")
-        pad = tuple(int(p) for p in pad)
-        if len(pad) % 2 or len(pad) // 2 > x.ndim:
-            raise OpError(
-                f"pad(): pad {pad} must hold (left, right) pairs for at most {x.ndim} dims")
-        if any(p < 0 for p in pad):
-            raise OpError(f"pad(): negative padding {pad} is not supported")
-        width = [(0, 0)] * x.ndim
-        for i in range(len(pad) // 2):
-            width[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-        return pad_np(x, tuple(width), value)
+            check.choice(mode, ("constant",), "pad", "mode")
+        value = check.number(value, "pad", "value")
+        return constant_pad(x, pad, value, "pad")
 
     def forward(x, pad_width, value):
         return np.pad(x, pad_width, constant_values=value)
@@ -293,8 +299,8 @@ def _arange(n: int) -> np.ndarray:
 def _shape_arg(shape, op="reshape"):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    if not all(isinstance(s, (int, np.integer)) for s in shape):
-        raise TypeError(f"{op}(): sizes must be ints, got {shape!r}")
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in shape):
+        raise TypeError(f"{op}(): argument 'shape' must be a sequence of ints, got {shape!r}")
     return tuple(int(s) for s in shape)
 
 
@@ -305,7 +311,9 @@ def _shape_arg(shape, op="reshape"):
 def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
     x = as_tensor(x, "flatten")
-    if x.ndim == 0:
+    if x.ndim == 0:  # dims 0 and -1 name the one dim a 0-d tensor has, as in PyTorch
+        check.dim(start_dim, 0, "flatten", "start_dim"), check.dim(end_dim, 0, "flatten",
+                                                                    "end_dim")
         return reshape(x, (1,))
     s = norm_dim(start_dim, x.ndim, "flatten")
     e = norm_dim(end_dim, x.ndim, "flatten")
@@ -353,10 +361,11 @@ def expand_dims(x, axis) -> Tensor:
 def transpose(x, dim0: int, dim1: int) -> Tensor:
     """Swap two axes."""
     x = as_tensor(x, "transpose")
+    a, b = check.dim(dim0, x.ndim, "transpose", "dim0"), check.dim(dim1, x.ndim, "transpose",
+                                                                  "dim1")
     if x.ndim < 2:
         return x
     axes = list(range(x.ndim))
-    a, b = norm_dim(dim0, x.ndim, "transpose"), norm_dim(dim1, x.ndim, "transpose")
     axes[a], axes[b] = axes[b], axes[a]
     return permute(x, tuple(axes))
 
@@ -377,6 +386,8 @@ def expand(x, *sizes) -> Tensor:
     """Like ``broadcast_to``; -1 keeps a dim's size (PyTorch's ``expand``)."""
     x = as_tensor(x, "expand")
     sizes = _shape_arg(sizes, "expand")
+    if any(s < -1 for s in sizes):
+        raise OpError(f"expand(): sizes {sizes} hold a negative size")
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise OpError(f"expand(): {sizes} has fewer dims than the tensor's shape {x.shape}")
@@ -384,21 +395,23 @@ def expand(x, *sizes) -> Tensor:
         raise OpError(f"expand(): -1 (keep the size) is not allowed for the new leading dims in "
                       f"{sizes} (tensor shape {x.shape})")
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-    return broadcast_to(x, shape)
+    return _broadcast_to(x, shape, "expand")
 
 
 @public(method=True, kind="shape")
 def expand_as(x, other) -> Tensor:
     """``x`` broadcast to ``other``'s shape."""
-    return broadcast_to(x, other.shape)
+    other = check.strict_tensor(other, "expand_as", "other")
+    return _broadcast_to(x, other.shape, "expand_as")
 
 
 
 
 def _tensors(tensors, op):
-    if isinstance(tensors, Tensor) or not len(tensors):
-        raise OpError(f"{op}(): expects a non-empty sequence of tensors")
-    ts = [as_tensor(t, op) for t in tensors]
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
+        raise TypeError(f"{op}(): argument 'tensors' must be a non-empty sequence of tensors, "
+                        f"got {type(tensors).__name__}")
+    ts = [as_tensor(t, op, f"tensors[{i}]") for i, t in enumerate(tensors)]
     first = ts[0]._data.dtype
     if any(t._data.dtype != first for t in ts):  # one common dtype, PyTorch's promotion
         from .elementwise import cast
@@ -421,13 +434,17 @@ def split(x, split_size_or_sections, dim: int = 0) -> tuple:
     x = as_tensor(x, "split")
     d = norm_dim(dim, x.ndim, "split")
     n = x.shape[d]
-    if isinstance(split_size_or_sections, int):
-        size = split_size_or_sections
-        if size <= 0:
-            raise OpError(f"split(): split size must be positive, got {size}")
-        sizes = [size] * (n // size) + ([n % size] if n % size else [])
+    if isinstance(split_size_or_sections, (int, np.integer)) and \
+            not isinstance(split_size_or_sections, bool):
+        size = check.integer(split_size_or_sections, "split", "split_size_or_sections", low=0)
+        if size == 0 and n:
+            raise OpError("split(): split size 0 cannot split a dim of size "
+                          f"{n}")
+        # PyTorch: pieces of ``size`` and a smaller last one; an empty dim gives one empty piece
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
     else:
-        sizes = list(split_size_or_sections)
+        sizes = list(check.ints(split_size_or_sections, 0, "split", "split_size_or_sections",
+                                low=0))
         if sum(sizes) != n:
             raise OpError(f"split(): sizes {sizes} do not add up to dim {d} of size {n}")
     lead = (slice(None),) * d
@@ -442,9 +459,11 @@ def split(x, split_size_or_sections, dim: int = 0) -> tuple:
 def chunk(x, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` nearly equal pieces (like PyTorch)."""
     x = as_tensor(x, "chunk")
-    if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
-        raise OpError(f"chunk(): chunks must be a positive int, got {chunks!r}")
-    n = x.shape[norm_dim(dim, x.ndim, "chunk")]
+    chunks = check.integer(chunks, "chunk", "chunks", low=1)
+    d = norm_dim(dim, x.ndim, "chunk")
+    n = x.shape[d]
+    if n == 0:  # PyTorch: ``chunks`` empty pieces
+        return tuple(x[(slice(None),) * d + (slice(0, 0),)] for _ in range(chunks))
     size = -(-n // chunks)
     return split(x, size, dim)
 
@@ -458,6 +477,30 @@ def unbind(x, dim: int = 0) -> tuple:
     return tuple(x[lead + (i,)] for i in range(x.shape[d]))
 
 
+
+
+def constant_pad(x: Tensor, pad, value, fn: str) -> Tensor:
+    """``x`` padded with ``value`` by PyTorch's ``pad`` list ((left, right) pairs from the last
+    dim); negative amounts crop, as in PyTorch. The result's size is checked first."""
+    pad = check.ints(pad, 0, fn, "pad")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise OpError(
+            f"{fn}(): pad {pad} must hold (left, right) pairs for at most {x.ndim} dims")
+    width = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        width[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    shape = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape, width))
+    if any(n < 0 for n in shape):
+        raise OpError(f"{fn}(): padding {pad} of a tensor of shape {x.shape} gives a negative "
+                      f"size {shape}")
+    check.alloc(shape, x._data.dtype, fn)
+    if any(lo < 0 or hi < 0 for lo, hi in width):  # crop first
+        x = getitem(x, tuple(slice(max(-lo, 0), s - max(-hi, 0))
+                             for s, (lo, hi) in zip(x.shape, width)))
+        width = [(max(lo, 0), max(hi, 0)) for lo, hi in width]
+    if not any(lo or hi for lo, hi in width):
+        return x if x._node is not None or x.requires_grad else _wrap(x._data.copy())
+    return pad_np(x, tuple(width), value)
 
 
 def pad_np(x, pad_width, value=0.0) -> Tensor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validate as check
 from ..tensor import Tensor, _wrap
 from ._util import as_tensor, norm_dim
 from .compose import gather
@@ -51,7 +52,7 @@ def sort(input, dim: int = -1, descending: bool = False, *,  # noqa: A002
         >>> v.tolist(), i.tolist()
         ([3.0, 2.0, 1.0], [0, 2, 1])
     """
-    x = as_tensor(input, "sort")
+    x = check.real(as_tensor(input, "sort"), "sort")
     d = _dim_of(x, dim, "sort")
     if x.ndim == 0:
         return _ValuesIndices((x * 1 if x.requires_grad else _wrap(x._data.copy()),
@@ -70,7 +71,7 @@ def argsort(input, dim: int = -1, descending: bool = False, *,  # noqa: A002
         >>> cr.argsort(cr.tensor([[3, 1, 2]]), dim=1).tolist()
         [[1, 2, 0]]
     """
-    x = as_tensor(input, "argsort")
+    x = check.real(as_tensor(input, "argsort"), "argsort")
     d = _dim_of(x, dim, "argsort")
     if x.ndim == 0:
         return _wrap(np.zeros((), np.int64))
@@ -91,7 +92,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True,  # noqa: A002
         >>> r.values.tolist(), r.indices.tolist()
         ([5.0, 4.0], [1, 3])
     """
-    x = as_tensor(input, "topk")
+    x = check.numeric(input, "topk")  # PyTorch's topk refuses bool and complex tensors
     d = _dim_of(x, dim, "topk")
     n = x.shape[d] if x.ndim else 1
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
@@ -123,7 +124,7 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,  # noqa: A0
         >>> u.tolist(), inv.tolist(), cnt.tolist()
         ([1, 3], [1, 0, 1], [1, 2])
     """
-    x = as_tensor(input, "unique")
+    x = check.real(as_tensor(input, "unique"), "unique")
     a = x._data
     if dim is None:
         vals, inv, cnt = np.unique(a.reshape(-1), return_inverse=True, return_counts=True,

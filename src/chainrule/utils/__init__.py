@@ -1,5 +1,6 @@
 """``chainrule.utils``: PyTorch's ``torch.utils`` paths.
 
+``chainrule.utils.checkpoint`` trades compute for memory (activation checkpointing).
 ``chainrule.utils.data`` is ``chainrule.data`` itself (datasets, samplers, ``DataLoader``), so
 ``from torch.utils.data import DataLoader`` reads the same under ``import chainrule as torch``.
 
@@ -13,5 +14,6 @@ Example:
 import sys
 
 from .. import data
+from . import checkpoint  # noqa: F401  (cr.utils.checkpoint, as torch.utils.checkpoint)
 
 sys.modules[__name__ + ".data"] = data

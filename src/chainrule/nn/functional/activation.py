@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ... import _validate as check
 from ...autograd.grad_mode import GRAD
 from ...ops.binary import maximum, minimum, where
 from ...ops.elementwise import elu as _elu
@@ -108,6 +109,7 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noq
         >>> F.softmax(cr.tensor([[0.0, 0.0]]), dim=1).tolist()
         [[0.5, 0.5]]
     """
+    input = check.tensor(input, "softmax")  # noqa: A001
     if dim is None:
         dim = _implicit_dim(input.ndim, "softmax")
     return _softmax(input, dim, dtype)
@@ -122,6 +124,7 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  #
         >>> [round(v, 4) for v in F.log_softmax(cr.tensor([[0.0, 0.0]]), dim=1)[0].tolist()]
         [-0.6931, -0.6931]
     """
+    input = check.tensor(input, "log_softmax")  # noqa: A001
     if dim is None:
         dim = _implicit_dim(input.ndim, "log_softmax")
     return _log_softmax(input, dim, dtype)
@@ -136,7 +139,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
         >>> F.relu6(cr.tensor([-1.0, 3.0, 8.0])).tolist()
         [0.0, 3.0, 6.0]
     """
-    return hardtanh(input, 0.0, 6.0, inplace)
+    return hardtanh(check.numeric(input, "relu6"), 0.0, 6.0, inplace)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
@@ -149,8 +152,17 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
         >>> F.hardtanh(cr.tensor([-3.0, 0.5, 3.0])).tolist()
         [-1.0, 0.5, 1.0]
     """
+    input = check.numeric(input, "hardtanh")  # noqa: A001
+    min_val = check.number(min_val, "hardtanh", "min_val")
+    max_val = check.number(max_val, "hardtanh", "max_val")
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
+        raise ValueError(f"hardtanh(): min_val {min_val} must not exceed max_val {max_val}")
+    if input._data.dtype.kind == "u" and min(min_val, max_val) < 0:
+        raise ValueError("hardtanh(): cannot clip an unsigned tensor to negative limits "
+                         f"({min_val}, {max_val}), as in PyTorch")
+    if input._data.dtype.kind in "iu":  # integers stay integers, as in PyTorch
+        out = _wrap(np.clip(input._data, min_val, max_val).astype(input._data.dtype))
+        return _inplace(input, out) if inplace else out
     # PyTorch's gradient is 0 at the bounds themselves (clamp's passes there): keep x only
     # strictly inside, and the bound as a constant elsewhere.
     inside = (input > min_val) & (input < max_val)
@@ -168,6 +180,7 @@ def softsign(input: Tensor) -> Tensor:  # noqa: A002
         >>> F.softsign(cr.tensor([1.0, -3.0])).tolist()
         [0.5, -0.75]
     """
+    input = check.numeric(input, "softsign")  # noqa: A001
     return input / (input.abs() + 1)
 
 
@@ -180,8 +193,14 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
         >>> F.mish(cr.tensor([0.0])).tolist()
         [0.0]
     """
-    out = input * softplus(input).tanh()
+    input = check.floating(input, "mish")  # noqa: A001
+    out = _mish(input)
     return _inplace(input, out) if inplace else out
+
+
+def _mish(x: Tensor) -> Tensor:
+    """x * tanh(softplus(x)), finite for every finite x (see ``numerics``)."""
+    return x * softplus(x).tanh()
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -193,6 +212,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
         >>> F.hardsigmoid(cr.tensor([-4.0, 0.0, 4.0])).tolist()
         [0.0, 0.5, 1.0]
     """
+    input = check.floating(input, "hardsigmoid")  # noqa: A001
     out = minimum(maximum(input / 6 + 0.5, 0.0), 1.0)
     return _inplace(input, out) if inplace else out
 
@@ -206,9 +226,13 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
         >>> F.prelu(cr.tensor([-2.0, 3.0]), cr.tensor([0.5])).tolist()
         [-1.0, 3.0]
     """
+    input, weight = check.same_dtype_operands("prelu", ("input", "weight"), input, weight)  # noqa: A001
+    input = check.floating(input, "prelu")  # noqa: A001
+    if weight.ndim == 0 or input.ndim == 0 and weight.shape == (1,):
+        return where(input > 0, input, weight.reshape(()) * input)  # one slope
     n = weight.shape[0] if weight.ndim == 1 else -1
     if weight.ndim != 1 or (n != 1 and (input.ndim < 2 or input.shape[1] != n)):
-        raise ValueError(f"prelu: weight of shape {weight.shape} needs 1 or C = dim 1 of the "
+        raise ValueError(f"prelu(): weight of shape {weight.shape} needs 1 or C = dim 1 of the "
                          f"input {input.shape} entries")
     a = weight if n == 1 or input.ndim == 2 else weight.reshape((1, n) + (1,) * (input.ndim - 2))
     return where(input > 0, input, a * input)
@@ -227,6 +251,7 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
         >>> round(F.logsigmoid(cr.tensor([0.0])).item(), 4)
         -0.6931
     """
+    input = check.floating(input, "logsigmoid")  # noqa: A001
     return -softplus(-input)
 
 
@@ -239,6 +264,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
         >>> round(F.selu(cr.tensor([1.0])).item(), 4)
         1.0507
     """
+    input = check.floating(input, "selu")  # noqa: A001
     out = _elu(input, _SELU_ALPHA) * _SELU_SCALE
     return _inplace(input, out) if inplace else out
 
@@ -252,8 +278,10 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
         >>> F.celu(cr.tensor([2.0, 0.0])).tolist()
         [2.0, 0.0]
     """
+    input = check.floating(input, "celu")  # noqa: A001
+    alpha = check.number(alpha, "celu", "alpha")
     if alpha == 0:
-        raise ValueError("celu: alpha must not be 0")
+        raise ValueError("celu(): argument 'alpha' must not be 0")
     out = where(input > 0, input, (exp(minimum(input, 0.0) / alpha) - 1) * alpha)
     return _inplace(input, out) if inplace else out
 
@@ -267,6 +295,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
         >>> F.hardswish(cr.tensor([-4.0, 0.0, 4.0])).tolist()
         [-0.0, 0.0, 4.0]
     """
+    input = check.floating(input, "hardswish")  # noqa: A001
     out = input * hardsigmoid(input)
     return _inplace(input, out) if inplace else out
 
@@ -280,9 +309,14 @@ def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noq
         >>> F.softmin(cr.tensor([[1.0, 1.0]]), dim=1).tolist()
         [[0.5, 0.5]]
     """
+    input = check.tensor(input, "softmin")  # noqa: A001
+    if dtype is not None:
+        input = input.to(dtype)  # noqa: A001
+    input = check.floating(input, "softmin")  # noqa: A001
     if dim is None:
         dim = _implicit_dim(input.ndim, "softmin")
-    return _softmax(-input, dim, dtype)
+    dim = check.dim(dim, input.ndim, "softmin")
+    return _softmax(-input, dim)
 
 
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
@@ -294,6 +328,7 @@ def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
         >>> F.tanhshrink(cr.tensor([0.0])).tolist()
         [0.0]
     """
+    input = check.numeric(input, "tanhshrink")  # noqa: A001
     return input - tanh(input)
 
 
@@ -307,13 +342,12 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
         >>> F.glu(cr.tensor([[2.0, 4.0, 0.0, 0.0]])).tolist()
         [[1.0, 2.0]]
     """
+    input = check.floating(input, "glu")  # noqa: A001
     if input.ndim == 0:
-        raise ValueError("glu: needs at least 1 dim, got a 0-d tensor")
-    d = dim % input.ndim if -input.ndim <= dim < input.ndim else None
-    if d is None:
-        raise IndexError(f"glu: dim {dim} is out of range for input of shape {input.shape}")
+        raise ValueError("glu(): needs at least 1 dim, got a 0-d tensor")
+    d = check.dim(dim, input.ndim, "glu")
     if input.shape[d] % 2:
-        raise ValueError(f"glu: dim {dim} of input {input.shape} must have an even size")
+        raise ValueError(f"glu(): dim {dim} of input {input.shape} must have an even size")
     a, b = input.chunk(2, d)
     return a * sigmoid(b)
 
@@ -327,7 +361,9 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
         >>> F.hardshrink(cr.tensor([-1.0, 0.2, 0.7])).tolist()
         [-1.0, 0.0, 0.699999988079071]
     """
-    return where((input > lambd) | (input < -lambd), input, 0.0)
+    input = check.floating(input, "hardshrink")  # noqa: A001
+    lambd = check.number(lambd, "hardshrink", "lambd")
+    return where(input.abs() <= lambd, 0.0, input)  # NaN stays NaN, as in PyTorch
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
@@ -339,9 +375,10 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
         >>> F.softshrink(cr.tensor([-1.0, 0.2, 1.5])).tolist()
         [-0.5, 0.0, 1.0]
     """
-    if lambd < 0:
-        raise ValueError(f"softshrink: lambd must be >= 0, got {lambd}")
-    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+    input = check.floating(input, "softshrink")  # noqa: A001
+    lambd = check.number(lambd, "softshrink", "lambd", low=0.0)
+    # NaN stays NaN, as in PyTorch
+    return where(input.abs() <= lambd, 0.0, where(input > 0, input - lambd, input + lambd))
 
 
 def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
@@ -354,7 +391,10 @@ def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
         >>> F.threshold(cr.tensor([0.5, 2.0]), 1.0, -1.0).tolist()
         [-1.0, 2.0]
     """
-    out = where(input > threshold, input, value)
+    input = check.numeric(input, "threshold")  # noqa: A001
+    threshold = check.number(threshold, "threshold", "threshold")
+    value = check.number(value, "threshold", "value")
+    out = where(input <= threshold, value, input)  # PyTorch's test: NaN is kept
     if out.dtype != input.dtype:
         out = out.to(input.dtype)
     return _inplace(input, out) if inplace else out
@@ -371,8 +411,11 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,  # noqa
         >>> F.rrelu(cr.tensor([-3.0, 1.0]), 0.2, 0.4).tolist()
         [-0.9000000357627869, 1.0]
     """
+    input = check.floating(input, "rrelu")  # noqa: A001
+    lower = check.number(lower, "rrelu", "lower")
+    upper = check.number(upper, "rrelu", "upper")
     if not 0 <= lower <= upper:
-        raise ValueError(f"rrelu: need 0 <= lower <= upper, got lower={lower}, upper={upper}")
+        raise ValueError(f"rrelu(): need 0 <= lower <= upper, got lower={lower}, upper={upper}")
     if not training:
         out = _leaky_relu(input, (lower + upper) / 2)
     else:
@@ -395,7 +438,10 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
         >>> y.sum(dim=-1).tolist()
         [1.0, 1.0]
     """
-    dt = logits.dtype if logits.dtype.kind == "f" else np.dtype(np.float32)
+    logits = check.floating(logits, "gumbel_softmax", "logits")
+    tau = check.number(tau, "gumbel_softmax", "tau")
+    dim = check.dim(dim, logits.ndim, "gumbel_softmax")
+    dt = logits.dtype
     gumbels = -np.log(_gen(generator).exponential(1.0, logits.shape)).astype(dt)
     soft = _softmax((logits + _wrap(gumbels)) / tau, dim)
     if not hard:
@@ -409,6 +455,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
 
 def softmax2d(input: Tensor) -> Tensor:  # noqa: A002
     """Softmax over the channels (dim -3) of (N, C, H, W) or (C, H, W) inputs."""
+    input = check.floating(input, "softmax2d")  # noqa: A001
     if input.ndim not in (3, 4):
         raise ValueError(f"Softmax2d: expected a 3-D or 4-D input, got shape {input.shape}")
     return _softmax(input, -3)

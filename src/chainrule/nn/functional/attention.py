@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ...ops.binary import where
+from ... import _validate as check
 from ...ops.linalg import matmul
 from ...ops.reduce import softmax
 from ...tensor import Tensor, _wrap
@@ -38,6 +38,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
         (2, 4, 8)
     """
+    where = "scaled_dot_product_attention"
+    query, key, value = check.same_dtype_operands(where, ("query", "key", "value"), query, key,
+                                                  value)
+    check.floating(query, where, "query")
+    dropout_p = check.number(dropout_p, where, "dropout_p", low=0.0, high=1.0)
+    if scale is not None:
+        scale = check.number(scale, where, "scale")
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ValueError(f"scaled_dot_product_attention: query, key and value need (..., L, E); "
                          f"got {query.shape}, {key.shape}, {value.shape}")
@@ -45,8 +52,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         raise ValueError(f"scaled_dot_product_attention: query {query.shape}, key {key.shape} "
                          f"and value {value.shape} do not fit (query/key feature dims and "
                          "key/value lengths must match)")
+    check.broadcast(where, query=query.shape[:-2], key=key.shape[:-2], value=value.shape[:-2])
     if is_causal and attn_mask is not None:
         raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal")
+    if attn_mask is not None:
+        attn_mask = check.real(check.tensor(attn_mask, where, "attn_mask"), where, "attn_mask")
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     fused = _fused(query, key, value, attn_mask, dropout_p, is_causal, s)
     if fused is not None:

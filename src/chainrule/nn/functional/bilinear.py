@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ... import _validate as check
 from ...ops.linalg import linear
 from ...tensor import Tensor
 
@@ -20,6 +21,9 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
         >>> F.bilinear(cr.ones(5, 3), cr.ones(5, 4), w).shape
         (5, 2)
     """
+    input1, input2, weight, bias = check.same_dtype_operands(
+        "bilinear", ("input1", "input2", "weight", "bias"), input1, input2, weight, bias)
+    check.floating(input1, "bilinear", "input1")
     if weight.ndim != 3:
         raise ValueError(f"bilinear: weight must be (out, in1, in2), got shape {weight.shape}")
     o, i1, i2 = weight.shape

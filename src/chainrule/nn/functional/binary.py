@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _validate as check
+from ...autograd.grad_mode import GRAD
 from ...autograd.graph import apply
 from ...ops.op import Op
 from ...tensor import Tensor
@@ -86,33 +88,57 @@ class BceWithLogits(Op):
         shapes = [x.shape, t.shape] + [a.shape for a in (weight, pos_weight) if a is not None]
         s = _scale(F, g, red, int(np.prod(np.broadcast_shapes(*shapes))))
         w = s if weight is None else s * weight
-        sig = F.sigmoid(-x)
+        # the input's gradient in PyTorch's arrangement (the same NaN for infinite targets)
+        sig = F.sigmoid(x)
         if pos_weight is None:
-            return w * ((1 - t) - sig), w * (-x)
-        lw = 1 + (pos_weight - 1) * t
-        return w * ((1 - t) - lw * sig), w * ((pos_weight - 1) * _softplus_neg(F, x) - x)
+            return w * (sig - t), w * (-x)
+        pt = pos_weight * t
+        return w * ((pt + 1 - t) * sig - pt), w * ((pos_weight - 1) * _softplus_neg(F, x) - x)
 
 
-def _args(input, target, weight, loss):
-    input = tensor_arg(input, loss, "input")
+def _args(input, target, weight, loss, same_dtype):  # noqa: A002
+    input = tensor_arg(input, loss, "input")  # noqa: A001
     target = tensor_arg(target, loss, "target")
     float_input(input, loss)
+    float_input(target, loss, "target")
+    if same_dtype:  # PyTorch's BCE kernel: "Found dtype Double but expected Float"
+        check.same_dtype(input, target, loss, "input", "target")
     if input.shape != target.shape:
         raise ValueError(f"{loss}: target shape {target.shape} differs from input shape "
                          f"{input.shape}; they must match")
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
-    w = None
-    if weight is not None:
-        w = np.asarray(weight._data if isinstance(weight, Tensor) else weight,
-                       dtype=input._data.dtype)
-        try:
-            if np.broadcast_shapes(w.shape, input.shape) != input.shape:
-                raise ValueError
-        except ValueError:
-            raise ValueError(f"{loss}: weight of shape {w.shape} does not broadcast to the "
-                             f"input shape {input.shape}") from None
+    dt = np.promote_types(input._data.dtype, target._data.dtype)
+    if input._data.dtype != dt:
+        input = input.to(dt)  # noqa: A001
+    if target._data.dtype != dt:
+        target = target.to(dt)
+    w = _constant_weight(weight, "weight", input, loss, fits="to")
     return input, target, w
+
+
+def _constant_weight(weight, what: str, input: Tensor, loss: str, fits: str):  # noqa: A002
+    """A loss's ``weight`` or ``pos_weight`` as an array of the input's dtype (or None).
+
+    Like PyTorch, a weight that requires grad is refused while gradients are recorded: the loss
+    has no derivative for it ("not differentiable with respect to argument 'weight'")."""
+    if weight is None:
+        return None
+    t = tensor_arg(weight, loss, what)
+    if t.requires_grad and GRAD.enabled:
+        raise RuntimeError(f"{loss}: argument '{what}' requires grad, but the loss is not "
+                           f"differentiable with respect to it (as in PyTorch); pass "
+                           f"{what}.detach()")
+    if what == "pos_weight" and t._data.dtype.kind == "b":  # PyTorch subtracts 1 from it
+        raise TypeError(check.say("dtype_bool", op=loss, arg=what))
+    w = np.asarray(t._data, dtype=input._data.dtype)
+    try:
+        full = np.broadcast_shapes(w.shape, input.shape)
+        if fits == "to" and full != input.shape:
+            raise ValueError
+    except ValueError:
+        how = "to" if fits == "to" else "with"
+        raise ValueError(f"{loss}: {what} of shape {w.shape} does not broadcast {how} the input "
+                         f"shape {input.shape}") from None
+    return w
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight=None,
@@ -129,12 +155,16 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None,
     """
     loss = "binary_cross_entropy"
     red = check_reduction(reduction, loss)
-    input, target, w = _args(input, target, weight, loss)
+    input, target, w = _args(input, target, weight, loss, same_dtype=True)  # noqa: A001
     x = input._data
     if x.size and (x.min() < 0 or x.max() > 1 or np.isnan(x).any()):
         raise ValueError(f"{loss}: all elements of input must be probabilities in [0, 1] (got "
                          f"min {x.min():.4g}, max {x.max():.4g}); for raw scores use "
                          "binary_cross_entropy_with_logits")
+    t = target._data
+    if t.size and (t.min() < 0 or t.max() > 1 or np.isnan(t).any()):  # PyTorch refuses too
+        raise ValueError(f"{loss}: all elements of target must be in [0, 1] (got min "
+                         f"{t.min():.4g}, max {t.max():.4g})")
     return apply(BinaryCrossEntropy, (input, target), {"weight": w, "red": red})
 
 
@@ -154,14 +184,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
     """
     loss = "binary_cross_entropy_with_logits"
     red = check_reduction(reduction, loss)
-    input, target, w = _args(input, target, weight, loss)
-    pw = None
-    if pos_weight is not None:
-        pw = np.asarray(pos_weight._data if isinstance(pos_weight, Tensor) else pos_weight,
-                        dtype=input._data.dtype)
-        try:
-            np.broadcast_shapes(pw.shape, input.shape)
-        except ValueError:
-            raise ValueError(f"{loss}: pos_weight of shape {pw.shape} does not broadcast with "
-                             f"the input shape {input.shape}") from None
-    return apply(BceWithLogits, (input, target), {"weight": w, "pos_weight": pw, "red": red})
+    target_dtype = tensor_arg(target, loss, "target")._data.dtype
+    input, target, w = _args(input, target, weight, loss, same_dtype=False)  # noqa: A001
+    pw = _constant_weight(pos_weight, "pos_weight", input, loss, fits="with")
+    out = apply(BceWithLogits, (input, target), {"weight": w, "pos_weight": pw, "red": red})
+    # PyTorch's result has the target's dtype
+    return out if out._data.dtype == target_dtype else out.to(target_dtype)

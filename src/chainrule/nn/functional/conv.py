@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _validate as check
 from ...ops.conv import conv2d as _conv2d_op
 from ...ops.conv import fold, unfold
 from ...ops.linalg import matmul
@@ -23,12 +24,8 @@ from ...tensor import Tensor
 from .padding import pad
 
 
-def _tuple(v, n: int, name: str, where: str) -> tuple:
-    vals = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
-    if len(vals) != n or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool)
-                                 for i in vals):
-        raise ValueError(f"{where}: {name} must be an int or {n} ints, got {v!r}")
-    return tuple(int(i) for i in vals)
+def _tuple(v, n: int, name: str, where: str, low: int = 1) -> tuple:
+    return check.ints(v, n, where, name, low=low)
 
 
 def _padding_pairs(padding, k, d, s, n: int, where: str) -> list:
@@ -43,15 +40,12 @@ def _padding_pairs(padding, k, d, s, n: int, where: str) -> list:
             raise ValueError(f"{where}: padding='same' is not supported for strided "
                              f"convolutions (stride {s})")
         return [(di * (ki - 1) // 2, di * (ki - 1) - di * (ki - 1) // 2) for ki, di in zip(k, d)]
-    p = _tuple(padding, n, "padding", where)
-    if min(p) < 0:
-        raise ValueError(f"{where}: padding {p} must be >= 0")
+    p = _tuple(padding, n, "padding", where, low=0)
     return [(pi, pi) for pi in p]
 
 
 def _check_groups(x: Tensor, w: Tensor, groups, transposed: bool, where: str) -> int:
-    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{where}: groups must be a positive int, got {groups!r}")
+    groups = check.integer(groups, where, "groups", low=1)
     cin = x.shape[1]
     if transposed:
         ok = w.shape[0] == cin and cin % groups == 0
@@ -66,9 +60,30 @@ def _check_groups(x: Tensor, w: Tensor, groups, transposed: bool, where: str) ->
     return int(groups)
 
 
+def _operands(input, weight, bias, n: int, where: str, layout: str):  # noqa: A002
+    """Input, weight and bias as floating tensors of one dtype (PyTorch's convolutions take
+    no integers and no mixed dtypes), the weight (n + 2)-D, the bias 1-D."""
+    x, w, b = check.same_dtype_operands(where, ("input", "weight", "bias"), input, weight, bias)
+    check.floating(x, where)
+    if w.ndim != n + 2:
+        raise ValueError(f"{where}: weight must be a {n + 2}-D tensor {layout}, got {w.shape}")
+    if b is not None and b.ndim != 1:
+        raise ValueError(f"{where}: bias must be a 1-D tensor, got {b.shape}")
+    if w.shape[0] == 0:
+        raise ValueError(f"{where}: weight {w.shape} is empty along dim 0 (PyTorch needs at "
+                         "least one channel there)")
+    return x, w, b
+
+
+def _empty_out(x: Tensor, shape, input: Tensor, n: int):  # noqa: A002
+    """The result of a convolution with no output channels (an empty weight): empty, as
+    PyTorch's."""
+    from ...tensor import _wrap
+
+    return _unbatch(_wrap(np.zeros(shape, dtype=x._data.dtype)), input, n)
+
+
 def _batch(input: Tensor, n: int, where: str) -> Tensor:  # noqa: A002
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{where}: input must be a Tensor, got {type(input).__name__}")
     if input.ndim not in (n + 1, n + 2):
         raise ValueError(f"{where}: expected a {n + 1}-D (unbatched) or {n + 2}-D (batched) "
                          f"input, got shape {input.shape}")
@@ -118,10 +133,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         (2, 6, 5, 5)
     """
     where = "conv2d"
+    input, weight, bias = _operands(input, weight, bias, 2, where,  # noqa: A001
+                                    "(C_out, C_in/groups, kh, kw)")
     x = _batch(input, 2, where)
-    if not isinstance(weight, Tensor) or weight.ndim != 4:
-        raise ValueError(f"{where}: weight must be a 4-D tensor (C_out, C_in/groups, kh, kw), "
-                         f"got {getattr(weight, 'shape', weight)}")
     g = _check_groups(x, weight, groups, False, where)
     k = weight.shape[2:]
     s, d = _tuple(stride, 2, "stride", where), _tuple(dilation, 2, "dilation", where)
@@ -141,10 +155,9 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         [4.0, 6.0, 6.0, 6.0, 4.0]
     """
     where = "conv1d"
+    input, weight, bias = _operands(input, weight, bias, 1, where,  # noqa: A001
+                                    "(C_out, C_in/groups, k)")
     x = _batch(input, 1, where)
-    if not isinstance(weight, Tensor) or weight.ndim != 3:
-        raise ValueError(f"{where}: weight must be a 3-D tensor (C_out, C_in/groups, k), got "
-                         f"{getattr(weight, 'shape', weight)}")
     g = _check_groups(x, weight, groups, False, where)
     k = weight.shape[2:]
     s, d = _tuple(stride, 1, "stride", where), _tuple(dilation, 1, "dilation", where)
@@ -166,10 +179,9 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         (1, 3, 4, 5, 5)
     """
     where = "conv3d"
+    input, weight, bias = _operands(input, weight, bias, 3, where,  # noqa: A001
+                                    "(C_out, C_in/groups, kd, kh, kw)")
     x = _batch(input, 3, where)
-    if not isinstance(weight, Tensor) or weight.ndim != 5:
-        raise ValueError(f"{where}: weight must be a 5-D tensor (C_out, C_in/groups, kd, kh, "
-                         f"kw), got {getattr(weight, 'shape', weight)}")
     g = _check_groups(x, weight, groups, False, where)
     k = weight.shape[2:]
     s, d = _tuple(stride, 3, "stride", where), _tuple(dilation, 3, "dilation", where)
@@ -202,6 +214,7 @@ def _transpose_batched(x, w, bias, s, p, op, g, d, where):
                  for a, i in enumerate((h, wd)))
     if min(size) < 1:
         raise ValueError(f"{where}: the output size {size} is not positive")
+    check.alloc((n, w.shape[1] * g) + size, x._data.dtype, where)
     kk = k[0] * k[1]
     cin_g = cin // g
     wt = w.reshape(g, cin_g, cout_g * kk).transpose(1, 2)  # (G, Cout_g*kk, Cin_g)
@@ -212,9 +225,9 @@ def _transpose_batched(x, w, bias, s, p, op, g, d, where):
 
 
 def _transpose_args(stride, padding, output_padding, dilation, n, where):
-    s, p = _tuple(stride, n, "stride", where), _tuple(padding, n, "padding", where)
-    op, d = _tuple(output_padding, n, "output_padding", where), _tuple(dilation, n, "dilation",
-                                                                        where)
+    s, p = _tuple(stride, n, "stride", where), _tuple(padding, n, "padding", where, low=0)
+    op = _tuple(output_padding, n, "output_padding", where, low=0)
+    d = _tuple(dilation, n, "dilation", where)
     if any(o >= max(si, di) for o, si, di in zip(op, s, d)):
         raise ValueError(f"{where}: output_padding {op} must be smaller than stride {s} or "
                          f"dilation {d}")
@@ -238,10 +251,9 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         (1, 4, 6, 6)
     """
     where = "conv_transpose2d"
+    input, weight, bias = _operands(input, weight, bias, 2, where,  # noqa: A001
+                                    "(C_in, C_out/groups, kh, kw)")
     x = _batch(input, 2, where)
-    if not isinstance(weight, Tensor) or weight.ndim != 4:
-        raise ValueError(f"{where}: weight must be a 4-D tensor (C_in, C_out/groups, kh, kw), "
-                         f"got {getattr(weight, 'shape', weight)}")
     g = _check_groups(x, weight, groups, True, where)
     s, p, op, d = _transpose_args(stride, padding, output_padding, dilation, 2, where)
     return _unbatch(_transpose_batched(x, weight, bias, s, p, op, g, d, where), input, 2)
@@ -259,10 +271,9 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         (1, 1, 6)
     """
     where = "conv_transpose1d"
+    input, weight, bias = _operands(input, weight, bias, 1, where,  # noqa: A001
+                                    "(C_in, C_out/groups, k)")
     x = _batch(input, 1, where)
-    if not isinstance(weight, Tensor) or weight.ndim != 3:
-        raise ValueError(f"{where}: weight must be a 3-D tensor (C_in, C_out/groups, k), got "
-                         f"{getattr(weight, 'shape', weight)}")
     g = _check_groups(x, weight, groups, True, where)
     s, p, op, d = _transpose_args(stride, padding, output_padding, dilation, 1, where)
     out = _transpose_batched(x.unsqueeze(2), weight.unsqueeze(2), bias, (1,) + s, (0,) + p,
@@ -282,10 +293,9 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         (1, 1, 4, 6, 6)
     """
     where = "conv_transpose3d"
+    input, weight, bias = _operands(input, weight, bias, 3, where,  # noqa: A001
+                                    "(C_in, C_out/groups, kd, kh, kw)")
     x = _batch(input, 3, where)
-    if not isinstance(weight, Tensor) or weight.ndim != 5:
-        raise ValueError(f"{where}: weight must be a 5-D tensor (C_in, C_out/groups, kd, kh, "
-                         f"kw), got {getattr(weight, 'shape', weight)}")
     g = _check_groups(x, weight, groups, True, where)
     s, p, op, d = _transpose_args(stride, padding, output_padding, dilation, 3, where)
     n, cin, depth = x.shape[:3]

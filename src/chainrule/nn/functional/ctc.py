@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _validate as check
 from ...ops.binary import where
 from ...ops.shape import cat, stack
 from ...tensor import Tensor, _wrap
@@ -21,15 +22,21 @@ _IMPOSSIBLE = -1e29  # log-likelihoods below this are impossible alignments
 
 
 def _ints(x, name: str, where_: str) -> np.ndarray:
-    a = x._data if isinstance(x, Tensor) else np.asarray(x)
+    if isinstance(x, Tensor):
+        a = x._data
+    elif isinstance(x, (list, tuple)):  # lengths as ints (PyTorch: a tuple of ints)
+        a = np.asarray(check.ints(x, 0, where_, name), dtype=np.int64)
+    else:
+        a = check.tensor(x, where_, name)._data
     if a.dtype.kind not in "iu":
         raise TypeError(f"{where_}: {name} must hold integers, got {a.dtype}")
     return a.astype(np.int64).reshape(-1)
 
 
 def _targets(targets, target_lengths: np.ndarray, n: int, where_: str) -> list:
+    targets = check.tensor(targets, where_, "targets")
     t = _ints(targets, "targets", where_)
-    shape = targets.shape if isinstance(targets, Tensor) else np.shape(targets)
+    shape = targets.shape
     if len(shape) == 2:
         if shape[0] != n:
             raise ValueError(f"{where_}: targets of shape {tuple(shape)} must have {n} rows")
@@ -64,6 +71,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
     """
     where_ = "ctc_loss"
     red = check_reduction(reduction, where_)
+    log_probs = check.floating(log_probs, where_, "log_probs")
     if not isinstance(log_probs, Tensor) or log_probs.ndim not in (2, 3) or \
             log_probs.dtype.kind != "f":
         raise ValueError(f"{where_}: log_probs must be a float tensor (T, N, C) or (T, C), got "
@@ -76,6 +84,9 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
     if in_len.size != n or tg_len.size != n:
         raise ValueError(f"{where_}: input_lengths and target_lengths need {n} entries, got "
                          f"{in_len.size} and {tg_len.size}")
+    if tg_len.size and tg_len.min() < 0:
+        raise ValueError(f"{where_}: target_lengths must be >= 0, got {tg_len.tolist()}")
+    blank = check.integer(blank, where_, "blank")
     if in_len.min() < 0 or in_len.max() > steps:
         raise ValueError(f"{where_}: input_lengths must be in [0, {steps}], got "
                          f"{in_len.tolist()}")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
+from ... import _validate as check
 from ...autograd.graph import apply
 from ...ops._util import dense_order, inverse_order
 from ...ops.op import Op
@@ -43,11 +45,21 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
         >>> sorted(set(y.tolist()))
         [0.0, 2.0]
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
+    input, p, training = _args(input, p, training, "dropout")  # noqa: A001
     if not training or p == 0.0:
         return input
     return _masked(input, input.shape, p, generator)
+
+
+def _args(input, p, training, name: str):  # noqa: A002
+    """A dropout's input (floating in training: PyTorch's kernels scale it), p in [0, 1] and
+    the training flag."""
+    input = check.real(check.tensor(input, name), name)  # noqa: A001
+    p = check.number(p, name, "p", low=0.0, high=1.0)
+    training = check.flag(training, name, "training")
+    if training and p > 0.0 and input._data.dtype.kind != "f":
+        check.floating(input, name)
+    return input, p, training
 
 
 def _masked(input: Tensor, mask_shape, p: float, generator) -> Tensor:  # noqa: A002
@@ -93,15 +105,17 @@ def _keep(rng: np.random.Generator, shape, p: float) -> np.ndarray:
 
 
 def _channel_dropout(input, p, training, generator, spatial: int, name: str):  # noqa: A002
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: probability p must be in [0, 1], got {p}")
-    if input.ndim not in (spatial + 1, spatial + 2):
+    input, p, training = _args(input, p, training, name)  # noqa: A001
+    if input.ndim < spatial + 1 or spatial == 1 and input.ndim > 3:  # PyTorch: 1d is strict
         raise ValueError(f"{name}: expected a {spatial + 2}-D (batched) or {spatial + 1}-D "
                          f"input, got shape {input.shape}")
+    if input.ndim > spatial + 2:  # PyTorch warns and drops channels (dim 1) of such inputs
+        warnings.warn(f"{name}: received a {input.ndim}-D input; dropping whole channels "
+                      "(dim 1) of it", UserWarning, stacklevel=3)
     if not training or p == 0.0:
         return input
-    lead = input.shape[:input.ndim - spatial]
-    return _masked(input, lead + (1,) * spatial, p, generator)
+    lead = input.shape[:2] if input.ndim >= spatial + 2 else input.shape[:1]
+    return _masked(input, lead + (1,) * (input.ndim - len(lead)), p, generator)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
@@ -151,8 +165,6 @@ _SELU_SATURATION = 1.7580993408473766
 def _alpha_masked(input, mask_shape, p, generator, name):  # noqa: A002
     """PyTorch's alpha dropout: kept units a*x + a*alpha'*p, dropped ones a*alpha'*(p-1), with
     a = 1/sqrt((alpha'^2 p + 1)(1 - p)) so that mean 0 and variance 1 are kept."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: probability p must be in [0, 1], got {p}")
     dt = input.dtype if input.dtype.kind == "f" else np.dtype(np.float32)
     if p == 1.0:
         return input * 0.0
@@ -175,9 +187,8 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa
         >>> F.alpha_dropout(cr.ones(3), 0.5).tolist()
         [1.0, 1.0, 1.0]
     """
+    input, p, training = _args(input, p, training, "alpha_dropout")  # noqa: A001
     if not training or p == 0.0:
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"alpha_dropout: probability p must be in [0, 1], got {p}")
         return input
     return _alpha_masked(input, input.shape, p, generator, "alpha_dropout")
 
@@ -192,9 +203,8 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
         >>> F.feature_alpha_dropout(cr.ones(2, 3, 4), 0.5).shape
         (2, 3, 4)
     """
+    input, p, training = _args(input, p, training, "feature_alpha_dropout")  # noqa: A001
     if not training or p == 0.0:
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"feature_alpha_dropout: probability p must be in [0, 1], got {p}")
         return input
     if input.ndim < 2:
         raise ValueError(f"feature_alpha_dropout: expected input (N, C, *), got {input.shape}")

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from ... import _validate as check
 from ...tensor import Tensor, _wrap
 
 # mode -> the input ranks it accepts (batch and channel dims included)
@@ -31,23 +32,23 @@ def _sizes(input: Tensor, size, scale_factor, recompute: bool | None, mode: str)
         if recompute:
             raise ValueError("interpolate: recompute_scale_factor is not meaningful with an "
                              "explicit size")
-        out = (size,) * k if isinstance(size, (int, np.integer)) else tuple(size)
-        if len(out) != k or not all(isinstance(s, (int, np.integer)) for s in out):
+        if isinstance(size, (tuple, list)) and len(size) != k:
             raise ValueError(f"interpolate: size {size} must be an int or {k} ints for the {k} "
                              f"spatial dims of input {input.shape}")
-        out, factors = tuple(int(s) for s in out), None
+        out, factors = check.ints(size, k, "interpolate", "size", low=1), None
     else:
-        sf = (scale_factor,) * k if isinstance(scale_factor, (int, float)) else \
-            tuple(scale_factor)
+        sf = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else \
+            (scale_factor,) * k
         if len(sf) != k:
             raise ValueError(f"interpolate: scale_factor {scale_factor} does not match the {k} "
                              f"spatial dims of input {input.shape}")
-        if min(sf) <= 0:
-            raise ValueError(f"interpolate: scale_factor must be positive, got {scale_factor}")
+        sf = tuple(check.number(f, "interpolate", "scale_factor", low=0.0, low_open=True,
+                                finite=True) for f in sf)
         out = tuple(int(math.floor(i * f)) for i, f in zip(spatial, sf))
         factors = None if recompute or mode == "area" else tuple(float(f) for f in sf)
     if min(out) <= 0:
         raise ValueError(f"interpolate: output size {out} must be positive")
+    check.alloc(input.shape[:2] + out, input._data.dtype, "interpolate")
     return out, factors
 
 
@@ -86,7 +87,9 @@ def _linear_axis(x, axis, n_in, n_out, factor, align_corners):
     i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
     i1 = np.minimum(i0 + 1, n_in - 1)
     a, b = _along(x, axis, i0), _along(x, axis, i1)
-    return a + (b - a) * _weights(src - i0, x, axis)
+    w = src - i0
+    # PyTorch's form: an infinite neighbour with weight 0 gives NaN the same way
+    return a * _weights(1.0 - w, x, axis) + b * _weights(w, x, axis)
 
 
 def _cubic_weights(t: np.ndarray) -> list:
@@ -135,10 +138,13 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         ...               align_corners=True).tolist()
         [[[1.0, 2.0, 3.0]]]
     """
-    if mode not in _MODES:
-        raise ValueError(f"interpolate: mode must be one of {sorted(_MODES)}, got {mode!r}")
-    if not isinstance(input, Tensor):
-        raise TypeError(f"interpolate: input must be a Tensor, got {type(input).__name__}")
+    check.choice(mode, tuple(sorted(_MODES)), "interpolate", "mode")
+    input = check.tensor(input, "interpolate")  # noqa: A001
+    # PyTorch's resampling kernels take floats and uint8 images only
+    if input._data.dtype != np.uint8 and input._data.dtype.kind != "f":
+        if input._data.dtype.kind == "b":
+            raise TypeError(check.say("dtype_bool", op="interpolate", arg="input"))
+        check.floating(input, "interpolate")
     if input.ndim not in _MODES[mode]:
         raise ValueError(f"interpolate: mode {mode!r} needs a {_MODES[mode]}-D input, got shape "
                          f"{input.shape}")
@@ -151,6 +157,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         from .pooling import _adaptive
 
         return _adaptive(input, out, input.ndim - 2, "mean", "interpolate(mode='area')")
+    if input._data.dtype == np.uint8 and mode not in ("nearest", "nearest-exact"):
+        # uint8 images: the weighted sums in float, rounded back, as PyTorch's uint8 kernels
+        y = interpolate(input.to(np.float32), out, None, mode, align_corners)
+        return _wrap(np.clip(np.rint(y._data), 0, 255).astype(np.uint8))
     x = input
     for a, (n_in, n_out) in enumerate(zip(input.shape[2:], out)):
         factor = None if factors is None else factors[a]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ... import _validate as check
 from ...ops.binary import where
 from ...ops.elementwise import exp, log
 from ...tensor import Tensor
-from ._checks import float_input, same_shape, tensor_arg
+from ._checks import loss_pair
 
 _REDUCTIONS = ("none", "mean", "sum", "batchmean")
 
@@ -26,14 +27,9 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,  # noq
         0.0
     """
     loss = "kl_div"
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{loss}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    input = tensor_arg(input, loss, "input")
-    target = tensor_arg(target, loss, "target")
-    float_input(input, loss)
-    same_shape(input, target, loss)
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
+    check.choice(reduction, _REDUCTIONS, loss, "reduction")
+    # PyTorch: "kl_div: Integral inputs not supported"; the wider float wins
+    input, target = loss_pair(input, target, loss, input_kinds="f", target_kinds="f")  # noqa: A001
     if log_target:
         pointwise = exp(target) * (target - input)
     else:

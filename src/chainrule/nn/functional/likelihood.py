@@ -6,9 +6,10 @@ import math
 
 import numpy as np
 
+from ... import _validate as check
 from ...ops.elementwise import exp, log
 from ...tensor import Tensor, _wrap
-from ._checks import check_reduction, float_input, same_shape, tensor_arg
+from ._checks import check_reduction, loss_pair, tensor_arg
 
 
 def _reduce(t: Tensor, red: str) -> Tensor:
@@ -31,9 +32,8 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,  # n
     """
     loss = "poisson_nll_loss"
     red = check_reduction(reduction, loss)
-    x, t = tensor_arg(input, loss, "input"), tensor_arg(target, loss, "target")
-    float_input(x, loss)
-    same_shape(x, t, loss)
+    x, t = loss_pair(input, target, loss, input_kinds="fiub", target_kinds="fiub")
+    eps = check.number(eps, loss, "eps")
     out = exp(x) - t * x if log_input else x - t * log(x + eps)
     if full:
         td = t._data
@@ -59,11 +59,16 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,  #
     """
     loss = "gaussian_nll_loss"
     red = check_reduction(reduction, loss)
-    x, t = tensor_arg(input, loss, "input"), tensor_arg(target, loss, "target")
-    v = tensor_arg(var, loss, "var") if not isinstance(var, (int, float)) else \
-        _wrap(np.full(x.shape, var, dtype=x.dtype))
-    float_input(x, loss)
-    same_shape(x, t, loss)
+    x, t = loss_pair(input, target, loss, input_kinds="fiu", target_kinds="fiu")
+    eps = check.number(eps, loss, "eps", low=0.0)
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        v = _wrap(np.full(x.shape, var, dtype=x.dtype))
+    else:
+        v = tensor_arg(var, loss, "var")
+        if v._data.dtype.kind != "f":  # PyTorch writes the clamped var back into its dtype
+            check.floating(v, loss, "var")
+        if v._data.dtype != x._data.dtype:
+            v = v.to(np.promote_types(v._data.dtype, x._data.dtype))
     if v.shape != x.shape:
         if v.shape == x.shape[:-1]:
             v = v.unsqueeze(-1)
@@ -71,6 +76,8 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,  #
             raise ValueError(f"{loss}: var of shape {v.shape} does not fit input {x.shape}")
     if (v._data < 0).any():
         raise ValueError(f"{loss}: var has negative entries")
+    if v._data.dtype != x._data.dtype:  # a float64 var: the loss in float64, as PyTorch's
+        x, t = x.to(v._data.dtype), t.to(v._data.dtype)
     # Clamp by adding a constant: the value is clamped, the gradient still flows (PyTorch).
     v = v + _wrap(np.maximum(eps - v._data, 0).astype(v.dtype))
     out = 0.5 * (log(v) + (x - t) * (x - t) / v)

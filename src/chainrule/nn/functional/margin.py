@@ -6,10 +6,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ...ops.binary import maximum, minimum
+from ... import _validate as check
+from ...ops.binary import minimum, where
+from ...ops.elementwise import clamp
 from ...tensor import Tensor, _wrap
-from ._checks import check_reduction, class_weight, float_input, tensor_arg
+from ._checks import check_reduction, class_weight, float_group, float_input, tensor_arg
 from .distance import pairwise_distance
+
+
+def _hinge(z: Tensor) -> Tensor:
+    """max(z, 0) as PyTorch's ``clamp_min``: no gradient where z is NaN."""
+    return clamp(z, min=0.0)
 
 
 def _reduce(t: Tensor, red: str) -> Tensor:
@@ -30,7 +37,7 @@ def _legacy(size_average, reduce, reduction: str) -> str:
 def _class_scores(input, target, loss: str):
     x = tensor_arg(input, loss, "input")
     float_input(x, loss)
-    y = target._data if isinstance(target, Tensor) else np.asarray(target)
+    y = tensor_arg(target, loss, "target")._data
     if x.ndim not in (1, 2):
         raise ValueError(f"{loss}: input must be (N, C) or (C,), got {x.shape}")
     return x, y
@@ -50,21 +57,23 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     """
     loss = "multi_margin_loss"
     red = check_reduction(_legacy(size_average, reduce, reduction), loss)
-    if p not in (1, 2):
+    if isinstance(p, bool) or p not in (1, 2):
         raise ValueError(f"{loss}: only p = 1 or 2 are supported, got {p!r}")
+    margin = check.number(margin, loss, "margin")
     x, y = _class_scores(input, target, loss)
     batched = x.ndim == 2
     n, c = (x.shape if batched else (1, x.shape[0]))
     y = y.reshape(-1)
-    if y.dtype.kind not in "iu" or y.shape != (n,):
-        raise ValueError(f"{loss}: target must be {n} integer class indices, got "
-                         f"{getattr(target, 'shape', None)} of {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= c):
-        raise IndexError(f"{loss}: target values must be in [0, {c - 1}], got {y.min()}..{y.max()}")
+    if y.dtype.kind not in "iu":
+        raise TypeError(check.say("dtype_index", op=loss, arg="target", dtype=y.dtype))
+    if y.shape != (n,):
+        raise ValueError(f"{loss}: target must be {n} class indices, got shape {y.shape}")
+    check.indices_in_range(y, c, loss, "target", 1)
     x2 = x if batched else x.reshape(1, c)
     rows = np.arange(n)
     correct = x2[rows, y].unsqueeze(1)  # (N, 1)
-    hinge = maximum(x2 - correct + margin, 0.0)
+    z = x2 - correct + margin
+    hinge = where(z > 0, z, 0.0)  # PyTorch's kernel adds z only where z > 0 (not NaN)
     if p == 2:
         hinge = hinge * hinge
     others = np.ones((n, c), dtype=x.dtype)
@@ -93,11 +102,17 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None,  # 
     red = check_reduction(_legacy(size_average, reduce, reduction), loss)
     x, y = _class_scores(input, target, loss)
     batched = x.ndim == 2
-    if y.shape != x.shape or y.dtype.kind not in "iu":
-        raise ValueError(f"{loss}: target must be an integer tensor of the input's shape "
-                         f"{x.shape}, got {y.dtype} of shape {y.shape}")
+    if y.dtype.kind not in "iu":
+        raise TypeError(check.say("dtype_index", op=loss, arg="target", dtype=y.dtype))
+    if y.shape != x.shape:
+        raise ValueError(f"{loss}: target must have the input's shape {x.shape}, got "
+                         f"{y.shape}")
     x2, y2 = (x, y) if batched else (x.reshape(1, -1), y.reshape(1, -1))
     n, c = x2.shape
+    if y2.size and (y2.min() < -1 or y2.max() >= c):  # -1 ends a row's labels
+        bad = int(y2.min()) if y2.min() < -1 else int(y2.max())
+        raise IndexError(f"{loss}: target value {bad} is out of range for {c} classes (labels "
+                         f"in [0, {c - 1}], -1 ends a row)")
     is_target = np.zeros((n, c), dtype=bool)
     pairs = np.zeros((n, c, c), dtype=x.dtype)  # [sample, target class j, other class i]
     for r in range(n):
@@ -114,7 +129,8 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None,  # 
         for j in set(labels):  # a class named twice counts twice, as in PyTorch's kernel
             pairs[r, j] *= labels.count(j)
     diff = x2.unsqueeze(2) - x2.unsqueeze(1)  # x[j] - x[i]
-    out = (maximum(1.0 - diff, 0.0) * _wrap(pairs)).sum(dim=(1, 2)) / float(c)
+    z = 1.0 - diff
+    out = (where(z > 0, z, 0.0) * _wrap(pairs)).sum(dim=(1, 2)) / float(c)
     return _reduce(out if batched else out.reshape(()), red)
 
 
@@ -134,10 +150,20 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     """
     loss = "triplet_margin_with_distance_loss"
     red = check_reduction(reduction, loss)
-    if margin <= 0:
-        raise ValueError(f"{loss}: margin must be greater than 0, got {margin}")
+    margin = check.number(margin, loss, "margin", low=0.0, low_open=True)
+    if distance_function is None:
+        anchor, positive, negative = float_group(loss, ("anchor", "positive", "negative"),
+                                                 anchor, positive, negative, kinds="fiu")
+        if not anchor.ndim == positive.ndim == negative.ndim:
+            raise ValueError(f"{loss}: anchor, positive and negative must have the same number "
+                             f"of dims, got {anchor.shape}, {positive.shape} and "
+                             f"{negative.shape}")
+        check.broadcast(loss, anchor=anchor, positive=positive, negative=negative)
+    elif not callable(distance_function):
+        raise TypeError(check.say("not_callable", op=loss, arg="distance_function",
+                                  got=type(distance_function).__name__))
     d = pairwise_distance if distance_function is None else distance_function
     d_ap, d_an = d(anchor, positive), d(anchor, negative)
     if swap:
         d_an = minimum(d_an, d(positive, negative))
-    return _reduce(maximum(margin + d_ap - d_an, 0.0), red)
+    return _reduce(_hinge(margin + d_ap - d_an), red)

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ... import _validate as check
 from ...ops.linalg import linear
 from ...tensor import Tensor, _wrap
 from .activation import softmax
@@ -77,6 +78,11 @@ def _attention(query, key, value, heads, ws, bs, out_w, out_b, dropout_p, traini
     return out, (w.mean(dim=1) if average_attn_weights else w)
 
 
+def _shape(t: Tensor, want: tuple, name: str, where: str) -> None:
+    if tuple(t.shape) != want:
+        raise ValueError(check.say("shape", op=where, arg=name, want=want, shape=tuple(t.shape)))
+
+
 def multi_head_attention_forward(
         query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
         in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
@@ -103,6 +109,24 @@ def multi_head_attention_forward(
         ((5, 2, 4), (2, 5, 5))
     """
     where = "multi_head_attention_forward"
+    names = ("query", "key", "value", "in_proj_weight", "in_proj_bias", "out_proj_weight",
+             "out_proj_bias", "q_proj_weight", "k_proj_weight", "v_proj_weight")
+    (query, key, value, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
+     q_proj_weight, k_proj_weight, v_proj_weight) = check.same_dtype_operands(
+        where, names, query, key, value, in_proj_weight, in_proj_bias, out_proj_weight,
+        out_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight, optional=names[3:])
+    check.floating(query, where, "query")
+    num_heads = check.integer(num_heads, where, "num_heads", low=1)
+    embed_dim_to_check = check.integer(embed_dim_to_check, where, "embed_dim_to_check", low=1)
+    if training:  # PyTorch reads dropout_p only when training
+        dropout_p = check.number(dropout_p, where, "dropout_p", low=0.0, high=1.0)
+    else:
+        dropout_p = 0.0
+    if out_proj_weight is None:
+        raise TypeError(f"{where}: argument 'out_proj_weight' must be a Tensor, got None")
+    if not use_separate_proj_weight and in_proj_weight is None:
+        raise TypeError(f"{where}: argument 'in_proj_weight' must be a Tensor, got None "
+                        "(or pass use_separate_proj_weight=True and the three weights)")
     if bias_k is not None or bias_v is not None or add_zero_attn:
         raise ValueError(f"{where}: bias_k, bias_v and add_zero_attn are not supported")
     if static_k is not None or static_v is not None:
@@ -127,8 +151,20 @@ def multi_head_attention_forward(
         if any(w is None for w in ws):
             raise ValueError(f"{where}: use_separate_proj_weight needs q_, k_ and "
                              "v_proj_weight")
+        for name, w, feats in (("q_proj_weight", ws[0], e), ("k_proj_weight", ws[1], key.shape[2]),
+                               ("v_proj_weight", ws[2], value.shape[2])):
+            _shape(w, (e, feats), name, where)
     else:
+        _shape(in_proj_weight, (3 * e, e), "in_proj_weight", where)
+        if key.shape[2] != e or value.shape[2] != e:
+            raise ValueError(f"{where}: key {key.shape} and value {value.shape} need embed_dim="
+                             f"{e} features with the packed in_proj_weight")
         ws = (in_proj_weight[:e], in_proj_weight[e:2 * e], in_proj_weight[2 * e:])
+    if in_proj_bias is not None:
+        _shape(in_proj_bias, (3 * e,), "in_proj_bias", where)
+    _shape(out_proj_weight, (e, e), "out_proj_weight", where)
+    if out_proj_bias is not None:  # any bias that broadcasts to the output, as linear's
+        check.broadcast(where, out_proj_bias=out_proj_bias, output=(e,))
     b = in_proj_bias
     bs = (None, None, None) if b is None else (b[:e], b[e:2 * e], b[2 * e:])
     out, w = _attention(query, key, value, num_heads, ws, bs, out_proj_weight, out_proj_bias,

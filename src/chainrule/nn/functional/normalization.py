@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from ... import _validate as check
+from ... import dtypes
 from ...autograd.graph import apply
 from ...ops._rows import ones as _ones
 from ...ops.op import Op
@@ -181,6 +183,16 @@ def _count(x, axes) -> int:
     return math.prod(x.shape[a] for a in axes)
 
 
+def _norm_args(where: str, input, **params) -> list:  # noqa: A002
+    """A normalisation's input (floating, as PyTorch's kernels) and its parameters and
+    statistics (None, or tensors of the input's dtype: PyTorch refuses mixed dtypes)."""
+    names = ("input",) + tuple(params)
+    out = check.same_dtype_operands(where, names, input, *params.values(),
+                                    optional=tuple(params))
+    check.floating(out[0], where)
+    return out
+
+
 def _normalize(x: Tensor, weight, bias, axes, paxes, eps, pshape, where: str):
     if weight is None and bias is not None:
         raise ValueError(f"{where}: a bias without a weight is not supported")
@@ -205,14 +217,24 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         >>> F.batch_norm(x, None, None, training=True, eps=0.0).tolist()
         [[-1.0], [1.0]]
     """
+    input, running_mean, running_var, weight, bias = _norm_args(  # noqa: A001
+        "batch_norm", input, running_mean=running_mean, running_var=running_var, weight=weight,
+        bias=bias)
+    momentum = 0.0 if momentum is None else check.number(momentum, "batch_norm", "momentum")
+    eps = check.number(eps, "batch_norm", "eps")
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {input.shape}")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must be given in evaluation "
+                         "mode (training=False), as in PyTorch")
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and t.shape != (c,):
             raise ValueError(f"batch_norm: {name} has shape {t.shape}, expected ({c},) for "
                              f"input {input.shape}")
+    if input._data.size == 0:  # an empty batch: an empty result, the statistics untouched
+        return input * 1.0
     axes = (0,) + tuple(range(2, input.ndim))
     pshape = None if input.ndim == 2 else (1, c) + (1,) * (input.ndim - 2)
     if training or running_mean is None or running_var is None:
@@ -261,7 +283,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  #
         >>> F.layer_norm(cr.tensor([[1.0, 3.0]]), (2,), eps=0.0).tolist()
         [[-1.0, 1.0]]
     """
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    input, weight, bias = _norm_args("layer_norm", input, weight=weight, bias=bias)  # noqa: A001
+    shape = check.ints(normalized_shape, 0, "layer_norm", "normalized_shape", low=0)
+    eps = check.number(eps, "layer_norm", "eps")
     k = len(shape)
     if k == 0 or input.shape[input.ndim - k:] != shape or input.ndim < k:
         raise ValueError(f"layer_norm: input of shape {input.shape} does not end with "
@@ -284,10 +308,18 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
         >>> F.group_norm(cr.tensor([[1.0, 3.0, 5.0, 7.0]]), 2, eps=0.0).tolist()
         [[-1.0, 1.0, -1.0, 1.0]]
     """
+    input, weight, bias = _norm_args("group_norm", input, weight=weight, bias=bias)  # noqa: A001
+    num_groups = check.integer(num_groups, "group_norm", "num_groups", low=1)
+    eps = check.number(eps, "group_norm", "eps")
     if input.ndim < 2 or input.shape[1] % num_groups:
         raise ValueError(f"group_norm: input {input.shape} must have (N, C, ...) with C "
                          f"divisible by num_groups={num_groups}")
     n, c = input.shape[:2]
+    if input._data.size == 0:  # an empty batch: nothing to normalise
+        return input * 1.0
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"group_norm: {name} has shape {t.shape}, expected ({c},)")
     grouped = input.reshape(n, num_groups, -1)
     out = _normalize(grouped, None, None, (2,), (), eps, None, "group_norm")[0]
     out = out.reshape(input.shape)
@@ -316,6 +348,11 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,  # noqa: A0
         >>> F.instance_norm(cr.tensor([[[1.0, 3.0], [2.0, 6.0]]]), eps=0.0).tolist()
         [[[-1.0, 1.0], [-1.0, 1.0]]]
     """
+    input, running_mean, running_var, weight, bias = _norm_args(  # noqa: A001
+        "instance_norm", input, running_mean=running_mean, running_var=running_var,
+        weight=weight, bias=bias)
+    momentum = 0.0 if momentum is None else check.number(momentum, "instance_norm", "momentum")
+    eps = check.number(eps, "instance_norm", "eps")
     if input.ndim < 3:
         raise ValueError(f"instance_norm: expected input of shape (N, C, *spatial), got "
                          f"{input.shape}")
@@ -362,14 +399,22 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4,  # noqa: 
         >>> F.local_response_norm(cr.ones(1, 3, 2), 2, alpha=1.0, beta=1.0, k=0.0).tolist()
         [[[2.0, 2.0], [1.0, 1.0], [1.0, 1.0]]]
     """
+    input = check.real(check.tensor(input, "local_response_norm"), "local_response_norm")  # noqa: A001
+    if input._data.dtype.kind != "f":  # PyTorch's formula divides: integers become floats
+        if input._data.dtype.kind != "i":  # (its pooling step refuses bool and uint8)
+            check.floating(input, "local_response_norm")
+        input = input.to(dtypes.get_default_dtype())  # noqa: A001
+    size = check.integer(size, "local_response_norm", "size", low=1)
+    alpha, beta, k = (check.number(v, "local_response_norm", n) for v, n in
+                      ((alpha, "alpha"), (beta, "beta"), (k, "k")))
     if input.ndim < 3:
         raise ValueError(f"local_response_norm: expected input of shape (N, C, *), got "
                          f"{input.shape}")
-    if not isinstance(size, int) or size < 1:
-        raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
     if input._data.size == 0:
         return input
     c = input.shape[1]
+    check.alloc(input.shape[:1] + (c + size,) + input.shape[2:], input._data.dtype,
+                "local_response_norm")
     sq = input * input
     widths = [(0, 0)] * input.ndim
     widths[1] = (size // 2, (size - 1) // 2)
@@ -391,7 +436,13 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  # n
         >>> [round(v, 4) for v in F.rms_norm(cr.tensor([[3.0, 4.0]]), (2,), eps=0.0)[0].tolist()]
         [0.8485, 1.1314]
     """
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    # PyTorch's rms_norm is a composite: input and weight of two float dtypes promote
+    input = check.floating(input, "rms_norm")  # noqa: A001
+    if weight is not None:
+        weight = check.floating(weight, "rms_norm", "weight")
+    shape = check.ints(normalized_shape, 0, "rms_norm", "normalized_shape", low=0)
+    if eps is not None:
+        eps = check.number(eps, "rms_norm", "eps")
     k = len(shape)
     if k == 0 or input.ndim < k or input.shape[input.ndim - k:] != shape:
         raise ValueError(f"rms_norm: input of shape {input.shape} does not end with "

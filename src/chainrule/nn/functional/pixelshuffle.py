@@ -3,13 +3,12 @@ permute (their gradients are the inverse rearrangements)."""
 
 from __future__ import annotations
 
+from ... import _validate as check
 from ...tensor import Tensor
 
 
 def _factor(v, where: str, name: str) -> int:
-    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-        raise ValueError(f"{where}: {name} must be a positive int, got {v!r}")
-    return v
+    return check.integer(v, where, name, low=1)
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
@@ -21,6 +20,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
         >>> F.pixel_shuffle(cr.arange(4.0).reshape(1, 4, 1, 1), 2).tolist()
         [[[[0.0, 1.0], [2.0, 3.0]]]]
     """
+    input = check.tensor(input, "pixel_shuffle")  # noqa: A001
     r = _factor(upscale_factor, "pixel_shuffle", "upscale_factor")
     if input.ndim < 3 or input.shape[-3] % (r * r):
         raise ValueError(f"pixel_shuffle: input of shape {input.shape} needs (*, C*{r * r}, H, "
@@ -41,6 +41,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
         >>> F.pixel_unshuffle(cr.arange(4.0).reshape(1, 1, 2, 2), 2).flatten().tolist()
         [0.0, 1.0, 2.0, 3.0]
     """
+    input = check.tensor(input, "pixel_unshuffle")  # noqa: A001
     r = _factor(downscale_factor, "pixel_unshuffle", "downscale_factor")
     if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
         raise ValueError(f"pixel_unshuffle: input of shape {input.shape} needs (*, C, H, W) "
@@ -61,6 +62,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
         >>> F.channel_shuffle(cr.arange(6.0).reshape(1, 6, 1), 2).flatten().tolist()
         [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
     """
+    input = check.tensor(input, "channel_shuffle")  # noqa: A001
     g = _factor(groups, "channel_shuffle", "groups")
     if input.ndim < 3 or input.shape[1] % g:
         raise ValueError(f"channel_shuffle: input of shape {input.shape} needs (N, C, *) with "

@@ -16,6 +16,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ... import _validate as check
+from ... import dtypes
 from ...ops.binary import maximum
 from ...ops.conv import avg_pool2d as _avg_pool2d_op
 from ...ops.conv import max_pool2d as _max_pool2d_op
@@ -26,11 +28,11 @@ from .padding import pad
 
 
 def _ints(v, n: int, where: str, name: str) -> tuple:
-    vals = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
-    if len(vals) != n or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool)
-                                 for i in vals):
-        raise ValueError(f"{where}: {name} must be an int or {n} ints, got {v!r}")
-    return tuple(int(i) for i in vals)
+    return check.ints(v, n, where, name)
+
+
+# The dtypes PyTorch's pooling kernels take (NumPy kind letters)
+_MAX_KINDS, _MAX1D_KINDS, _AVG_KINDS, _FLOAT = "fiu", "f", "fi", "f"
 
 
 def _geometry(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, n, where):
@@ -59,9 +61,13 @@ def _geometry(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, n, w
     return k, s, p, d, tuple(sizes), tuple(extra)
 
 
-def _batched(input: Tensor, n: int, where: str) -> Tensor:  # noqa: A002
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{where}: input must be a Tensor, got {type(input).__name__}")
+def _batched(input: Tensor, n: int, where: str, kinds: str = "f") -> Tensor:  # noqa: A002
+    input = check.tensor(input, where)  # noqa: A001
+    kind = input._data.dtype.kind
+    if kind not in kinds:
+        if kind == "b":
+            raise TypeError(check.say("dtype_bool", op=where, arg="input"))
+        check.floating(input, where)
     if input.ndim not in (n + 1, n + 2):
         raise ValueError(f"{where}: expected a {n + 1}-D (unbatched) or {n + 2}-D (batched) "
                          f"input, got shape {input.shape}")
@@ -80,6 +86,8 @@ def _far_pad(extra) -> tuple:
 def _max_indices(x: np.ndarray, k, s, p, d, extra, out_size) -> np.ndarray:
     """Flat (per channel) input index of each window's first maximum, as PyTorch returns."""
     n = len(k)
+    if x.size == 0:
+        return np.zeros(x.shape[:2] + tuple(out_size), dtype=np.int64)
     spatial = x.shape[2:]
     xp = np.pad(x, ((0, 0), (0, 0)) + tuple((pi, pi + ei) for pi, ei in zip(p, extra)),
                 constant_values=-np.inf)
@@ -111,15 +119,36 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  
         >>> F.max_pool2d(x, 2, ceil_mode=True).tolist()
         [[[[4.0, 5.0], [7.0, 8.0]]]]
     """
-    x = _batched(input, 2, "max_pool2d")
+    return _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                       "max_pool2d")
+
+
+def _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,  # noqa: A002
+                where: str, kinds: str = _MAX_KINDS):
+    x = _batched(input, 2, where, kinds)
     k, s, p, d, size, extra = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, 2,
-                                        "max_pool2d")
+                                        where)
+    if x._data.dtype.kind in "iu":  # integers: the same windows over exact float64 values
+        return _int_result(_max_pool2d(x.to(np.float64), k, s, p, d, ceil_mode, return_indices,
+                                       where), x._data.dtype, input, 2)
     xe = pad(x, _far_pad(extra), value=-math.inf) if any(extra) else x
     out = _unbatch(_max_pool2d_op(xe, k, s, p, d), input, 2)
     if not return_indices:
         return out
     idx = _max_indices(x._data, k, s, p, d, extra, size)
     return out, _wrap(idx if input.ndim == 4 else idx[0])
+
+
+def _int_result(res, dtype, input, n):  # noqa: A002
+    """A pool computed in float64 for an integer input, back in its dtype (averages truncated
+    toward zero, as PyTorch's integer kernels divide). ``res`` was computed on the batched
+    input: unbatch it like ``input``."""
+    def back(t: Tensor) -> Tensor:
+        return _wrap(_unbatch_array(np.trunc(t._data).astype(dtype), input, n))
+
+    if isinstance(res, tuple):
+        return back(res[0]), _wrap(_unbatch_array(res[1]._data, input, n))
+    return back(res)
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
@@ -132,13 +161,19 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  
         >>> F.max_pool1d(cr.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2).tolist()
         [[[3.0, 2.0]]]
     """
-    x = _batched(input, 1, "max_pool1d").unsqueeze(-2)
-    k = (1,) + _ints(kernel_size, 1, "max_pool1d", "kernel_size")
+    return _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                       "max_pool1d")
+
+
+def _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,  # noqa: A002
+                where, kinds=_MAX1D_KINDS):
+    x = _batched(input, 1, where, kinds).unsqueeze(-2)
+    k = (1,) + _ints(kernel_size, 1, where, "kernel_size")
     s = None if stride is None or (isinstance(stride, (tuple, list)) and not stride) else \
-        (1,) + _ints(stride, 1, "max_pool1d", "stride")
-    res = max_pool2d(x, k, s, (0,) + _ints(padding, 1, "max_pool1d", "padding"),
-                     (1,) + _ints(dilation, 1, "max_pool1d", "dilation"), ceil_mode,
-                     return_indices)
+        (1,) + _ints(stride, 1, where, "stride")
+    res = _max_pool2d(x, k, s, (0,) + _ints(padding, 1, where, "padding"),
+                      (1,) + _ints(dilation, 1, where, "dilation"), ceil_mode, return_indices,
+                      where)
     if return_indices:
         out, idx = res
         return _unbatch(out.squeeze(-2), input, 1), _wrap(_unbatch_array(idx._data[..., 0, :],
@@ -153,13 +188,15 @@ def _unbatch_array(a: np.ndarray, input: Tensor, n: int) -> np.ndarray:  # noqa:
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
                             dilation=1, ceil_mode: bool = False, return_indices: bool = True):
     """``max_pool2d(..., return_indices=True)``."""
-    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True,
+                       "max_pool2d_with_indices")
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
                             dilation=1, ceil_mode: bool = False, return_indices: bool = True):
     """``max_pool1d(..., return_indices=True)``."""
-    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return _max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True,
+                       "max_pool1d_with_indices", _MAX_KINDS)  # PyTorch takes integers here
 
 
 def _divisors(shape, k, s, p, size, count_include_pad: bool) -> np.ndarray:
@@ -193,13 +230,22 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
         >>> F.avg_pool2d(x, 2, padding=1, count_include_pad=False).tolist()
         [[[[1.0, 1.0], [1.0, 1.0]]]]
     """
-    x = _batched(input, 2, "avg_pool2d")
+    return _avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override, "avg_pool2d")
+
+
+def _avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,  # noqa: A002
+                divisor_override, where: str, kinds: str = _AVG_KINDS):
+    x = _batched(input, 2, where, kinds)
     k, s, p, _, size, extra = _geometry(x, kernel_size, stride, padding, 1, ceil_mode, 2,
-                                        "avg_pool2d")
-    if divisor_override is not None and (not isinstance(divisor_override, int)
-                                         or divisor_override == 0):
-        raise ValueError(f"avg_pool2d: divisor_override must be a non-zero int, got "
-                         f"{divisor_override!r}")
+                                        where)
+    if divisor_override is not None:
+        divisor_override = check.integer(divisor_override, where, "divisor_override")
+        if divisor_override == 0:
+            raise ValueError(f"{where}: divisor_override must be a non-zero int, got 0")
+    if x._data.dtype.kind in "iu":
+        return _int_result(_avg_pool2d(x.to(np.float64), k, s, p, ceil_mode, count_include_pad,
+                                       divisor_override, where), x._data.dtype, input, 2)
     if not any(extra) and count_include_pad and divisor_override is None:
         return _unbatch(_avg_pool2d_op(x, k, s, p), input, 2)
     xp = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]))
@@ -222,12 +268,18 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
         >>> F.avg_pool1d(cr.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2).tolist()
         [[[2.0, 1.0]]]
     """
-    x = _batched(input, 1, "avg_pool1d").unsqueeze(-2)
-    k = (1,) + _ints(kernel_size, 1, "avg_pool1d", "kernel_size")
+    return _avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       "avg_pool1d")
+
+
+def _avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, where,  # noqa: A002
+                kinds=_AVG_KINDS):
+    x = _batched(input, 1, where, kinds).unsqueeze(-2)
+    k = (1,) + _ints(kernel_size, 1, where, "kernel_size")
     s = None if stride is None or (isinstance(stride, (tuple, list)) and not stride) else \
-        (1,) + _ints(stride, 1, "avg_pool1d", "stride")
-    out = avg_pool2d(x, k, s, (0,) + _ints(padding, 1, "avg_pool1d", "padding"), ceil_mode,
-                     count_include_pad)
+        (1,) + _ints(stride, 1, where, "stride")
+    out = _avg_pool2d(x, k, s, (0,) + _ints(padding, 1, where, "padding"), ceil_mode,
+                      count_include_pad, None, where, kinds)
     return _unbatch(out.squeeze(-2), input, 1)
 
 
@@ -241,8 +293,13 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,  # noqa
         >>> F.lp_pool2d(cr.full((1, 1, 2, 2), 2.0), 2, 2).tolist()
         [[[[4.0]]]]
     """
+    x, norm_type = _lp_input(input, norm_type, "lp_pool2d")
     k = _ints(kernel_size, 2, "lp_pool2d", "kernel_size")
-    out = avg_pool2d(input ** norm_type, k, stride, 0, ceil_mode)
+    if abs(norm_type) == math.inf:  # PyTorch: the max (or min) of |x| over each window
+        if norm_type > 0:
+            return _max_pool2d(x.abs(), k, stride, 0, 1, ceil_mode, False, "lp_pool2d")
+        return -_max_pool2d(-x.abs(), k, stride, 0, 1, ceil_mode, False, "lp_pool2d")
+    out = _avg_pool2d(x ** norm_type, k, stride, 0, ceil_mode, True, None, "lp_pool2d")
     return ((out.sign() * relu(out.abs())) * float(k[0] * k[1])) ** (1.0 / norm_type)
 
 
@@ -256,9 +313,23 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None,  # noqa
         >>> F.lp_pool1d(cr.tensor([[[3.0, 4.0]]]), 2, 2).tolist()
         [[[5.0]]]
     """
+    x, norm_type = _lp_input(input, norm_type, "lp_pool1d")
     k = _ints(kernel_size, 1, "lp_pool1d", "kernel_size")[0]
-    out = avg_pool1d(input ** norm_type, k, stride, 0, ceil_mode)
+    if abs(norm_type) == math.inf:  # PyTorch: the max (or min) of |x| over each window
+        if norm_type > 0:
+            return _max_pool1d(x.abs(), k, stride, 0, 1, ceil_mode, False, "lp_pool1d")
+        return -_max_pool1d(-x.abs(), k, stride, 0, 1, ceil_mode, False, "lp_pool1d")
+    out = _avg_pool1d(x ** norm_type, k, stride, 0, ceil_mode, True, "lp_pool1d")
     return ((out.sign() * relu(out.abs())) * float(k)) ** (1.0 / norm_type)
+
+
+def _lp_input(input, norm_type, where: str):  # noqa: A002
+    """An LP pool's input (integers and bools in the default float dtype, as PyTorch's power
+    promotes them) and its ``norm_type``."""
+    x = check.real(check.tensor(input, where), where)
+    if x._data.dtype.kind != "f":
+        x = x.to(dtypes.get_default_dtype())
+    return x, check.number(norm_type, where, "norm_type")
 
 
 def _depth_slices(xe: Tensor, k0: int, s0: int, d0: int, depth: int):
@@ -281,9 +352,18 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  
         >>> F.max_pool3d(cr.arange(8.0).reshape(1, 1, 2, 2, 2), 2).flatten().tolist()
         [7.0]
     """
-    x = _batched(input, 3, "max_pool3d")
+    return _max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                       "max_pool3d")
+
+
+def _max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,  # noqa: A002
+                where):
+    x = _batched(input, 3, where, _MAX_KINDS)
     k, s, p, d, size, extra = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, 3,
-                                        "max_pool3d")
+                                        where)
+    if x._data.dtype.kind in "iu":
+        return _int_result(_max_pool3d(x.to(np.float64), k, s, p, d, ceil_mode, return_indices,
+                                       where), x._data.dtype, input, 3)
     widths = tuple(v for a in (2, 1, 0) for v in (p[a], p[a] + extra[a]))
     xe = pad(x, widths, value=-math.inf) if any(widths) else x
     out = None
@@ -300,7 +380,8 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  
 def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
                             dilation=1, ceil_mode: bool = False, return_indices: bool = True):
     """``max_pool3d(..., return_indices=True)``."""
-    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return _max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True,
+                       "max_pool3d_with_indices")
 
 
 def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
@@ -314,13 +395,22 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
         >>> F.avg_pool3d(cr.arange(8.0).reshape(1, 1, 2, 2, 2), 2).flatten().tolist()
         [3.5]
     """
-    x = _batched(input, 3, "avg_pool3d")
+    return _avg_pool3d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override, "avg_pool3d")
+
+
+def _avg_pool3d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,  # noqa: A002
+                divisor_override, where):
+    x = _batched(input, 3, where, _AVG_KINDS)
     k, s, p, _, size, extra = _geometry(x, kernel_size, stride, padding, 1, ceil_mode, 3,
-                                        "avg_pool3d")
-    if divisor_override is not None and (not isinstance(divisor_override, int)
-                                         or divisor_override == 0):
-        raise ValueError(f"avg_pool3d: divisor_override must be a non-zero int, got "
-                         f"{divisor_override!r}")
+                                        where)
+    if divisor_override is not None:
+        divisor_override = check.integer(divisor_override, where, "divisor_override")
+        if divisor_override == 0:
+            raise ValueError(f"{where}: divisor_override must be a non-zero int, got 0")
+    if x._data.dtype.kind in "iu":
+        return _int_result(_avg_pool3d(x.to(np.float64), k, s, p, ceil_mode, count_include_pad,
+                                       divisor_override, where), x._data.dtype, input, 3)
     widths = tuple(v for a in (2, 1, 0) for v in (p[a], p[a] + extra[a]))
     xe = pad(x, widths) if any(widths) else x
     sums = None
@@ -346,8 +436,13 @@ def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None,  # noqa
         >>> F.lp_pool3d(cr.ones(1, 1, 2, 2, 2), 1, 2).flatten().tolist()
         [8.0]
     """
+    x, norm_type = _lp_input(input, norm_type, "lp_pool3d")
     k = _ints(kernel_size, 3, "lp_pool3d", "kernel_size")
-    out = avg_pool3d(input ** norm_type, k, stride, 0, ceil_mode)
+    if abs(norm_type) == math.inf:  # PyTorch: the max (or min) of |x| over each window
+        if norm_type > 0:
+            return _max_pool3d(x.abs(), k, stride, 0, 1, ceil_mode, False, "lp_pool3d")
+        return -_max_pool3d(-x.abs(), k, stride, 0, 1, ceil_mode, False, "lp_pool3d")
+    out = _avg_pool3d(x ** norm_type, k, stride, 0, ceil_mode, True, None, "lp_pool3d")
     return ((out.sign() * relu(out.abs())) * float(math.prod(k))) ** (1.0 / norm_type)
 
 
@@ -355,14 +450,20 @@ def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None,  # noqa
 
 
 def _adaptive_sizes(input: Tensor, output_size, n: int, where: str) -> tuple:  # noqa: A002
-    size = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * n
-    if len(size) != n:
-        raise ValueError(f"{where}: output_size must be an int or {n} values, got "
-                         f"{output_size!r}")
+    if isinstance(output_size, (tuple, list)):
+        size = tuple(output_size)
+        if len(size) != n:
+            raise ValueError(f"{where}: output_size must be an int or {n} values, got "
+                             f"{output_size!r}")
+    else:
+        size = (check.integer(output_size, where, "output_size"),) * n
     spatial = input.shape[-n:]
-    out = tuple(length if o is None else int(o) for o, length in zip(size, spatial))
-    if min(out) <= 0:
-        raise ValueError(f"{where}: output_size must be positive, got {output_size!r}")
+    out = tuple(length if o is None else check.integer(o, where, "output_size")
+                for o, length in zip(size, spatial))
+    if min(out) < 0:
+        raise ValueError(f"{where}: output_size must be >= 0, got {output_size!r}")
+    # checked before the per-window loops: a huge size would never finish
+    check.alloc(input.shape[:-n] + out, input._data.dtype, where)
     return out
 
 
@@ -373,10 +474,15 @@ def _windows(length: int, out: int):
 def _adaptive_axis(x: Tensor, axis: int, out: int, reduce: str) -> Tensor:
     """Adaptive pooling along one axis (adaptive pooling is separable: a window is a box)."""
     length = x.shape[axis]
+    lead = (slice(None),) * axis
+    if out == 0:  # an empty output along this axis, as PyTorch gives
+        return x[lead + (slice(0, 0),)] * 1.0
+    if length == 0:
+        raise ValueError(f"adaptive pooling: the input's dim {axis} is empty; the windows need "
+                         "at least one entry")
     if length % out == 0:
         blocks = x.reshape(x.shape[:axis] + (out, length // out) + x.shape[axis + 1:])
         return blocks.mean(dim=axis + 1) if reduce == "mean" else blocks.amax(dim=axis + 1)
-    lead = (slice(None),) * axis
     cells = []
     for a, b in _windows(length, out):
         cell = x[lead + (slice(a, b),)]
@@ -385,7 +491,7 @@ def _adaptive_axis(x: Tensor, axis: int, out: int, reduce: str) -> Tensor:
 
 
 def _adaptive(input: Tensor, output_size, n: int, reduce: str, where: str) -> Tensor:  # noqa: A002
-    x = _batched(input, n, where)
+    x = _batched(input, n, where, _FLOAT)
     out = _adaptive_sizes(x, output_size, n, where)
     for a, o in enumerate(out):
         x = _adaptive_axis(x, 2 + a, o, reduce)
@@ -396,6 +502,8 @@ def _adaptive_indices(x: np.ndarray, out) -> np.ndarray:
     """Flat per-channel index of each adaptive window's first maximum."""
     spatial = x.shape[2:]
     result = np.empty(x.shape[:2] + tuple(out), dtype=np.int64)
+    if x.size == 0 or result.size == 0:
+        return np.zeros(result.shape, dtype=np.int64)
     windows = [_windows(length, o) for length, o in zip(spatial, out)]
     for pos in np.ndindex(*out):
         box = tuple(slice(*windows[a][i]) for a, i in enumerate(pos))
@@ -491,19 +599,19 @@ def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False
 def adaptive_max_pool1d_with_indices(input: Tensor, output_size,  # noqa: A002
                                      return_indices: bool = True):
     """``adaptive_max_pool1d(..., return_indices=True)``."""
-    return adaptive_max_pool1d(input, output_size, True)
+    return _adaptive_max(input, output_size, 1, True, "adaptive_max_pool1d_with_indices")
 
 
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size,  # noqa: A002
                                      return_indices: bool = True):
     """``adaptive_max_pool2d(..., return_indices=True)``."""
-    return adaptive_max_pool2d(input, output_size, True)
+    return _adaptive_max(input, output_size, 2, True, "adaptive_max_pool2d_with_indices")
 
 
 def adaptive_max_pool3d_with_indices(input: Tensor, output_size,  # noqa: A002
                                      return_indices: bool = True):
     """``adaptive_max_pool3d(..., return_indices=True)``."""
-    return adaptive_max_pool3d(input, output_size, True)
+    return _adaptive_max(input, output_size, 3, True, "adaptive_max_pool3d_with_indices")
 
 
 # ---- unpooling -------------------------------------------------------------------------------
@@ -511,21 +619,25 @@ def adaptive_max_pool3d_with_indices(input: Tensor, output_size,  # noqa: A002
 
 def _max_unpool(input: Tensor, indices, kernel_size, stride, padding, output_size, n,  # noqa: A002
                 where):
-    x = _batched(input, n, where)
-    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
-    if idx.dtype.kind not in "iu" or idx.shape != input.shape:
+    x = _batched(input, n, where, _FLOAT)
+    idx = check.index_tensor(indices, where, "indices")._data
+    if idx.shape != x.shape[-idx.ndim:] or idx.ndim not in (n + 1, n + 2) or \
+            idx.shape != tuple(input.shape):
         raise ValueError(f"{where}: indices must be an integer tensor of the input's shape "
-                         f"{input.shape}, got {idx.dtype} of shape {idx.shape}")
-    k = _ints(kernel_size, n, where, "kernel_size")
-    s = k if stride is None else _ints(stride, n, where, "stride")
-    p = _ints(padding, n, where, "padding")
+                         f"{tuple(input.shape)}, got {idx.dtype} of shape {idx.shape}")
+    k = check.ints(kernel_size, n, where, "kernel_size", low=1)
+    s = k if stride is None else check.ints(stride, n, where, "stride", low=1)
+    p = check.ints(padding, n, where, "padding", low=0)
     default = tuple((i - 1) * si - 2 * pi + ki for i, ki, si, pi in zip(x.shape[2:], k, s, p))
     if output_size is None:
         size = default
     else:
-        size = tuple(int(v) for v in tuple(output_size)[-n:])
+        size = check.ints(output_size, 0, where, "output_size", low=0)[-n:]
         if len(size) != n:
             raise ValueError(f"{where}: output_size {output_size!r} needs {n} spatial sizes")
+    if min(size) < 1:
+        raise ValueError(f"{where}: the output size {size} must be positive")
+    check.alloc(x.shape[:2] + tuple(size), x._data.dtype, where)
     total = math.prod(size)
     flat = idx.reshape(x.shape[0] * x.shape[1], -1) if input.ndim == n + 2 else \
         idx.reshape(x.shape[1], -1)

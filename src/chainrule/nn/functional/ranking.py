@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from ...ops.binary import maximum, minimum, where
+from ... import _validate as check
+from ...ops.binary import minimum, where
+from ...ops.elementwise import clamp
 from ...tensor import Tensor
-from ._checks import check_reduction, float_input, tensor_arg
+from ._checks import check_reduction, float_group, loss_pair, tensor_arg
 from .activation import logsigmoid
 from .distance import pairwise_distance
+
+
+def _hinge(z: Tensor) -> Tensor:
+    """max(z, 0) as PyTorch's ``clamp_min``: no gradient where z is NaN."""
+    return clamp(z, min=0.0)
 
 
 def _reduce(t: Tensor, red: str) -> Tensor:
     if red == "none":
         return t
     return t.sum() if red == "sum" else t.mean()
-
-
-def _args(loss: str, reduction: str, *tensors):
-    red = check_reduction(reduction, loss)
-    ts = [tensor_arg(t, loss, f"argument {i}") for i, t in enumerate(tensors)]
-    float_input(ts[0], loss)
-    return red, ts
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
@@ -32,11 +32,13 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
         >>> F.margin_ranking_loss(cr.tensor([2.0]), cr.tensor([1.0]), cr.tensor([-1.0])).item()
         1.0
     """
-    red, (x1, x2, y) = _args("margin_ranking_loss", reduction, input1, input2, target)
-    if not x1.shape == x2.shape == y.shape:
-        raise ValueError(f"margin_ranking_loss: input1 {x1.shape}, input2 {x2.shape} and target "
-                         f"{y.shape} must have the same shape")
-    return _reduce(maximum(-y * (x1 - x2) + margin, 0.0), red)
+    loss = "margin_ranking_loss"
+    red = check_reduction(reduction, loss)
+    margin = check.number(margin, loss, "margin")
+    x1, x2 = loss_pair(input1, input2, loss, input_kinds="fiu", target_kinds="fiu")
+    x1, y = loss_pair(x1, target, loss, input_kinds="f", target_kinds="fiu")
+    x2 = x2.to(x1.dtype) if x2.dtype != x1.dtype else x2
+    return _reduce(_hinge(-y * (x1 - x2) + margin), red)
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,  # noqa: A002
@@ -50,10 +52,11 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,  # 
         ...                        reduction="none").tolist()
         [0.30000001192092896, 0.800000011920929]
     """
-    red, (x, y) = _args("hinge_embedding_loss", reduction, input, target)
-    if x.shape != y.shape:
-        raise ValueError(f"hinge_embedding_loss: input {x.shape} and target {y.shape} differ")
-    hinge = where(y != 1, maximum(margin - x, 0.0), 0.0)
+    loss = "hinge_embedding_loss"
+    red = check_reduction(reduction, loss)
+    margin = check.number(margin, loss, "margin")
+    x, y = loss_pair(input, target, loss, input_kinds="f", result="input")
+    hinge = where(y != 1, _hinge(margin - x), 0.0)
     return _reduce(hinge + where(y != -1, x, 0.0), red)
 
 
@@ -66,9 +69,8 @@ def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> 
         >>> round(F.soft_margin_loss(cr.tensor([0.0]), cr.tensor([1.0])).item(), 4)
         0.6931
     """
-    red, (x, y) = _args("soft_margin_loss", reduction, input, target)
-    if x.shape != y.shape:
-        raise ValueError(f"soft_margin_loss: input {x.shape} and target {y.shape} differ")
+    red = check_reduction(reduction, "soft_margin_loss")
+    x, y = loss_pair(input, target, "soft_margin_loss", input_kinds="f", result="input")
     return _reduce(-logsigmoid(y * x), red)
 
 
@@ -82,10 +84,15 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None,  # n
         >>> round(F.multilabel_soft_margin_loss(cr.zeros(1, 2), cr.tensor([[1.0, 0.0]])).item(), 4)
         0.6931
     """
-    red, (x, y) = _args("multilabel_soft_margin_loss", reduction, input, target)
-    if x.shape != y.shape or x.ndim not in (1, 2):
-        raise ValueError(f"multilabel_soft_margin_loss: input {x.shape} and target {y.shape} "
-                         "must both be (N, C) or (C,)")
+    loss = "multilabel_soft_margin_loss"
+    red = check_reduction(reduction, loss)
+    x, y = loss_pair(input, target, loss, input_kinds="f", target_kinds="fiu")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"{loss}: input {x.shape} and target {y.shape} must both be (N, C) or "
+                         "(C,)")
+    if weight is not None:
+        weight = tensor_arg(weight, loss, "weight")
+        check.broadcast(loss, input=x, weight=weight)
     per = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
     if weight is not None:
         per = per * weight
@@ -103,14 +110,20 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
         >>> F.cosine_embedding_loss(x, x, cr.tensor([1.0])).item()
         0.0
     """
-    red, (x1, x2, y) = _args("cosine_embedding_loss", reduction, input1, input2, target)
+    loss = "cosine_embedding_loss"
+    red = check_reduction(reduction, loss)
+    margin = check.number(margin, loss, "margin")
+    x1, x2 = float_group(loss, ("input1", "input2"), input1, input2, kinds="fiub")
+    y = tensor_arg(target, loss, "target")
+    if y._data.dtype.kind not in "fiub":
+        check.real(y, loss, "target")
     if x1.shape != x2.shape or x1.ndim not in (1, 2) or y.shape != x1.shape[:-1]:
         raise ValueError(f"cosine_embedding_loss: inputs {x1.shape}, {x2.shape} and target "
                          f"{y.shape} must be (N, D), (N, D), (N) or (D), (D), ()")
     eps = 1e-12  # PyTorch's: keeps the norms away from zero
     dot = (x1 * x2).sum(dim=-1)
     cos = dot / (((x1 * x1).sum(dim=-1) + eps) * ((x2 * x2).sum(dim=-1) + eps)).sqrt()
-    loss = where(y == 1, 1 - cos, 0.0) + where(y == -1, maximum(cos - margin, 0.0), 0.0)
+    loss = where(y == 1, 1 - cos, 0.0) + where(y == -1, _hinge(cos - margin), 0.0)
     return _reduce(loss, red)
 
 
@@ -126,7 +139,12 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
         >>> F.triplet_margin_loss(a, a, cr.tensor([[3.0, 4.0]])).item()
         0.0
     """
-    red, (a, pos, neg) = _args("triplet_margin_loss", reduction, anchor, positive, negative)
+    loss = "triplet_margin_loss"
+    red = check_reduction(reduction, loss)
+    margin = check.number(margin, loss, "margin")
+    p, eps = check.number(p, loss, "p"), check.number(eps, loss, "eps")
+    a, pos, neg = float_group(loss, ("anchor", "positive", "negative"), anchor, positive,
+                              negative, kinds="fiu")
     if not a.shape == pos.shape == neg.shape:
         raise ValueError(f"triplet_margin_loss: anchor {a.shape}, positive {pos.shape} and "
                          f"negative {neg.shape} must have the same shape")
@@ -134,4 +152,4 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     d_an = pairwise_distance(a, neg, p, eps)
     if swap:
         d_an = minimum(d_an, pairwise_distance(pos, neg, p, eps))
-    return _reduce(maximum(margin + d_ap - d_an, 0.0), red)
+    return _reduce(_hinge(margin + d_ap - d_an), red)

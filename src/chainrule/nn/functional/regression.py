@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 
+from ... import _validate as check
 from ...autograd.graph import apply
 from ...ops._util import like_one
-from ...ops.binary import where
 from ...ops.op import Op
 from ...tensor import Tensor
-from ._checks import check_reduction, float_input, same_shape, tensor_arg
+from ._checks import check_reduction, loss_pair
 
 
 class MseLoss(Op):
@@ -48,18 +48,44 @@ class MseLoss(Op):
         return gx, (-gx if needs_input_grad[1] else None)
 
 
-def _pair(input, target, loss):
-    if type(input) is Tensor and type(target) is Tensor:
-        a, b = input._data, target._data
-        if a.dtype is b.dtype and a.dtype.kind == "f" and a.shape == b.shape:
-            return input, target  # the usual call: nothing to convert, nothing wrong
-    input = tensor_arg(input, loss, "input")
-    target = tensor_arg(target, loss, "target")
-    float_input(input, loss)
-    same_shape(input, target, loss)
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
-    return input, target
+class PointwiseLoss(Op):
+    """The elementwise L1, smooth L1 and Huber losses of d = x - t (unreduced), with PyTorch's
+    derivatives: sign(d) for L1 (0 where d is NaN), and the clipped line for smooth L1 and
+    Huber (NaN where d is NaN)."""
+
+    public, kind = None, "loss"
+    formula = "d |d|/dx = sign(d); smooth L1 / Huber: d clipped to [-beta, beta] (scaled)"
+    fresh_grads, quiet = True, True
+
+    def forward(x, t, mode, k):
+        d = x - t
+        ad = np.abs(d)
+        if mode == "l1":
+            return ad
+        if mode == "smooth_l1":
+            return np.where(ad < k, d * d * (0.5 / k), ad - 0.5 * k)
+        return np.where(ad < k, d * d * 0.5, (ad - 0.5 * k) * k)  # huber
+
+    def backward(F, g, out, x, t, mode, k):
+        d = x - t
+        if mode == "l1":
+            # sign(d) with 0 at NaN, as PyTorch's sgn
+            slope = F.where(d > 0, 1.0, F.where(d < 0, -1.0, 0.0))
+        else:
+            inner = d * (1.0 / k) if mode == "smooth_l1" else d
+            top = 1.0 if mode == "smooth_l1" else k
+            slope = F.where(d < -k, -top, F.where(d > k, top, inner))  # NaN: the inner line
+        gx = g * slope
+        return gx, -gx
+
+
+def _pointwise(input, target, mode, k, red):  # noqa: A002
+    return _reduce(apply(PointwiseLoss, (input, target), {"mode": mode, "k": k}), red)
+
+
+def _pair(input, target, loss, kinds="fiub"):  # noqa: A002
+    # PyTorch's dtypes: integers and bools promote to the default float, the wider float wins
+    return loss_pair(input, target, loss, input_kinds=kinds, target_kinds=kinds)
 
 
 def _reduce(t: Tensor, red: str) -> Tensor:
@@ -91,8 +117,8 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
         2.0
     """
     red = check_reduction(reduction, "l1_loss")
-    input, target = _pair(input, target, "l1_loss")
-    return _reduce((input - target).abs(), red)
+    input, target = _pair(input, target, "l1_loss", "fiu")  # PyTorch subtracts: no bools
+    return _pointwise(input, target, "l1", 0.0, red)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
@@ -106,14 +132,9 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
         tensor([0.125, 2.5  ])
     """
     red = check_reduction(reduction, "smooth_l1_loss")
-    if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    beta = check.number(beta, "smooth_l1_loss", "beta", low=0.0)
     input, target = _pair(input, target, "smooth_l1_loss")
-    d = input - target
-    ad = d.abs()
-    if beta == 0:
-        return _reduce(ad, red)
-    return _reduce(where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), red)
+    return _pointwise(input, target, "l1" if beta == 0 else "smooth_l1", beta, red)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
@@ -127,9 +148,6 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
         tensor([0.125, 2.5  ])
     """
     red = check_reduction(reduction, "huber_loss")
-    if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
-    input, target = _pair(input, target, "huber_loss")
-    d = input - target
-    ad = d.abs()
-    return _reduce(where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta), red)
+    delta = check.number(delta, "huber_loss", "delta", low=0.0, low_open=True)
+    input, target = loss_pair(input, target, "huber_loss", result="input")
+    return _pointwise(input, target, "huber", delta, red)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _validate as check
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import apply
 from ...ops.binary import where as _where
@@ -35,7 +36,7 @@ class Embedding(Op):
 
 
 def _indices(input, num_embeddings: int, where: str) -> np.ndarray:
-    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    idx = input if isinstance(input, np.ndarray) else check.tensor(input, where)._data
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{where}: indices must be an integer tensor (int64), got {idx.dtype}; "
                         "convert with .long()")
@@ -79,12 +80,17 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
         >>> F.embedding(cr.tensor([[2, 0]]), w).tolist()
         [[[4.0, 5.0], [0.0, 1.0]]]
     """
+    weight = check.real(check.tensor(weight, "embedding", "weight"), "embedding", "weight")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, dim), got "
                          f"{weight.shape}")
     n = weight.shape[0]
     idx = _indices(input, n, "embedding")
+    if max_norm is not None:
+        max_norm = check.number(max_norm, "embedding", "max_norm")
+        norm_type = check.number(norm_type, "embedding", "norm_type")
     if padding_idx is not None:
+        padding_idx = check.integer(padding_idx, "embedding", "padding_idx")
         if not -n <= padding_idx < n:
             raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for {n} "
                              "embeddings")
@@ -107,14 +113,14 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         >>> F.one_hot(cr.tensor([0, 2]), 3).tolist()
         [[1, 0, 0], [0, 0, 1]]
     """
-    idx = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: needs an integer tensor, got {idx.dtype}")
+    idx = check.index_tensor(tensor, "one_hot", "tensor")._data
+    num_classes = check.integer(num_classes, "one_hot", "num_classes", low=-1)
     if num_classes == -1:
         num_classes = int(idx.max()) + 1 if idx.size else 0
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes - 1}], got min "
                          f"{idx.min()} and max {idx.max()}")
+    check.alloc(idx.shape + (num_classes,), np.int64, "one_hot")
     out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
     return _wrap(out)
@@ -125,7 +131,7 @@ _BAG_MODES = ("sum", "mean", "max")
 
 def _bags(input, offsets, include_last_offset: bool, where: str):
     """Flat indices and the bag of each, from a 2-D input or a 1-D input with offsets."""
-    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    idx = check.index_tensor(input, where, "input")._data
     if idx.ndim == 2:
         if offsets is not None:
             raise ValueError(f"{where}: offsets must be None when input is 2-D (each row is a "
@@ -137,7 +143,9 @@ def _bags(input, offsets, include_last_offset: bool, where: str):
                          f"{idx.shape}")
     if offsets is None:
         raise ValueError(f"{where}: a 1-D input needs offsets (where each bag starts)")
-    off = offsets._data if isinstance(offsets, Tensor) else np.asarray(offsets)
+    off = check.index_tensor(offsets, where, "offsets")._data
+    if off.size == 0:
+        raise ValueError(f"{where}: offsets is empty; a 1-D input needs at least one bag")
     if off.ndim != 1 or off.dtype.kind not in "iu":
         raise TypeError(f"{where}: offsets must be a 1-D integer tensor, got {off.dtype} of "
                         f"shape {off.shape}")
@@ -174,8 +182,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         [[2.0, 4.0], [6.0, 7.0]]
     """
     where = "embedding_bag"
-    if mode not in _BAG_MODES:
-        raise ValueError(f"{where}: mode must be one of {_BAG_MODES}, got {mode!r}")
+    check.choice(mode, _BAG_MODES, where, "mode")
+    weight = check.floating(weight, where, "weight")  # PyTorch sums and means floats only
     if weight.ndim != 2:
         raise ValueError(f"{where}: weight must be 2-D (num_embeddings, dim), got "
                          f"{weight.shape}")

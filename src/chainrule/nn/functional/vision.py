@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ... import _validate as check
 from ...ops.binary import where
 from ...ops.linalg import matmul
 from ...tensor import Tensor, _wrap
@@ -43,6 +44,10 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
+    theta = check.floating(theta, "affine_grid", "theta")
+    size = check.ints(size, 0, "affine_grid", "size", low=0)
+    if align_corners is not None:
+        align_corners = check.flag(align_corners, "affine_grid", "align_corners")
     if not isinstance(theta, Tensor) or theta.dtype.kind != "f":
         raise ValueError(f"affine_grid: theta must be a floating-point Tensor, got "
                          f"{getattr(theta, 'dtype', type(theta).__name__)}")
@@ -112,6 +117,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",  # noqa: A0
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
+    align_corners = check.flag(align_corners, "grid_sample", "align_corners")
+    input, grid = check.same_dtype_operands("grid_sample", ("input", "grid"), input, grid)  # noqa: A001
+    check.floating(input, "grid_sample")
     if mode not in ("bilinear", "nearest"):
         raise ValueError(f"grid_sample: mode must be 'bilinear' or 'nearest' ('bicubic' is not "
                          f"supported in chainrule), got {mode!r}")

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from ... import _validate as check
 from ...ops.elementwise import relu as _relu
 from ...tensor import Tensor
 from .. import functional as F
@@ -29,6 +30,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         if not self.inplace:
             return _relu(input)  # the primitive itself: the hot path
         return F.relu(input, self.inplace)
@@ -48,6 +50,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
@@ -64,6 +67,7 @@ class Sigmoid(Module):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.sigmoid(input)
 
 
@@ -77,6 +81,7 @@ class Tanh(Module):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.tanh(input)
 
 
@@ -96,6 +101,7 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.gelu(input, self.approximate)
 
     def extra_repr(self) -> str:
@@ -116,6 +122,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.silu(input, self.inplace)
 
 
@@ -133,6 +140,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
@@ -153,6 +161,7 @@ class Softplus(Module):
         self.beta, self.threshold = beta, threshold
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
@@ -173,6 +182,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.softmax(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -193,6 +203,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.log_softmax(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -213,6 +224,7 @@ class ReLU6(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.relu6(input, self.inplace)
 
 
@@ -241,6 +253,7 @@ class Hardtanh(Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
@@ -257,6 +270,7 @@ class Softsign(Module):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.softsign(input)
 
 
@@ -274,6 +288,7 @@ class Mish(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.mish(input, self.inplace)
 
 
@@ -292,10 +307,12 @@ class PReLU(Module):
         if not isinstance(num_parameters, int) or num_parameters < 1:
             raise ValueError(f"PReLU: num_parameters must be a positive int, got "
                              f"{num_parameters!r}")
-        self.num_parameters, self.init = num_parameters, init
+        self.num_parameters, self.init = num_parameters, check.number(init, "PReLU", "init")
+        check.alloc((num_parameters,), np.float64, "PReLU", "its weight")
         self.weight = Parameter(np.full(num_parameters, init, dtype=_factory_dtype(dtype)))
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.prelu(input, self.weight)
 
     def extra_repr(self) -> str:
@@ -312,6 +329,7 @@ class LogSigmoid(Module):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.logsigmoid(input)
 
 
@@ -329,6 +347,7 @@ class SELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.selu(input, self.inplace)
 
 
@@ -346,6 +365,7 @@ class CELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.celu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
@@ -366,6 +386,7 @@ class Hardswish(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.hardswish(input, self.inplace)
 
 
@@ -383,6 +404,7 @@ class Hardsigmoid(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.hardsigmoid(input, self.inplace)
 
 
@@ -400,6 +422,7 @@ class Softmin(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.softmin(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -416,6 +439,7 @@ class Tanhshrink(Module):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.tanhshrink(input)
 
 
@@ -433,6 +457,7 @@ class GLU(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.glu(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -453,6 +478,7 @@ class Hardshrink(Module):
         self.lambd = lambd
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.hardshrink(input, self.lambd)
 
     def extra_repr(self) -> str:
@@ -473,6 +499,7 @@ class Softshrink(Module):
         self.lambd = lambd
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.softshrink(input, self.lambd)
 
     def extra_repr(self) -> str:
@@ -493,6 +520,7 @@ class Threshold(Module):
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self) -> str:
@@ -515,6 +543,7 @@ class RReLU(Module):
         self.lower, self.upper, self.inplace = lower, upper, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
     def extra_repr(self) -> str:
@@ -531,4 +560,5 @@ class Softmax2d(Module):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.softmax2d(input)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _validate as check
 from ...tensor import Tensor
 from .. import init
 from ..functional.multihead import _attention
@@ -49,12 +50,12 @@ class MultiheadAttention(Module):
         dt = _factory_dtype(dtype)
         e = embed_dim
         if self._qkv_same_embed_dim:
-            self.in_proj_weight = Parameter(np.empty((3 * e, e), dtype=dt))
+            self.in_proj_weight = Parameter(check.new_array(np.empty, (3 * e, e), dt, self))
         else:
-            self.q_proj_weight = Parameter(np.empty((e, e), dtype=dt))
-            self.k_proj_weight = Parameter(np.empty((e, self.kdim), dtype=dt))
-            self.v_proj_weight = Parameter(np.empty((e, self.vdim), dtype=dt))
-        self.in_proj_bias = Parameter(np.empty(3 * e, dtype=dt)) if bias else None
+            self.q_proj_weight = Parameter(check.new_array(np.empty, (e, e), dt, self))
+            self.k_proj_weight = Parameter(check.new_array(np.empty, (e, self.kdim), dt, self))
+            self.v_proj_weight = Parameter(check.new_array(np.empty, (e, self.vdim), dt, self))
+        self.in_proj_bias = Parameter(check.new_array(np.empty, 3 * e, dt, self)) if bias else None
         self.out_proj = Linear(e, e, bias=bias, dtype=dt)
         self.reset_parameters()
 

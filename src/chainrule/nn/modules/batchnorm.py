@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _validate as check
 from ..._unavailable import unavailable_class
 from ...tensor import Tensor, _wrap
 from .. import functional as F
@@ -33,8 +34,9 @@ class _NormBase(Module):
         self.affine, self.track_running_stats = affine, track_running_stats
         dt = _factory_dtype(dtype)
         if affine:
-            self.weight = Parameter(np.ones(num_features, dtype=dt))
-            self.bias = Parameter(np.zeros(num_features, dtype=dt)) if bias else None
+            self.weight = Parameter(check.new_array(np.ones, num_features, dt, self))
+            self.bias = Parameter(check.new_array(np.zeros, num_features, dt, self)) \
+                if bias else None
         else:
             self.weight = self.bias = None
         if track_running_stats:
@@ -67,6 +69,7 @@ class _NormBase(Module):
 
 class _BatchNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         if input.ndim not in self._expected_dims:
             raise ValueError(f"{type(self).__name__}: expected {self._expected_text} input, got "
                              f"shape {input.shape}")

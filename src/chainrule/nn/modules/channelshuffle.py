@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ... import _validate as check
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
@@ -21,6 +22,7 @@ class ChannelShuffle(Module):
         self.groups = groups
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.channel_shuffle(input, self.groups)
 
     def extra_repr(self) -> str:

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ... import _validate as check
 from ...ops.conv import conv2d as _conv2d_op
 from ...tensor import Tensor
 from .. import functional as F
@@ -19,14 +20,13 @@ from .module import Module
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+_LOWEST = {"kernel_size": 1, "stride": 1, "dilation": 1, "padding": 0, "output_padding": 0}
+
+
 def _tuple(v, n: int, name: str, layer: str) -> tuple[int, ...]:
-    """An int or a length-``n`` sequence of ints, as a tuple (PyTorch's size arguments)."""
-    vals = tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
-    if len(vals) != n or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool)
-                                 for i in vals):
-        kind = "a pair of ints" if n == 2 else f"a {n}-tuple"
-        raise ValueError(f"{layer}: {name} must be an int or {kind}, got {v!r}")
-    return tuple(int(i) for i in vals)
+    """An int or a length-``n`` sequence of ints, as a tuple (PyTorch's size arguments), each
+    at least the argument's lowest meaningful value."""
+    return check.ints(v, n, layer, name, low=_LOWEST[name])
 
 
 class _ConvNd(Module):
@@ -84,8 +84,9 @@ class _ConvNd(Module):
         dt = _factory_dtype(dtype)
         shape = (in_channels, out_channels // groups) if self.transposed else \
             (out_channels, in_channels // groups)
-        self.weight = Parameter(np.empty(shape + self.kernel_size, dtype=dt))
-        self.bias = Parameter(np.empty((out_channels,), dtype=dt)) if bias else None
+        self.weight = Parameter(check.new_array(np.empty, shape + self.kernel_size, dt, self))
+        self.bias = Parameter(check.new_array(np.empty, (out_channels,), dt, self)) \
+            if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -150,6 +151,7 @@ class Conv1d(_ConvNd):
                          groups, bias, padding_mode, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         self._check(input)
         x = self._padded(input) if self.padding_mode != "zeros" else input
         return F.conv1d(x, self.weight, self.bias, self.stride, self._conv_padding(),
@@ -177,6 +179,7 @@ class Conv2d(_ConvNd):
         self._direct = groups == 1 and padding_mode == "zeros" and padding != "same"
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         self._check(input)
         if self._direct and input.ndim == 4:
             return _conv2d_op(input, self.weight, self.bias, self.stride, self.padding,
@@ -205,6 +208,7 @@ class Conv3d(_ConvNd):
                          groups, bias, padding_mode, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         self._check(input)
         x = self._padded(input) if self.padding_mode != "zeros" else input
         return F.conv3d(x, self.weight, self.bias, self.stride, self._conv_padding(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ... import _validate as check
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
@@ -12,8 +13,7 @@ class _DropoutNd(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"{type(self).__name__}: probability p must be in [0, 1], got {p}")
+        p = check.number(p, type(self).__name__, "p", low=0.0, high=1.0)
         self.p, self.inplace = p, inplace
 
     def extra_repr(self) -> str:
@@ -33,6 +33,7 @@ class Dropout(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.dropout(input, self.p, self.training)
 
 
@@ -46,6 +47,7 @@ class Dropout1d(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.dropout1d(input, self.p, self.training)
 
 
@@ -59,6 +61,7 @@ class Dropout2d(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.dropout2d(input, self.p, self.training)
 
 
@@ -72,6 +75,7 @@ class Dropout3d(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.dropout3d(input, self.p, self.training)
 
 
@@ -85,6 +89,7 @@ class AlphaDropout(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.alpha_dropout(input, self.p, self.training)
 
 
@@ -98,4 +103,5 @@ class FeatureAlphaDropout(_DropoutNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.feature_alpha_dropout(input, self.p, self.training)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ... import _validate as check
 from ...ops.shape import flatten
 from ...tensor import Tensor
 from .module import Module
@@ -21,6 +22,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
@@ -38,10 +40,15 @@ class Unflatten(Module):
 
     def __init__(self, dim: int, unflattened_size) -> None:
         super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        self.dim = check.integer(dim, "Unflatten", "dim")
+        self.unflattened_size = check.ints(unflattened_size, 0, "Unflatten", "unflattened_size",
+                                           low=-1)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        d = self.dim % input.ndim if input.ndim else 0
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
+        d = check.dim(self.dim, input.ndim, "Unflatten")
+        if input.ndim == 0:
+            raise ValueError("Unflatten: cannot split a dim of a 0-d tensor")
         shape = input.shape[:d] + self.unflattened_size + input.shape[d + 1:]
         try:
             return input.reshape(shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ... import _validate as check
 from ...ops.conv import fold, unfold
 from ...tensor import Tensor
 from .module import Module
@@ -23,6 +24,7 @@ class Unfold(Module):
         self.padding, self.stride = padding, stride
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         if input.ndim not in (3, 4):
             raise ValueError(f"Unfold: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
                              f"shape {input.shape}")
@@ -51,6 +53,7 @@ class Fold(Module):
         self.dilation, self.padding, self.stride = dilation, padding, stride
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         if input.ndim not in (2, 3):
             raise ValueError(f"Fold: expected a 2-D (C*k, L) or 3-D (N, C*k, L) input, got "
                              f"shape {input.shape}")

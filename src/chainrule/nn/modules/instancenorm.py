@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+from ... import _validate as check
 from ...tensor import Tensor
 from .. import functional as F
 from .batchnorm import _NormBase
@@ -20,6 +21,7 @@ class _InstanceNorm(_NormBase):
                          dtype, bias)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         name, n = type(self).__name__, self._spatial
         if input.ndim not in (n + 1, n + 2):
             raise ValueError(f"{name}: expected a {n + 1}-D (unbatched) or {n + 2}-D (batched) "

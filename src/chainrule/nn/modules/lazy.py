@@ -12,6 +12,7 @@ This module holds what the lazy layers share; each lives beside its layer, at Py
 
 from __future__ import annotations
 
+from ... import _validate as check
 from ...tensor import Tensor
 from ..parameter import UninitializedBuffer, UninitializedParameter, _Uninitialized
 
@@ -67,6 +68,10 @@ class _LazyConvMixin(LazyModuleMixin):
 
     def initialize_parameters(self, input: Tensor, *args, **kwargs) -> None:  # noqa: A002
         n = self.dims
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
+        if input.ndim not in (n + 1, n + 2):
+            raise ValueError(f"{type(self).__name__}: expected a {n + 2}-D (batched) or "
+                             f"{n + 1}-D (unbatched) input, got shape {input.shape}")
         channels = int(input.shape[0] if input.ndim == n + 1 else input.shape[1])
         if channels % self.groups:
             raise ValueError(f"{type(self).__name__}: in_channels ({channels}) must be "
@@ -123,6 +128,11 @@ class _LazyNormMixin(LazyModuleMixin):
             super().reset_parameters()
 
     def initialize_parameters(self, input: Tensor) -> None:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
+        least = 2 if self._feature_from_end is None else self._feature_from_end
+        if input.ndim < least:
+            raise ValueError(f"{type(self).__name__}: the input of shape {input.shape} has no "
+                             "channel dim")
         if self._feature_from_end is None:
             self.num_features = int(input.shape[1])
         else:

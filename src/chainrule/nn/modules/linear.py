@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ... import _validate as check
 from ... import dtypes
 from ...autograd.graph import apply
 from ...ops.linalg import Linear as _LinearOp
@@ -62,8 +63,9 @@ class Linear(Module):
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {v!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         dt = _factory_dtype(dtype)
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dt))
-        self.bias = Parameter(np.empty((out_features,), dtype=dt)) if bias else None
+        self.weight = Parameter(check.new_array(np.empty, (out_features, in_features), dt, self))
+        self.bias = Parameter(check.new_array(np.empty, (out_features,), dt, self)) \
+            if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -73,9 +75,11 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         w, b = self.weight, self.bias
-        # Hot path: a Tensor whose last dim fits goes straight to the primitive.
-        if isinstance(input, Tensor) and input._data.ndim and \
+        # Hot path: a Tensor of the weight's dtype whose last dim fits goes straight to the
+        # primitive (other dtypes get linear's checks: PyTorch refuses mixed dtypes)
+        if input._data.dtype is w._data.dtype and input._data.ndim and \
                 input._data.shape[-1] == self.in_features:
             return apply(_LinearOp, (input, w) if b is None else (input, w, b))
         if isinstance(input, Tensor) and input.ndim:
@@ -111,8 +115,10 @@ class Bilinear(Module):
         self.in1_features, self.in2_features = int(in1_features), int(in2_features)
         self.out_features = int(out_features)
         dt = _factory_dtype(dtype)
-        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dtype=dt))
-        self.bias = Parameter(np.empty((out_features,), dtype=dt)) if bias else None
+        self.weight = Parameter(check.new_array(
+            np.empty, (out_features, in1_features, in2_features), dt, self))
+        self.bias = Parameter(check.new_array(np.empty, (out_features,), dt, self)) \
+            if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -144,7 +150,7 @@ class LazyLinear(LazyModuleMixin, Linear):
     def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         Linear.__init__(self, 0, 0, False, dtype=dtype)
         self.weight = UninitializedParameter(dtype=dtype)
-        self.out_features = int(out_features)
+        self.out_features = check.integer(out_features, "LazyLinear", "out_features", low=0)
         if bias:
             self.bias = UninitializedParameter(dtype=dtype)
         self._start_lazy()
@@ -154,7 +160,12 @@ class LazyLinear(LazyModuleMixin, Linear):
             Linear.reset_parameters(self)
 
     def initialize_parameters(self, input: Tensor) -> None:  # noqa: A002
+        input = check.tensor(input, "LazyLinear")  # noqa: A001
+        if input.ndim == 0:
+            raise ValueError("LazyLinear: the input needs at least 1 dim (its features)")
         self.in_features = int(input.shape[-1])
+        check.alloc((self.out_features, self.in_features), np.float64, "LazyLinear",
+                    "its weight")
         if self.has_uninitialized_params():
             self.weight.materialize((self.out_features, self.in_features))
             if self.bias is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _validate as check
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -27,14 +28,14 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.normalized_shape = check.ints(normalized_shape, 0, "LayerNorm", "normalized_shape",
+                                           low=0)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dt = _factory_dtype(dtype)
         if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dt))
-            self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dt)) if bias else None
+            self.weight = Parameter(check.new_array(np.ones, self.normalized_shape, dt, self))
+            self.bias = Parameter(check.new_array(np.zeros, self.normalized_shape, dt, self)) \
+                if bias else None
         else:
             self.weight = self.bias = None
 
@@ -45,6 +46,7 @@ class LayerNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         if input.shape[max(input.ndim - len(self.normalized_shape), 0):] != \
                 self.normalized_shape:
             raise ValueError(f"LayerNorm({self.normalized_shape}): input of shape {input.shape} "
@@ -69,6 +71,8 @@ class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
                  affine: bool = True, device=None, dtype=None, bias: bool = True) -> None:
         super().__init__()
+        num_groups = check.integer(num_groups, "GroupNorm", "num_groups", low=1)
+        num_channels = check.integer(num_channels, "GroupNorm", "num_channels", low=0)
         if num_groups <= 0 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
@@ -76,8 +80,9 @@ class GroupNorm(Module):
                                                                      eps, affine)
         dt = _factory_dtype(dtype)
         if affine:
-            self.weight = Parameter(np.ones(num_channels, dtype=dt))
-            self.bias = Parameter(np.zeros(num_channels, dtype=dt)) if bias else None
+            self.weight = Parameter(check.new_array(np.ones, num_channels, dt, self))
+            self.bias = Parameter(check.new_array(np.zeros, num_channels, dt, self)) \
+                if bias else None
         else:
             self.weight = self.bias = None
 
@@ -88,6 +93,7 @@ class GroupNorm(Module):
                 init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected input "
                              f"(N, {self.num_channels}, ...), got {input.shape}")
@@ -113,12 +119,12 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape, eps: float | None = None,
                  elementwise_affine: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.normalized_shape = check.ints(normalized_shape, 0, "RMSNorm", "normalized_shape",
+                                           low=0)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype=_factory_dtype(dtype)))
+            self.weight = Parameter(check.new_array(np.ones, self.normalized_shape,
+                                                    _factory_dtype(dtype), self))
         else:
             self.weight = None
 
@@ -127,6 +133,7 @@ class RMSNorm(Module):
             init.ones_(self.weight)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
@@ -150,6 +157,7 @@ class LocalResponseNorm(Module):
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:

@@ -3,6 +3,7 @@ dims, over ``F.pad``."""
 
 from __future__ import annotations
 
+from ... import _validate as check
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
@@ -25,6 +26,7 @@ class _PadNd(Module):
         self.padding = padding
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         if self.mode == "constant":
             if input.ndim < self.dims:
                 raise ValueError(f"{type(self).__name__}: expected at least a {self.dims}-D "

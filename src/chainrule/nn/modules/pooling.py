@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from ... import _validate as check
 from ...ops.conv import avg_pool2d as _avg_pool2d_op
 from ...ops.conv import max_pool2d as _max_pool2d_op
 from ...tensor import Tensor
@@ -33,6 +34,7 @@ class MaxPool2d(_MaxPoolNd):
     """
 
     def forward(self, input: Tensor):  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         if not (self.ceil_mode or self.return_indices) and input.ndim == 4:
             # the plain case goes straight to the engine's primitive (the training hot path)
             return _max_pool2d_op(input, self.kernel_size, self.stride, self.padding,
@@ -51,6 +53,7 @@ class MaxPool1d(_MaxPoolNd):
     """
 
     def forward(self, input: Tensor):  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
 
@@ -65,6 +68,7 @@ class MaxPool3d(_MaxPoolNd):
     """
 
     def forward(self, input: Tensor):  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
 
@@ -87,6 +91,7 @@ class _AvgPoolDivisor(_AvgPoolNd):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         if self._fn is F.avg_pool2d and input.ndim == 4 and self.count_include_pad and \
                 not self.ceil_mode and self.divisor_override is None:
             return _avg_pool2d_op(input, self.kernel_size, self.stride, self.padding)
@@ -138,6 +143,7 @@ class AvgPool1d(_AvgPoolNd):
             count_include_pad
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
@@ -168,6 +174,7 @@ class LPPool2d(_LPPoolNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
@@ -181,6 +188,7 @@ class LPPool1d(_LPPoolNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
@@ -194,6 +202,7 @@ class LPPool3d(_LPPoolNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.lp_pool3d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
@@ -226,6 +235,7 @@ class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
@@ -239,6 +249,7 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.adaptive_avg_pool2d(input, self.output_size)
 
 
@@ -252,6 +263,7 @@ class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.adaptive_avg_pool3d(input, self.output_size)
 
 
@@ -265,6 +277,7 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """
 
     def forward(self, input: Tensor):  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
@@ -278,6 +291,7 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """
 
     def forward(self, input: Tensor):  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
@@ -291,6 +305,7 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """
 
     def forward(self, input: Tensor):  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 

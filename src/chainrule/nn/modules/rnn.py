@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from ... import _validate as check
 from ...ops.elementwise import relu, sigmoid, tanh
 from ...ops.linalg import linear
 from ...ops.shape import cat, stack
@@ -50,29 +51,42 @@ def _gru_step(x_t, h, w_ih, w_hh, b_ih, b_hh):
     return n + z * (h - n)  # = (1 - z) n + z h
 
 
+def _same_dtype(x: Tensor, weight: Tensor, name: str) -> Tensor:
+    """An RNN's input: real, of the weights' dtype (PyTorch: "RNN input dtype does not match
+    weight dtype")."""
+    if x._data.dtype != weight._data.dtype:
+        if x._data.dtype.kind == "c":
+            check.real(x, name)
+        raise TypeError(f"{name}: input dtype {x.dtype} does not match the weights' dtype "
+                        f"{weight.dtype}; convert the input with .to({weight.dtype}) or the "
+                        "module with .to(...)")
+    return x
+
+
 class _CellBase(Module):
     def __init__(self, mode, input_size, hidden_size, bias, dtype):
         super().__init__()
-        if input_size <= 0 or hidden_size <= 0:
-            raise ValueError(f"{type(self).__name__}: input_size and hidden_size must be "
-                             f"positive, got {input_size} and {hidden_size}")
+        # sizes of 0 make empty weights, as in PyTorch
+        input_size = check.integer(input_size, type(self).__name__, "input_size", low=0)
+        hidden_size = check.integer(hidden_size, type(self).__name__, "hidden_size", low=0)
         self.input_size, self.hidden_size, self.bias, self._mode = (input_size, hidden_size,
                                                                    bias, mode)
         dt = _factory_dtype(dtype)
         gates = _GATES[mode] * hidden_size
-        self.weight_ih = Parameter(np.empty((gates, input_size), dtype=dt))
-        self.weight_hh = Parameter(np.empty((gates, hidden_size), dtype=dt))
-        self.bias_ih = Parameter(np.empty(gates, dtype=dt)) if bias else None
-        self.bias_hh = Parameter(np.empty(gates, dtype=dt)) if bias else None
+        self.weight_ih = Parameter(check.new_array(np.empty, (gates, input_size), dt, self))
+        self.weight_hh = Parameter(check.new_array(np.empty, (gates, hidden_size), dt, self))
+        self.bias_ih = Parameter(check.new_array(np.empty, gates, dt, self)) if bias else None
+        self.bias_hh = Parameter(check.new_array(np.empty, gates, dt, self)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        bound = 1.0 / math.sqrt(self.hidden_size)
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
     def _prepare(self, input: Tensor, hx):  # noqa: A002
         name = type(self).__name__
+        input = _same_dtype(check.tensor(input, name), self.weight_ih, name)  # noqa: A001
         if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
             raise ValueError(f"{name}({self.input_size}, {self.hidden_size}): expected input "
                              f"(N, {self.input_size}) or ({self.input_size},), got {input.shape}")
@@ -219,7 +233,8 @@ class _RNNBase(Module):
                 if proj_size:
                     shapes.append(("weight_hr", (proj_size, hidden_size)))
                 for pname, shape in shapes:
-                    setattr(self, pname + sfx, Parameter(np.empty(shape, dtype=dt)))
+                    setattr(self, pname + sfx,
+                            Parameter(check.new_array(np.empty, shape, dt, self)))
                 names = [pname + sfx for pname, _ in shapes]
                 self._flat_weights_names.extend(names)
                 self._all_weights.append(names)
@@ -257,6 +272,10 @@ class _RNNBase(Module):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor or a PackedSequence, got "
                             f"{type(input).__name__}")
+        _same_dtype(input, self.weight_ih_l0, name)
+        if input.ndim >= 2 and input.shape[1 if self.batch_first and input.ndim == 3 else 0] == 0:
+            raise ValueError(f"{name}: the input sequence is empty (PyTorch expects a sequence "
+                             "length larger than 0)")
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             order = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
             raise ValueError(f"{name}(input_size={self.input_size}): expected input {order} or "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _validate as check
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -23,8 +24,8 @@ def _padding_index(padding_idx, num_embeddings: int, layer: str):
 
 def _table(module, num_embeddings, embedding_dim, _weight, _freeze, dtype, layer) -> None:
     if _weight is None:
-        module.weight = Parameter(np.empty((num_embeddings, embedding_dim),
-                                           dtype=_factory_dtype(dtype)),
+        module.weight = Parameter(check.new_array(np.empty, (num_embeddings, embedding_dim),
+                                                  _factory_dtype(dtype), module),
                                   requires_grad=not _freeze)
         module.reset_parameters()
     else:
@@ -60,7 +61,9 @@ class Embedding(_Lookup):
                  _weight: Tensor | None = None, _freeze: bool = False, device=None,
                  dtype=None) -> None:
         super().__init__()
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        num_embeddings = check.integer(num_embeddings, "Embedding", "num_embeddings", low=0)
+        embedding_dim = check.integer(embedding_dim, "Embedding", "embedding_dim", low=0)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = _padding_index(padding_idx, num_embeddings, "Embedding")
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
@@ -80,6 +83,7 @@ class Embedding(_Lookup):
                    _weight=Tensor(embeddings._data), _freeze=freeze)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                            self.scale_grad_by_freq, self.sparse)
 
@@ -122,7 +126,9 @@ class EmbeddingBag(_Lookup):
         super().__init__()
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        num_embeddings = check.integer(num_embeddings, "EmbeddingBag", "num_embeddings", low=0)
+        embedding_dim = check.integer(embedding_dim, "EmbeddingBag", "embedding_dim", low=0)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, \
             scale_grad_by_freq
         self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset

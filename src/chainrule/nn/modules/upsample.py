@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ... import _validate as check
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
@@ -22,12 +23,18 @@ class Upsample(Module):
                  recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
         self.size = size
-        self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) \
-            else (tuple(float(f) for f in scale_factor) if scale_factor else None)
+        if scale_factor is None or isinstance(scale_factor, (tuple, list)) and not scale_factor:
+            self.scale_factor = None
+        elif isinstance(scale_factor, (tuple, list)):
+            self.scale_factor = tuple(check.number(f, type(self).__name__, "scale_factor")
+                                      for f in scale_factor)
+        else:
+            self.scale_factor = check.number(scale_factor, type(self).__name__, "scale_factor")
         self.mode, self.align_corners = mode, align_corners
         self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input = check.tensor(input, type(self).__name__)  # noqa: A001
         return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                              recompute_scale_factor=self.recompute_scale_factor)
 
