@@ -400,9 +400,12 @@ SPECS += [
 for pad_kind in ("Zero", "Constant", "Reflection", "Replication", "Circular"):
     extra = (V(0.5),) if pad_kind == "Constant" else ()
     SPECS += [
-        layer(f"{pad_kind}Pad1d", V(1, "size"), *extra, call=(T(1, 2, 3, grad=True),)),
-        layer(f"{pad_kind}Pad2d", V(1, "size"), *extra, call=(T(1, 2, 3, 3, grad=True),)),
-        layer(f"{pad_kind}Pad3d", V(1, "size"), *extra, call=(T(1, 2, 3, 3, 3, grad=True),)),
+        layer(f"{pad_kind}Pad1d", V(1, "size"), *extra, call=(T(1, 2, 3, grad=True),),
+              names=("pad",)),
+        layer(f"{pad_kind}Pad2d", V(1, "size"), *extra, call=(T(1, 2, 3, 3, grad=True),),
+              names=("pad",)),
+        layer(f"{pad_kind}Pad3d", V(1, "size"), *extra, call=(T(1, 2, 3, 3, 3, grad=True),),
+              names=("pad",)),
     ]
 
 # ---- loss layers --------------------------------------------------------------------------
@@ -447,15 +450,25 @@ def run_optimizer(side, cls, args, kwargs, call, leaves, ctx):
     for g in call or ((0.5, -1.0, 2.0), (0.25, 0.5, -1.0)):
         p.grad = build_grad(side, g)
         if isinstance(opt, side.optim.LBFGS):
-            opt.step(lambda: (p * p).sum())
+            def closure():
+                opt.zero_grad()
+                loss = (p * p).sum()
+                loss.backward()
+                return loss
+
+            opt.step(closure)
         else:
             opt.step()
     return p
 
 
 def build_grad(side, g):
-    if isinstance(g, np.ndarray) or isinstance(g, tuple):
+    """A tuple: a float32 tensor; a 1-element list holding an array: a tensor of that array
+    (its dtype and shape kept); anything else (None, a string, a bare array) as it is."""
+    if isinstance(g, tuple):
         return side.tensor(np.asarray(g, dtype=np.float32))
+    if isinstance(g, list):
+        return side.tensor(g[0])
     return g
 
 
@@ -473,8 +486,9 @@ OPTIMIZERS = {
     "ASGD": {"lr": V(0.1), "lambd": V(1e-4), "t0": V(1e6)},
     "LBFGS": {"lr": V(0.5), "max_iter": V(3, "size"), "history_size": V(2, "size")},
 }
+# a bad .grad is refused where it is assigned, by Tensor.grad, before the optimizer sees it
 SPECS += [Spec(name, "optim", (V("__param__", "fixed"),), kw, kind="optim",
-               runner=run_optimizer) for name, kw in OPTIMIZERS.items()]
+               runner=run_optimizer, names=("Tensor.grad",)) for name, kw in OPTIMIZERS.items()]
 
 
 def run_scheduler(side, cls, args, kwargs, call, leaves, ctx):
@@ -482,7 +496,10 @@ def run_scheduler(side, cls, args, kwargs, call, leaves, ctx):
     p = side.nn.Parameter(side.tensor(np.ones(2, dtype=np.float32)))
     opt = side.optim.SGD([p], lr=0.1, momentum=0.9)
     args = [a(opt, side) if callable(a) and getattr(a, "_needs_opt", False) else a for a in args]
-    sched = cls(opt, *args, **kwargs)
+    if cls.__name__ == "ChainedScheduler":  # (schedulers, optimizer=None): no optimizer first
+        sched = cls(*args, **kwargs)
+    else:
+        sched = cls(opt, *args, **kwargs)
     lrs = []
     for _ in range(4):
         opt.step()
@@ -689,6 +706,10 @@ _SAME_SHAPE = {"F": ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "sof
                       "MultiLabelSoftMarginLoss")}
 _SHAPE_ARGS = {"F": ("input", "target"), "nn": ("forward[0]", "forward[1]")}
 
+_SCHEDULERS_CHECKED = "schedulers check their ranges (docs/training.md): PyTorch 2.13 accepts " \
+    "a step_size, milestone, patience or total_iters that is negative, fractional or 0, and " \
+    "NaN factors, and then runs an undefined schedule"
+
 # (spec id or "*", argument or "*", category or "*", verdict) -> the reason. Each is listed in
 # docs/tensor-ops.md, "Deliberate differences from PyTorch".
 _MIXED = "promotes mixed dtypes (documented; PyTorch refuses them)"
@@ -713,6 +734,11 @@ DELIBERATE: dict[tuple, str] = {
     ("F.max_unpool1d", "kernel_size", "zero", "refuses"): "kernel_size 0 refused",
     ("F.max_unpool2d", "kernel_size", "zero", "refuses"): "kernel_size 0 refused",
     ("F.max_unpool3d", "kernel_size", "zero", "refuses"): "kernel_size 0 refused",
+    ("nn.MaxUnpool1d", "kernel_size", "zero", "refuses"): "kernel_size 0 refused",
+    ("nn.MaxUnpool2d", "kernel_size", "zero", "refuses"): "kernel_size 0 refused",
+    ("nn.MaxUnpool3d", "kernel_size", "zero", "refuses"): "kernel_size 0 refused",
+    # a NaN margin is refused (PyTorch's margin > 0 test lets NaN through)
+    ("nn.TripletMarginLoss", "margin", "nan", "refuses"): "NaN margin refused",
     # bias_k, bias_v and add_zero_attn are refused with a ValueError (docs/nn.md)
     ("F.multi_head_attention_forward", "add_zero_attn", "str", "refuses"): "not supported",
     # PyTorch's fused kernel returns a batch that an empty value does not have
@@ -737,6 +763,19 @@ DELIBERATE: dict[tuple, str] = {
     # parameters it takes any float dtype and empty batches
     **{(f"nn.LazyInstanceNorm{n}d", "forward[0]", cat, "accepts"): "docs/nn.md"
        for n in "123" for cat in ("float64", "empty", "rank_less")},
+    # label_smoothing must lie in [0, 1]: PyTorch 2.13 accepts negative values and NaN
+    ("nn.CrossEntropyLoss", "label_smoothing", "neg", "refuses"): "label_smoothing checked",
+    ("nn.CrossEntropyLoss", "label_smoothing", "nan", "refuses"): "label_smoothing checked",
+    **{(f"sched.{name}", "*", "*", "refuses"): _SCHEDULERS_CHECKED for name in SCHEDULERS},
+    # a NaN or infinite hyper-parameter is refused when the optimizer is made (docs/training.md);
+    # PyTorch's range tests let some through (NaN compares false) and the step gives NaN
+    **{(f"optim.{name}", "*", cat, "refuses"): "non-finite hyper-parameters refused"
+       for name in OPTIMIZERS for cat in ("nan", "inf", "nonfinite")},
+    # LBFGS wants max_iter an integer >= 1; PyTorch runs no iteration or a fractional count
+    **{("optim.LBFGS", "max_iter", cat, "refuses"): "max_iter checked"
+       for cat in ("float", "neg", "zero")},
+    # the history is kept in lists that grow; PyTorch allocates history_size slots up front
+    ("optim.LBFGS", "history_size", "huge", "accepts"): "no allocation up front",
     # inplace=True on a tensor that requires grad computes out of place (docs/nn.md)
     ("*", "inplace", "str", "accepts"): "inplace on a graph's tensor computes out of place",
     ("mod.max", "dim", "none", "accepts"): "dim=None: over all dims",
@@ -747,6 +786,8 @@ DELIBERATE: dict[tuple, str] = {
                          ("F", "multilabel_margin_loss", "target"),
                          ("F", "one_hot", "tensor"), ("F", "max_unpool1d", "indices"),
                          ("F", "max_unpool2d", "indices"), ("F", "max_unpool3d", "indices"),
+                         ("nn", "MaxUnpool1d", "forward[1]"), ("nn", "MaxUnpool2d", "forward[1]"),
+                         ("nn", "MaxUnpool3d", "forward[1]"),
                          ("nn", "CrossEntropyLoss", "forward[1]"),
                          ("nn", "NLLLoss", "forward[1]"), ("nn", "NLLLoss2d", "forward[1]"),
                          ("nn", "MultiMarginLoss", "forward[1]"),

@@ -40,6 +40,11 @@ class IntegerDivisionError(RuntimeError, ZeroDivisionError):
     """Integer division by zero (PyTorch: ``RuntimeError: ZeroDivisionError``)."""
 
 
+class IndexOutOfRangeError(IndexError, RuntimeError):
+    """An index tensor holds an entry outside its dimension: an ``IndexError``, and a
+    ``RuntimeError`` as PyTorch's gather, index_select and scatter raise."""
+
+
 def _got(v) -> str:
     """How a bad value is shown: its type, and the value itself when short."""
     if isinstance(v, Tensor):
@@ -152,8 +157,8 @@ def indices_in_range(idx: np.ndarray, size: int, op: str, arg: str = "index",
         lo, hi = int(idx.min()), int(idx.max())
         if lo < 0 or hi >= size:
             bad = lo if lo < 0 else hi
-            raise IndexError(say("index_range", op=op, arg=arg, index=bad, dim=dim, size=size,
-                                 last=size - 1))
+            raise IndexOutOfRangeError(say("index_range", op=op, arg=arg, index=bad, dim=dim,
+                                           size=size, last=size - 1))
     return idx
 
 
@@ -240,9 +245,15 @@ def ints(v, n: int, op: str, arg: str, *, low: int | None = None) -> tuple:
             items = items * n
         if n and len(items) != n or any(isinstance(e, (bool, float, str)) or e is None or
                                         isinstance(e, (list, tuple)) for e in items):
-            raise TypeError(say("not_ints", op=op, arg=arg, n=n or "some", got=_got_seq(v)))
+            raise TypeError(_not_ints(op, arg, n, _got_seq(v)))
         return tuple(integer(e, op, arg, low=low) for e in items)
-    raise TypeError(say("not_ints", op=op, arg=arg, n=n or "some", got=_got(v)))
+    raise TypeError(_not_ints(op, arg, n, _got(v)))
+
+
+def _not_ints(op: str, arg: str, n: int, got: str) -> str:
+    if n:
+        return say("not_ints", op=op, arg=arg, n=n, got=got)
+    return say("not_int_seq", op=op, arg=arg, got=got)
 
 
 def _got_seq(v) -> str:
@@ -334,22 +345,38 @@ def _memory_bytes() -> int:
 
 
 MEMORY_BYTES = _memory_bytes()
+_LARGE = 1 << 30  # results past this size are also compared with the memory free right now
+
+
+def _available_bytes() -> int:
+    """The memory the kernel could hand out now (Linux's MemAvailable), else the physical."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return MEMORY_BYTES
 
 
 def alloc(shape, dtype, op: str, what: str = "the result") -> None:
-    """Refuse, before any work, a result that could never fit in this machine's memory.
+    """Refuse, before any work, a result that cannot fit in this machine's memory: more than
+    its physical memory, or (past 1 GiB) more than the memory available now.
 
-    NumPy would try the allocation (and, with overcommit, swap the machine or be killed);
-    PyTorch fails it with a ``RuntimeError``. Sizes are multiplied in Python integers, so
-    shapes with products past 2**63 are caught too.
+    NumPy would try the allocation (and, with overcommit, swap the machine or be killed while
+    writing it); PyTorch fails it with a ``RuntimeError``. Sizes are multiplied in Python
+    integers, so shapes with products past 2**63 are caught too.
     """
     count = 1
     for s in shape:
         count *= int(s)
-    itemsize = np.dtype(dtype).itemsize
-    if count * itemsize > MEMORY_BYTES:
-        raise OutOfMemoryError(say("too_big", op=op, what=what, count=count,
-                                   gib=count * itemsize / 2 ** 30, mem=MEMORY_BYTES / 2 ** 30))
+    nbytes = count * np.dtype(dtype).itemsize
+    if nbytes > _LARGE:
+        mem = min(MEMORY_BYTES, _available_bytes())
+        if nbytes > mem:
+            raise OutOfMemoryError(say("too_big", op=op, what=what, count=count,
+                                       gib=nbytes / 2 ** 30, mem=mem / 2 ** 30))
 
 
 def shape(v, op: str, arg: str = "size") -> tuple:

@@ -24,11 +24,23 @@ from .autograd.detached import source_of as _detach_source
 from .autograd.grad_mode import DEBUG, GRAD
 
 
+def _check_grad(t: Tensor, g: object) -> None:
+    """PyTorch's checks on ``t.grad = g``: a Tensor of ``t``'s dtype and shape."""
+    from .messages.errors import say
+    if not isinstance(g, Tensor):
+        raise TypeError(say("grad_type", got=type(g).__name__))
+    a, b = t._data, g._data
+    if b.dtype != a.dtype:
+        raise RuntimeError(say("grad_dtype", got=b.dtype, want=a.dtype))
+    if np.shape(b) != np.shape(a):
+        raise RuntimeError(say("grad_shape", got=np.shape(b), want=np.shape(a)))
+
+
 def _wrap(array, requires_grad=False):
     """Fast internal constructor: no conversion, no checks."""
     t = Tensor.__new__(Tensor)
     t._data = array
-    t.grad = None
+    t._grad = None
     t.requires_grad = requires_grad
     t._node = None
     t.name = None
@@ -92,14 +104,14 @@ class Tensor:
     """
 
     # _detached_from: set by detach() on its result (see autograd/detached.py), else None
-    __slots__ = ("_data", "grad", "requires_grad", "_node", "name", "_hooks", "_version",
+    __slots__ = ("_data", "_grad", "requires_grad", "_node", "name", "_hooks", "_version",
                  "_detached_from", "__weakref__")
     __array_ufunc__ = None  # make NumPy defer to Tensor's reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None,
                  name: str | None = None) -> None:
         self._data = _to_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self.requires_grad = False
         self._node = None
         self.name = name
@@ -110,6 +122,30 @@ class Tensor:
             self.requires_grad_(True)
 
     # ---- properties -------------------------------------------------------------------------
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient that ``backward()`` accumulated here (None until then).
+
+        Assigning checks the value as PyTorch does: a Tensor of this tensor's shape and dtype,
+        or None; anything else is refused at once rather than in a later ``step()``.
+
+        Example:
+            >>> import chainrule as cr
+            >>> w = cr.zeros(2, requires_grad=True)
+            >>> w.grad = cr.ones(3)
+            Traceback (most recent call last):
+            ...
+            RuntimeError: Tensor.grad: assigned grad has data of a different size: shape (3,) \
+for a tensor of shape (2,)
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            _check_grad(self, value)
+        self._grad = value
+
     @property
     def data(self) -> Tensor:
         """This tensor's values as a new tensor sharing its storage, outside autograd.

@@ -67,7 +67,7 @@ def test_padding_errors_name_the_argument():
     x = cr.zeros(1, 2, 3)
     with pytest.raises(ValueError, match="must be smaller than its size 3"):
         F.pad(x, (3, 0), mode="reflect")
-    with pytest.raises(ValueError, match="mode must be one of"):
+    with pytest.raises(ValueError, match="argument 'mode' must be one of"):
         F.pad(x, (1, 1), mode="mirror")
     with pytest.raises(ValueError, match="pairs"):
         F.pad(x, (1, 1, 1))
@@ -79,5 +79,8 @@ def test_padding_errors_name_the_argument():
         nn.ReflectionPad2d(1)(cr.zeros(3, 3))
     with pytest.raises(ValueError, match="padding must be an int or 4 ints"):
         nn.ZeroPad2d((1, 2))
-    with pytest.raises(ValueError, match="only supported by mode='constant'"):
-        F.pad(x, (-1, 1), mode="replicate")
+    # a negative padding crops, in every mode, as in PyTorch
+    y = cr.arange(6.0).reshape(1, 2, 3)
+    for mode in ("replicate", "reflect", "circular"):
+        want = torch.nn.functional.pad(torch.arange(6.0).reshape(1, 2, 3), (-1, 1), mode=mode)
+        assert F.pad(y, (-1, 1), mode=mode).tolist() == want.tolist()

@@ -436,10 +436,10 @@ def _accumulate(t, g, owned, create_graph) -> None:
     (``retain_grad``) is replaced by the sum, so an earlier result the user kept stays as it
     was (both as in PyTorch).
     """
-    acc = t.grad
+    acc = t._grad  # written directly: the engine keeps shape and dtype
     if acc is None and owned and type(g) is np.ndarray and g.flags.writeable and \
             g.dtype == t._data.dtype and not create_graph:
-        t.grad = _wrap(g)  # the usual case: once per parameter per step, kept short
+        t._grad = _wrap(g)  # the usual case: once per parameter per step, kept short
         return
     if create_graph:
         g = g if isinstance(g, Tensor) else _wrap(g)
@@ -448,18 +448,18 @@ def _accumulate(t, g, owned, create_graph) -> None:
                 g = g.to(t._data.dtype)
             # Out of place, so the new .grad has a graph: a differentiable copy when it is the
             # first (g may be the caller's or reach several tensors), else a recorded sum.
-            t.grad = BACKENDS.differentiable.clone(g) if t.grad is None else t.grad + g
+            t._grad = BACKENDS.differentiable.clone(g) if t.grad is None else t.grad + g
         return
     if g.dtype != t._data.dtype:
         g, owned = g.astype(t._data.dtype), True
     if acc is None:
-        t.grad = _wrap(g if owned and _writable(g) else np.array(g, copy=True))
+        t._grad = _wrap(g if owned and _writable(g) else np.array(g, copy=True))
         return
     a = acc._data
     if a.shape != np.shape(g):
         raise RuntimeError(f"grad of shape {a.shape} cannot accumulate {np.shape(g)}")
     if t._node is not None:
-        t.grad = _wrap(a + g)
+        t._grad = _wrap(a + g)
         return
     np.add(a, g, out=a)
     acc._version += 1

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validate as check
 from ..random import (
     _generator_state,
     _held_generators,
@@ -24,6 +25,7 @@ from .sampler import (
     RandomSampler,
     Sampler,
     SequentialSampler,
+    _count,
     component_state,
     load_component_state,
 )
@@ -116,11 +118,12 @@ class DataLoader:
         elif not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
             raise TypeError(f"DataLoader needs a dataset with __getitem__ and __len__ (or an "
                             f"IterableDataset), got {type(dataset).__name__}")
-        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
-            raise ValueError(f"num_workers must be a non-negative integer, got {num_workers!r}")
-        if batch_size is not None and (isinstance(batch_size, bool)
-                                       or not isinstance(batch_size, int) or batch_size <= 0):
-            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+        num_workers = _count(num_workers, "DataLoader", "num_workers", low=0)
+        if batch_size is not None:
+            batch_size = _count(batch_size, "DataLoader", "batch_size")
+        if not isinstance(drop_last, (bool, np.bool_)):
+            raise TypeError(check.say("not_bool", op="DataLoader", arg="drop_last",
+                                      got=check._got(drop_last)))
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler and shuffle=True are mutually exclusive")
         if batch_sampler is not None:

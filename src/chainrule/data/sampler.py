@@ -6,7 +6,19 @@ from collections.abc import Iterable, Iterator, Sized
 
 import numpy as np
 
+from .. import _validate as check
 from ..random import _gen, _held_generator_restorers, _held_generator_states
+
+
+def _count(v, who: str, arg: str, low: int = 1) -> int:
+    """A count argument: an int >= ``low``, else a ValueError naming it (PyTorch's samplers
+    raise ValueError for a float, a bool or a string count too)."""
+    if isinstance(v, (bool, np.bool_)):
+        raise ValueError(check.say("not_int", op=who, arg=arg, got=check._got(v)))
+    try:
+        return check.integer(v, who, arg, low=low)
+    except TypeError as e:
+        raise ValueError(str(e)) from None
 
 
 class Sampler:
@@ -108,10 +120,12 @@ class RandomSampler(Sampler):
     def __init__(self, data_source: Sized, replacement: bool = False,
                  num_samples: int | None = None, generator=None) -> None:
         if not isinstance(replacement, bool):
-            raise TypeError(f"replacement must be a bool, got {replacement!r}")
-        if num_samples is not None and (isinstance(num_samples, bool)
-                                        or not isinstance(num_samples, int) or num_samples <= 0):
-            raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
+            raise TypeError(check.say("not_bool", op="RandomSampler", arg="replacement",
+                                      got=check._got(replacement)))
+        if num_samples is not None:
+            num_samples = _count(num_samples, "RandomSampler", "num_samples")
+        if num_samples is not None:
+            check.alloc((num_samples,), np.int64, "RandomSampler", "the indices of one pass")
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -171,8 +185,10 @@ class BatchSampler(Sampler):
     """
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = _count(batch_size, "BatchSampler", "batch_size")
+        if not isinstance(drop_last, (bool, np.bool_)):
+            raise TypeError(check.say("not_bool", op="BatchSampler", arg="drop_last",
+                                      got=check._got(drop_last)))
         self.sampler = sampler
         self.batch_size = batch_size
         self.drop_last = bool(drop_last)
@@ -227,13 +243,19 @@ class WeightedRandomSampler(Sampler):
 
     def __init__(self, weights, num_samples: int, replacement: bool = True,
                  generator=None) -> None:
-        w = np.asarray(weights._data if hasattr(weights, "_data") else weights, dtype=np.float64)
+        who = "WeightedRandomSampler"
+        try:
+            w = np.asarray(weights._data if hasattr(weights, "_data") else weights,
+                           dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(check.say("not_values", op=who, arg="weights",
+                                      got=check._got(weights))) from None
         if w.ndim != 1 or w.size == 0 or not np.isfinite(w).all() or (w < 0).any() or (
                 w.sum() <= 0):
             raise ValueError("WeightedRandomSampler: weights must be a non-empty 1-d sequence of "
                              "finite, non-negative numbers with a positive sum")
-        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
-            raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
+        num_samples = _count(num_samples, who, "num_samples")
+        check.alloc((num_samples,), np.int64, who, "the indices of one pass")
         if not replacement and num_samples > np.count_nonzero(w):
             raise ValueError("WeightedRandomSampler: without replacement, num_samples cannot "
                              "exceed the number of non-zero weights")
@@ -287,6 +309,7 @@ class DistributedSampler(Sampler):
 
     def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
+        who = "DistributedSampler"
         if num_replicas is None or rank is None:
             from .. import distributed as dist
 
@@ -297,13 +320,13 @@ class DistributedSampler(Sampler):
                                  "chainrule.distributed.init_process_group() or pass both")
             num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
             rank = dist.get_rank() if rank is None else rank
-        if isinstance(num_replicas, bool) or not isinstance(num_replicas, int) or \
-                num_replicas <= 0:
-            raise ValueError(f"num_replicas must be a positive integer, got {num_replicas!r}")
-        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < num_replicas:
-            raise ValueError(f"rank must lie in [0, {num_replicas}), got {rank!r}")
+        num_replicas = _count(num_replicas, who, "num_replicas")
+        rank = _count(rank, who, "rank", low=0)
+        if rank >= num_replicas:
+            raise ValueError(check.say("range", op=who, arg="rank",
+                                       want=f"an int in [0, {num_replicas - 1}]", got=rank))
         if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TypeError(f"DistributedSampler: seed must be an integer, got {seed!r}")
+            raise TypeError(check.say("not_int", op=who, arg="seed", got=check._got(seed)))
         self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
         self.shuffle, self.seed, self.drop_last, self.epoch = bool(shuffle), seed, drop_last, 0
         n = len(dataset)

@@ -14,6 +14,7 @@ EN: dict[str, str] = {
     "not_values": "{op}(): argument '{arg}' must be a Tensor or numbers, got {got}",
     "not_int": "{op}(): argument '{arg}' must be an int, got {got}",
     "not_ints": "{op}(): argument '{arg}' must be an int or a sequence of {n} ints, got {got}",
+    "not_int_seq": "{op}(): argument '{arg}' must be an int or a tuple of ints, got {got}",
     "not_number": "{op}(): argument '{arg}' must be a number, got {got}",
     "not_bool": "{op}(): argument '{arg}' must be a bool, got {got}",
     "not_choice": "{op}(): argument '{arg}' must be one of {choices}, got {got}",
@@ -31,6 +32,13 @@ EN: dict[str, str] = {
     "complex": "{op}(): argument '{arg}' is a {dtype} tensor; chainrule computes with real "
                "dtypes only (complex tensors can be made, converted and compared, not computed "
                "with)",
+    # assigning Tensor.grad (PyTorch's wording)
+    "grad_type": "Tensor.grad: assigned grad expected to be a Tensor or None but got grad of "
+                 "type {got}",
+    "grad_dtype": "Tensor.grad: attempting to assign a gradient of dtype {got} to a tensor of "
+                  "dtype {want}; the gradient must have the tensor's dtype (as in PyTorch)",
+    "grad_shape": "Tensor.grad: attempting to assign a gradient of shape {got} to a tensor of "
+                  "shape {want}; the gradient must have the tensor's shape (as in PyTorch)",
     # values and ranges
     "range": "{op}(): argument '{arg}' must be {want}, got {got}",
     "index_range": "{op}(): argument '{arg}' holds {index}, out of range for dimension {dim} of "
@@ -44,8 +52,8 @@ EN: dict[str, str] = {
     "broadcast": "{op}(): the shapes of {names} ({shapes}) cannot be broadcast together",
     "empty": "{op}(): argument '{arg}' is empty (shape {shape}); {why}",
     # sizes that cannot be made
-    "too_big": "{op}(): {what} would hold {count:,} elements ({gib:.3g} GiB), more than this "
-               "machine's memory ({mem:.3g} GiB)",
+    "too_big": "{op}(): {what} would hold {count:,} elements ({gib:.3g} GiB), more than the "
+               "memory this machine has free ({mem:.3g} GiB)",
     "out_of_memory": "{op}(): out of memory: {why}",
     "div_zero": "{op}(): integer division by zero (the divisor holds a 0); PyTorch raises the "
                 "same error (divide floats to get inf or nan instead)",

@@ -144,17 +144,12 @@ def gather(x, dim: int, index, *, sparse_grad: bool = False) -> Tensor:
     if x.ndim == 0:
         from .shape import reshape as _reshape
 
-        size = 1
         check.indices_in_range(index._data, 1, "gather", "index", 0)
         return _reshape(_reshape(x, (1,))[index._data.reshape(-1)], index.shape)
     if any(index.shape[k] > x.shape[k] for k in range(x.ndim) if k != d):
         raise OpError(f"gather(): index of shape {index.shape} is larger than the tensor's "
                       f"shape {x.shape} outside dim {d}")
-    a = index._data
-    size = x.shape[d] if x.ndim else 1
-    if a.size and (a.min() < 0 or a.max() >= size):
-        bad = int(a.min()) if a.min() < 0 else int(a.max())
-        raise IndexError(f"gather(): index {bad} is out of bounds for dim {d} of size {size}")
+    a = check.indices_in_range(index._data, x.shape[d], "gather", "index", d)
     grid = list(np.indices(index.shape, sparse=True))
     grid[d] = a
     return x[tuple(grid)]

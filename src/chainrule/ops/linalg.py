@@ -7,7 +7,7 @@ import numpy as np
 from .. import _validate as check
 from .._blas import matmul_add_
 from ..autograd.graph import OpError
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from ._util import like_one
 from .op import Op, public
 
@@ -115,6 +115,9 @@ class Linear(Op):
         return Linear.record(x, w, b)
 
     def forward(x, w, b=None):
+        if not w.size or not x.size:  # no features in or out, or no rows: no GEMM to run
+            y = np.zeros(x.shape[:-1] + w.shape[:1], np.result_type(x, w))
+            return y if b is None else y + b
         if x.size == 1 and w.size == 1 and x.ndim == 2 and _same_dtype(x, w, b):
             return like_one(x, x.item() * w.item() + (0.0 if b is None else b.item()))
         if b is not None and x.ndim >= 2 and x.dtype is w.dtype is b.dtype and \
@@ -140,6 +143,10 @@ class Linear(Op):
         return y
 
     def backward(F, g, out, x, w, b=None, needs_input_grad=(True, True, True)):
+        if not g.size or not x.size:  # an empty product: zero gradients (no reshape of -1)
+            zeros = [np.zeros(t.shape, t.dtype) for t in (x, w) + ((b,) if b is not None
+                                                                   else ())]
+            return tuple(_wrap(z) if F.differentiable else z for z in zeros)
         if g.size == 1 and x.size == 1 and g.ndim == 2 and not F.differentiable and \
                 _same_dtype(x, w, b):
             gv = g.item()  # a 1-1 layer on one sample: three products of Python floats

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from .. import _validate as check
+from .._fpstate import quietly
 from ..autograd.graph import apply as _record
 from ..tensor import Tensor, _wrap
 from ._rows import rowsum
@@ -127,9 +128,12 @@ class Var(Op):
         return _spread(Var, input, dim, unbiased, keepdim, correction)
 
     def forward(x, axis, correction, keepdims):
-        return _spread_forward(np.var, x, axis, correction, keepdims)
+        return _spread_forward(False, x, axis, correction, keepdims)
 
     def backward(F, g, out, x, axis, correction, keepdims):
+        if not F.differentiable:
+            return (_spread_grad(False, _expand(F, g, x.shape, axis, keepdims), x, axis,
+                                 correction),)
         n = _count(x.shape, axis)
         mean = F.sum(x, axis=axis, keepdims=True) * (1.0 / n)
         dof = n - correction
@@ -157,9 +161,12 @@ class Std(Op):
         return _spread(Std, input, dim, unbiased, keepdim, correction)
 
     def forward(x, axis, correction, keepdims):
-        return _spread_forward(np.std, x, axis, correction, keepdims)
+        return _spread_forward(True, x, axis, correction, keepdims)
 
     def backward(F, g, out, x, axis, correction, keepdims):
+        if not F.differentiable:
+            return (_spread_grad(True, _expand(F, g, x.shape, axis, keepdims), x, axis,
+                                 correction),)
         n = _count(x.shape, axis)
         mean = F.sum(x, axis=axis, keepdims=True) * (1.0 / n)
         std = _keep(F, out, axis, keepdims)
@@ -493,13 +500,61 @@ def _along_dim(op, x, dim, dtype):
     return op.record(x, axis=norm_dim(dim, (x.ndim or 1), op.public))
 
 
-def _spread_forward(fn, x, axis, correction, keepdims):
-    if _count(x.shape, axis) - correction > 0:
-        return fn(x, axis=axis, ddof=correction, keepdims=keepdims)
-    # ``_spread`` has already warned, in PyTorch's words; NumPy's own warning would be a second
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return fn(x, axis=axis, ddof=correction, keepdims=keepdims)
+@quietly
+def _deviations(x, axis):
+    """``x - mean`` over ``axis`` (kept), in float64 (float16 and float32 values are exact
+    there, and their squares cannot overflow), and the scale to divide them by before squaring
+    (None, or per slice the largest deviation where a float64 square could overflow)."""
+    xd = x.astype(np.float64) if x.dtype != np.float64 else x
+    mean = np.mean(xd, axis=axis, keepdims=True)
+    if x.dtype == np.float64 and not np.isfinite(mean).all() and np.isfinite(xd).all():
+        # the sum overflowed: the mean of x / max|x| (at most 1 in size), scaled back
+        top = np.max(np.abs(xd), axis=axis, keepdims=True)
+        mean = np.mean(xd / top, axis=axis, keepdims=True) * top
+    d = xd - mean
+    scale = None
+    if x.dtype == np.float64 and d.size and np.nanmax(np.abs(d), initial=0.0) > 1e150:
+        scale = np.max(np.abs(d), axis=axis, keepdims=True)
+        scale = np.where((scale == 0) | ~np.isfinite(scale), 1.0, scale)
+    return d, scale
+
+
+@quietly
+def _spread_forward(root, x, axis, correction, keepdims):
+    """Variance (``root``: standard deviation) of ``x`` over ``axis``, computed in float64 from
+    the deviations: no overflow where the result is representable, no underflow of the squares
+    of tiny values, as PyTorch's Welford kernels (a sum of squares in float32 overflows for
+    values near 1e19 and more)."""
+    d, scale = _deviations(x, axis)
+    dof = _count(x.shape, axis) - correction
+    dof = dof if dof > 0 else 0  # (this module's max is the tensor function)
+    # dof 0: inf or NaN (``_spread`` has warned, in PyTorch's words)
+    ds = d if scale is None else d / scale
+    v = np.sum(ds * ds, axis=axis, keepdims=True) / dof
+    if root:
+        v = np.sqrt(v)
+    if scale is not None:
+        v = v * scale if root else v * (scale * scale)
+    if not keepdims:
+        v = v.reshape(()) if axis is None else np.squeeze(v, axis)
+    return v.astype(x.dtype)
+
+
+@quietly
+def _spread_grad(root, g, x, axis, correction):
+    """The gradient of var (``root``: std) for plain arrays, in float64 like the forward:
+    ``2 (x - mean) / dof`` and ``(x - mean) / (dof std)`` (0 where std is 0, as PyTorch)."""
+    d, scale = _deviations(x, axis)
+    dof = _count(x.shape, axis) - correction
+    if not root:
+        k = 2.0 / dof if dof > 0 else math.inf  # 0 * inf: NaN, PyTorch's gradient there
+        return (g * (d * k)).astype(x.dtype)
+    ds = d if scale is None else d / scale
+    # d / (dof std) = ds / (dof * sqrt(sum(ds^2) / dof)) = ds / sqrt(dof * sum(ds^2))
+    denom = np.sqrt(np.sum(ds * ds, axis=axis, keepdims=True) * (dof if dof > 0 else 0))
+    if dof <= 0:
+        return (g * (ds / denom)).astype(x.dtype)
+    return (g * np.where(denom == 0, 0.0, ds / np.where(denom == 0, 1.0, denom))).astype(x.dtype)
 
 
 def _spread(op, input, dim, unbiased, keepdim, correction):  # noqa: A002

@@ -39,3 +39,21 @@ def check_range(group: dict[str, Any], key: str, low: float, high: float) -> Non
     """
     if key in group and not low <= group[key] <= high:
         raise ValueError(f"invalid {key}: {group[key]} (must be in [{low}, {high}])")
+
+
+def check_number(group: dict[str, Any], *keys: str) -> None:
+    """Each ``group[key]`` present is a real number (not a bool), so that a string or None is
+    refused when the optimizer is made, not in the middle of ``step()``.
+
+    Example:
+        >>> check_number({"t0": None}, "t0")
+        Traceback (most recent call last):
+        ...
+        TypeError: t0 must be a number, got NoneType
+    """
+    import numbers
+    for key in keys:
+        if key in group:
+            v = group[key]
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise TypeError(f"{key} must be a number, got {type(v).__name__}")

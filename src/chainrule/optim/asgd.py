@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_number
 from ._torch_options import check_options, scalar_dtype
 from .optimizer import Optimizer, ParamsT, _l2_grad
 
@@ -49,6 +50,10 @@ class ASGD(Optimizer):
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                         maximize=maximize)
         super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        check_number(group, "lambd", "alpha", "t0")
 
     def _hyper(self, group: dict[str, Any]) -> tuple:
         # No cache of constants: eta and mu differ from step to step and parameter to parameter.

@@ -172,9 +172,9 @@ class LBFGS(Optimizer):
                     ro.append(1.0 / ys)
                     h_diag = ys / y.dot(y)  # the initial inverse Hessian's scale
                 num_old = len(old_dirs)
-                if "al" not in state:
-                    state["al"] = [None] * history_size
-                al = state["al"]
+                # one slot per pair held (not history_size of them: that may be huge)
+                al = state.setdefault("al", [])
+                al.extend([None] * (num_old - len(al)))
                 # the two-loop recursion, in one buffer: d = -H g
                 q = -flat_grad
                 for i in range(num_old - 1, -1, -1):

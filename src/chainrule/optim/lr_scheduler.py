@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from .. import _validate as check
 from .optimizer import Optimizer
 
 __all__ = [
@@ -28,14 +29,20 @@ __all__ = [
 ]
 
 
-def _check_optimizer(optimizer) -> None:
+def _check_optimizer(optimizer, who: str = "scheduler") -> None:
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"a scheduler needs an Optimizer, got {type(optimizer).__name__}")
+        raise TypeError(f"{who}: a scheduler needs an Optimizer, got "
+                        f"{type(optimizer).__name__}")
 
 
-def _check_int(name: str, value, low: int) -> None:
+def _check_int(name: str, value, low: int, who: str = "scheduler") -> None:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        raise ValueError(f"{who}: {name} must be an integer >= {low}, got {value!r}")
+
+
+def _number(who: str, name: str, value, **bounds) -> float:
+    """A scheduler's rate or bound: a number (bounds as ``_validate.number``)."""
+    return check.number(value, who, name, **bounds)
 
 
 def _per_group(name: str, optimizer: Optimizer, value) -> list:
@@ -66,9 +73,10 @@ class LRScheduler:
     _initial = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
         if not isinstance(last_epoch, numbers.Integral) or last_epoch < -1:
-            raise ValueError(f"last_epoch must be an integer >= -1, got {last_epoch!r}")
+            raise ValueError(f"{type(self).__name__}: last_epoch must be an integer >= -1, got "
+                             f"{last_epoch!r}")
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -175,11 +183,12 @@ class LambdaLR(LRScheduler):
     def __init__(self, optimizer: Optimizer,
                  lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
         self.lr_lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
         for fn in self.lr_lambdas:
             if not callable(fn):
-                raise TypeError(f"lr_lambda must be callable, got {type(fn).__name__}")
+                raise TypeError(f"{type(self).__name__}: lr_lambda must be callable, got "
+                                f"{type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -234,10 +243,10 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
-        _check_int("step_size", step_size, 1)
+        _check_optimizer(optimizer, type(self).__name__)
+        _check_int("step_size", step_size, 1, type(self).__name__)
         self.step_size = int(step_size)
-        self.gamma = gamma
+        self.gamma = _number(type(self).__name__, "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -266,12 +275,15 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
+        if not isinstance(milestones, Iterable) or isinstance(milestones, (str, bytes)):
+            raise TypeError(f"{type(self).__name__}: milestones must be a sequence of ints, got "
+                            f"{type(milestones).__name__}")
         milestones = list(milestones)
         for m in milestones:
-            _check_int("each milestone", m, 0)
+            _check_int("each milestone", m, 0, type(self).__name__)
         self.milestones = sorted(int(m) for m in milestones)
-        self.gamma = gamma
+        self.gamma = _number(type(self).__name__, "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -301,10 +313,11 @@ class ConstantLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
+        factor = _number(type(self).__name__, "factor", factor)
         if not 0.0 < factor <= 1.0:
-            raise ValueError(f"factor must be in (0, 1], got {factor}")
-        _check_int("total_iters", total_iters, 0)
+            raise ValueError(f"{type(self).__name__}: factor must be in (0, 1], got {factor}")
+        _check_int("total_iters", total_iters, 0, type(self).__name__)
         self.factor = factor
         self.total_iters = int(total_iters)
         super().__init__(optimizer, last_epoch)
@@ -339,12 +352,16 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
+        start_factor = _number(type(self).__name__, "start_factor", start_factor)
+        end_factor = _number(type(self).__name__, "end_factor", end_factor)
         if not 0.0 < start_factor <= 1.0:
-            raise ValueError(f"start_factor must be in (0, 1], got {start_factor}")
+            raise ValueError(f"{type(self).__name__}: start_factor must be in (0, 1], got "
+                             f"{start_factor}")
         if not 0.0 <= end_factor <= 1.0:
-            raise ValueError(f"end_factor must be in [0, 1], got {end_factor}")
-        _check_int("total_iters", total_iters, 1)
+            raise ValueError(f"{type(self).__name__}: end_factor must be in [0, 1], got "
+                             f"{end_factor}")
+        _check_int("total_iters", total_iters, 1, type(self).__name__)
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = int(total_iters)
@@ -380,8 +397,8 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
-        self.gamma = gamma
+        _check_optimizer(optimizer, type(self).__name__)
+        self.gamma = _number(type(self).__name__, "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -406,10 +423,11 @@ class PolynomialLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
-        _check_int("total_iters", total_iters, 1)
+        _check_optimizer(optimizer, type(self).__name__)
+        _check_int("total_iters", total_iters, 1, type(self).__name__)
         self.total_iters = int(total_iters)
-        self.power = power
+        # a negative power would raise the final factor 0 to it (a division by zero)
+        self.power = _number(type(self).__name__, "power", power, low=0.0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -441,10 +459,10 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
                  last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
-        _check_int("T_max", T_max, 1)
+        _check_optimizer(optimizer, type(self).__name__)
+        _check_int("T_max", T_max, 1, type(self).__name__)
         self.T_max = int(T_max)
-        self.eta_min = eta_min
+        self.eta_min = _number(type(self).__name__, "eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -477,14 +495,14 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1,  # noqa: N803
                  eta_min: float = 0.0, last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
-        _check_int("T_0", T_0, 1)
-        _check_int("T_mult", T_mult, 1)
+        _check_optimizer(optimizer, type(self).__name__)
+        _check_int("T_0", T_0, 1, type(self).__name__)
+        _check_int("T_mult", T_mult, 1, type(self).__name__)
         if not isinstance(eta_min, numbers.Real):
-            raise ValueError(f"eta_min must be a number, got {eta_min!r}")
+            raise ValueError(f"{type(self).__name__}: eta_min must be a number, got {eta_min!r}")
         self.T_0 = self.T_i = int(T_0)
         self.T_mult = int(T_mult)
-        self.eta_min = eta_min
+        self.eta_min = _number(type(self).__name__, "eta_min", eta_min)
         self.T_cur = last_epoch
         super().__init__(optimizer, last_epoch)
 
@@ -503,7 +521,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur = self.T_cur % self.T_i
                 self.T_i = self.T_i * self.T_mult
         elif epoch < 0:
-            raise ValueError(f"epoch must be >= 0, got {epoch}")
+            raise ValueError(f"{type(self).__name__}: epoch must be >= 0, got {epoch}")
         elif epoch >= self.T_0:
             if self.T_mult == 1:
                 self.T_cur = epoch % self.T_0
@@ -584,14 +602,14 @@ class SequentialLR(_Composite):
 
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
                  milestones: Sequence[int], last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
         self._schedulers = _check_children(optimizer, schedulers, "SequentialLR")
         milestones = list(milestones)
         if len(milestones) != len(self._schedulers) - 1:
             raise ValueError(f"SequentialLR needs one milestone fewer than schedulers, got "
                              f"{len(milestones)} for {len(self._schedulers)}")
         for m in milestones:
-            _check_int("each milestone", m, 0)
+            _check_int("each milestone", m, 0, type(self).__name__)
         self._milestones = [int(m) for m in milestones]
         self.optimizer = optimizer
         self.last_epoch = last_epoch + 1
@@ -636,7 +654,7 @@ class ChainedScheduler(_Composite):
             raise ValueError("ChainedScheduler needs at least one scheduler")
         optimizer = optimizer if optimizer is not None else getattr(
             schedulers[0], "optimizer", None)
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
         self._schedulers = _check_children(optimizer, schedulers, "ChainedScheduler")
         self.optimizer = optimizer
         self._last_lr = self._group_lrs()
@@ -678,20 +696,31 @@ class CyclicLR(LRScheduler):
                  scale_mode: str = "cycle", cycle_momentum: bool = True,
                  base_momentum: float | Sequence[float] = 0.8,
                  max_momentum: float | Sequence[float] = 0.9, last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        who = type(self).__name__
+        base_lrs = [_number(who, "base_lr", v) for v in base_lrs]
+        self.max_lrs = [_number(who, "max_lr", v) for v in self.max_lrs]
+        step_size_up = _number(who, "step_size_up", step_size_up)
+        if step_size_down is not None:
+            step_size_down = _number(who, "step_size_down", step_size_down)
         if not step_size_up > 0:
-            raise ValueError(f"step_size_up must be > 0, got {step_size_up!r}")
+            raise ValueError(f"{type(self).__name__}: step_size_up must be > 0, got "
+                             f"{step_size_up!r}")
         if step_size_down is not None and not step_size_down >= 0:
-            raise ValueError(f"step_size_down must be >= 0, got {step_size_down!r}")
+            raise ValueError(f"{type(self).__name__}: step_size_down must be >= 0, got "
+                             f"{step_size_down!r}")
         if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
-            raise ValueError(f"mode must be 'triangular', 'triangular2' or 'exp_range' (or give "
+            raise ValueError(f"{type(self).__name__}: mode must be 'triangular', 'triangular2' "
+                             "or 'exp_range' (or give "
                              f"scale_fn), got {mode!r}")
         if scale_mode not in ("cycle", "iterations"):
-            raise ValueError(f"scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}")
+            raise ValueError(f"{type(self).__name__}: scale_mode must be 'cycle' or "
+                             f"'iterations', got {scale_mode!r}")
         if scale_fn is not None and not callable(scale_fn):
-            raise TypeError(f"scale_fn must be callable, got {type(scale_fn).__name__}")
+            raise TypeError(f"{type(self).__name__}: scale_fn must be callable, got "
+                            f"{type(scale_fn).__name__}")
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
                 group["lr"] = lr
@@ -700,7 +729,7 @@ class CyclicLR(LRScheduler):
         self.total_size = up + down
         self.step_ratio = up / self.total_size
         self.mode = mode
-        self.gamma = gamma
+        self.gamma = _number(type(self).__name__, "gamma", gamma)
         self._scale_fn_custom = scale_fn
         # A built-in mode decides what its scale is a function of, as in PyTorch.
         self.scale_mode = scale_mode if scale_fn is not None else (
@@ -708,7 +737,8 @@ class CyclicLR(LRScheduler):
         self.cycle_momentum = bool(cycle_momentum)
         if self.cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("cycle_momentum needs an optimizer with momentum or betas; "
+                raise ValueError(f"{type(self).__name__}: cycle_momentum needs an optimizer "
+                                 "with momentum or betas; "
                                  "pass cycle_momentum=False")
             self.use_beta1 = "betas" in optimizer.defaults
             self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
@@ -798,25 +828,33 @@ class OneCycleLR(LRScheduler):
                  max_momentum: float | Sequence[float] = 0.95, div_factor: float = 25.0,
                  final_div_factor: float = 1e4, three_phase: bool = False,
                  last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
         if total_steps is not None:
-            _check_int("total_steps", total_steps, 1)
+            _check_int("total_steps", total_steps, 1, type(self).__name__)
             self.total_steps = int(total_steps)
         elif epochs is not None and steps_per_epoch is not None:
-            _check_int("epochs", epochs, 1)
-            _check_int("steps_per_epoch", steps_per_epoch, 1)
+            _check_int("epochs", epochs, 1, type(self).__name__)
+            _check_int("steps_per_epoch", steps_per_epoch, 1, type(self).__name__)
             self.total_steps = int(epochs) * int(steps_per_epoch)
         else:
-            raise ValueError("give either total_steps or both epochs and steps_per_epoch")
+            raise ValueError(f"{type(self).__name__}: give either total_steps or both epochs "
+                             "and steps_per_epoch")
         if not isinstance(pct_start, float) or not 0.0 <= pct_start <= 1.0:
-            raise ValueError(f"pct_start must be a float in [0, 1], got {pct_start!r}")
+            raise ValueError(f"{type(self).__name__}: pct_start must be a float in [0, 1], got "
+                             f"{pct_start!r}")
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+            raise ValueError(f"{type(self).__name__}: anneal_strategy must be 'cos' or "
+                             f"'linear', got {anneal_strategy!r}")
         self.pct_start = pct_start
         self.three_phase = bool(three_phase)
         self.anneal_strategy = anneal_strategy
         self._phases = self._make_phases()
-        max_lrs = _per_group("max_lr", optimizer, max_lr)
+        who = type(self).__name__
+        max_lrs = [_number(who, "max_lr", v) for v in _per_group("max_lr", optimizer, max_lr)]
+        div_factor = _number(who, "div_factor", div_factor)
+        final_div_factor = _number(who, "final_div_factor", final_div_factor)
+        if div_factor == 0 or final_div_factor == 0:
+            raise ValueError(f"{who}: div_factor and final_div_factor must not be 0")
         if last_epoch == -1:
             for group, top in zip(optimizer.param_groups, max_lrs):
                 group["initial_lr"] = top / div_factor
@@ -825,7 +863,8 @@ class OneCycleLR(LRScheduler):
         self.cycle_momentum = bool(cycle_momentum)
         if self.cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("cycle_momentum needs an optimizer with momentum or betas; "
+                raise ValueError(f"{type(self).__name__}: cycle_momentum needs an optimizer "
+                                 "with momentum or betas; "
                                  "pass cycle_momentum=False")
             self.use_beta1 = "betas" in optimizer.defaults
             tops = _per_group("max_momentum", optimizer, max_momentum)
@@ -905,22 +944,28 @@ class ReduceLROnPlateau(LRScheduler):
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: float | Sequence[float] = 0.0,
                  eps: float = 1e-8) -> None:
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
+        who = type(self).__name__
+        factor = _number(who, "factor", factor)
+        threshold = _number(who, "threshold", threshold)
+        eps = _number(who, "eps", eps)
         if not 0.0 <= factor < 1.0:
-            raise ValueError(f"factor must be in [0, 1), got {factor}")
+            raise ValueError(f"{type(self).__name__}: factor must be in [0, 1), got {factor}")
         if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+            raise ValueError(f"{type(self).__name__}: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+            raise ValueError(f"{type(self).__name__}: threshold_mode must be 'rel' or 'abs', "
+                             f"got {threshold_mode!r}")
         if not threshold >= 0.0:
-            raise ValueError(f"threshold must be >= 0, got {threshold}")
-        _check_int("patience", patience, 0)
-        _check_int("cooldown", cooldown, 0)
+            raise ValueError(f"{type(self).__name__}: threshold must be >= 0, got {threshold}")
+        _check_int("patience", patience, 0, type(self).__name__)
+        _check_int("cooldown", cooldown, 0, type(self).__name__)
         self.optimizer = optimizer
         self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
-        self.min_lrs = _per_group("min_lr", optimizer, min_lr)
+        self.min_lrs = [_number(who, "min_lr", v) for v in _per_group("min_lr", optimizer,
+                                                                         min_lr)]
         if any(not m >= 0.0 for m in self.min_lrs):
-            raise ValueError(f"min_lr must be >= 0, got {min_lr}")
+            raise ValueError(f"{type(self).__name__}: min_lr must be >= 0, got {min_lr}")
         self.factor = factor
         self.mode = mode
         self.threshold = threshold

@@ -51,6 +51,16 @@ def _attention(query, key, value, heads, ws, bs, out_w, out_b, dropout_p, traini
     """The core on batched (L, N, E) tensors: returns (output, weights or None)."""
     tgt, n, e = query.shape
     src = key.shape[0]
+    if tgt == 0 or n == 0:  # no queries: an empty result, as PyTorch's
+        out = _wrap(np.zeros((tgt, n, out_w.shape[0]), dtype=query._data.dtype))
+        w = _wrap(np.zeros((n, tgt, src) if average_attn_weights else (n, heads, tgt, src),
+                           dtype=query._data.dtype)) if need_weights else None
+        return out, w
+    if src == 0:  # nothing to attend to: each head's weighted sum is 0, as in PyTorch
+        y = _wrap(np.zeros((tgt, n, e), dtype=query._data.dtype))
+        w = _wrap(np.zeros((n, tgt, 0) if average_attn_weights else (n, heads, tgt, 0),
+                           dtype=query._data.dtype)) if need_weights else None
+        return linear(y, out_w, out_b), w
     hd = e // heads
     (wq, wk, wv), (bq, bk, bv) = ws, bs
     q = linear(query, wq, bq).reshape(tgt, n * heads, hd).transpose(0, 1)

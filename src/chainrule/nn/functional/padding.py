@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _validate as check
 from ...ops.shape import pad as _constant_pad
 from ...tensor import Tensor
 
@@ -17,9 +18,9 @@ _MODES = ("constant", "reflect", "replicate", "circular")
 
 def _pairs(pad, ndim: int, where: str) -> list[tuple[int, int]]:
     """PyTorch's flat (last_lo, last_hi, prev_lo, prev_hi, ...) as one (lo, hi) per dim."""
-    if not isinstance(pad, (tuple, list)) or not all(
-            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
-        raise TypeError(f"{where}: pad must be a tuple of ints, got {pad!r}")
+    if not isinstance(pad, (tuple, list)):
+        raise TypeError(f"{where}: argument 'pad' must be a tuple of ints, got {pad!r}")
+    pad = check.ints(pad, 0, "pad", "pad")
     if len(pad) % 2 or len(pad) // 2 > ndim:
         raise ValueError(f"{where}: pad {tuple(pad)} must hold (left, right) pairs for at most "
                          f"{ndim} dims")
@@ -55,20 +56,28 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         >>> F.pad(x, (1, 1), mode="replicate").tolist()
         [[[1.0, 1.0, 2.0, 3.0, 3.0]]]
     """
+    check.choice(mode, _MODES, "pad", "mode")
     where = f"pad(mode={mode!r})"
-    if not isinstance(input, Tensor):
-        raise TypeError(f"pad: input must be a Tensor, got {type(input).__name__}")
-    if mode not in _MODES:
-        raise ValueError(f"pad: mode must be one of {_MODES}, got {mode!r}")
+    input = check.real(check.tensor(input, "pad"), "pad")  # noqa: A001
+    if value is not None:
+        value = check.number(value, "pad", "value")
     widths = _pairs(pad, input.ndim, where)
+    shape = tuple(n + lo + hi for n, (lo, hi) in zip(input.shape, widths))
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{where}: padding {tuple(pad)} of a tensor of shape {input.shape} "
+                         f"gives a negative size {shape}")
+    check.alloc(shape, input._data.dtype, "pad")
+    if any(lo < 0 or hi < 0 for lo, hi in widths):  # negative amounts crop first (any mode)
+        crop = tuple(slice(max(-lo, 0), n - max(-hi, 0))
+                     for n, (lo, hi) in zip(input.shape, widths))
+        input = input[crop]  # noqa: A001
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     if mode == "constant":
-        if any(lo < 0 or hi < 0 for lo, hi in widths):  # negative amounts crop first
-            crop = tuple(slice(max(-lo, 0), n - max(-hi, 0))
-                         for n, (lo, hi) in zip(input.shape, widths))
-            input = input[crop]
-            widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
         flat = tuple(v for lo_hi in reversed(widths) for v in lo_hi)
         return _constant_pad(input, flat, value=0.0 if value is None else value)
+    if input._data.dtype.kind == "b" and mode != "circular":  # PyTorch's reflection and
+        # replication kernels refuse bools
+        raise TypeError(check.say("dtype_bool", op="pad", arg="input"))
     if value is not None and value != 0:
         raise ValueError(f"{where}: value applies only to mode='constant', got value={value}")
     k = len(pad) // 2
@@ -80,9 +89,6 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         if not (lo or hi):
             continue
         n = input.shape[d]
-        if min(lo, hi) < 0:
-            raise ValueError(f"{where}: negative padding {(lo, hi)} of dim {d} is only "
-                             "supported by mode='constant'")
         if mode == "reflect" and max(lo, hi) >= n:
             raise ValueError(f"{where}: padding {(lo, hi)} of dim {d} must be smaller than "
                              f"its size {n}")

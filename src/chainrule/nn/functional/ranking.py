@@ -141,7 +141,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     """
     loss = "triplet_margin_loss"
     red = check_reduction(reduction, loss)
-    margin = check.number(margin, loss, "margin")
+    margin = check.number(margin, loss, "margin", low=0.0, low_open=True)  # as PyTorch checks
     p, eps = check.number(p, loss, "p"), check.number(eps, loss, "eps")
     a, pos, neg = float_group(loss, ("anchor", "positive", "negative"), anchor, positive,
                               negative, kinds="fiu")

@@ -35,6 +35,11 @@ class MultiheadAttention(Module):
                  vdim: int | None = None, batch_first: bool = False, device=None,
                  dtype=None) -> None:
         super().__init__()
+        embed_dim = check.integer(embed_dim, "MultiheadAttention", "embed_dim")
+        num_heads = check.integer(num_heads, "MultiheadAttention", "num_heads")
+        dropout = check.number(dropout, "MultiheadAttention", "dropout", low=0.0, high=1.0)
+        kdim = check.optional_integer(kdim, "MultiheadAttention", "kdim", low=1)
+        vdim = check.optional_integer(vdim, "MultiheadAttention", "vdim", low=1)
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive "
                              f"multiple of num_heads ({num_heads})")
@@ -83,6 +88,12 @@ class MultiheadAttention(Module):
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask=None,
                 need_weights: bool = True, attn_mask=None, average_attn_weights: bool = True,
                 is_causal: bool = False):
+        query, key, value = (check.tensor(t, "MultiheadAttention", n) for t, n in
+                             ((query, "query"), (key, "key"), (value, "value")))
+        weight = self.out_proj.weight
+        for t, n in ((query, "query"), (key, "key"), (value, "value")):
+            if t._data.dtype != weight._data.dtype:  # PyTorch refuses mixed dtypes here too
+                check.same_dtype_operands("MultiheadAttention", (n, "weight"), t, weight)
         batched = query.ndim == 3
         if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
             raise ValueError(f"MultiheadAttention: query, key and value must all be 3-D "

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from ... import _validate as check
 from ...tensor import Tensor
 from .. import functional as F
 from ..functional._checks import check_reduction
@@ -76,8 +77,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
-        if delta <= 0:
-            raise ValueError(f"HuberLoss: delta must be > 0, got {delta}")
+        delta = check.number(delta, "HuberLoss", "delta", low=0.0, low_open=True)
         self.delta = delta
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
@@ -157,9 +157,9 @@ class CrossEntropyLoss(_WeightedLoss):
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(weight, size_average, reduce, reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
-                             f"{label_smoothing}")
+        label_smoothing = check.number(label_smoothing, "CrossEntropyLoss", "label_smoothing",
+                                       low=0.0, high=1.0)
+        ignore_index = check.integer(ignore_index, "CrossEntropyLoss", "ignore_index")
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
@@ -179,7 +179,7 @@ class NLLLoss(_WeightedLoss):
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
+        self.ignore_index = check.integer(ignore_index, type(self).__name__, "ignore_index")
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
@@ -304,6 +304,7 @@ class TripletMarginLoss(_Loss):
                  swap: bool = False, size_average=None, reduce=None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
+        margin = check.number(margin, "TripletMarginLoss", "margin", low=0.0, low_open=True)
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
 
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:

@@ -44,6 +44,8 @@ class _PadNd(Module):
 class _ConstantPadNd(_PadNd):
     def __init__(self, padding, value: float) -> None:
         super().__init__(padding)
+        if value is not None:  # None: zeros, as F.pad's default
+            value = check.number(value, type(self).__name__, "value")
         self.value = value
 
     def extra_repr(self) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ... import _validate as check
 from ... import dtypes
 from ...tensor import Tensor, _wrap
 from .. import functional as F
@@ -37,9 +38,44 @@ def _activation(activation, layer: str) -> Callable:
     return activation
 
 
+def _layer_args(layer: str, d_model, nhead, dim_feedforward, dropout, layer_norm_eps) -> tuple:
+    """A transformer layer's sizes and rates, checked before any sublayer is built (so an
+    error names this layer, not its attention or feed-forward parts)."""
+    d_model = check.integer(d_model, layer, "d_model", low=1)
+    nhead = check.integer(nhead, layer, "nhead", low=1)
+    if d_model % nhead:
+        raise ValueError(f"{layer}: d_model ({d_model}) must be divisible by nhead ({nhead})")
+    dim_feedforward = check.integer(dim_feedforward, layer, "dim_feedforward", low=0)
+    dropout = check.number(dropout, layer, "dropout", low=0.0, high=1.0)
+    layer_norm_eps = check.number(layer_norm_eps, layer, "layer_norm_eps")
+    check.alloc((dim_feedforward, d_model), np.float64, layer, "its feed-forward weight")
+    return d_model, nhead, dim_feedforward, dropout, layer_norm_eps
+
+
+def _layer_input(x, name: str, layer, arg: str) -> Tensor:
+    """A transformer layer's input: a real tensor of its parameters' dtype, (L, N, E) or
+    (L, E) with E = d_model."""
+    x = check.tensor(x, name, arg)
+    weight = layer.linear1.weight
+    if x._data.dtype != weight._data.dtype:
+        check.same_dtype_operands(name, (arg, "weight"), x, weight)
+    e = weight.shape[1]
+    if x.ndim not in (2, 3) or x.shape[-1] != e:
+        raise ValueError(f"{name}(d_model={e}): {arg} must be (L, N, {e}), (N, L, {e}) with "
+                         f"batch_first, or (L, {e}); got {x.shape}")
+    return x
+
+
 def _clones(layer: Module, num_layers, where: str) -> ModuleList:
     if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
         raise ValueError(f"{where}: num_layers must be a positive int, got {num_layers!r}")
+    if not isinstance(layer, Module):
+        raise TypeError(f"{where}: the layer to repeat must be a Module, got "
+                        f"{type(layer).__name__}")
+    # the copies' parameters must fit in memory: checked before copying (2**62 copies would
+    # never finish)
+    per_layer = sum(p._data.size for p in layer.parameters()) or 1
+    check.alloc((num_layers, per_layer), np.float32, where, "its copies of the layer")
     return ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])
 
 
@@ -98,6 +134,8 @@ class TransformerEncoderLayer(Module):
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
+        d_model, nhead, dim_feedforward, dropout, layer_norm_eps = _layer_args(
+            "TransformerEncoderLayer", d_model, nhead, dim_feedforward, dropout, layer_norm_eps)
         activation = _activation(activation, "TransformerEncoderLayer")
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype)
@@ -121,7 +159,7 @@ class TransformerEncoderLayer(Module):
 
     def forward(self, src: Tensor, src_mask=None, src_key_padding_mask=None,
                 is_causal: bool = False) -> Tensor:
-        x = src
+        x = _layer_input(src, "TransformerEncoderLayer", self, "src")
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
             return x + self._ff_block(self.norm2(x))
@@ -156,6 +194,8 @@ class TransformerEncoder(Module):
     def forward(self, src: Tensor, mask=None, src_key_padding_mask=None,
                 is_causal: bool | None = None) -> Tensor:
         first = self.layers[0]
+        if isinstance(first, TransformerEncoderLayer):
+            src = _layer_input(src, "TransformerEncoder", first, "src")
         batch_first = getattr(getattr(first, "self_attn", None), "batch_first", False)
         is_causal = _detect_is_causal(mask, is_causal, _seq_len(src, batch_first))
         x = src
@@ -183,6 +223,8 @@ class TransformerDecoderLayer(Module):
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
+        d_model, nhead, dim_feedforward, dropout, layer_norm_eps = _layer_args(
+            "TransformerDecoderLayer", d_model, nhead, dim_feedforward, dropout, layer_norm_eps)
         activation = _activation(activation, "TransformerDecoderLayer")
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
                                             batch_first=batch_first, bias=bias, dtype=dtype)
@@ -217,7 +259,8 @@ class TransformerDecoderLayer(Module):
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask=None, memory_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None,
                 tgt_is_causal: bool = False, memory_is_causal: bool = False) -> Tensor:
-        x = tgt
+        x = _layer_input(tgt, "TransformerDecoderLayer", self, "tgt")
+        memory = _layer_input(memory, "TransformerDecoderLayer", self, "memory")
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
             x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask,
@@ -251,6 +294,9 @@ class TransformerDecoder(Module):
                 tgt_key_padding_mask=None, memory_key_padding_mask=None,
                 tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
         first = self.layers[0]
+        if isinstance(first, TransformerDecoderLayer):
+            tgt = _layer_input(tgt, "TransformerDecoder", first, "tgt")
+            memory = _layer_input(memory, "TransformerDecoder", first, "memory")
         batch_first = getattr(getattr(first, "self_attn", None), "batch_first", False)
         tgt_is_causal = _detect_is_causal(tgt_mask, tgt_is_causal,
                                           _seq_len(tgt, batch_first))
@@ -315,6 +361,10 @@ class Transformer(Module):
                 src_key_padding_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, src_is_causal: bool | None = None,
                 tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
+        src, tgt = check.tensor(src, "Transformer", "src"), check.tensor(tgt, "Transformer", "tgt")
+        if src.ndim not in (2, 3) or tgt.ndim != src.ndim:
+            raise ValueError(f"Transformer: src {src.shape} and tgt {tgt.shape} must both be "
+                             "3-D (batched) or 2-D (unbatched)")
         batched = src.ndim == 3
         b = 0 if self.batch_first else 1
         if batched and (tgt.ndim != 3 or src.shape[b] != tgt.shape[b]):
