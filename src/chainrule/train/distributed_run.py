@@ -5,7 +5,9 @@ train ...`` with the same arguments (see ``chainrule.distributed.launch``). Each
 ``run_rank``: the same model (rank 0's weights, broadcast by ``DistributedDataParallel``), a
 ``DistributedSampler`` share of each shuffled epoch and ``--batch-size / N`` samples of every
 batch, so a step sees the same global batch of ``--batch-size`` samples at any N. Rank 0
-prints, evaluates on the test set and writes the checkpoint; the others stay quiet.
+prints, evaluates on the test set and writes OUT/checkpoint.safetensors at every epoch end and
+OUT/model.safetensors at the end; the others stay quiet. Neither file depends on N, so
+``--resume OUT`` continues the run at any number of processes (or without ``--nproc``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import sys
 import time
 
 import numpy as np
+
+from .command import Refused
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +40,11 @@ def start_job(args: argparse.Namespace) -> int:
     if not available():
         print(f"chainrule train --nproc: {MISSING}", file=sys.stderr)
         return 2
+    try:  # refuse bad arguments here, once, rather than on every rank
+        _resolved(args, args.nproc)
+    except Refused as e:
+        print(f"chainrule train: {e}", file=sys.stderr)
+        return 2
     argv = list(getattr(args, "argv", None) or sys.argv[1:])
     try:
         cmd = launch_command(args.nproc, "chainrule.cli", argv, module=True, hosts=args.hosts)
@@ -45,15 +54,33 @@ def start_job(args: argparse.Namespace) -> int:
     return run_job(cmd)
 
 
-def _check(args: argparse.Namespace, world: int) -> str | None:
+def _resolved(args: argparse.Namespace, world: int) -> tuple[argparse.Namespace, str | None]:
+    """The run's options (from the checkpoint with ``--resume``) and the checkpoint to resume
+    from; ``Refused`` for what a data-parallel run of ``world`` ranks cannot do."""
+    from .command import fill_defaults, resume_args
+
+    path = None
+    if args.resume is not None:
+        args, path = resume_args(args)
+    else:
+        fill_defaults(args)
     if world != args.nproc:
-        return f"--nproc {args.nproc} but this MPI job has {world} ranks"
+        raise Refused(f"--nproc {args.nproc} but this MPI job has {world} ranks")
     if args.batch_size % world:
-        return (f"--batch-size {args.batch_size} must be a multiple of --nproc {world}: each "
-                f"rank takes batch-size / nproc samples of every batch")
-    if args.resume is not None and not os.path.isfile(args.resume):
-        return f"--resume {args.resume!r}: no such checkpoint"
-    return None
+        raise Refused(f"--batch-size {args.batch_size} must be a multiple of --nproc {world}: "
+                      f"each rank takes batch-size / nproc samples of every batch")
+    if args.save_every:
+        raise Refused("--save-every is not available with --nproc: a data-parallel run writes "
+                      "its checkpoint at the end of every epoch")
+    if args.shift and args.model != "cnn":
+        raise Refused("--shift moves images; it needs --model cnn")
+    if path is not None:
+        from .checkpoint import load_checkpoint
+
+        if load_checkpoint(path)["progress"] is not None:
+            raise Refused(f"{path} was written inside an epoch (--save-every); a data-parallel "
+                          f"run continues from an epoch end: resume it without --nproc")
+    return args, path
 
 
 def run_rank(args: argparse.Namespace) -> int:
@@ -63,52 +90,80 @@ def run_rank(args: argparse.Namespace) -> int:
     dist.init_process_group("mpi")
     try:
         rank, world = dist.get_rank(), dist.get_world_size()
-        problem = _check(args, world)
-        if problem is not None:
+        try:
+            args, path = _resolved(args, world)
+        except Refused as e:
             if rank == 0:
-                print(f"chainrule train: {problem}", file=sys.stderr)
+                print(f"chainrule train: {e}", file=sys.stderr)
             return 2
-        return _train(args, cr, dist, rank, world)
+        return _train(args, path, cr, dist, rank, world)
     finally:
         dist.destroy_process_group()
 
 
-def _train(args, cr, dist, rank: int, world: int) -> int:
+def _train(args, resume_from: str | None, cr, dist, rank: int, world: int) -> int:
     from ..data import DataLoader, DistributedSampler
     from ..nn.parallel import DistributedDataParallel
     from . import evaluate
     from ._resolve import resolve_optimizer
     from .checkpoint import resume, save_checkpoint
-    from .command import build_model, load_data, make_scheduler
+    from .command import (
+        CHECKPOINT,
+        IMAGE_SHAPES,
+        RUN_OPTIONS,
+        Shifted,
+        _with_data,
+        load_data,
+        make_scheduler,
+    )
     from .history import History
+    from .models import build_network, model_spec
     from .progress import EpochLine
 
     lead = rank == 0
     cr.manual_seed(args.seed)
-    train, test, (mean, std) = load_data(args.dataset, args.normalize)
-    n_in = int(train.tensors[0].shape[1])
+    images = args.model == "cnn"
+    train, test, (mean, std) = load_data(args.dataset, args.normalize, images=images)
+    if args.limit is not None and args.limit < len(train):
+        train = _with_data(train, train.tensors[0]._data[:args.limit],
+                           train.tensors[1]._data[:args.limit])
     n_classes = len(getattr(train, "classes", range(10)))
-    model = build_model(args.model, n_in, n_classes, args.hidden, args.activation)
-    arch = "-".join(str(n) for n in [n_in, *(args.hidden if args.model == "mlp" else []),
-                                      n_classes])
+    spec = model_spec(args.model, IMAGE_SHAPES[args.dataset], n_classes, args.hidden,
+                      args.activation, (mean, std), args.dataset)
+    model = build_network(spec)
+    if images:
+        arch = "x".join(str(s) for s in spec["input_shape"]) + f"-conv32-conv64-128-{n_classes}"
+    else:
+        n_in = int(train.tensors[0].shape[1])
+        arch = "-".join(str(n) for n in [n_in, *(args.hidden if args.model == "mlp" else []),
+                                          n_classes])
     optimizer = resolve_optimizer(args.optimizer, model, args.lr)
     loss_fn = cr.nn.CrossEntropyLoss()
     scheduler = make_scheduler(args.schedule, optimizer, args.epochs)
-    history, start = History(), 0
-    if args.resume is not None:  # every rank reads it: on several hosts, a shared file system
-        ckpt = resume(args.resume, model, optimizer, scheduler)
-        start = int(ckpt["epoch"])
+    extra = {"command": "train", "dataset": args.dataset, "model": args.model, "arch": arch,
+             "activation": args.activation, "normalize": [mean, std], "model_spec": spec,
+             "train_args": {k: getattr(args, k) for k in RUN_OPTIONS}, "nproc": world}
+    history, start, step = History(), 0, 0
+    if resume_from is not None:  # every rank reads it: on several hosts, a shared file system
+        ckpt = resume(resume_from, model, optimizer, scheduler)
+        start, step = int(ckpt["epoch"]), int(ckpt["step"])
         if ckpt["history"] is not None:
             history.load_state_dict(ckpt["history"])
     ddp = DistributedDataParallel(model)
     sampler = DistributedSampler(train, world, rank, shuffle=True, seed=args.seed)
     loader = DataLoader(train, batch_size=args.batch_size // world, sampler=sampler)
+    batches = Shifted(loader, args.shift, (0.0 - mean) / std) if args.shift else loader
+    what = f"{args.model} {arch}" + (f" ({args.activation})" if args.model == "mlp" else "")
     if lead:
-        print(f"chainrule train: {args.model} {arch} ({args.activation}) on {args.dataset} "
+        print(f"chainrule train: {what} on {args.dataset} "
               f"({len(train)} train / {len(test)} test), {args.optimizer} lr={args.lr:g} "
               f"({args.schedule} schedule), batch {args.batch_size} = {world} ranks x "
-              f"{args.batch_size // world}, {args.epochs} epochs, seed {args.seed}"
-              + (f", resumed at epoch {start + 1}" if args.resume else ""), flush=True)
+              f"{args.batch_size // world}, {args.epochs} epochs, "
+              + (f"images shifted by up to {args.shift} pixels, " if args.shift else "")
+              + f"seed {args.seed}"
+              + (f", resuming from {resume_from} at epoch {start + 1}" if resume_from else ""),
+              flush=True)
+        os.makedirs(args.out, exist_ok=True)
     display = EpochLine(args.epochs) if lead and not args.quiet else None
     anomaly = cr.autograd.detect_anomaly if args.detect_anomaly else contextlib.nullcontext
 
@@ -120,12 +175,13 @@ def _train(args, cr, dist, rank: int, world: int) -> int:
         model.train()
         sums = np.zeros(3)  # loss * n, correct, n
         with anomaly():
-            for x, y in loader:
+            for x, y in batches:
                 optimizer.zero_grad()
                 out = ddp(x)
                 loss = loss_fn(out, y)
                 loss.backward()
                 optimizer.step()
+                step += 1
                 n = len(y)
                 sums += (float(loss._data) * n,
                          float((out._data.argmax(axis=1) == y._data).sum()), n)
@@ -142,20 +198,20 @@ def _train(args, cr, dist, rank: int, world: int) -> int:
         history.append(epoch, logs)
         if display is not None:
             display.on_epoch_end(None, epoch, logs)
+        if lead:  # rank 0 alone writes, atomically (cr.save): the run's resume point
+            save_checkpoint(os.path.join(args.out, CHECKPOINT), model, optimizer,
+                            epoch=epoch + 1, step=step, scheduler=scheduler, history=history,
+                            extra=extra)
     train_seconds = time.perf_counter() - t0
     if not lead:
         return 0
 
     result = evaluate(model, test, loss=loss_fn, metrics=["accuracy"], batch_size=1000)
-    os.makedirs(args.out, exist_ok=True)
-    # Rank 0 alone writes, atomically (cr.save); the bare model's keys, so the checkpoint
-    # loads into a model at any world size, or without distributed training at all.
+    # The bare model's keys: the checkpoint loads into a model at any world size, or without
+    # distributed training at all (chainrule export and predict read it too).
     ckpt = save_checkpoint(os.path.join(args.out, "model.safetensors"), model, optimizer,
-                           epoch=len(history), scheduler=scheduler, history=history,
-                           extra={"command": "train", "dataset": args.dataset,
-                                  "model": args.model, "arch": arch,
-                                  "activation": args.activation, "normalize": [mean, std],
-                                  "nproc": world})
+                           epoch=len(history), step=step, scheduler=scheduler, history=history,
+                           extra=extra)
     curves = None
     try:
         from .plot import plot_history
@@ -172,11 +228,12 @@ def _train(args, cr, dist, rank: int, world: int) -> int:
             "activation": args.activation, "epochs": args.epochs, "batch_size": args.batch_size,
             "nproc": world, "optimizer": args.optimizer, "lr": args.lr,
             "schedule": args.schedule, "normalize": [mean, std] if args.normalize else None,
-            "seed": args.seed, "train_samples": len(train), "test_samples": len(test),
-            "test_accuracy": result["accuracy"], "test_loss": result["loss"],
-            "train_loss": history.last("loss"), "train_accuracy": history.last("accuracy"),
+            "shift": args.shift, "seed": args.seed, "train_samples": len(train),
+            "test_samples": len(test), "test_accuracy": result["accuracy"],
+            "test_loss": result["loss"], "train_loss": history.last("loss"),
+            "train_accuracy": history.last("accuracy"),
             "train_seconds": round(train_seconds, 3), "checkpoint": ckpt, "curves": curves,
-            "resumed_from": args.resume,
+            "resumed_from": resume_from,
         }
         print(json.dumps(summary), flush=True)
     return 0
