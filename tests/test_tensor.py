@@ -413,3 +413,20 @@ def test_numpy_refuses_a_tensor_that_requires_grad_like_torch():
         a[0] = 5.0  # shares memory in both libraries
         assert p.detach().numpy()[0] == 5.0
         assert np.shares_memory(p.detach().numpy(), a)
+
+
+def test_grad_assignment_errors_read_like_pytorch():
+    w = cr.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError,
+                       match=r"assign a gradient of size \(3,\) to a tensor of size \(2,\)"):
+        w.grad = cr.ones(3)
+    with pytest.raises(RuntimeError,
+                       match="gradient with dtype float64 to a tensor with dtype float32"):
+        w.grad = cr.ones(2, dtype=cr.float64)
+    with pytest.raises(TypeError, match="expected to be a Tensor or None but got grad of type str"):
+        w.grad = "x"
+    tw = torch.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="assign a gradient of size"):
+        tw.grad = torch.ones(3)
+    with pytest.raises(RuntimeError, match="assign a gradient with dtype"):
+        tw.grad = torch.ones(2, dtype=torch.float64)

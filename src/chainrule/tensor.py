@@ -26,14 +26,18 @@ from .autograd.grad_mode import DEBUG, GRAD
 
 def _check_grad(t: Tensor, g: object) -> None:
     """PyTorch's checks on ``t.grad = g``: a Tensor of ``t``'s dtype and shape."""
-    from .messages.errors import say
     if not isinstance(g, Tensor):
-        raise TypeError(say("grad_type", got=type(g).__name__))
+        raise TypeError("Tensor.grad: assigned grad expected to be a Tensor or None but got "
+                        f"grad of type {type(g).__name__}")
     a, b = t._data, g._data
     if b.dtype != a.dtype:
-        raise RuntimeError(say("grad_dtype", got=b.dtype, want=a.dtype))
+        raise RuntimeError(f"Tensor.grad: attempting to assign a gradient with dtype {b.dtype} "
+                           f"to a tensor with dtype {a.dtype}; the gradient must have the "
+                           "tensor's dtype (as in PyTorch)")
     if np.shape(b) != np.shape(a):
-        raise RuntimeError(say("grad_shape", got=np.shape(b), want=np.shape(a)))
+        raise RuntimeError(f"Tensor.grad: attempting to assign a gradient of size "
+                           f"{np.shape(b)} to a tensor of size {np.shape(a)}; the gradient "
+                           "must have the tensor's shape (as in PyTorch)")
 
 
 def _wrap(array, requires_grad=False):
@@ -135,8 +139,8 @@ class Tensor:
             >>> w.grad = cr.ones(3)
             Traceback (most recent call last):
             ...
-            RuntimeError: Tensor.grad: assigned grad has data of a different size: shape (3,) \
-for a tensor of shape (2,)
+            RuntimeError: Tensor.grad: attempting to assign a gradient of size (3,) to a tensor \
+of size (2,); the gradient must have the tensor's shape (as in PyTorch)
         """
         return self._grad
 

@@ -297,3 +297,14 @@ def test_channel_dropout(layer, shape):
     assert drop(x) is x
     with pytest.raises(ValueError, match=layer.lower()):
         drop.train()(cr.ones(2))
+
+
+def test_linear_with_an_input_of_another_dtype_says_dtype_not_shape():
+    """Regression: a float32 batch into a float64 Linear was blamed on its (correct) shape."""
+    layer = cr.nn.Linear(4, 8).double()
+    with pytest.raises(TypeError, match=r"linear\(\).*float32.*float64.*same dtype"):
+        layer(cr.ones(8, 4))
+    with pytest.raises(RuntimeError):  # PyTorch refuses it too
+        torch.nn.Linear(4, 8).double()(torch.ones(8, 4))
+    with pytest.raises(ValueError, match=r"input of shape \(8, 3\) does not end with 4"):
+        layer(cr.ones(8, 3, dtype=cr.float64))

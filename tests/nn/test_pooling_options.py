@@ -152,10 +152,11 @@ def test_pooling_errors_name_the_function_and_argument():
         F.avg_pool2d(cr.zeros(1, 1, 4, 4), 2, divisor_override=0)
     with pytest.raises(ValueError, match="too small"):
         F.avg_pool1d(cr.zeros(1, 1, 2), 3)
-    with pytest.raises(ValueError, match="adaptive_avg_pool1d: output_size must be positive"):
-        F.adaptive_avg_pool1d(cr.zeros(1, 2, 3), 0)
+    with pytest.raises(ValueError, match="adaptive_avg_pool1d: output_size must be >= 0"):
+        F.adaptive_avg_pool1d(cr.zeros(1, 2, 3), -1)
+    assert F.adaptive_avg_pool1d(cr.zeros(1, 2, 3), 0).shape == (1, 2, 0)  # as PyTorch
     with pytest.raises(ValueError, match="max_unpool2d: indices"):
-        F.max_unpool2d(cr.zeros(1, 1, 2, 2), cr.zeros(1, 1, 2), 2)
+        F.max_unpool2d(cr.zeros(1, 1, 2, 2), cr.zeros(1, 1, 2, dtype=cr.int64), 2)
     with pytest.raises(ValueError, match="outside the output"):
         F.max_unpool2d(cr.zeros(1, 1, 1, 1), cr.tensor([[[[9]]]]), 2)
 

@@ -44,7 +44,7 @@ def test_rearrange_errors():
         F.pixel_unshuffle(cr.zeros(1, 1, 3, 4), 2)
     with pytest.raises(ValueError, match="C divisible by groups"):
         F.channel_shuffle(cr.zeros(1, 5, 2), 2)
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="upscale_factor' must be an int >= 1, got 0"):
         nn.PixelShuffle(0)(cr.zeros(1, 4, 1, 1))
 
 

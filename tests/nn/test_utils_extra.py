@@ -80,7 +80,7 @@ def test_remove_spectral_norm_matches_torch():
     theirs = torch.nn.utils.spectral_norm(torch.nn.Linear(3, 4, dtype=torch.float64))
     ours = nn.utils.spectral_norm(nn.Linear(3, 4, dtype=np.float64))
     copy_weights(theirs, ours)
-    ours(cr.ones(1, 3))
+    ours(cr.ones(1, 3, dtype=cr.float64))
     theirs(torch.ones(1, 3, dtype=torch.float64))
     nn.utils.remove_spectral_norm(ours)
     torch.nn.utils.remove_spectral_norm(theirs)

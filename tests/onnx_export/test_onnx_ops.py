@@ -153,7 +153,7 @@ CASES = [
     unary("vector_norm", lambda x: cr.linalg.vector_norm(x, 2, dim=1) + cr.linalg.vector_norm(
         x, 1, dim=1) + cr.linalg.vector_norm(x, math.inf, dim=1) + cr.linalg.vector_norm(
         x, 3, dim=1) + cr.linalg.vector_norm(x, -math.inf, dim=1)),
-    unary("normalize_l2", lambda x: F.normalize(x, dim=1), covers=("sqrt", "maximum")),
+    unary("normalize_l2", lambda x: F.normalize(x, dim=1), covers=("vector_norm", "clamp", "div")),
     # shapes and indexing
     Case("reshape_flatten", nn.Sequential(nn.Flatten(), nn.Linear(12, 2)), lambda: (r(2, 3, 4),),
          lambda: (r(5, 3, 4),), ("reshape",), ("Reshape",)),

@@ -41,7 +41,7 @@ def build(optimizer: str = "Adam", seed: int = 0):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(26, 4)).astype(np.float32)
     y = rng.integers(0, 3, 26)
-    ds = cr.data.TensorDataset(cr.tensor(X), cr.tensor(y))
+    ds = cr.data.TensorDataset(cr.tensor(X, dtype=cr.get_default_dtype()), cr.tensor(y))
     loader = cr.data.DataLoader(ds, batch_size=8, shuffle=True, generator=cr.Generator(seed))
     return model, opt, sched, loader
 

@@ -32,13 +32,6 @@ EN: dict[str, str] = {
     "complex": "{op}(): argument '{arg}' is a {dtype} tensor; chainrule computes with real "
                "dtypes only (complex tensors can be made, converted and compared, not computed "
                "with)",
-    # assigning Tensor.grad (PyTorch's wording)
-    "grad_type": "Tensor.grad: assigned grad expected to be a Tensor or None but got grad of "
-                 "type {got}",
-    "grad_dtype": "Tensor.grad: attempting to assign a gradient of dtype {got} to a tensor of "
-                  "dtype {want}; the gradient must have the tensor's dtype (as in PyTorch)",
-    "grad_shape": "Tensor.grad: attempting to assign a gradient of shape {got} to a tensor of "
-                  "shape {want}; the gradient must have the tensor's shape (as in PyTorch)",
     # values and ranges
     "range": "{op}(): argument '{arg}' must be {want}, got {got}",
     "index_range": "{op}(): argument '{arg}' holds {index}, out of range for dimension {dim} of "

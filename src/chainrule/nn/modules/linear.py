@@ -82,7 +82,7 @@ class Linear(Module):
         if input._data.dtype is w._data.dtype and input._data.ndim and \
                 input._data.shape[-1] == self.in_features:
             return apply(_LinearOp, (input, w) if b is None else (input, w, b))
-        if isinstance(input, Tensor) and input.ndim:
+        if isinstance(input, Tensor) and input.ndim and input.shape[-1] != self.in_features:
             raise ValueError(f"Linear(in_features={self.in_features}, out_features="
                              f"{self.out_features}): input of shape {input.shape} does not end "
                              f"with {self.in_features} features")
