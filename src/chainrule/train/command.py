@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -274,12 +275,23 @@ def _callbacks(args, extra: dict) -> list:
     return callbacks
 
 
-def _train(args: argparse.Namespace, resume: str | None = None) -> int:
+@dataclass
+class Run:
+    """What a ``train`` run is built from: its data, model and names (``build_run``)."""
+    train: Any
+    test: Any
+    mean: float
+    std: float
+    spec: dict
+    model: Any
+    arch: str
+
+
+def build_run(args: argparse.Namespace) -> Run:
+    """Seed, data (cut to ``--limit``), network and its architecture string, as every rank of
+    ``chainrule train`` builds them: the same seed gives the same weights everywhere."""
     import chainrule as cr
 
-    from . import evaluate, fit
-    from ._resolve import resolve_optimizer
-    from .checkpoint import save_checkpoint
     from .models import build_network, model_spec
 
     cr.manual_seed(args.seed)
@@ -291,13 +303,26 @@ def _train(args: argparse.Namespace, resume: str | None = None) -> int:
     n_classes = len(getattr(train, "classes", range(10)))
     spec = model_spec(args.model, IMAGE_SHAPES[args.dataset], n_classes, args.hidden,
                       args.activation, (mean, std), args.dataset)
-    model = build_network(spec)
     if images:
         arch = "x".join(str(s) for s in spec["input_shape"]) + f"-conv32-conv64-128-{n_classes}"
     else:
         n_in = int(train.tensors[0].shape[1])
         arch = "-".join(str(n) for n in [n_in, *(args.hidden if args.model == "mlp" else []),
                                           n_classes])
+    return Run(train, test, mean, std, spec, build_network(spec), arch)
+
+
+def _train(args: argparse.Namespace, resume: str | None = None) -> int:
+    import chainrule as cr
+
+    from . import evaluate, fit
+    from ._resolve import resolve_optimizer
+    from .checkpoint import save_checkpoint
+
+    run = build_run(args)
+    train, test, mean, std, spec, model, arch = (run.train, run.test, run.mean, run.std,
+                                                 run.spec, run.model, run.arch)
+    images = args.model == "cnn"
     what = f"{args.model} {arch}" + (f" ({args.activation})" if args.model == "mlp" else "")
     print(f"chainrule train: {what} on {args.dataset} "
           f"({len(train)} train / {len(test)} test), {args.optimizer} lr={args.lr:g} "

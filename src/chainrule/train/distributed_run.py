@@ -107,36 +107,14 @@ def _train(args, resume_from: str | None, cr, dist, rank: int, world: int) -> in
     from . import evaluate
     from ._resolve import resolve_optimizer
     from .checkpoint import resume, save_checkpoint
-    from .command import (
-        CHECKPOINT,
-        IMAGE_SHAPES,
-        RUN_OPTIONS,
-        Shifted,
-        _with_data,
-        load_data,
-        make_scheduler,
-    )
+    from .command import CHECKPOINT, RUN_OPTIONS, Shifted, build_run, make_scheduler
     from .history import History
-    from .models import build_network, model_spec
     from .progress import EpochLine
 
     lead = rank == 0
-    cr.manual_seed(args.seed)
-    images = args.model == "cnn"
-    train, test, (mean, std) = load_data(args.dataset, args.normalize, images=images)
-    if args.limit is not None and args.limit < len(train):
-        train = _with_data(train, train.tensors[0]._data[:args.limit],
-                           train.tensors[1]._data[:args.limit])
-    n_classes = len(getattr(train, "classes", range(10)))
-    spec = model_spec(args.model, IMAGE_SHAPES[args.dataset], n_classes, args.hidden,
-                      args.activation, (mean, std), args.dataset)
-    model = build_network(spec)
-    if images:
-        arch = "x".join(str(s) for s in spec["input_shape"]) + f"-conv32-conv64-128-{n_classes}"
-    else:
-        n_in = int(train.tensors[0].shape[1])
-        arch = "-".join(str(n) for n in [n_in, *(args.hidden if args.model == "mlp" else []),
-                                          n_classes])
+    run = build_run(args)
+    train, test, mean, std, spec, model, arch = (run.train, run.test, run.mean, run.std,
+                                                 run.spec, run.model, run.arch)
     optimizer = resolve_optimizer(args.optimizer, model, args.lr)
     loss_fn = cr.nn.CrossEntropyLoss()
     scheduler = make_scheduler(args.schedule, optimizer, args.epochs)
